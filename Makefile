@@ -1,0 +1,42 @@
+# crm-workbench: the two commands of the README, each doing its own set-up.
+#   make run   - create .venv if missing, install, run every analysis on the bundled data
+#   make test  - the same set-up, then lint and the whole test suite
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+            command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATASETS ?= params/example.yaml params/cdnow.yaml params/telco.yaml params/hillstrom.yaml
+
+.PHONY: run test install lint bench clean-reports help
+
+help:
+	@echo "make run    - set up and run all analyses on the bundled data (reports/)"
+	@echo "make test   - set up and run lint + tests"
+	@echo "make bench  - benchmark script (prints seconds and peak memory)"
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python >= 3.11 not found on PATH"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/workbench run-all $(foreach p,$(DATASETS),-p $(p))
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+bench: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_foundation.py
+
+clean-reports:
+	rm -rf reports/*/ reports/index.html

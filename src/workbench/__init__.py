@@ -1,0 +1,3 @@
+"""crm-workbench: notebook-based research workbench for CRM and precision marketing."""
+
+__version__ = "0.1.0"
