@@ -313,6 +313,7 @@ _DATE_RE = re.compile(
     r"(?:Z|[+-]\d{2}:?\d{2})?$"
 )
 _COMPACT_RE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?$")
+_FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y%m%d", "%Y/%m/%d")
 _EXCEL_SERIAL_RE = re.compile(r"^\d{5}(?:\.\d+)?$")
 
 
@@ -426,6 +427,19 @@ def parse_datetime(
         got = pd.to_datetime(text[todo], format=date_format, errors="coerce")
         out.loc[got.index[got.notna()]] = got[got.notna()]
         todo = todo & out.isna()
+    if todo.any():
+        # fast path: common exact formats via the C parser, each tried only when a sample of the
+        # values still unparsed matches it; the regex rules below take whatever is left
+        for fmt in _FAST_FORMATS:
+            rest_idx = todo[todo].index
+            if len(rest_idx) == 0:
+                break
+            sample = text[rest_idx[:2000]]
+            if pd.to_datetime(sample, format=fmt, errors="coerce").notna().any():
+                got = pd.to_datetime(text[rest_idx], format=fmt, errors="coerce")
+                ok = got.notna()
+                out.loc[got.index[ok]] = got[ok]
+                todo = todo & out.isna()
     if todo.any():
         sub = text[todo]
         parts = sub.str.extract(_DATE_RE)

@@ -1,0 +1,53 @@
+"""Committed notebooks: no outputs, a tagged parameters cell with defaults that run as they are,
+no logic defined in notebooks."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from workbench.analyses import ANALYSES, NOTEBOOK_DIR
+
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found"
+    names = {p.name for p in NOTEBOOKS}
+    assert "01_data_profiling.ipynb" in names
+    for p in NOTEBOOKS:
+        assert p.name in {a.notebook for a in ANALYSES.values()}, f"{p.name} is not registered in analyses.py"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_without_outputs(path: Path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    assert dirty == [], f"{path.name}: cells {dirty} carry outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_parameters_cell_and_thin_notebook(path: Path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    src = "".join(tagged[0]["source"])
+    tree = ast.parse(src)
+    names = {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+             for t in ([node.target] if isinstance(node, ast.AnnAssign) else node.targets) if isinstance(t, ast.Name)}
+    assert {"params_file", "run_dir"} <= names
+    # defaults must be literals (no derived values), and the default params file must exist
+    for node in tree.body:
+        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+        assert value is None or isinstance(value, ast.Constant), ast.dump(node)
+    default = next(n.value.value for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))
+                   and getattr(n.targets[0] if isinstance(n, ast.Assign) else n.target, "id", "") == "params_file")
+    assert (path.parent / default).resolve().exists(), f"default params_file {default} does not exist"
+    for c in code:
+        body = ast.parse("".join(line for line in c["source"] if not line.lstrip().startswith(("%", "!"))))
+        defs = [n for n in ast.walk(body) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))]
+        assert not defs, "logic belongs in src/workbench, not in notebooks"
