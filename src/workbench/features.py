@@ -28,7 +28,15 @@ from workbench.errors import ContractError
 warnings.filterwarnings("ignore", message=".*future.infer_string.*")
 warnings.filterwarnings("ignore", message=".*fetch_arrow_table.*", category=DeprecationWarning)
 
-__all__ = ["connect", "register", "purchases_expr", "customer_features_expr", "customer_features", "FEATURE_DOC"]
+__all__ = [
+    "connect",
+    "register",
+    "purchases_expr",
+    "customer_features_expr",
+    "customer_features",
+    "feature_finding",
+    "FEATURE_DOC",
+]
 
 #: What each feature column means (shown in notebooks and the README).
 FEATURE_DOC: dict[str, str] = {
@@ -311,3 +319,38 @@ def customer_features(
         if col in frame:
             frame[col] = frame[col].astype("int64")
     return frame.reset_index(drop=True)
+
+
+def feature_finding(features: pd.DataFrame, *, currency: str = "¥") -> str:
+    """A plain-language sentence about a customer feature table.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Output of :func:`customer_features`.
+    currency : str, default "¥"
+        Currency symbol for amounts.
+
+    Returns
+    -------
+    str
+    """
+    n = len(features)
+    if n == 0:
+        return "No customers with data up to the as-of date."
+    buyers = features[features["n_orders"] > 0]
+    one = float((buyers["n_orders"] == 1).mean()) if len(buyers) else float("nan")
+    text = (
+        f"{n:,} customers as of the analysis date, {len(buyers):,} of them with at least one purchase; "
+        f"{one:.0%} of buyers bought only once. "
+    )
+    if len(buyers):
+        top = buyers["monetary_sum"].sort_values(ascending=False)
+        k = max(1, int(round(0.2 * len(top))))
+        share = top.iloc[:k].sum() / top.sum() if top.sum() > 0 else float("nan")
+        text += (
+            f"Median spend per buyer is {currency}{buyers['monetary_sum'].median():,.0f} and the "
+            f"top 20 % of buyers bring {share:.0%} of revenue; median days since last purchase: "
+            f"{buyers['recency_days'].median():.0f}."
+        )
+    return text

@@ -1,0 +1,147 @@
+"""Benchmark of the foundation: intake, profiling and the engine feature build on synthetic data.
+
+Not a test: it prints seconds and peak memory (max resident set size) for each step at each size.
+Every step runs in a fresh Python process, so the peak memory is that step's own.
+
+    .venv/bin/python benchmarks/bench_foundation.py                 # 1M and 10M orders
+    .venv/bin/python benchmarks/bench_foundation.py --orders 1e6    # one size
+    .venv/bin/python benchmarks/bench_foundation.py --ydata         # + ydata-profiling on 1M rows
+
+``--ydata`` compares with ydata-profiling (``minimal=True``) on the same 1M-row orders table. That
+package pins pandas < 3, so it is never a project dependency: it is installed into its own
+virtual environment ``benchmarks/.venv-ydata`` on first use (from PyPI, by pip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+YDATA_VENV = HERE / ".venv-ydata"
+
+STEP = textwrap.dedent(
+    """
+    import json, resource, sys, time, warnings
+    warnings.filterwarnings("ignore")
+    step, folder, extra = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    t0 = time.perf_counter()
+    if step == "synth":
+        from workbench.synth import write_example
+        write_example(folder, n_customers=extra["customers"], seed=1, defects=False, formats="canonical")
+        import pandas as pd
+        info = {"orders": len(pd.read_parquet(folder + "/orders.parquet", columns=["order_id"]))}
+    elif step == "intake_csv":
+        import pandas as pd
+        from workbench.params import params_from_dict
+        from workbench.io import load_tables
+        cols = {c: c for c in ["order_id", "customer_id", "order_time", "amount", "channel", "status", "is_refund"]}
+        p = params_from_dict({"name": "bench", "as_of": "2025-09-30",
+                              "tables": {"orders": {"path": folder + "/orders.csv.gz", "columns": cols}}})
+        t = load_tables(p)["orders"]
+        info = {"rows": len(t.frame)}
+    elif step == "profiling":
+        import pandas as pd
+        from workbench.contract import LoadedTable, ColumnReport
+        from workbench.params import ProfilingParams
+        from workbench import profiling
+        frame = pd.read_parquet(folder + "/orders.parquet")
+        cust = pd.read_parquet(folder + "/customers.parquet")
+        t0 = time.perf_counter()
+        tables = {
+            "orders": LoadedTable("orders", frame, {"path": "orders.parquet"}, []),
+            "customers": LoadedTable("customers", cust, {"path": "customers.parquet"}, []),
+        }
+        prof = profiling.profile_tables(tables, params=ProfilingParams(), as_of="2025-09-30",
+                                        launch_date="2023-01-01", random_state=0)
+        alerts = prof.alerts()
+        info = {"rows": len(frame), "alerts": len(alerts)}
+    elif step == "features":
+        from workbench.features import connect, customer_features
+        con = connect()
+        orders = con.read_parquet(folder + "/orders.parquet", table_name="orders")
+        customers = con.read_parquet(folder + "/customers.parquet", table_name="customers")
+        f = customer_features(orders, as_of="2025-09-30", customers=customers, con=con)
+        info = {"customers": len(f)}
+    elif step == "ydata":
+        import pandas as pd
+        from ydata_profiling import ProfileReport
+        frame = pd.read_parquet(folder + "/orders.parquet")
+        t0 = time.perf_counter()
+        ProfileReport(frame, minimal=True, progress_bar=False).to_file(folder + "/ydata.html")
+        info = {"rows": len(frame)}
+    seconds = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"step": step, "seconds": round(seconds, 1), "peak_mb": round(peak_mb), **info}))
+    """
+)
+
+
+def run_step(step: str, folder: Path, python: str = sys.executable, **extra: object) -> dict:
+    """Run one step in a fresh process and return its JSON line."""
+    res = subprocess.run(
+        [python, "-c", STEP, step, str(folder), json.dumps(extra)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if res.returncode != 0:
+        raise RuntimeError(f"step {step} failed:\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def ensure_ydata() -> str:
+    """Create the separate ydata-profiling environment if missing; return its python."""
+    py = YDATA_VENV / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(YDATA_VENV)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "ydata-profiling", "pyarrow"], check=True)
+    return str(py)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print a table of figures."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--orders", type=float, action="append", help="target order rows (repeatable); default 1e6 and 1e7")
+    ap.add_argument("--ydata", action="store_true", help="also time ydata-profiling (minimal=True) on the 1M table")
+    ap.add_argument("--csv", action="store_true", help="also time CSV intake (parsing) at each size")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in (args.orders or [1e6, 1e7])]
+    OUT.mkdir(exist_ok=True)
+    rows = []
+    print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}")
+    for target in sizes:
+        folder = OUT / f"orders_{target:.0e}"
+        customers = max(1000, int(target / 10.5))  # the generator makes ~10 orders per customer
+        if not (folder / "orders.parquet").exists():
+            r = run_step("synth", folder, customers=customers)
+            rows.append({"size": target, **r})
+            print(rows[-1], flush=True)
+        steps = ["profiling", "features"] + (["intake_csv"] if args.csv else [])
+        if args.csv and not (folder / "orders.csv.gz").exists():
+            import pandas as pd
+
+            pd.read_parquet(folder / "orders.parquet").to_csv(folder / "orders.csv.gz", index=False)
+        for step in steps:
+            r = run_step(step, folder)
+            rows.append({"size": target, **r})
+            print(rows[-1], flush=True)
+        if args.ydata and target == sizes[0]:
+            t = time.perf_counter()
+            py = ensure_ydata()
+            r = run_step("ydata", folder, python=py)
+            rows.append({"size": target, **r, "setup_seconds": round(time.perf_counter() - t - r["seconds"], 1)})
+            print(rows[-1], flush=True)
+    print("\n| orders | step | seconds | peak memory (MB) |\n|---:|---|---:|---:|")
+    for r in rows:
+        print(f"| {r['size']:,} | {r['step']} | {r['seconds']} | {r['peak_mb']:,} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
