@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.contract import TABLES, LoadedTable
+from workbench.contract import TABLES, LoadedTable, fast_isin
 from workbench.errors import ContractError
 from workbench.params import CleaningParams
 
@@ -100,39 +100,6 @@ def _default_data_end(data_end: dt.date | str | pd.Timestamp | None) -> pd.Times
     """End of the plausible data: the given day, or today; the whole day counts."""
     ts = to_timestamp(data_end) if data_end is not None else pd.Timestamp.today()
     return ts.normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
-
-
-def fast_isin(values: pd.Series, lookup: pd.Series | np.ndarray | pd.Index) -> np.ndarray:
-    """``values.isin(lookup)`` as a numpy bool array, via a pyarrow hash lookup when both hold
-    text (pandas' ``isin`` on Arrow strings converts the lookup values to Python objects one by
-    one, which dominates on millions of keys). Missing values never match.
-
-    Parameters
-    ----------
-    values : pandas.Series
-    lookup : array-like
-
-    Returns
-    -------
-    numpy.ndarray of bool
-    """
-    lk = pd.Series(lookup).dropna()
-    if not len(lk) or not len(values):
-        return np.zeros(len(values), dtype=bool)
-    if pd.api.types.is_string_dtype(values) and pd.api.types.is_string_dtype(lk):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        try:
-            va = pa.array(values, from_pandas=True)
-            vs = pa.array(lk.unique(), from_pandas=True)
-            if vs.type != va.type:
-                vs = vs.cast(va.type)
-            out = pc.is_in(va, value_set=vs).to_numpy(zero_copy_only=False)
-            return np.asarray(out, dtype=bool)
-        except (pa.ArrowException, TypeError, ValueError):  # pragma: no cover - odd types
-            pass
-    return values.isin(lk).to_numpy(dtype=bool) & values.notna().to_numpy()
 
 
 def refund_mask(orders: pd.DataFrame) -> pd.Series:

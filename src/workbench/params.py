@@ -83,7 +83,9 @@ class CleaningParams(_Model):
     future_dates: Literal["drop", "flag", "keep"] = "drop"
     prelaunch_dates: Literal["drop", "flag", "keep"] = "drop"
     extreme_spenders: Literal["flag", "drop", "cap", "keep"] = "flag"
-    extreme_spender_mad_z: float = Field(8.0, gt=0, description="robust z of log spend above which a customer is extreme")
+    extreme_spender_mad_z: float = Field(
+        4.5, gt=0, description="robust z (median/MAD) of log total spend above which a customer is extreme"
+    )
     missing_required: Literal["drop", "keep"] = "drop"
     impute: dict[str, Literal["median", "mode", "unknown", "zero"]] = Field(
         default_factory=dict, description='"table.column" -> imputation rule'
