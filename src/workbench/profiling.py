@@ -84,11 +84,14 @@ __all__ = [
     "Alert",
     "ALERT_KINDS",
     "SEVERITIES",
+    "CRM_KINDS",
+    "intake_report",
     "TableProfile",
     "DataProfile",
     "profile_table",
     "profile_tables",
     "service_kpis",
+    "service_finding",
     "cramers_v",
 ]
 
@@ -125,6 +128,13 @@ ALERT_KINDS: dict[str, str] = {
     "extreme_spenders": "customers whose log total spend has a robust z above the threshold",
 }
 """Alert kinds and what raises them."""
+
+CRM_KINDS: tuple[str, ...] = (
+    "refunds", "negative_amounts", "future_dates", "prelaunch_dates", "after_as_of",
+    "orphan_orders", "orphan_rows", "customers_without_orders", "extreme_spenders",
+    "placeholder", "unparseable", "personal_data",
+)  # fmt: skip
+"""Alert kinds of the CRM checks (beyond ydata-profiling's)."""
 
 _DAY_NS = 86_400_000_000_000
 _NUM_QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -1308,6 +1318,38 @@ class DataProfile:
             self._finding_crm(),
         ]
 
+    def finding(self, section: Literal["overview", "missing", "duplicates", "distributions", "dates", "crm", "alerts"]) -> str:
+        """The plain-language finding of one section (see :meth:`findings`)."""
+        if section == "alerts":
+            al = self.alerts()
+            if al.empty:
+                return "No alerts: nothing in the data needs a look before analysis."
+            sev = al["severity"].value_counts()
+            top = al[al["severity"] == al["severity"].iloc[0]].head(3)
+            worst = "; ".join(f"{r.table}.{r.column or '*'}: {r.kind}" for r in top.itertuples())
+            counts = ", ".join(f"{int(sev.get(s, 0))} {s}" for s in SEVERITIES if sev.get(s, 0))
+            return f"{len(al)} alerts ({counts}); the most serious: {worst}."
+        fn = {
+            "overview": self._finding_overview,
+            "missing": self._finding_missing,
+            "duplicates": self._finding_duplicates,
+            "distributions": self._finding_distributions,
+            "dates": self._finding_dates,
+            "crm": self._finding_crm,
+        }.get(section)
+        if fn is None:
+            raise KeyError(f"unknown section {section!r}")
+        return fn()
+
+    def date_columns(self) -> list[tuple[str, str]]:
+        """(table, column) of every datetime column with values, in table order."""
+        return [(name, col) for name, tp in self.profiles.items() for col in tp.spikes]
+
+    def crm_checks(self) -> pd.DataFrame:
+        """The CRM alerts (refunds, negative amounts, dates, orphans, customers without orders,
+        extreme spenders, placeholders, personal data) as a table."""
+        return self.alerts(kind=list(CRM_KINDS))
+
     def _finding_overview(self) -> str:
         if not self.profiles:
             return "No tables were profiled."
@@ -1772,6 +1814,13 @@ def profile_tables(
 # --------------------------------------------------------------------------------------------
 
 
+def intake_report(tables: Mapping[str, LoadedTable]) -> pd.DataFrame:
+    """How every column of every table was read: source header, type, blanks, placeholders and
+    unreadable values (one row per column; see :class:`workbench.contract.ColumnReport`)."""
+    frames = [t.report() for t in tables.values()]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def service_kpis(
     tickets: pd.DataFrame,
     *,
@@ -1888,3 +1937,42 @@ def service_kpis(
         "resolved", "resolution_rate", "resolution_low", "resolution_high", "resolve_median_h",
     ]  # fmt: skip
     return out[cols].reset_index(drop=True)
+
+
+def service_finding(kpis: pd.DataFrame) -> str:
+    """Plain-language finding from :func:`service_kpis`: overall CSAT and resolution, and the
+    channel with the lowest satisfaction.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        Output of :func:`service_kpis` (first column = group, last row ``overall``).
+
+    Returns
+    -------
+    str
+    """
+    if not kpis.empty and "overall" not in kpis.index:
+        kpis = kpis.set_index(kpis.columns[0])
+    if kpis.empty or "overall" not in kpis.index:
+        return "No tickets to summarise."
+    o = kpis.loc["overall"]
+    text = (
+        f"{int(o['tickets']):,} tickets; mean satisfaction {o['csat_mean']:.2f} "
+        f"(95 % CI {o['csat_low']:.2f}-{o['csat_high']:.2f}), "
+        f"{o['satisfied_share']:.0%} satisfied; {o['resolution_rate']:.0%} resolved "
+        f"(CI {o['resolution_low']:.0%}-{o['resolution_high']:.0%}); median first response "
+        f"{o['first_response_median_h']:.1f} h."
+    )
+    ch = kpis.drop(index="overall")
+    ch = ch[ch["csat_n"] > 0]
+    if len(ch) > 1:
+        worst = ch["csat_mean"].idxmin()
+        w = ch.loc[worst]
+        separated = w["csat_high"] < o["csat_low"]
+        text += (
+            f" Lowest satisfaction: {worst} ({w['csat_mean']:.2f}, CI {w['csat_low']:.2f}-"
+            f"{w['csat_high']:.2f})" + (", clearly below the overall level." if separated else
+                                       ", though its interval overlaps the overall level.")
+        )
+    return text
