@@ -448,3 +448,16 @@ def test_truth_json_serialisable(data):
         "defects",
     }
     assert back["generator"]["seed"] == SEED
+
+
+def test_bundled_example_is_what_the_generator_makes(root, tmp_path):
+    """data/example is exactly `workbench synth --customers 5000 --seed 42` (no stale copy)."""
+    synth.write_example(tmp_path, n_customers=5000, seed=42)
+    for name in ("customers.csv.gz", "orders.csv.gz", "events.csv.gz"):
+        assert (tmp_path / name).read_bytes() == (root / "data" / "example" / name).read_bytes(), name
+    for name in ("campaign_contacts.parquet", "truth_customers.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / name), pd.read_parquet(root / "data" / "example" / name))
+    fresh = json.loads((tmp_path / "ground_truth.json").read_text(encoding="utf-8"))
+    bundled = json.loads((root / "data" / "example" / "ground_truth.json").read_text(encoding="utf-8"))
+    fresh.pop("files", None), bundled.pop("files", None)
+    assert fresh == bundled

@@ -669,6 +669,11 @@ _REPORT_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 .wb-status { padding: 1px 8px; border-radius: 10px; color: #fff; }
 .wb-ok { background: #2e7d32; } .wb-failed { background: #c62828; }
 main { max-width: 1100px; margin: 0 auto; }
+/* Chinese text: use the reader's CJK fonts (Windows, macOS, Linux) before the generic family */
+body, .jp-RenderedHTMLCommon, .jp-RenderedText pre, table {
+  font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Hiragino Sans GB",
+    "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif; }
+.jp-RenderedHTMLCommon table { font-size: 12px; }
 </style>
 {%- endblock extra_css -%}
 {%- block body_header -%}

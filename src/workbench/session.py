@@ -300,6 +300,7 @@ def start(params_file: str | Path, *, run_dir: str | Path = "", analysis: str) -
     warnings.filterwarnings("default", category=UserWarning, module="workbench")
     pd.set_option("display.max_columns", 50)
     pd.set_option("display.width", 200)
+    pd.set_option("display.max_colwidth", 160)
     _quiet_workbench_errors()
     ctx = RunContext(params=params, run_dir=run, analysis=analysis, params_file=Path(params_file).resolve())
     if analysis not in ANALYSES:  # pragma: no cover - guarded above
