@@ -489,12 +489,18 @@ def parse_money(
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64"), pd.Series(False, index=values.index)
     text, blank, _ = clean_text(values, placeholders)
-    t = text.str.normalize("NFKC")
-    neg = t.str.match(r"^\(.*\)$").fillna(False) | t.str.endswith("-").fillna(False)
-    t = t.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.rstrip("-")
-    t = t.str.replace(_MONEY_STRIP, "", regex=True)
-    num = pd.to_numeric(t, errors="coerce").astype("float64")
-    num = num.where(~neg.astype(bool), -num.abs())
+    # fast path: plain numbers go straight through the C parser; only the rest is cleaned
+    num = pd.to_numeric(text, errors="coerce").astype("float64")
+    rest = (~blank) & num.isna()
+    if rest.any():
+        t = text[rest]
+        if not t.str.isascii().all():
+            t = t.str.normalize("NFKC")
+        neg = t.str.match(r"^\(.*\)$").fillna(False) | t.str.endswith("-").fillna(False)
+        t = t.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.rstrip("-")
+        t = t.str.replace(_MONEY_STRIP, "", regex=True)
+        got = pd.to_numeric(t, errors="coerce").astype("float64")
+        num.loc[got.index] = got.where(~neg.astype(bool), -got.abs())
     bad = (~blank) & num.isna()
     return num, bad
 
@@ -508,10 +514,16 @@ def parse_number(
     if pd.api.types.is_bool_dtype(values):
         return values.astype("float64"), pd.Series(False, index=values.index)
     text, blank, _ = clean_text(values, placeholders)
-    t = text.str.normalize("NFKC").str.replace(r"[,\s]", "", regex=True)
-    pct = t.str.endswith("%").fillna(False).astype(bool)
-    num = pd.to_numeric(t.str.rstrip("%"), errors="coerce").astype("float64")
-    num = num.where(~pct, num / 100.0)
+    num = pd.to_numeric(text, errors="coerce").astype("float64")
+    rest = (~blank) & num.isna()
+    if rest.any():
+        t = text[rest]
+        if not t.str.isascii().all():
+            t = t.str.normalize("NFKC")
+        t = t.str.replace(r"[,\s]", "", regex=True)
+        pct = t.str.endswith("%").fillna(False).astype(bool)
+        got = pd.to_numeric(t.str.rstrip("%"), errors="coerce").astype("float64")
+        num.loc[got.index] = got.where(~pct, got / 100.0)
     bad = (~blank) & num.isna()
     return num, bad
 
@@ -588,17 +600,21 @@ def _infer_extra(raw: pd.Series, placeholders: tuple[str, ...] | list[str]) -> t
     n = int((~blank).sum())
     if n == 0:
         return text, "text"
-    num, bad = parse_number(raw, placeholders=placeholders)
-    if bad.sum() <= 0.001 * n:
-        return num, "number"
+    # decide on a sample first, so a text column is not run through every parser in full
+    sample = raw[~blank].head(2000)
+    if parse_number(sample, placeholders=placeholders)[1].mean() <= 0.001:
+        num, bad = parse_number(raw, placeholders=placeholders)
+        if bad.sum() <= 0.001 * n:
+            return num, "number"
     low = text.str.lower()
     vals = set(low.dropna().unique()[:10])
     if len(vals) <= 2 and vals <= {v.lower() for v in DEFAULT_TRUE_VALUES + DEFAULT_FALSE_VALUES}:
         b, _ = parse_bool(raw, placeholders=placeholders)
         return b, "bool"
-    dt, badd = parse_datetime(raw, placeholders=placeholders)
-    if badd.sum() <= 0.001 * n and text.str.len().median() >= 6:
-        return dt, "datetime"
+    if text.str.len().median() >= 6 and parse_datetime(sample, placeholders=placeholders)[1].mean() <= 0.001:
+        dt, badd = parse_datetime(raw, placeholders=placeholders)
+        if badd.sum() <= 0.001 * n:
+            return dt, "datetime"
     return text, "category" if text.nunique() <= max(50, 0.5 * n) else "text"
 
 
