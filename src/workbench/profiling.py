@@ -1318,7 +1318,10 @@ class DataProfile:
             self._finding_crm(),
         ]
 
-    def finding(self, section: Literal["overview", "missing", "duplicates", "distributions", "dates", "crm", "alerts"]) -> str:
+    def finding(
+        self,
+        section: Literal["overview", "missing", "duplicates", "distributions", "dates", "crm", "alerts", "correlations"],
+    ) -> str:
         """The plain-language finding of one section (see :meth:`findings`)."""
         if section == "alerts":
             al = self.alerts()
@@ -1329,6 +1332,22 @@ class DataProfile:
             worst = "; ".join(f"{r.table}.{r.column or '*'}: {r.kind}" for r in top.itertuples())
             counts = ", ".join(f"{int(sev.get(s, 0))} {s}" for s in SEVERITIES if sev.get(s, 0))
             return f"{len(al)} alerts ({counts}); the most serious: {worst}."
+        if section == "correlations":
+            parts = []
+            for name in self.profiles:
+                pairs = self.correlations(name)
+                if len(pairs):
+                    top = pairs.iloc[0]
+                    parts.append(f"{name}: {top.column_a} ~ {top.column_b} "
+                                 f"({'Spearman rho' if top.method == 'spearman' else 'Cramér V'} {top.value:.2f})")
+            if not parts:
+                return "Correlations: no column pairs to compare."
+            thr = self.params.high_correlation_threshold
+            high = self.alerts(kind="high_correlation")
+            head = (f"{len(high)} column(s) correlate above {thr:g} with another: check for duplicated "
+                    "information or leakage before modelling. " if len(high) else
+                    f"No pair correlates above {thr:g}. ")
+            return head + "Strongest pair per table - " + "; ".join(parts) + "."
         fn = {
             "overview": self._finding_overview,
             "missing": self._finding_missing,
