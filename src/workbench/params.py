@@ -28,6 +28,11 @@ __all__ = [
     "PrivacyParams",
     "ProfilingParams",
     "AnalysesParams",
+    "SegmentationParams",
+    "ABCParams",
+    "RFMParams",
+    "ClusteringParams",
+    "CLVParams",
     "load_params",
     "params_from_dict",
 ]
@@ -121,11 +126,86 @@ class _AnalysisToggle(_Model):
     enabled: bool = False
 
 
+class ABCParams(_Model):
+    """ABC / Pareto value classes."""
+
+    measure: Literal["revenue", "margin", "orders"] = Field("revenue", description="what value is")
+    cuts: list[float] = Field(
+        default_factory=lambda: [0.80, 0.95],
+        description="cumulative value shares closing class A and B (C is the rest)",
+    )
+
+    @field_validator("cuts")
+    @classmethod
+    def _cuts(cls, v: list[float]) -> list[float]:
+        if not v or any(not 0 < c < 1 for c in v) or any(b <= a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("cuts must be increasing shares strictly between 0 and 1, e.g. [0.8, 0.95]")
+        return v
+
+
+class RFMParams(_Model):
+    """RFM scores and named segments."""
+
+    method: Literal["quantile", "thresholds"] = "quantile"
+    bins: int = Field(5, ge=2, le=10)
+    recency_thresholds: list[float] | None = Field(None, description="days; with method: thresholds")
+    frequency_thresholds: list[float] | None = Field(None, description="orders; with method: thresholds")
+    monetary_thresholds: list[float] | None = Field(None, description="spend; with method: thresholds")
+    segment_map: dict[str, str] | None = Field(
+        None, description='segment name -> rule on r and f scores, e.g. "r >= 4 and f >= 4"; default: the usual 11'
+    )
+    migration_from: dt.date | None = Field(None, description="earlier as-of date for the migration matrix")
+
+
+class ClusteringParams(_Model):
+    """Clustering of customers on their features."""
+
+    features: list[str] = Field(
+        default_factory=lambda: ["recency_days", "n_orders", "monetary_mean", "tenure_days", "refund_share"]
+    )
+    log_transform: Literal["auto", "none", "all"] = Field("auto", description="auto: log1p skewed non-negative features")
+    methods: list[Literal["kmeans", "gmm"]] = Field(default_factory=lambda: ["kmeans", "gmm"])
+    k_min: int = Field(2, ge=2)
+    k_max: int = Field(8, ge=2, le=30)
+    k: int | None = Field(None, ge=2, description="fix k instead of choosing by silhouette/BIC")
+    silhouette_sample: int = Field(10_000, ge=500)
+    bootstrap: int = Field(20, ge=0, le=500, description="bootstrap resamples for stability (ARI)")
+
+
+class CLVParams(_Model):
+    """Customer lifetime value."""
+
+    method: Literal["models", "simple"] = Field("models", description="clv_method: probabilistic models or the simple formula")
+    model: Literal["bgnbd", "pareto_nbd"] = "bgnbd"
+    time_unit: Literal["days", "weeks", "months"] = "weeks"
+    horizon_months: float = Field(12, gt=0, description="CLV horizon")
+    discount_rate: float = Field(0.10, ge=0, lt=1, description="annual discount rate")
+    margin: float = Field(0.30, gt=0, le=1, description="gross margin on revenue (when orders have no margin)")
+    calibration_end: dt.date | None = Field(None, description="end of the calibration period of the holdout check")
+    expected_lifetime_years: float = Field(3.0, gt=0, description="simple formula: expected customer lifetime")
+    acquisition_cost: float = Field(0.0, ge=0, description="simple formula: CAC per customer")
+    acquisition_cost_by_channel: dict[str, float] = Field(default_factory=dict)
+
+
+class SegmentationParams(_Model):
+    """Segmentation and customer value (notebook 02)."""
+
+    enabled: bool = False
+    abc: ABCParams = Field(default_factory=ABCParams)
+    rfm: RFMParams = Field(default_factory=RFMParams)
+    clustering: ClusteringParams = Field(default_factory=ClusteringParams)
+    clv: CLVParams = Field(default_factory=CLVParams)
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description='tag name -> rule on the tag table, e.g. high_value: "monetary_sum > 5000"',
+    )
+
+
 class AnalysesParams(_Model):
     """Which analyses run (and their options)."""
 
     data_profiling: ProfilingParams = Field(default_factory=ProfilingParams)
-    segmentation: _AnalysisToggle = Field(default_factory=_AnalysisToggle)
+    segmentation: SegmentationParams = Field(default_factory=SegmentationParams)
     churn: _AnalysisToggle = Field(default_factory=_AnalysisToggle)
     campaign: _AnalysisToggle = Field(default_factory=_AnalysisToggle)
 
