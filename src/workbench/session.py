@@ -230,6 +230,23 @@ class RunContext:
         fig.savefig(path, dpi=110, bbox_inches="tight")
         return path
 
+    def show(self, fig: Any, name: str) -> Path | None:
+        """Save a figure as ``figures/<name>.png``, display it here (so figures appear in the
+        order the notebook makes them) and close it. ``None`` figures are skipped."""
+        if fig is None:
+            return None
+        import matplotlib.pyplot as plt
+
+        fig = getattr(fig, "figure", fig)
+        path = self.savefig(fig, name)
+        try:
+            from IPython.display import display
+
+            display(fig)
+        finally:
+            plt.close(fig)
+        return path
+
     def record(self, **values: Any) -> None:
         """Record figures for ``metrics.json``."""
         self.metrics.update(values)
