@@ -51,3 +51,16 @@ def test_parameters_cell_and_thin_notebook(path: Path):
         body = ast.parse("".join(line for line in c["source"] if not line.lstrip().startswith(("%", "!"))))
         defs = [n for n in ast.walk(body) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))]
         assert not defs, "logic belongs in src/workbench, not in notebooks"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_defaults_run_as_they_are(path: Path):
+    """Opened in JupyterLab and run top to bottom, unchanged (cwd = notebooks/), each notebook
+    works on the bundled example with its parameters-cell defaults."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
