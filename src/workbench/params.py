@@ -237,6 +237,9 @@ class Params(_Model):
     currency: str = "¥"
     seed: int = 42
     tables: dict[str, TableSource]
+    ground_truth: Path | None = Field(
+        None, description="synthetic data only: per-customer truth file, for recovery checks in reports"
+    )
     intake: IntakeParams = Field(default_factory=IntakeParams)
     cleaning: CleaningParams = Field(default_factory=CleaningParams)
     privacy: PrivacyParams = Field(default_factory=PrivacyParams)
@@ -360,6 +363,8 @@ def params_from_dict(data: dict[str, Any], *, base_dir: Path | str = ".", source
         raise ParamsError(_format_errors(err, data), source=source) from None
     if check_files:
         problems = []
+        if params.ground_truth is not None and not params.resolve(params.ground_truth).exists():
+            problems.append(f"ground_truth: file not found: {params.resolve(params.ground_truth)}")
         for name, t in params.tables.items():
             p = params.resolve(t.path)
             if not p.exists():
