@@ -161,7 +161,7 @@ class ClusteringParams(_Model):
     """Clustering of customers on their features."""
 
     features: list[str] = Field(
-        default_factory=lambda: ["recency_days", "n_orders", "monetary_mean", "tenure_days", "refund_share"]
+        default_factory=lambda: ["recency_days", "n_orders", "monetary_mean"]
     )
     log_transform: Literal["auto", "none", "all"] = Field("auto", description="auto: log1p skewed non-negative features")
     methods: list[Literal["kmeans", "gmm"]] = Field(default_factory=lambda: ["kmeans", "gmm"])

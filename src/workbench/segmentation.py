@@ -52,6 +52,8 @@ __all__ = [
     "simple_clv_by_segment",
     "tag_table",
     "write_tags",
+    "truth_agreement",
+    "segment_artifact",
     "PortraitResult",
     "portraits",
 ]
@@ -2627,3 +2629,54 @@ def portraits(
     t = t.reset_index()
     t["segment"] = t["segment"].astype(object)
     return PortraitResult(table=t, channel_mix=mix, demographics=demo, n_customers=n)
+
+
+def truth_agreement(clusters: ClusterResult, *, ground_truth: str | Path | None) -> dict[str, Any]:
+    """Agreement of the clusters with known true segments (synthetic data only).
+
+    Parameters
+    ----------
+    clusters : ClusterResult
+    ground_truth : path or None
+        ``truth_customers.parquet`` with ``customer_id`` and ``segment`` (params ``ground_truth``).
+
+    Returns
+    -------
+    dict
+        ``ari`` (adjusted Rand index, or None), ``n`` (customers compared) and ``text``.
+    """
+    if ground_truth is None:
+        return {"ari": None, "n": 0, "text": "_No ground truth for this dataset (real data): nothing to compare the clusters with._"}
+    truth = pd.read_parquet(ground_truth, columns=["customer_id", "segment"]).set_index("customer_id")["segment"]
+    labels = clusters.labels.set_index("customer_id")["cluster"]
+    common = labels.index.intersection(truth.index)
+    ari = adjusted_rand(labels.loc[common], truth.loc[common])
+    return {
+        "ari": ari,
+        "n": int(len(common)),
+        "text": (f"Against the generator's true segments ({truth.nunique()} of them), the chosen clustering "
+                 f"has adjusted Rand index {ari:.2f} on {len(common):,} customers (1 = identical grouping, "
+                 "0 = no better than chance)."),
+    }
+
+
+def segment_artifact(
+    features: pd.DataFrame,
+    *,
+    abc: ABCResult,
+    rfm: RFMResult,
+    clusters: ClusterResult | None = None,
+    clv: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per customer (raw key, for joins by later analyses): ABC class, RFM scores and
+    segment, cluster, and CLV columns when given. Written as the ``segments`` artifact."""
+    out = features[["customer_id"]].copy()
+    out = out.merge(abc.table[["customer_id", "abc_class"]], on="customer_id", how="left")
+    r = rfm.table.rename(columns={"segment": "rfm_segment"})
+    out = out.merge(r[[c for c in ("customer_id", "r", "f", "m", "rfm_segment") if c in r]], on="customer_id", how="left")
+    if clusters is not None:
+        out = out.merge(clusters.labels[["customer_id", "cluster", "cluster_name"]], on="customer_id", how="left")
+    if clv is not None:
+        keep = [c for c in ("customer_id", "clv", "probability_alive", "expected_purchases", "expected_order_value") if c in clv]
+        out = out.merge(clv[keep], on="customer_id", how="left")
+    return out
