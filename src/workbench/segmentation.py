@@ -2281,6 +2281,8 @@ def tag_table(
         ct = clv.drop_duplicates("customer_id").set_index("customer_id")
         out["clv"] = pd.to_numeric(ct["clv"].reindex(ids), errors="coerce").to_numpy(dtype=float)
         out["clv_decile"] = _deciles(out["clv"])
+        if "p_alive" not in ct.columns and "probability_alive" in ct.columns:
+            ct = ct.rename(columns={"probability_alive": "p_alive"})  # value.customer_value's name
         if "p_alive" in ct.columns:
             p = pd.to_numeric(ct["p_alive"].reindex(ids), errors="coerce").to_numpy(dtype=float)
             out["p_alive"] = p

@@ -230,22 +230,21 @@ class RunContext:
         fig.savefig(path, dpi=110, bbox_inches="tight")
         return path
 
-    def show(self, fig: Any, name: str) -> Path | None:
+    def show(self, fig: Any, name: str) -> None:
         """Save a figure as ``figures/<name>.png``, display it here (so figures appear in the
         order the notebook makes them) and close it. ``None`` figures are skipped."""
         if fig is None:
-            return None
+            return
         import matplotlib.pyplot as plt
 
         fig = getattr(fig, "figure", fig)
-        path = self.savefig(fig, name)
+        self.savefig(fig, name)
         try:
             from IPython.display import display
 
             display(fig)
         finally:
             plt.close(fig)
-        return path
 
     def record(self, **values: Any) -> None:
         """Record figures for ``metrics.json``."""
@@ -266,6 +265,11 @@ class RunContext:
         path = self.out_dir / "metrics.json"
         path.write_text(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=2), encoding="utf-8")
         return path
+
+
+def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, line: str | None = None) -> str:
+    """Warnings in reports: the class and the message, without file paths and source lines."""
+    return f"{category.__name__}: {message}\n"
 
 
 def _quiet_workbench_errors() -> None:
@@ -315,6 +319,7 @@ def start(params_file: str | Path, *, run_dir: str | Path = "", analysis: str) -
     run.mkdir(parents=True, exist_ok=True)
     plotting.set_theme()
     warnings.filterwarnings("default", category=UserWarning, module="workbench")
+    warnings.formatwarning = _format_warning
     pd.set_option("display.max_columns", 50)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_colwidth", 160)

@@ -79,6 +79,10 @@ from workbench.errors import AnalysisError, StatisticalWarning, format_examples
 __all__ = [
     "TIME_UNITS",
     "rfm_summary",
+    "CLVResult",
+    "customer_value",
+    "value_potential_grid",
+    "plot_value_potential",
     "BetaGeoModel",
     "ParetoNBDModel",
     "GammaGammaModel",
@@ -2191,3 +2195,266 @@ def simulate_gamma_gamma(n: int, params: Mapping[str, float] | Sequence[float], 
         {"frequency": x, "monetary_value": total / x, "nu": nu, "mean_spend": p / nu},
         index=pd.RangeIndex(n, name="customer_id"),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# One call for the notebook: CLV per customer with the honest check
+# --------------------------------------------------------------------------------------------
+
+
+def _margin_share(orders: pd.DataFrame, *, margin_col: str | None, default: float) -> tuple[float, str]:
+    """Margin as a share of revenue: from the orders' margin column when there is one."""
+    if margin_col and margin_col in orders:
+        pos = orders[(orders["amount"] > 0) & orders[margin_col].notna()]
+        if len(pos) and pos["amount"].sum() > 0:
+            share = float(pos[margin_col].sum() / pos["amount"].sum())
+            if 0 < share <= 1:
+                return share, f"{share:.1%} (from the orders' {margin_col} column)"
+    return float(default), f"{default:.0%} (analyses.segmentation.clv.margin)"
+
+
+@dataclass(frozen=True)
+class CLVResult:
+    """Customer lifetime value per customer, the fitted models and the honest check.
+
+    Attributes
+    ----------
+    method : {"models", "simple"}
+    customers : pandas.DataFrame
+        One row per customer: ``customer_id``, ``frequency``, ``recency``, ``T``,
+        ``monetary_value``, ``expected_purchases``, ``probability_alive``,
+        ``expected_order_value``, ``clv`` (models); or the simple-formula columns and ``clv``.
+    model, spend_model : fitted models or None
+    holdout : HoldoutComparison or None
+        Predicted vs actual holdout purchases by calibration frequency.
+    tracking : TrackingCurve or None
+    independence : IndependenceCheck or None
+        Gamma-Gamma's assumption (frequency and spend independent), tested.
+    margin : float
+    notes : tuple of str
+        Assumptions and exclusions, in words.
+    """
+
+    method: str
+    customers: pd.DataFrame
+    model: Any = None
+    spend_model: Any = None
+    holdout: Any = None
+    tracking: Any = None
+    independence: Any = None
+    margin: float = 1.0
+    horizon_months: float = 12.0
+    notes: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-customer table (see the class docstring)."""
+        return self.customers.copy()
+
+    def summary(self) -> pd.DataFrame:
+        """Parameter estimates with standard errors and 95 % intervals (models), or the CLV
+        distribution (simple)."""
+        if self.method == "models":
+            parts = [self.model.summary().assign(model=self.model._label)]
+            if self.spend_model is not None:
+                parts.append(self.spend_model.summary().assign(model="Gamma-Gamma"))
+            out = pd.concat(parts)
+            return out[["model"] + [c for c in out.columns if c != "model"]]
+        return self.customers["clv"].describe().to_frame("clv").T
+
+    def metrics(self) -> dict[str, Any]:
+        """Figures for the metrics file."""
+        clv = self.customers["clv"]
+        out: dict[str, Any] = {
+            "method": self.method,
+            "customers": int(len(clv)),
+            "clv_total": float(clv.sum()),
+            "clv_mean": float(clv.mean()) if len(clv) else None,
+            "margin": self.margin,
+            "horizon_months": self.horizon_months,
+        }
+        if self.model is not None:
+            out["model"] = self.model.metrics()
+        if self.spend_model is not None:
+            out["spend_model"] = self.spend_model.metrics()
+        if self.holdout is not None:
+            out["holdout"] = self.holdout.metrics()
+        if self.tracking is not None:
+            out["tracking"] = self.tracking.metrics()
+        if self.independence is not None:
+            out["independence"] = self.independence.metrics()
+        return out
+
+    def finding(self, *, currency: str = "¥") -> str:
+        """What the CLV numbers mean for the business."""
+        c = self.customers
+        if c.empty:
+            return "No customers to value."
+        clv = c["clv"].sort_values(ascending=False)
+        top = max(1, int(round(0.1 * len(clv))))
+        share = clv.iloc[:top].sum() / clv.sum() if clv.sum() > 0 else float("nan")
+        text = (f"Expected value over the next {self.horizon_months:g} months at {self.margin:.0%} margin: "
+                f"{currency}{clv.sum():,.0f} in all, {currency}{clv.mean():,.0f} per customer on average; "
+                f"the top 10 % of customers hold {share:.0%} of it. ")
+        if "probability_alive" in c:
+            alive = c["probability_alive"]
+            text += (f"{(alive < 0.5).mean():.0%} of customers are more likely gone than active "
+                     f"(P(alive) < 50 %); they are where win-back budgets go, not full-price acquisition.")
+        if self.model is not None and not getattr(self.model, "converged_", True):
+            text += " Warning: the purchase model did not converge; treat the numbers with care."
+        return text
+
+    def holdout_finding(self) -> str:
+        """How well the forecast matched the holdout period."""
+        if self.holdout is None:
+            return ("No holdout check: set analyses.segmentation.clv.calibration_end to a date before "
+                    "as_of to fit on the earlier period and compare with what customers did afterwards.")
+        m = self.holdout.metrics()
+        t = self.tracking.metrics() if self.tracking is not None else {}
+        parts = [f"Fitted on data to the calibration end and compared with the holdout: "
+                 f"mean absolute error of holdout repeat purchases per customer {m['mae_customer']:.2f}"]
+        if "predicted_total" in m and "actual_total" in m and m["actual_total"]:
+            parts.append(f"total predicted {m['predicted_total']:,.0f} vs actual {m['actual_total']:,.0f} "
+                         f"({m['predicted_total'] / m['actual_total'] - 1:+.1%})")
+        if t.get("ape_calibration_end") is not None:
+            parts.append(f"cumulative repeat purchases off by {t['ape_calibration_end']:.1%} at the calibration end")
+        if t.get("mape_holdout_cumulative") is not None:
+            parts.append(f"by {t['mape_holdout_cumulative']:.1%} on average over the holdout weeks")
+        return "; ".join(parts) + "."
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
+
+    def __repr__(self) -> str:
+        return f"CLVResult(method={self.method!r}, customers={len(self.customers):,})"
+
+
+def customer_value(
+    orders: pd.DataFrame,
+    *,
+    as_of: Any,
+    params: Any,
+    margin_col: str | None = None,
+    customers: pd.DataFrame | None = None,
+) -> CLVResult:
+    """Customer lifetime value as of a date, by the method the params choose.
+
+    ``params.method == "models"``: the purchase model (``params.model``: BG/NBD or Pareto/NBD) and
+    Gamma-Gamma are fitted on all data up to ``as_of``; CLV is the discounted margin over
+    ``params.horizon_months``. When ``params.calibration_end`` is set, the same models are also
+    fitted on data up to it and checked against the period from it to ``as_of``.
+    ``params.method == "simple"``: :func:`workbench.segmentation.simple_clv` on the engine
+    features.
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        Canonical cleaned orders.
+    as_of : date
+    params : CLVParams
+        ``analyses.segmentation.clv``.
+    margin_col : str, optional
+        Orders' margin column; its share of revenue replaces ``params.margin``.
+    customers : pandas.DataFrame, optional
+        For the simple formula's tenure and acquisition channel.
+
+    Returns
+    -------
+    CLVResult
+
+    Raises
+    ------
+    AnalysisError
+        Too few repeat customers, or a calibration end outside the data.
+    """
+    margin, margin_note = _margin_share(orders, margin_col=margin_col, default=params.margin)
+    notes = [f"margin {margin_note}", f"horizon {params.horizon_months:g} months",
+             f"annual discount rate {params.discount_rate:.0%}"]
+    if params.method == "simple":
+        from workbench.features import customer_features
+        from workbench.segmentation import simple_clv
+
+        feats = customer_features(orders, as_of=as_of, customers=customers)
+        table = simple_clv(
+            feats, margin=margin, expected_lifetime_years=params.expected_lifetime_years,
+            discount_rate=params.discount_rate, acquisition_cost=params.acquisition_cost,
+            acquisition_cost_by_channel=params.acquisition_cost_by_channel or None,
+        )  # fmt: skip
+        return CLVResult("simple", table, margin=margin, horizon_months=params.expected_lifetime_years * 12,
+                         notes=tuple(notes))
+    model_cls = BetaGeoModel if params.model == "bgnbd" else ParetoNBDModel
+    summary = rfm_summary(orders, calibration_end=as_of, time_unit=params.time_unit)
+    excluded = getattr(summary, "attrs", {}).get("excluded")
+    if excluded:
+        notes.append(f"excluded from the spend model: {excluded}")
+    model = model_cls().fit(summary)
+    per_month = 365.25 / 12 / _unit_days(params.time_unit)
+    pred = model.predict(summary, t=params.horizon_months * per_month)
+    spend = None
+    table = summary.join(pred)
+    if (summary["frequency"] > 0).sum() >= 20:
+        spend = GammaGammaModel().fit(summary)
+        table["expected_order_value"] = spend.conditional_expected_average_profit(
+            summary["frequency"], summary["monetary_value"]
+        )
+        table["clv"] = spend.customer_lifetime_value(
+            model, summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"],
+            time=int(round(params.horizon_months)), discount_rate=params.discount_rate,
+            time_unit=params.time_unit, margin=margin,
+        )  # fmt: skip
+    independence = independence_check(summary, warn=False) if spend is not None else None
+    holdout = tracking = None
+    if params.calibration_end is not None:
+        cal = rfm_summary(orders, calibration_end=params.calibration_end, observation_end=as_of,
+                          time_unit=params.time_unit)
+        cal_model = model_cls().fit(cal)
+        holdout = holdout_comparison(cal_model, cal)
+        tracking = tracking_curve(cal_model, orders, calibration_end=params.calibration_end,
+                                  observation_end=as_of, time_unit=params.time_unit)
+    table = table.reset_index()
+    return CLVResult("models", table, model=model, spend_model=spend, holdout=holdout, tracking=tracking,
+                     independence=independence, margin=margin, horizon_months=params.horizon_months,
+                     notes=tuple(notes))
+
+
+def value_potential_grid(current: pd.Series, future_value: pd.Series, *, cuts: Sequence[float] = (0.8, 0.95)) -> pd.DataFrame:
+    """Current value class against future value class (both ABC by cumulative share).
+
+    Parameters
+    ----------
+    current : pandas.Series
+        Current ABC class per customer (index ``customer_id``).
+    future_value : pandas.Series
+        Forecast value (e.g. CLV) per customer (index ``customer_id``).
+    cuts : sequence of float
+        Cumulative share cut points, as for the current classes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Customer counts: rows current class, columns future class.
+    """
+    v = future_value.dropna().clip(lower=0).sort_values(ascending=False)
+    total = v.sum()
+    before = (v.cumsum() - v) / total if total > 0 else pd.Series(1.0, index=v.index)
+    before = before.groupby(v).transform("min")  # tied values share the class of the tied block
+    labels = [chr(ord("A") + i) for i in range(len(cuts) + 1)]
+    future = pd.Series(labels[-1], index=v.index)
+    for i, c in reversed(list(enumerate(cuts))):
+        future[before < c] = labels[i]
+    future[v <= 0] = labels[-1]
+    both = pd.DataFrame({"current": current, "future": future}).dropna()
+    grid = pd.crosstab(both["current"], both["future"]).reindex(index=labels, columns=labels, fill_value=0)
+    grid.index.name, grid.columns.name = "current class", "future class"
+    return grid
+
+
+def plot_value_potential(grid: pd.DataFrame, ax: Any = None) -> Any:
+    """Heatmap of :func:`value_potential_grid`."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    sns.heatmap(grid, annot=True, fmt=",d", cmap="Blues", cbar=False, ax=ax)
+    ax.set_title("current value x future value (customers)")
+    return ax
