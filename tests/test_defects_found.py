@@ -26,6 +26,7 @@ def synth_params(tmp_path_factory) -> Path:
     doc = yaml.safe_load((ROOT / "params" / "example.yaml").read_text(encoding="utf-8"))
     for t in doc["tables"].values():
         t["path"] = str(folder / "data" / Path(t["path"]).name)
+    doc["ground_truth"] = str(folder / "data" / "truth_customers.parquet")
     doc["name"] = "tiny"
     path = folder / "tiny.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
