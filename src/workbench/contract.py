@@ -16,7 +16,7 @@ table, column, source header, rows, examples and params key.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -465,6 +465,26 @@ def parse_datetime(
     return out, bad
 
 
+def _parse_float(
+    values: pd.Series,
+    *,
+    placeholders: tuple[str, ...] | list[str],
+    rest: Callable[[pd.Series], pd.Series],
+) -> tuple[pd.Series, pd.Series]:
+    """Text to float: plain numbers go straight through the C parser; only the values it cannot
+    read are NFKC-normalised (when not ASCII) and handed to ``rest`` to clean and parse."""
+    text, blank, _ = clean_text(values, placeholders)
+    num = pd.to_numeric(text, errors="coerce").astype("float64")
+    todo = (~blank) & num.isna()
+    if todo.any():
+        t = text[todo]
+        if not t.str.isascii().all():
+            t = t.str.normalize("NFKC")
+        got = rest(t)
+        num.loc[got.index] = got
+    return num, (~blank) & num.isna()
+
+
 _MONEY_STRIP = re.compile(r"[￥¥$€£,，\s]|RMB|CNY|USD|元|圆|块")
 
 
@@ -488,44 +508,30 @@ def parse_money(
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64"), pd.Series(False, index=values.index)
-    text, blank, _ = clean_text(values, placeholders)
-    # fast path: plain numbers go straight through the C parser; only the rest is cleaned
-    num = pd.to_numeric(text, errors="coerce").astype("float64")
-    rest = (~blank) & num.isna()
-    if rest.any():
-        t = text[rest]
-        if not t.str.isascii().all():
-            t = t.str.normalize("NFKC")
+
+    def rest(t: pd.Series) -> pd.Series:
         neg = t.str.match(r"^\(.*\)$").fillna(False) | t.str.endswith("-").fillna(False)
         t = t.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.rstrip("-")
-        t = t.str.replace(_MONEY_STRIP, "", regex=True)
-        got = pd.to_numeric(t, errors="coerce").astype("float64")
-        num.loc[got.index] = got.where(~neg.astype(bool), -got.abs())
-    bad = (~blank) & num.isna()
-    return num, bad
+        got = pd.to_numeric(t.str.replace(_MONEY_STRIP, "", regex=True), errors="coerce").astype("float64")
+        return got.where(~neg.astype(bool), -got.abs())
+
+    return _parse_float(values, placeholders=placeholders, rest=rest)
 
 
 def parse_number(
     values: pd.Series, *, placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS
 ) -> tuple[pd.Series, pd.Series]:
     """Parse plain numbers (thousands separators and percent signs allowed; ``5%`` -> 0.05)."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    if pd.api.types.is_numeric_dtype(values):  # booleans included: True -> 1.0
         return values.astype("float64"), pd.Series(False, index=values.index)
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype("float64"), pd.Series(False, index=values.index)
-    text, blank, _ = clean_text(values, placeholders)
-    num = pd.to_numeric(text, errors="coerce").astype("float64")
-    rest = (~blank) & num.isna()
-    if rest.any():
-        t = text[rest]
-        if not t.str.isascii().all():
-            t = t.str.normalize("NFKC")
+
+    def rest(t: pd.Series) -> pd.Series:
         t = t.str.replace(r"[,\s]", "", regex=True)
         pct = t.str.endswith("%").fillna(False).astype(bool)
         got = pd.to_numeric(t.str.rstrip("%"), errors="coerce").astype("float64")
-        num.loc[got.index] = got.where(~pct, got / 100.0)
-    bad = (~blank) & num.isna()
-    return num, bad
+        return got.where(~pct, got / 100.0)
+
+    return _parse_float(values, placeholders=placeholders, rest=rest)
 
 
 def parse_bool(

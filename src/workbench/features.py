@@ -226,7 +226,7 @@ def customer_features_expr(
         cust = customers.select("customer_id", *(["signup_date"] if "signup_date" in customers.columns else []))
         if "signup_date" in cust.columns:
             cust = cust.filter(cust.signup_date.isnull() | (cust.signup_date.date() <= asof_date))
-        cust = cust.distinct(on="customer_id", keep="first") if hasattr(cust, "distinct") else cust
+        cust = cust.distinct(on="customer_id", keep="first")
         feats = cust.left_join(feats, "customer_id").drop("customer_id_right")
 
     n_orders = feats.n_orders.fill_null(0)

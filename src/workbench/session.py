@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.analyses import ANALYSES, get_analysis
+from workbench.analyses import get_analysis
 from workbench.contract import ColumnReport, LoadedTable
 from workbench.errors import WorkbenchError
 from workbench.io import load_tables
@@ -324,7 +324,4 @@ def start(params_file: str | Path, *, run_dir: str | Path = "", analysis: str) -
     pd.set_option("display.width", 200)
     pd.set_option("display.max_colwidth", 160)
     _quiet_workbench_errors()
-    ctx = RunContext(params=params, run_dir=run, analysis=analysis, params_file=Path(params_file).resolve())
-    if analysis not in ANALYSES:  # pragma: no cover - guarded above
-        raise WorkbenchError(analysis)
-    return ctx
+    return RunContext(params=params, run_dir=run, analysis=analysis, params_file=Path(params_file).resolve())
