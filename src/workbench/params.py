@@ -122,10 +122,6 @@ class ProfilingParams(_Model):
     correlation_sample: int = Field(200_000, ge=1000)
 
 
-class _AnalysisToggle(_Model):
-    enabled: bool = False
-
-
 class ABCParams(_Model):
     """ABC / Pareto value classes."""
 
@@ -201,13 +197,172 @@ class SegmentationParams(_Model):
     )
 
 
+class ChurnLabelParams(_Model):
+    """How churn is defined (``analyses.churn.label``)."""
+
+    kind: Literal["contractual", "non_contractual"] = Field(
+        "non_contractual",
+        description="contractual: churn flag / end date in customers; non_contractual: inferred from orders",
+    )
+    definition: Literal["inactivity", "p_alive"] = Field(
+        "inactivity",
+        description="non_contractual: no purchase in inactivity_days after as_of, or P(alive) < p_alive_threshold",
+    )
+    inactivity_days: int = Field(90, ge=1, le=3650, description="non_contractual: window after as_of")
+    p_alive_threshold: float = Field(0.5, gt=0, lt=1, description="definition p_alive: churned below this")
+    flag_column: str = Field("churned", description="contractual: 0/1 or yes/no churn column in customers")
+    end_date_column: str | None = Field(
+        "churn_date", description="contractual: date the customer left (optional; gives survival times)"
+    )
+    tenure_column: str | None = Field(
+        "tenure_months", description="contractual: tenure in months when there are no dates (e.g. Telco)"
+    )
+
+
+class UnhappyChurnParams(_Model):
+    """Happy vs unhappy churn (``analyses.churn.unhappy``)."""
+
+    lookback_days: int = Field(90, ge=1, description="service history before leaving that counts")
+    csat_max: float = Field(2, description="satisfaction at or below this is a bad experience")
+    slow_response_hours: float = Field(24, gt=0, description="first response slower than this is bad")
+    spend_drop: float = Field(
+        0.5, gt=0, le=1, description="spend fell by at least this share (last vs previous half-year): drifting"
+    )
+
+
+class ChurnModelParams(_Model):
+    """Churn prediction (``analyses.churn.model``)."""
+
+    features: list[str] | None = Field(None, description="feature columns; default: every usable one")
+    exclude: list[str] = Field(default_factory=list, description="columns never used as features")
+    test_size: float = Field(0.25, gt=0.05, lt=0.6, description="held-out share (snapshot data)")
+    logistic_C: float = Field(1.0, gt=0, description="inverse L2 strength of the logistic regression")
+    calibrate: Literal["auto", "always", "never"] = Field(
+        "auto", description="auto: isotonic calibration when the calibration test fails"
+    )
+    bootstrap: int = Field(500, ge=0, le=5000, description="resamples for the AUC interval")
+    max_rows: int = Field(200_000, ge=1000, description="subsample larger training sets (stated in report)")
+    n_reasons: int = Field(3, ge=1, le=10, description="reasons listed per customer")
+    leakage_auc: float = Field(0.98, gt=0.5, le=1, description="a single feature with AUC above this is a leak")
+
+
+class RetentionParams(_Model):
+    """The retention list (``analyses.churn.retention``)."""
+
+    save_rate: float = Field(0.2, gt=0, le=1, description="assumed share of contacted churners saved")
+    contact_cost: float = Field(5.0, ge=0, description="cost per contact, in currency")
+    value_source: Literal["auto", "clv", "formula"] = Field(
+        "auto", description="auto: CLV from the segmentation artifacts when present, else value_formula"
+    )
+    value_formula: str = Field(
+        "monetary_sum", description="pandas expression over customer columns giving value at risk"
+    )
+    top_n: int | None = Field(None, ge=1, description="cap the list length (default: all worth contacting)")
+
+
+class ChurnParams(_Model):
+    """Churn analysis (``analyses.churn``)."""
+
+    enabled: bool = False
+    label: ChurnLabelParams = Field(default_factory=ChurnLabelParams)
+    group_by: list[str] = Field(
+        default_factory=lambda: ["acquisition_channel", "member_level", "plan"],
+        description="columns for churn rates by group (missing ones are skipped)",
+    )
+    survival_group: str | None = Field("acquisition_channel", description="Kaplan-Meier curves by this column")
+    cox_covariates: list[str] | None = Field(None, description="Cox covariates; default: the drivers")
+    cox_strata: str | None = Field(None, description="stratify the Cox baseline hazard by this column")
+    drivers: list[str] | None = Field(None, description="columns for univariate drivers; default: all usable")
+    numeric_bins: int = Field(5, ge=2, le=20, description="quantile bins of numeric drivers")
+    max_levels: int = Field(30, ge=2, description="categorical columns with more levels are not used")
+    min_events: int = Field(10, ge=1, description="events per covariate the Cox model needs")
+    unhappy: UnhappyChurnParams = Field(default_factory=UnhappyChurnParams)
+    model: ChurnModelParams = Field(default_factory=ChurnModelParams)
+    retention: RetentionParams = Field(default_factory=RetentionParams)
+
+
+class CampaignExperimentParams(_Model):
+    """Experiment statistics (``analyses.campaign.experiment``)."""
+
+    planned_split: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="campaign -> arm -> planned share; default equal shares"
+    )
+    srm_alpha: float = Field(0.001, gt=0, lt=1, description="sample-ratio mismatch test level")
+    alpha: float = Field(0.05, gt=0, lt=1)
+    metrics: list[str] = Field(
+        default_factory=lambda: ["visited", "converted", "revenue"],
+        description="outcome columns compared between arms (missing ones are skipped)",
+    )
+    revenue_method: Literal["welch", "bootstrap", "mann_whitney"] = Field(
+        "welch", description="test for revenue-like metrics"
+    )
+    bootstrap: int = Field(2000, ge=100, le=50_000)
+    cuped_covariate: str | None = Field("pre_period_revenue", description="pre-period covariate for CUPED")
+    balance_covariates: list[str] | None = Field(None, description="covariates for the balance check")
+    heterogeneity_by: list[str] = Field(
+        default_factory=lambda: ["cluster_name"],
+        description="columns (contacts, customers or segmentation artifacts) for effects by subgroup",
+    )
+    power: float = Field(0.8, gt=0, lt=1, description="planning: power wanted")
+    target_lift: float = Field(0.10, gt=0, description="planning: relative lift to detect")
+
+
+class UpliftParams(_Model):
+    """Uplift models and the targeting list (``analyses.campaign.uplift``)."""
+
+    enabled: bool = True
+    campaign: str | None = Field(None, description="randomized campaign to learn from; default the largest")
+    treatment_arm: str | None = Field(None, description="arm compared with control; default the largest")
+    outcome: str = Field("converted", description="outcome column")
+    features: list[str] | None = Field(None, description="customer features; default: every usable one")
+    learner: Literal["hgb", "logistic"] = "hgb"
+    test_size: float = Field(0.3, gt=0.05, lt=0.6)
+    value_per_conversion: float | None = Field(None, description="default: mean revenue per conversion")
+    contact_cost: float | None = Field(None, ge=0, description="default: the campaign's cost per contact")
+
+
+class FunnelParams(_Model):
+    """Event funnel (``analyses.campaign.funnel``)."""
+
+    steps: list[str] = Field(
+        default_factory=lambda: ["exposure", "visit", "add_to_cart", "checkout", "order"],
+        description="event names in order",
+    )
+    unit: Literal["session", "customer"] = Field("session", description="what passes through the funnel")
+    by: list[str] = Field(default_factory=lambda: ["channel"], description="break the funnel down by")
+    max_step_hours: float | None = Field(None, gt=0, description="a step later than this does not count")
+
+
+class CampaignParams(_Model):
+    """Campaign evaluation (``analyses.campaign``)."""
+
+    enabled: bool = False
+    campaigns: list[str] | None = Field(None, description="campaign ids to evaluate; default all")
+    control_arm: str = Field("control", description="name of the hold-out arm")
+    attribution_window_days: int = Field(14, ge=1, le=365, description="orders this long after contact count")
+    outcome_source: Literal["auto", "columns", "orders"] = Field(
+        "auto", description="auto: outcome columns when present, else attributed from orders"
+    )
+    targets: dict[str, float] = Field(
+        default_factory=dict, description="KPI -> target, e.g. conversion_rate: 0.05, roi: 1.0"
+    )
+    engagement_weights: dict[str, float] = Field(
+        default_factory=lambda: {"opened": 1.0, "clicked": 2.0, "visited": 3.0, "converted": 5.0},
+        description="engagement score = weighted sum of these flags per contact",
+    )
+    margin: float = Field(0.3, gt=0, le=1, description="gross margin on attributed revenue (for ROI)")
+    experiment: CampaignExperimentParams = Field(default_factory=CampaignExperimentParams)
+    uplift: UpliftParams = Field(default_factory=UpliftParams)
+    funnel: FunnelParams = Field(default_factory=FunnelParams)
+
+
 class AnalysesParams(_Model):
     """Which analyses run (and their options)."""
 
     data_profiling: ProfilingParams = Field(default_factory=ProfilingParams)
     segmentation: SegmentationParams = Field(default_factory=SegmentationParams)
-    churn: _AnalysisToggle = Field(default_factory=_AnalysisToggle)
-    campaign: _AnalysisToggle = Field(default_factory=_AnalysisToggle)
+    churn: ChurnParams = Field(default_factory=ChurnParams)
+    campaign: CampaignParams = Field(default_factory=CampaignParams)
 
 
 class Params(_Model):

@@ -1,0 +1,139 @@
+"""Small statistical helpers shared by the churn and campaign analyses.
+
+Everything here is vectorized and pure: proportions with Wilson intervals, Holm's step-down
+correction, percentile bootstrap intervals with an explicit seed, and JSON/format helpers the
+result objects use.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["wilson_interval", "holm", "bootstrap_ci", "num", "pct"]
+
+
+def wilson_interval(
+    successes: Sequence[float] | np.ndarray | pd.Series | float,
+    trials: Sequence[float] | np.ndarray | pd.Series | float,
+    *,
+    confidence: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial proportion (vectorized).
+
+    Parameters
+    ----------
+    successes, trials : array-like or scalar
+        Counts; ``trials == 0`` gives NaN bounds.
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    (low, high) : tuple of numpy.ndarray
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval(1869, 7043)
+    >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
+    (0.2552, 0.2758)
+    """
+    from scipy.stats import norm
+
+    k = np.atleast_1d(np.asarray(successes, dtype="float64"))
+    n = np.atleast_1d(np.asarray(trials, dtype="float64"))
+    z = norm.ppf(1 - (1 - confidence) / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    bad = ~(n > 0)
+    lo = np.where(bad, np.nan, np.clip(centre - half, 0, 1))
+    hi = np.where(bad, np.nan, np.clip(centre + half, 0, 1))
+    return lo, hi
+
+
+def holm(pvalues: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error control); NaN stays NaN.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(pvalues, dtype="float64")
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="mergesort")
+    adj = np.maximum.accumulate((m - np.arange(m)) * q[order])
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def bootstrap_ci(
+    statistic: Callable[[np.ndarray], float],
+    n: int,
+    *,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    random_state: int | None = None,
+) -> tuple[float, float, np.ndarray]:
+    """Percentile bootstrap interval of ``statistic(indices)`` over ``n`` resampled rows.
+
+    Parameters
+    ----------
+    statistic : callable
+        Takes an integer index array (a resample of ``range(n)``) and returns a float.
+    n : int
+        Number of rows.
+    n_boot : int
+        Resamples.
+    random_state : int, optional
+        Seed (``numpy.random.default_rng``).
+
+    Returns
+    -------
+    (low, high, draws)
+        Bounds (NaN draws are ignored) and the draws.
+    """
+    rng = np.random.default_rng(random_state)
+    draws = np.array([statistic(rng.integers(0, n, n)) for _ in range(n_boot)], dtype="float64")
+    a = (1 - confidence) / 2
+    ok = draws[np.isfinite(draws)]
+    if ok.size == 0:
+        return float("nan"), float("nan"), draws
+    return float(np.quantile(ok, a)), float(np.quantile(ok, 1 - a)), draws
+
+
+def num(x: Any) -> float | None:
+    """JSON-able float (NaN, inf and non-numbers become ``None``)."""
+    if x is None:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    """``0.2654 -> '26.5 %'``; ``None``/NaN -> ``'n/a'``."""
+    if x is None:
+        return "n/a"
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "n/a"
+    if not math.isfinite(v):
+        return "n/a"
+    return f"{100 * v:.{digits}f} %"
