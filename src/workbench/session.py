@@ -212,6 +212,34 @@ class RunContext:
         )  # fmt: skip
         return dict(result.tables)
 
+    def artifact(self, analysis: str, name: str) -> pd.DataFrame | None:
+        """An earlier analysis's artifact (this run, else the latest earlier run of this dataset),
+        or ``None`` when it was never written (e.g. segmentation not enabled).
+
+        Parameters
+        ----------
+        analysis : str
+            Analysis key that writes it (``segmentation``).
+        name : str
+            File name (``segments.parquet``).
+        """
+        path = find_artifact(self.run_dir, analysis, name)
+        return None if path is None else pd.read_parquet(path)
+
+    def truth(self) -> pd.DataFrame | None:
+        """Synthetic data only: the generator's per-customer truth (``ground_truth`` param), else
+        ``None``. Used for recovery checks shown next to the estimates, never as an input."""
+        if self.params.ground_truth is None:
+            return None
+        return pd.read_parquet(self.params.resolve(self.params.ground_truth))
+
+    def truth_summary(self) -> dict[str, Any] | None:
+        """Synthetic data only: ``ground_truth.json`` beside the truth file, else ``None``."""
+        if self.params.ground_truth is None:
+            return None
+        path = self.params.resolve(self.params.ground_truth).with_name("ground_truth.json")
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
     def save_artifact(self, name: str, frame: pd.DataFrame, *, csv: bool = False) -> Path:
         """Write ``frame`` as ``artifacts/<name>.parquet`` (and ``.csv`` in UTF-8 with BOM so
         Excel opens Chinese text, when ``csv``). Returns the parquet path."""
