@@ -1,0 +1,730 @@
+"""Campaign data preparation, KPIs against targets and incremental return
+(notebook ``04_campaign_evaluation.ipynb``; arm comparisons live in ``experiments.py``).
+
+Notebook order: :func:`prepare_contacts` (validate, fill the outcome columns from the tracked
+columns or by attribution from orders, design per campaign) -> :func:`kpi_table` (reach,
+delivery, open, click-through, visit and conversion rates with Wilson intervals, orders,
+revenue, cost, ROI, CPA, revenue per contact, engagement score; actual vs target) ->
+:func:`incremental_return` (incremental conversions, revenue and profit of each treatment arm
+against the control arm, with intervals).
+
+Definitions
+-----------
+Attribution (``outcome_source="orders"``)
+    An order counts for a contact when it belongs to the contact's customer and
+    ``contact_time < order_time <= contact_time + window_days`` and ``order_time <= data end``
+    (``as_of`` end of day when given, else the last order time). Refund lines (``is_refund``
+    true, a negative ``amount``, or a ``status`` meaning refunded/cancelled) never count.
+    ``orders`` = number of such orders, ``converted`` = at least one, ``revenue`` = their sum.
+    A customer contacted by two campaigns with overlapping windows credits the same order to
+    both (last-touch de-duplication is not attempted; the notes say when windows overlap).
+Rates
+    ``delivery_rate = delivered / contacts`` (contacts with a known delivered flag);
+    ``open_rate = opened / delivered``; ``ctr`` (click-through rate) ``= clicked / delivered``;
+    ``click_to_open_rate = clicked / opened``; ``visit_rate = visited / contacts``;
+    ``conversion_rate = converted / contacts``. When ``delivered`` is not tracked the open and
+    click rates use the contacts with a known flag as denominator. Blank flags (e.g. the
+    control arm, which was never sent anything) are left out of numerator and denominator.
+Money
+    ``roi = (margin * revenue - cost) / cost``; ``cpa = cost / conversions``;
+    ``revenue_per_contact = revenue / contacts``. Engagement score = mean over contacts of
+    ``sum(weight_k * flag_k)`` (blank flags count 0).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import AnalysisError, DataQualityWarning, ParamsError, StatisticalWarning, format_examples
+from workbench.results import Result
+from workbench.stats import bootstrap_ci, holm, num, pct, wilson_interval
+
+__all__ = [
+    "KPI_DEFINITIONS",
+    "CampaignData",
+    "prepare_contacts",
+    "attribute_orders",
+    "KPIResult",
+    "kpi_table",
+    "IncrementalReturn",
+    "incremental_return",
+]
+
+_TABLE = "campaign_contacts"
+_KEY = "analyses.campaign"
+_FLAGS = ("delivered", "opened", "clicked", "visited", "converted")
+_REFUND_STATUS = frozenset(
+    {"refunded", "refund", "returned", "cancelled", "canceled", "void", "已退款", "退款", "已取消", "取消", "退货"}
+)
+#: Smallest arm under this share of the largest arm of a campaign: a warning.
+ARM_SIZE_RATIO_WARN: float = 0.05
+#: Arms with fewer contacts get a warning (intervals too wide to act on).
+MIN_ARM_CONTACTS: int = 100
+
+#: KPI name -> (description, better direction). Names accepted in ``analyses.campaign.targets``.
+KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
+    "contacts": ("contacts (reach)", "higher"),
+    "delivery_rate": ("delivered / contacts", "higher"),
+    "open_rate": ("opened / delivered", "higher"),
+    "ctr": ("click-through rate: clicked / delivered", "higher"),
+    "click_to_open_rate": ("clicked / opened", "higher"),
+    "visit_rate": ("visited / contacts", "higher"),
+    "conversion_rate": ("converted / contacts", "higher"),
+    "conversions": ("contacts that converted", "higher"),
+    "orders": ("attributed orders", "higher"),
+    "revenue": ("attributed revenue", "higher"),
+    "cost": ("campaign cost", "lower"),
+    "roi": ("(margin x revenue - cost) / cost", "higher"),
+    "cpa": ("cost per acquisition: cost / conversions", "lower"),
+    "revenue_per_contact": ("revenue / contacts", "higher"),
+    "engagement_score": ("mean weighted sum of engagement flags per contact", "higher"),
+}
+_RATES = ("delivery_rate", "open_rate", "ctr", "click_to_open_rate", "visit_rate", "conversion_rate")
+
+
+# ============================================================================================
+# helpers
+# ============================================================================================
+
+
+def _examples(values: Any, limit: int = 5) -> str:
+    return format_examples(list(pd.Series(values).head(50)), limit=limit)
+
+
+def _naive(s: pd.Series) -> pd.Series:
+    """Datetime series without time zone (UTC when it had one)."""
+    s = pd.to_datetime(s, errors="coerce")
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    return s.astype("datetime64[ns]")
+
+
+def _flag(s: pd.Series) -> pd.Series:
+    """Boolean flag with NA kept (nullable boolean)."""
+    if s.dtype == bool or isinstance(s.dtype, pd.BooleanDtype):
+        return s.astype("boolean")
+    if pd.api.types.is_numeric_dtype(s):
+        return (s != 0).astype("boolean").mask(s.isna())
+    low = s.astype("string").str.strip().str.lower()
+    out = low.isin(["1", "true", "t", "yes", "y", "是", "1.0"]).astype("boolean")
+    return out.mask(low.isna())
+
+
+def _did_you_mean(name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a) / float(b) if b and math.isfinite(float(b)) and float(b) != 0 else float("nan")
+
+
+def _money(x: float | None) -> str:
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    return f"{float(x):,.0f}"
+
+
+# ============================================================================================
+# 1. preparation and attribution
+# ============================================================================================
+
+
+def attribute_orders(
+    contacts: pd.DataFrame,
+    orders: pd.DataFrame,
+    *,
+    window_days: float = 14,
+    data_end: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Orders, conversion and revenue attributed to each contact (DuckDB range join).
+
+    Parameters
+    ----------
+    contacts : pandas.DataFrame
+        ``customer_id``, ``contact_time``; one row per contact.
+    orders : pandas.DataFrame
+        ``customer_id``, ``order_time``, ``amount``; ``is_refund`` and ``status`` when present.
+    window_days : float, default 14
+        An order counts when ``contact_time < order_time <= contact_time + window_days``.
+    data_end : Timestamp, optional
+        Orders after this are ignored (default: none ignored).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index and row order as ``contacts``: ``orders`` (int), ``converted`` (bool),
+        ``revenue`` (float). Contacts without ``contact_time`` get 0.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"customer_id": ["a"], "contact_time": pd.to_datetime(["2025-01-01"])})
+    >>> o = pd.DataFrame({"customer_id": ["a", "a"], "order_time": pd.to_datetime(["2025-01-02", "2025-02-01"]),
+    ...                   "amount": [10.0, 5.0]})
+    >>> attribute_orders(c, o, window_days=14)["revenue"].tolist()
+    [10.0]
+    """
+    import duckdb
+
+    for col in ("customer_id", "order_time", "amount"):
+        if col not in orders.columns:
+            raise AnalysisError(
+                f"orders: column {col!r} is needed to attribute campaign outcomes "
+                f"(columns: {', '.join(map(str, orders.columns))}); map it under tables.orders.columns "
+                f"or set {_KEY}.outcome_source: columns"
+            )
+    c = pd.DataFrame(
+        {
+            "rid": np.arange(len(contacts), dtype=np.int64),
+            "customer_id": contacts["customer_id"].astype("string").to_numpy(dtype=object),
+            "t0": _naive(contacts["contact_time"]).to_numpy(),
+        }
+    )
+    c["t1"] = c["t0"] + pd.Timedelta(days=float(window_days))
+    keep = pd.Series(True, index=orders.index)
+    amount = pd.to_numeric(orders["amount"], errors="coerce")
+    keep &= amount.fillna(0) >= 0
+    if "is_refund" in orders.columns:
+        keep &= ~_flag(orders["is_refund"]).fillna(False).astype(bool)
+    if "status" in orders.columns:
+        keep &= ~orders["status"].astype("string").str.strip().str.lower().isin(_REFUND_STATUS).fillna(False)
+    o_time = _naive(orders["order_time"])
+    keep &= o_time.notna()
+    if data_end is not None:
+        keep &= o_time <= pd.Timestamp(data_end)
+    o = pd.DataFrame(
+        {
+            "customer_id": orders.loc[keep, "customer_id"].astype("string").to_numpy(dtype=object),
+            "t": o_time[keep].to_numpy(),
+            "amount": amount[keep].fillna(0).to_numpy(dtype="float64"),
+        }
+    )
+    con = duckdb.connect()
+    try:
+        con.register("c", c)
+        con.register("o", o)
+        res = con.execute(
+            """
+            SELECT c.rid, count(o.t) AS n, coalesce(sum(o.amount), 0.0) AS rev
+            FROM c JOIN o
+              ON o.customer_id = c.customer_id AND o.t > c.t0 AND o.t <= c.t1
+            GROUP BY c.rid
+            """
+        ).df()
+    finally:
+        con.close()
+    n = np.zeros(len(c), dtype=np.int64)
+    rev = np.zeros(len(c), dtype="float64")
+    rid = res["rid"].to_numpy(dtype=np.int64)
+    n[rid] = res["n"].to_numpy(dtype=np.int64)
+    rev[rid] = np.round(res["rev"].to_numpy(dtype="float64"), 2)
+    return pd.DataFrame({"orders": n, "converted": n > 0, "revenue": rev}, index=contacts.index)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class CampaignData(Result):
+    """Validated campaign contacts with outcomes (see :func:`prepare_contacts`).
+
+    Attributes
+    ----------
+    contacts : pandas.DataFrame
+        One row per contact: the input columns plus ``converted`` (bool), ``revenue`` (float),
+        ``orders`` (float; attributed orders, or the conversion flag when outcomes come from
+        columns), ``outcome_source`` and ``window_complete`` (bool: the whole attribution
+        window lies before the data end; NA without ``contact_time``). With orders given,
+        ``attributed_orders``, ``attributed_converted`` and ``attributed_revenue`` are
+        always added (for comparison with tracked columns). Input ``converted``/``revenue``
+        replaced by attribution are kept as ``converted_column``/``revenue_column``.
+    designs : pandas.DataFrame
+        One row per campaign: ``campaign_id``, ``design`` (randomized / observational),
+        ``arms``, ``control_arm`` (None when absent), ``n_contacts``, ``n_arms``,
+        ``outcome_source`` (columns / orders), ``first_contact``, ``last_contact``,
+        ``window_complete_share``.
+    notes : tuple of str
+        What was checked, decided or dropped, in plain words.
+    control_arm, window_days, data_end
+        Settings used.
+    """
+
+    contacts: pd.DataFrame
+    designs: pd.DataFrame
+    notes: tuple[str, ...]
+    control_arm: str
+    window_days: float
+    data_end: pd.Timestamp | None = None
+    agreement: pd.DataFrame | None = None
+
+    def summary(self) -> pd.DataFrame:
+        """The design table (one row per campaign)."""
+        return self.designs.copy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per contact (see ``contacts``)."""
+        return self.contacts.copy()
+
+    def design(self, campaign_id: str) -> dict[str, Any]:
+        """The design row of one campaign as a dict."""
+        row = self.designs.loc[self.designs["campaign_id"] == campaign_id]
+        if row.empty:
+            raise AnalysisError(
+                f"campaign {campaign_id!r} is not in the data; campaigns: "
+                f"{', '.join(map(str, self.designs['campaign_id']))}{_did_you_mean(campaign_id, self.designs['campaign_id'])}"
+            )
+        return row.iloc[0].to_dict()
+
+    @property
+    def randomized(self) -> list[str]:
+        """Campaigns with a control arm (and at least one other arm)."""
+        return self.designs.loc[self.designs["design"] == "randomized", "campaign_id"].tolist()
+
+    def finding(self) -> str:
+        d = self.designs
+        parts = [
+            f"{len(self.contacts):,} contacts in {len(d)} campaign(s): "
+            + "; ".join(
+                f"{r.campaign_id} {r.design} ({r.n_arms} arm(s), outcomes from {r.outcome_source})"
+                for r in d.itertuples()
+            )
+            + "."
+        ]
+        obs = d.loc[d["design"] == "observational", "campaign_id"].tolist()
+        if obs:
+            parts.append(
+                f"{', '.join(obs)} had no {self.control_arm!r} hold-out: their conversion and revenue are "
+                "what contacted customers did, not what the campaign caused."
+            )
+        if self.agreement is not None and not self.agreement.empty:
+            a = self.agreement
+            worst = a.iloc[int(np.argmax(np.abs(a["attributed_conversions"] - a["column_conversions"])))]
+            parts.append(
+                f"Tracked vs order-attributed conversions differ most in {worst['campaign_id']}: "
+                f"{int(worst['column_conversions']):,} tracked vs {int(worst['attributed_conversions']):,} "
+                "attributed (orders in the window also include purchases the customer would have made anyway)."
+            )
+        inc = self.contacts["window_complete"].eq(False).sum() if "window_complete" in self.contacts else 0
+        if inc:
+            parts.append(f"{int(inc):,} contacts have an attribution window running past the data end.")
+        return " ".join(parts)
+
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "n_contacts": int(len(self.contacts)),
+            "window_days": num(self.window_days),
+            "data_end": None if self.data_end is None else str(self.data_end),
+            "campaigns": {
+                str(r.campaign_id): {
+                    "design": r.design,
+                    "arms": list(r.arms),
+                    "control_arm": r.control_arm,
+                    "n_contacts": int(r.n_contacts),
+                    "outcome_source": r.outcome_source,
+                }
+                for r in self.designs.itertuples()
+            },
+            "notes": list(self.notes),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"CampaignData({len(self.contacts):,} contacts, {len(self.designs)} campaigns, "
+            f"randomized={len(self.randomized)}, window={self.window_days:g} d)"
+        )
+
+
+def prepare_contacts(
+    contacts: pd.DataFrame,
+    *,
+    orders: pd.DataFrame | None = None,
+    control_arm: str = "control",
+    campaigns: Sequence[str] | None = None,
+    window_days: float = 14,
+    outcome_source: Literal["auto", "columns", "orders"] = "auto",
+    as_of: Any = None,
+) -> CampaignData:
+    """Validate campaign contacts, fill their outcomes and state each campaign's design.
+
+    Checks (errors stop, warnings flag):
+
+    * ``customer_id``, ``campaign_id``, ``arm`` present and not blank (error);
+    * ``campaigns`` lists only campaign ids in the data (ParamsError, did-you-mean);
+    * a customer in two arms of one campaign (error naming rows and examples); the same
+      customer twice in one arm keeps the earliest contact (DataQualityWarning);
+    * a campaign whose only arm is the control arm (error); a campaign without the control arm
+      is allowed and flagged ``observational`` (StatisticalWarning listing the arms seen);
+    * arms of very different sizes (smallest < 5 % of largest) or under 100 contacts, and an arm
+      without a single conversion (StatisticalWarning; the formal SRM test is in experiments);
+    * attribution windows not fully observed: ``contact_time + window_days`` after the data end
+      (StatisticalWarning, ``window_complete`` False); every contact of a campaign after the data
+      end (error);
+    * tracked ``converted`` flags of customers without any order after the contact although
+      orders exist (DataQualityWarning: the conversion precedes the contact or is missing).
+
+    Parameters
+    ----------
+    contacts : pandas.DataFrame
+        The ``campaign_contacts`` table (canonical columns).
+    orders : pandas.DataFrame, optional
+        The ``orders`` table; needed for ``outcome_source="orders"``.
+    control_arm : str, default "control"
+        Name of the hold-out arm (``analyses.campaign.control_arm``).
+    campaigns : sequence of str, optional
+        Campaign ids to keep (``analyses.campaign.campaigns``); default all.
+    window_days : float, default 14
+        Attribution window (``analyses.campaign.attribution_window_days``).
+    outcome_source : {"auto", "columns", "orders"}
+        ``auto``: per campaign, the tracked ``converted`` column when it is present and complete,
+        else attribution from orders (``analyses.campaign.outcome_source``).
+    as_of : date-like, optional
+        Data end: orders after the end of this day are not used. Default: last order time.
+
+    Returns
+    -------
+    CampaignData
+
+    Raises
+    ------
+    AnalysisError, ParamsError
+        See the checks above.
+    """
+    if outcome_source not in ("auto", "columns", "orders"):
+        raise ParamsError(f"{_KEY}.outcome_source: must be auto, columns or orders (got {outcome_source!r})")
+    if not window_days or window_days <= 0:
+        raise ParamsError(f"{_KEY}.attribution_window_days: must be positive (got {window_days!r})")
+    missing = [c for c in ("customer_id", "campaign_id", "arm") if c not in contacts.columns]
+    if missing:
+        raise AnalysisError(
+            f"{_TABLE}: required column(s) {', '.join(missing)} missing "
+            f"(columns: {', '.join(map(str, contacts.columns))}); map them under tables.{_TABLE}.columns"
+        )
+    notes: list[str] = []
+    df = contacts.copy()
+    n_in = len(df)
+    if n_in == 0:
+        raise AnalysisError(f"{_TABLE}: the table has no rows")
+    for col in ("customer_id", "campaign_id", "arm"):
+        blank = df[col].isna()
+        if blank.any():
+            rows = df.index[blank]
+            raise AnalysisError(
+                f"{_TABLE}.{col}: {int(blank.sum()):,} of {n_in:,} rows blank (row labels e.g. "
+                f"{_examples(rows)}); fill them or drop them (cleaning.missing_required: drop)"
+            )
+    df["campaign_id"] = df["campaign_id"].astype(str)
+    df["arm"] = df["arm"].astype(str)
+
+    # campaigns param --------------------------------------------------------------------------
+    seen = sorted(df["campaign_id"].unique())
+    if campaigns is not None:
+        unknown = [c for c in campaigns if str(c) not in seen]
+        if unknown:
+            raise ParamsError(
+                [
+                    f"{_KEY}.campaigns: campaign {u!r} is not in {_TABLE}{_did_you_mean(u, seen)}; "
+                    f"campaigns in the data: {', '.join(seen)}"
+                    for u in unknown
+                ]
+            )
+        df = df.loc[df["campaign_id"].isin([str(c) for c in campaigns])]
+        notes.append(f"kept campaigns {', '.join(map(str, campaigns))} ({len(df):,} of {n_in:,} contacts)")
+
+    # contact time -----------------------------------------------------------------------------
+    has_time = "contact_time" in df.columns
+    if has_time:
+        df["contact_time"] = _naive(df["contact_time"])
+
+    # duplicates ---------------------------------------------------------------------------------
+    key = df[["campaign_id", "customer_id"]]
+    dup_all = key.duplicated(keep=False)
+    if dup_all.any():
+        n_arms = df.loc[dup_all].groupby(["campaign_id", "customer_id"], sort=False)["arm"].nunique()
+        cross = n_arms[n_arms > 1]
+        if len(cross):
+            ex = [f"{cid} in {camp}" for camp, cid in cross.index[:5]]
+            rows = int(df.set_index(["campaign_id", "customer_id"]).index.isin(cross.index).sum())
+            raise AnalysisError(
+                f"{_TABLE}: {len(cross):,} customer(s) ({rows:,} rows) are in two or more arms of the same "
+                f"campaign, e.g. {', '.join(ex)}; arms must not overlap (fix the assignment export; there is no "
+                f"params option to choose an arm)"
+            )
+        order_cols = ["contact_time"] if has_time else []
+        before = len(df)
+        df = (df.sort_values(order_cols, kind="stable") if order_cols else df).drop_duplicates(
+            ["campaign_id", "customer_id"], keep="first"
+        )
+        df = df.sort_index(kind="stable")
+        msg = (
+            f"{_TABLE}: {before - len(df):,} repeated contacts of the same customer in the same arm and campaign "
+            f"dropped (kept the earliest), e.g. {_examples(key.loc[dup_all, 'customer_id'])}"
+        )
+        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        notes.append(msg)
+
+    # data end ---------------------------------------------------------------------------------
+    data_end: pd.Timestamp | None = None
+    if as_of is not None:
+        data_end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+    elif orders is not None and "order_time" in orders.columns and len(orders):
+        data_end = _naive(orders["order_time"]).max()
+    if orders is not None and as_of is not None and "order_time" in orders.columns:
+        late = int((_naive(orders["order_time"]) > data_end).sum())
+        if late:
+            notes.append(f"{late:,} orders after as_of {data_end.date()} are not used for attribution")
+
+    # designs per campaign ---------------------------------------------------------------------
+    arms_by = df.groupby("campaign_id", sort=True)["arm"].agg(lambda s: tuple(sorted(s.unique())))
+    all_arms = sorted({a for t in arms_by for a in t})
+    if control_arm not in all_arms:
+        no_ctl_hint = _did_you_mean(control_arm, all_arms)
+    else:
+        no_ctl_hint = ""
+    designs = []
+    for camp, arms in arms_by.items():
+        sub = df.loc[df["campaign_id"] == camp]
+        if arms == (control_arm,):
+            raise AnalysisError(
+                f"{_TABLE}: campaign {camp!r} has only the control arm {control_arm!r} ({len(sub):,} rows): "
+                f"nobody was treated; drop it via {_KEY}.campaigns or fix {_KEY}.control_arm"
+            )
+        has_ctl = control_arm in arms
+        if not has_ctl:
+            msg = (
+                f"campaign {camp!r} has no arm named {control_arm!r} (arms seen: {', '.join(arms)}){no_ctl_hint}; "
+                f"it is evaluated as observational (no causal effect). If one of these arms is the hold-out, "
+                f"set {_KEY}.control_arm"
+            )
+            warnings.warn(msg, StatisticalWarning, stacklevel=2)
+            notes.append(msg)
+        designs.append(
+            {
+                "campaign_id": camp,
+                "design": "randomized" if has_ctl else "observational",
+                "arms": arms,
+                "control_arm": control_arm if has_ctl else None,
+                "n_contacts": len(sub),
+                "n_arms": len(arms),
+            }
+        )
+    designs_df = pd.DataFrame(designs)
+
+    # outcomes ---------------------------------------------------------------------------------
+    has_conv = "converted" in df.columns
+    if has_conv:
+        df["converted"] = _flag(df["converted"])
+    if "revenue" in df.columns:
+        df["revenue"] = pd.to_numeric(df["revenue"], errors="coerce")
+    sources: dict[str, str] = {}
+    for camp in designs_df["campaign_id"]:
+        m = df["campaign_id"] == camp
+        complete = has_conv and not df.loc[m, "converted"].isna().any()
+        if outcome_source == "columns":
+            if not has_conv:
+                raise AnalysisError(
+                    f"{_TABLE}: column 'converted' is missing but {_KEY}.outcome_source is 'columns'; map it "
+                    f"under tables.{_TABLE}.columns or set {_KEY}.outcome_source: orders (needs orders)"
+                )
+            if not complete:
+                bad = df.loc[m & df["converted"].isna(), "customer_id"]
+                raise AnalysisError(
+                    f"{_TABLE}.converted: {len(bad):,} rows of campaign {camp!r} blank (customers e.g. "
+                    f"{_examples(bad)}); set {_KEY}.outcome_source: orders to attribute them from orders"
+                )
+            sources[camp] = "columns"
+        elif outcome_source == "orders" or not complete:
+            if orders is None:
+                why = "outcome_source is 'orders'" if outcome_source == "orders" else "'converted' is not tracked"
+                raise AnalysisError(
+                    f"{_TABLE}: campaign {camp!r}: {why}, so outcomes must be attributed from orders, but no "
+                    f"orders table was given; load tables.orders or set {_KEY}.outcome_source"
+                )
+            if not has_time:
+                raise AnalysisError(
+                    f"{_TABLE}: column 'contact_time' is needed to attribute orders to contacts (campaign {camp!r}); "
+                    f"map it under tables.{_TABLE}.columns or set {_KEY}.outcome_source: columns"
+                )
+            sources[camp] = "orders"
+        else:
+            sources[camp] = "columns"
+    designs_df["outcome_source"] = designs_df["campaign_id"].map(sources)
+    df["outcome_source"] = df["campaign_id"].map(sources).astype(object)
+
+    if has_time:
+        nat = df["contact_time"].isna()
+        need = nat & df["outcome_source"].eq("orders")
+        if need.any():
+            raise AnalysisError(
+                f"{_TABLE}.contact_time: {int(need.sum()):,} of {len(df):,} rows blank in campaigns attributed from "
+                f"orders (customers e.g. {_examples(df.loc[need, 'customer_id'])}); fill them or set "
+                f"{_KEY}.outcome_source: columns"
+            )
+
+    agreement = None
+    if orders is not None and has_time and df["contact_time"].notna().any():
+        att = attribute_orders(df, orders, window_days=window_days, data_end=data_end)
+        df["attributed_orders"] = att["orders"].where(df["contact_time"].notna())
+        df["attributed_converted"] = att["converted"].astype("boolean").mask(df["contact_time"].isna())
+        df["attributed_revenue"] = att["revenue"].where(df["contact_time"].notna())
+        use = df["outcome_source"].eq("orders")
+        if has_conv:
+            # compare tracked flags with attribution, per campaign
+            ok = df["converted"].notna() & df["contact_time"].notna()
+            if ok.any():
+                g = df.loc[ok].groupby("campaign_id")
+                agreement = pd.DataFrame(
+                    {
+                        "contacts": g.size(),
+                        "column_conversions": g["converted"].sum().astype(int),
+                        "attributed_conversions": g["attributed_converted"].sum().astype(int),
+                        "both": g.apply(
+                            lambda s: int((s["converted"].astype(bool) & s["attributed_converted"].astype(bool)).sum())
+                        ),
+                    }
+                ).reset_index()
+                agreement["flag_without_order"] = agreement["column_conversions"] - agreement["both"]
+                agreement["order_without_flag"] = agreement["attributed_conversions"] - agreement["both"]
+            # tracked conversions with no order at all after the contact, although the customer has orders
+            o_time = _naive(orders["order_time"])
+            last = pd.Series(o_time.to_numpy(), index=orders["customer_id"].astype("string").to_numpy()).groupby(
+                level=0
+            ).max()
+            cust_last = df["customer_id"].astype("string").map(last)
+            bad = (
+                df["converted"].fillna(False).astype(bool)
+                & df["contact_time"].notna()
+                & cust_last.notna()
+                & (cust_last <= df["contact_time"])
+            )
+            if bad.any():
+                msg = (
+                    f"{_TABLE}.converted: {int(bad.sum()):,} contacts flagged converted whose customer has no order "
+                    f"after the contact (the conversion precedes the contact or is missing from orders), e.g. "
+                    f"{_examples(df.loc[bad, 'customer_id'])}; check contact_time or set {_KEY}.outcome_source: orders"
+                )
+                warnings.warn(msg, DataQualityWarning, stacklevel=2)
+                notes.append(msg)
+        if use.any():
+            if has_conv:
+                df["converted_column"] = df["converted"]
+            if "revenue" in df.columns:
+                df["revenue_column"] = df["revenue"]
+    else:
+        use = pd.Series(False, index=df.index)
+
+    conv = df["converted"].astype("boolean") if has_conv else pd.Series(pd.NA, index=df.index, dtype="boolean")
+    rev = df["revenue"] if "revenue" in df.columns else pd.Series(np.nan, index=df.index)
+    n_ord = conv.astype("Float64").astype("float64")
+    if use.any():
+        conv = conv.mask(use, df["attributed_converted"])
+        rev = rev.mask(use, df["attributed_revenue"])
+        n_ord = n_ord.mask(use, df["attributed_orders"])
+    df["converted"] = conv.fillna(False).astype(bool)
+    df["revenue"] = rev.astype("float64")
+    df["orders"] = n_ord.astype("float64")
+    if "revenue" not in contacts.columns:
+        col_camps = [c for c, s in sources.items() if s == "columns"]
+        if col_camps:
+            notes.append(f"revenue not tracked for {', '.join(col_camps)} (no revenue column): revenue KPIs are n/a")
+
+    # window completeness ------------------------------------------------------------------------
+    if has_time and data_end is not None:
+        end = df["contact_time"] + pd.Timedelta(days=float(window_days))
+        wc = (end <= data_end).astype("boolean").mask(df["contact_time"].isna())
+        df["window_complete"] = wc
+        after = df["contact_time"] > data_end
+        for camp in designs_df["campaign_id"]:
+            m = df["campaign_id"] == camp
+            if m.any() and after[m].all() and sources[camp] == "orders":
+                raise AnalysisError(
+                    f"{_TABLE}.contact_time: all {int(m.sum()):,} contacts of campaign {camp!r} are after the data end "
+                    f"{data_end} (e.g. {_examples(df.loc[m, 'contact_time'])}): no outcome can be observed; move as_of "
+                    f"or drop the campaign via {_KEY}.campaigns"
+                )
+        inc = wc.eq(False)
+        if inc.any():
+            by_c = df.loc[inc].groupby("campaign_id").size()
+            msg = (
+                f"{_TABLE}.contact_time: {int(inc.sum()):,} of {len(df):,} contacts have an attribution window "
+                f"({window_days:g} days) ending after the data end {data_end} ("
+                + ", ".join(f"{k}: {v:,}" for k, v in by_c.items())
+                + f"; e.g. {_examples(df.loc[inc, 'contact_time'].astype(str))}); their conversions are undercounted. "
+                f"Use a later as_of or a shorter {_KEY}.attribution_window_days"
+            )
+            warnings.warn(msg, StatisticalWarning, stacklevel=2)
+            notes.append(msg)
+    else:
+        df["window_complete"] = pd.array([pd.NA] * len(df), dtype="boolean")
+    designs_df["first_contact"] = designs_df["campaign_id"].map(
+        df.groupby("campaign_id")["contact_time"].min() if has_time else {}
+    )
+    designs_df["last_contact"] = designs_df["campaign_id"].map(
+        df.groupby("campaign_id")["contact_time"].max() if has_time else {}
+    )
+    designs_df["window_complete_share"] = designs_df["campaign_id"].map(
+        df.groupby("campaign_id")["window_complete"].apply(lambda s: s.astype("Float64").mean())
+    ).astype("float64")
+
+    # overlapping windows between campaigns ----------------------------------------------------
+    if has_time and len(designs_df) > 1 and use.any():
+        t = df.loc[df["contact_time"].notna(), ["customer_id", "campaign_id", "contact_time"]].sort_values(
+            ["customer_id", "contact_time"]
+        )
+        gap = t.groupby("customer_id")["contact_time"].diff()
+        overlap = int((gap < pd.Timedelta(days=float(window_days))).sum())
+        if overlap:
+            notes.append(
+                f"{overlap:,} contacts follow another campaign's contact of the same customer within "
+                f"{window_days:g} days: orders in the overlap count for both campaigns"
+            )
+
+    # arm sizes and zero conversions -----------------------------------------------------------
+    sizes = df.groupby(["campaign_id", "arm"]).agg(n=("converted", "size"), conv=("converted", "sum"))
+    for camp, g in sizes.groupby(level=0):
+        n = g["n"].droplevel(0)
+        if len(n) > 1 and n.min() < ARM_SIZE_RATIO_WARN * n.max():
+            msg = (
+                f"campaign {camp!r}: arm sizes differ widely ({', '.join(f'{a}: {v:,}' for a, v in n.items())}); "
+                "check the assignment (experiments.srm_check tests the planned split)"
+            )
+            warnings.warn(msg, StatisticalWarning, stacklevel=2)
+            notes.append(msg)
+        small = n[n < MIN_ARM_CONTACTS]
+        if len(small):
+            msg = (
+                f"campaign {camp!r}: arm(s) {', '.join(f'{a} ({v:,})' for a, v in small.items())} have fewer than "
+                f"{MIN_ARM_CONTACTS} contacts; their rates have wide intervals"
+            )
+            warnings.warn(msg, StatisticalWarning, stacklevel=2)
+            notes.append(msg)
+        zero = g["conv"].droplevel(0)
+        zero = zero[zero == 0]
+        if len(zero):
+            msg = (
+                f"campaign {camp!r}: no conversion at all in arm(s) {', '.join(map(str, zero.index))} "
+                f"(outcomes from {sources[camp]}); rates of 0 have one-sided intervals and ratios are undefined"
+            )
+            warnings.warn(msg, StatisticalWarning, stacklevel=2)
+            notes.append(msg)
+
+    notes.append(
+        "outcomes: "
+        + "; ".join(
+            f"{c} from {'tracked columns' if s == 'columns' else f'orders within {window_days:g} days after contact'}"
+            for c, s in sources.items()
+        )
+    )
+    return CampaignData(
+        contacts=df.reset_index(drop=True),
+        designs=designs_df,
+        notes=tuple(notes),
+        control_arm=control_arm,
+        window_days=float(window_days),
+        data_end=data_end,
+        agreement=agreement,
+    )
