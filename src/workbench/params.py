@@ -276,6 +276,10 @@ class ChurnParams(_Model):
     numeric_bins: int = Field(5, ge=2, le=20, description="quantile bins of numeric drivers")
     max_levels: int = Field(30, ge=2, description="categorical columns with more levels are not used")
     min_events: int = Field(10, ge=1, description="events per covariate the Cox model needs")
+    cox_max_rows: int | None = Field(200_000, ge=1000, description="Cox fit on a seeded sample this large (null: all)")
+    controllable: list[str] | None = Field(
+        None, description="driver columns the business can act on; default: all but demographics (gender, age, ...)"
+    )
     unhappy: UnhappyChurnParams = Field(default_factory=UnhappyChurnParams)
     model: ChurnModelParams = Field(default_factory=ChurnModelParams)
     retention: RetentionParams = Field(default_factory=RetentionParams)
