@@ -728,3 +728,653 @@ def prepare_contacts(
         data_end=data_end,
         agreement=agreement,
     )
+
+
+# ============================================================================================
+# 2. KPIs against targets
+# ============================================================================================
+
+
+def _check_targets(targets: Mapping[str, float]) -> dict[str, float]:
+    problems = []
+    out: dict[str, float] = {}
+    for k, v in (targets or {}).items():
+        if k not in KPI_DEFINITIONS:
+            problems.append(
+                f"{_KEY}.targets.{k}: unknown KPI{_did_you_mean(k, list(KPI_DEFINITIONS))}; "
+                f"KPIs: {', '.join(KPI_DEFINITIONS)}"
+            )
+            continue
+        try:
+            out[k] = float(v)
+        except (TypeError, ValueError):
+            problems.append(f"{_KEY}.targets.{k}: target must be a number (got {v!r})")
+    if problems:
+        raise ParamsError(problems)
+    return out
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class KPIResult(Result):
+    """Campaign KPIs per group, with intervals and targets (see :func:`kpi_table`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per group: the ``by`` columns, ``contacts``, counts (``delivered``, ``opened``,
+        ``clicked``, ``visited``, ``conversions``, ``orders``), money (``revenue``, ``cost``),
+        each rate in :data:`KPI_DEFINITIONS` with ``<rate>_low``/``<rate>_high`` (95 % Wilson),
+        ``roi``, ``cpa``, ``revenue_per_contact``, ``engagement_score``.
+    by : tuple of str
+        Grouping columns used.
+    targets : dict
+        KPI -> target.
+    margin : float
+        Margin used for ROI.
+    engagement_weights : dict
+        Flag -> weight actually used (flags absent from the data dropped).
+    control_arm : str
+        Rows of this arm are left out of the target comparison.
+    notes : tuple of str
+    """
+
+    table: pd.DataFrame
+    by: tuple[str, ...]
+    targets: dict[str, float]
+    margin: float
+    engagement_weights: dict[str, float]
+    control_arm: str = "control"
+    notes: tuple[str, ...] = ()
+
+    _MAIN: tuple[str, ...] = field(
+        default=(
+            "contacts", "delivery_rate", "open_rate", "ctr", "visit_rate", "conversion_rate", "conversion_rate_low",
+            "conversion_rate_high", "orders", "revenue", "cost", "roi", "cpa", "revenue_per_contact",
+            "engagement_score",
+        ),
+        init=False,
+    )  # fmt: skip
+
+    def summary(self, wide: bool = True) -> pd.DataFrame:
+        """Headline KPIs, one row per group (``wide=False``: the long table of :meth:`to_frame`)."""
+        if not wide:
+            return self.to_frame()
+        cols = list(self.by) + [c for c in self._MAIN if c in self.table.columns]
+        return self.table[cols].copy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: the ``by`` columns, ``kpi``, ``value``, ``low``, ``high`` (rates only),
+        ``definition``."""
+        rows = []
+        for kpi, (definition, _) in KPI_DEFINITIONS.items():
+            if kpi not in self.table.columns:
+                continue
+            part = self.table[list(self.by)].copy()
+            part["kpi"] = kpi
+            part["value"] = self.table[kpi].astype("float64")
+            part["low"] = self.table[f"{kpi}_low"] if f"{kpi}_low" in self.table else np.nan
+            part["high"] = self.table[f"{kpi}_high"] if f"{kpi}_high" in self.table else np.nan
+            part["definition"] = definition
+            rows.append(part)
+        return pd.concat(rows, ignore_index=True)
+
+    def targets_table(self) -> pd.DataFrame:
+        """Actual vs target for each target KPI and each group but the control arm.
+
+        Columns: the ``by`` columns, ``kpi``, ``actual``, ``low``, ``high`` (rates: 95 % Wilson),
+        ``target``, ``gap`` (actual - target), ``gap_pct`` (gap / target), ``better``
+        (higher / lower), ``status`` (met / missed / n/a) and ``mark`` (✓ / ✗ / –);
+        ``ci_includes_target`` says when the interval cannot tell met from missed.
+        """
+        cols = list(self.by) + ["kpi", "actual", "low", "high", "target", "gap", "gap_pct", "better"]
+        if not self.targets:
+            return pd.DataFrame(columns=[*cols, "status", "mark", "ci_includes_target"])
+        t = self.table
+        if "arm" in self.by:
+            t = t.loc[t["arm"].astype(str) != str(self.control_arm)]
+        rows = []
+        for kpi, target in self.targets.items():
+            part = t[list(self.by)].copy()
+            part["kpi"] = kpi
+            part["actual"] = t[kpi].astype("float64") if kpi in t else np.nan
+            part["low"] = t[f"{kpi}_low"] if f"{kpi}_low" in t else np.nan
+            part["high"] = t[f"{kpi}_high"] if f"{kpi}_high" in t else np.nan
+            part["target"] = target
+            part["better"] = KPI_DEFINITIONS[kpi][1]
+            rows.append(part)
+        out = pd.concat(rows, ignore_index=True)
+        out["gap"] = out["actual"] - out["target"]
+        out["gap_pct"] = np.where(out["target"] != 0, out["gap"] / out["target"].abs(), np.nan)
+        higher = out["better"] == "higher"
+        met = np.where(higher, out["actual"] >= out["target"], out["actual"] <= out["target"])
+        known = out["actual"].notna()
+        out["status"] = np.where(~known, "n/a", np.where(met, "met", "missed"))
+        out["mark"] = out["status"].map({"met": "✓", "missed": "✗", "n/a": "–"})
+        out["ci_includes_target"] = (out["low"] <= out["target"]) & (out["target"] <= out["high"])
+        return out[[*cols, "status", "mark", "ci_includes_target"]]
+
+    def styled_targets(self) -> Any:
+        """:meth:`targets_table` as a pandas Styler: met green, missed red, rates as percent."""
+        t = self.targets_table()
+
+        def colour(v: str) -> str:
+            return {"met": "background-color: #d8f0d8", "missed": "background-color: #f8d7d7"}.get(v, "")
+
+        rate_rows = t["kpi"].isin(_RATES)
+        sty = t.style.map(colour, subset=["status"]).hide(axis="index")
+        fmt_pct = {c: (lambda v: pct(v)) for c in ("actual", "low", "high", "target", "gap")}
+        sty = sty.format(fmt_pct, subset=pd.IndexSlice[t.index[rate_rows], list(fmt_pct)])
+        sty = sty.format("{:,.2f}", subset=pd.IndexSlice[t.index[~rate_rows], ["actual", "target", "gap"]], na_rep="n/a")
+        return sty.format(lambda v: pct(v), subset=["gap_pct"])
+
+    def _labels(self) -> pd.Series:
+        return self.table[list(self.by)].astype(str).agg(" · ".join, axis=1)
+
+    def plot(self, ax: Any = None, *, kpi: str = "conversion_rate") -> Any:
+        """Bar chart of one KPI per group (rates with 95 % Wilson intervals; target as a line)."""
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        if kpi not in self.table.columns:
+            raise AnalysisError(f"KPI {kpi!r} not in the table{_did_you_mean(kpi, list(KPI_DEFINITIONS))}")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 0.45 * len(self.table) + 1.5))
+        d = pd.DataFrame({"group": self._labels(), "value": self.table[kpi].astype("float64")})
+        sns.barplot(data=d, y="group", x="value", ax=ax, color=sns.color_palette()[0], orient="h")
+        if f"{kpi}_low" in self.table:
+            lo, hi = self.table[f"{kpi}_low"].to_numpy(float), self.table[f"{kpi}_high"].to_numpy(float)
+            v = d["value"].to_numpy(float)
+            ax.errorbar(v, np.arange(len(d)), xerr=[v - lo, hi - v], fmt="none", ecolor="black", capsize=3)
+            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{100 * x:.0f} %"))
+        if kpi in self.targets:
+            ax.axvline(self.targets[kpi], color="crimson", ls="--", label=f"target {self.targets[kpi]:g}")
+            ax.legend(loc="lower right")
+        ax.set_xlabel(f"{kpi} ({KPI_DEFINITIONS[kpi][0]})")
+        ax.set_ylabel(" · ".join(self.by))
+        ax.set_title(f"{kpi} by {' · '.join(self.by)}")
+        return ax
+
+    def plot_targets(self) -> Any:
+        """One panel per target KPI: actual per group (bars, green met / red missed) and the target line."""
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        t = self.targets_table()
+        kpis = list(self.targets)
+        if not kpis:
+            raise AnalysisError(f"no targets set; add KPI -> target under {_KEY}.targets")
+        fig, axes = plt.subplots(1, len(kpis), figsize=(4 * len(kpis), 0.4 * t[list(self.by)].drop_duplicates().shape[0] + 2),
+                                 squeeze=False)  # fmt: skip
+        for ax, kpi in zip(axes[0], kpis, strict=True):
+            d = t.loc[t["kpi"] == kpi].copy()
+            d["group"] = d[list(self.by)].astype(str).agg(" · ".join, axis=1)
+            palette = {"met": "#4c9a4c", "missed": "#c44e52", "n/a": "#bbbbbb"}
+            sns.barplot(data=d, y="group", x="actual", hue="status", palette=palette, dodge=False, ax=ax, orient="h")
+            ax.axvline(self.targets[kpi], color="black", ls="--")
+            ax.set_title(f"{kpi} (target {self.targets[kpi]:g})")
+            ax.set_xlabel(KPI_DEFINITIONS[kpi][0])
+            ax.set_ylabel("")
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+        fig.tight_layout()
+        return fig
+
+    def finding(self) -> str:
+        t = self.table
+        parts = []
+        if "conversion_rate" in t and t["conversion_rate"].notna().any():
+            lab = self._labels()
+            i_hi, i_lo = int(t["conversion_rate"].to_numpy(float).argmax()), int(np.nanargmin(t["conversion_rate"]))
+            parts.append(
+                f"Conversion rate ranges from {pct(t['conversion_rate'].iloc[i_lo])} ({lab.iloc[i_lo]}) to "
+                f"{pct(t['conversion_rate'].iloc[i_hi])} ({lab.iloc[i_hi]})."
+            )
+        if "roi" in t and t["roi"].notna().any():
+            lab = self._labels()
+            neg = t["roi"] < 0
+            parts.append(
+                f"Gross ROI (margin {self.margin:g}, attributed revenue, not incremental) is negative for "
+                f"{int(neg.sum())} of {int(t['roi'].notna().sum())} groups"
+                + (f", e.g. {lab[neg].iloc[0]} ({t.loc[neg, 'roi'].iloc[0]:.2f})" if neg.any() else "")
+                + "."
+            )
+        tt = self.targets_table()
+        if len(tt):
+            known = tt[tt["status"] != "n/a"]
+            missed = known[known["status"] == "missed"]
+            parts.append(f"Targets: {int((known['status'] == 'met').sum())} of {len(known)} met.")
+            if len(missed):
+                worst = missed.iloc[int(np.argmin(np.where(missed["better"] == "higher", 1, -1) * missed["gap_pct"].fillna(0)))]
+                g = " · ".join(str(worst[b]) for b in self.by)
+                fmt = pct if worst["kpi"] in _RATES else (lambda v: f"{v:,.2f}")
+                parts.append(
+                    f"Furthest from target: {worst['kpi']} in {g} ({fmt(worst['actual'])} vs {fmt(worst['target'])})."
+                )
+        return " ".join(parts)
+
+    def metrics(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"by": list(self.by), "margin": self.margin, "targets": dict(self.targets), "groups": []}
+        for _, r in self.table.iterrows():
+            out["groups"].append(
+                {**{b: str(r[b]) for b in self.by}, **{k: num(r[k]) for k in KPI_DEFINITIONS if k in r.index}}
+            )
+        tt = self.targets_table()
+        out["targets_met"] = int((tt["status"] == "met").sum()) if len(tt) else 0
+        out["targets_known"] = int((tt["status"] != "n/a").sum()) if len(tt) else 0
+        return out
+
+    def __repr__(self) -> str:
+        return f"KPIResult({len(self.table)} groups by {', '.join(self.by)}, {len(self.targets)} targets)"
+
+
+def kpi_table(
+    data: CampaignData,
+    *,
+    by: Sequence[str] = ("campaign_id", "channel", "arm"),
+    targets: Mapping[str, float] | None = None,
+    engagement_weights: Mapping[str, float] | None = None,
+    margin: float = 0.3,
+    confidence: float = 0.95,
+) -> KPIResult:
+    """Campaign KPIs per group with Wilson intervals, and actual vs target.
+
+    Parameters
+    ----------
+    data : CampaignData
+        From :func:`prepare_contacts`.
+    by : sequence of str, default ("campaign_id", "channel", "arm")
+        Grouping columns of the contacts; missing ones (e.g. ``channel``) are skipped with a note.
+    targets : mapping, optional
+        KPI name -> target (``analyses.campaign.targets``); names from :data:`KPI_DEFINITIONS`.
+    engagement_weights : mapping, optional
+        Flag column -> weight (``analyses.campaign.engagement_weights``); default opened 1,
+        clicked 2, visited 3, converted 5. Flags absent from the data are skipped.
+    margin : float, default 0.3
+        Gross margin on revenue for ROI (``analyses.campaign.margin``).
+    confidence : float, default 0.95
+        Level of the Wilson intervals.
+
+    Returns
+    -------
+    KPIResult
+
+    Raises
+    ------
+    ParamsError
+        Unknown KPI in ``targets`` or unknown column in ``engagement_weights`` (did-you-mean).
+    AnalysisError
+        None of the ``by`` columns exists.
+    """
+    if not 0 < margin <= 1:
+        raise ParamsError(f"{_KEY}.margin: must be in (0, 1] (got {margin!r})")
+    tg = _check_targets(targets or {})
+    c = data.contacts
+    notes: list[str] = []
+    by_ok = tuple(b for b in by if b in c.columns)
+    skipped = [b for b in by if b not in c.columns]
+    if skipped:
+        notes.append(f"grouping column(s) {', '.join(skipped)} not in {_TABLE}: skipped")
+    if not by_ok:
+        raise AnalysisError(
+            f"kpi_table: none of the grouping columns {', '.join(by)} is in {_TABLE} "
+            f"(columns: {', '.join(map(str, c.columns))})"
+        )
+    weights = dict(
+        engagement_weights
+        if engagement_weights is not None
+        else {"opened": 1.0, "clicked": 2.0, "visited": 3.0, "converted": 5.0}
+    )
+    bad = [k for k in weights if k not in _FLAGS and k not in c.columns]
+    if bad:
+        raise ParamsError(
+            [
+                f"{_KEY}.engagement_weights.{k}: not a flag column{_did_you_mean(k, list(_FLAGS))}; "
+                f"flags: {', '.join(_FLAGS)}"
+                for k in bad
+            ]
+        )
+    absent = [k for k in weights if k not in c.columns]
+    if absent:
+        notes.append(f"engagement flags {', '.join(absent)} not tracked: left out of the engagement score")
+    weights = {k: float(v) for k, v in weights.items() if k in c.columns}
+
+    def fl(col: str) -> pd.Series:
+        return _flag(c[col]) if col in c.columns else pd.Series(pd.NA, index=c.index, dtype="boolean")
+
+    dlv, opn, clk, vis = fl("delivered"), fl("opened"), fl("clicked"), fl("visited")
+    has_dlv = "delivered" in c.columns
+
+    def cnt(x: pd.Series) -> np.ndarray:
+        return x.fillna(False).astype(bool).to_numpy(dtype=np.int64)
+
+    base_open = (dlv.fillna(False).astype(bool) & opn.notna()) if has_dlv else opn.notna()
+    base_click = (dlv.fillna(False).astype(bool) & clk.notna()) if has_dlv else clk.notna()
+    eng = np.zeros(len(c))
+    for k, w in weights.items():
+        eng += w * cnt(_flag(c[k]))
+    x = pd.DataFrame(
+        {
+            "contacts": 1,
+            "delivered_known": dlv.notna().to_numpy(dtype=np.int64),
+            "delivered": cnt(dlv),
+            "open_base": base_open.to_numpy(dtype=np.int64),
+            "opened": cnt(opn & base_open),
+            "click_base": base_click.to_numpy(dtype=np.int64),
+            "clicked": cnt(clk & base_click),
+            "cto_base": cnt(opn & clk.notna()),
+            "cto_clicked": cnt(opn & clk),
+            "visit_base": vis.notna().to_numpy(dtype=np.int64),
+            "visited": cnt(vis),
+            "conversions": c["converted"].astype(bool).to_numpy(dtype=np.int64),
+            "orders": c["orders"].astype("float64"),
+            "revenue": c["revenue"].astype("float64"),
+            "cost": pd.to_numeric(c["cost"], errors="coerce") if "cost" in c.columns else np.nan,
+            "engagement": eng,
+        }
+    )
+    for b in by_ok:
+        x[b] = c[b].astype(str).to_numpy()
+    g = x.groupby(list(by_ok), sort=True, observed=True)
+    counts = g[
+        ["contacts", "delivered_known", "delivered", "open_base", "opened", "click_base", "clicked", "cto_base",
+         "cto_clicked", "visit_base", "visited", "conversions"]
+    ].sum()  # fmt: skip
+    money = g[["orders", "revenue", "cost"]].sum(min_count=1)
+    t = pd.concat([counts, money, g["engagement"].mean().rename("engagement_score")], axis=1).reset_index()
+    rate_defs = {
+        "delivery_rate": ("delivered", "delivered_known"),
+        "open_rate": ("opened", "open_base"),
+        "ctr": ("clicked", "click_base"),
+        "click_to_open_rate": ("cto_clicked", "cto_base"),
+        "visit_rate": ("visited", "visit_base"),
+        "conversion_rate": ("conversions", "contacts"),
+    }
+    for rate, (k, n) in rate_defs.items():
+        kk, nn = t[k].to_numpy(float), t[n].to_numpy(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t[rate] = np.where(nn > 0, kk / np.where(nn > 0, nn, 1), np.nan)
+        lo, hi = wilson_interval(kk, nn, confidence=confidence)
+        t[f"{rate}_low"], t[f"{rate}_high"] = lo, hi
+    cost = t["cost"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t["roi"] = np.where(cost > 0, (margin * t["revenue"].to_numpy(float) - cost) / np.where(cost > 0, cost, 1), np.nan)
+        conv = t["conversions"].to_numpy(float)
+        t["cpa"] = np.where((conv > 0) & (cost > 0), cost / np.where(conv > 0, conv, 1), np.nan)
+        t["revenue_per_contact"] = t["revenue"].to_numpy(float) / t["contacts"].to_numpy(float)
+    t = t.drop(columns=["cto_base", "cto_clicked"]).rename(
+        columns={"open_base": "open_denominator", "click_base": "click_denominator", "visit_base": "visit_denominator"}
+    )
+    if "cost" not in c.columns:
+        notes.append("no cost column: cost, ROI and CPA are n/a")
+    return KPIResult(
+        table=t,
+        by=by_ok,
+        targets=tg,
+        margin=float(margin),
+        engagement_weights=weights,
+        control_arm=data.control_arm,
+        notes=tuple(notes),
+    )
+
+
+# ============================================================================================
+# 3. incremental return against the control arm
+# ============================================================================================
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class IncrementalReturn(Result):
+    """Incremental conversions, revenue and profit of each treatment arm (see :func:`incremental_return`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per randomized campaign and treatment arm: ``campaign_id``, ``arm``,
+        ``contacts``, ``control_contacts``, ``cr_arm``, ``cr_control``, ``rpc_arm``,
+        ``rpc_control`` (revenue per contact), ``incremental_conversions``,
+        ``incremental_revenue``, ``incremental_margin``, ``incremental_cost``,
+        ``incremental_profit``, ``incremental_roi``, each estimate with ``_low``/``_high``,
+        ``p_value`` (profit = 0, Welch z-test), ``p_holm`` (Holm over all arms), ``ci_method``.
+    margin, confidence, random_state, n_boot
+        Settings used.
+    notes : tuple of str
+    """
+
+    table: pd.DataFrame
+    margin: float
+    confidence: float
+    random_state: int | None
+    n_boot: int
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> pd.DataFrame:
+        """Headline: per arm, incremental conversions, revenue, profit and ROI with intervals."""
+        cols = [
+            "campaign_id", "arm", "contacts", "cr_arm", "cr_control", "incremental_conversions",
+            "incremental_conversions_low", "incremental_conversions_high", "incremental_revenue",
+            "incremental_revenue_low", "incremental_revenue_high", "incremental_cost", "incremental_profit",
+            "incremental_profit_low", "incremental_profit_high", "incremental_roi", "incremental_roi_low",
+            "incremental_roi_high", "p_holm",
+        ]  # fmt: skip
+        return self.table[[c for c in cols if c in self.table.columns]].copy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The full table (see ``table``)."""
+        return self.table.copy()
+
+    def plot(self, ax: Any = None) -> Any:
+        """Incremental profit per arm with its interval; the zero line is break-even."""
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        t = self.table
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 0.5 * max(len(t), 1) + 1.5))
+        if t.empty:
+            ax.text(0.5, 0.5, "no randomized campaign", ha="center", va="center", transform=ax.transAxes)
+            return ax
+        lab = t["campaign_id"].astype(str) + " · " + t["arm"].astype(str)
+        v = t["incremental_profit"].to_numpy(float)
+        colours = ["#4c9a4c" if lo > 0 else ("#c44e52" if hi < 0 else "#999999")
+                   for lo, hi in zip(t["incremental_profit_low"], t["incremental_profit_high"], strict=True)]  # fmt: skip
+        sns.barplot(x=v, y=lab, hue=lab, palette=colours, legend=False, ax=ax, orient="h")
+        ax.errorbar(
+            v, np.arange(len(t)),
+            xerr=[v - t["incremental_profit_low"].to_numpy(float), t["incremental_profit_high"].to_numpy(float) - v],
+            fmt="none", ecolor="black", capsize=3,
+        )  # fmt: skip
+        ax.axvline(0, color="black", lw=1)
+        ax.set_xlabel(f"incremental profit (margin {self.margin:g} x incremental revenue - incremental cost)")
+        ax.set_ylabel("")
+        ax.set_title(f"Incremental profit vs control ({100 * self.confidence:.0f} % interval)")
+        return ax
+
+    def finding(self) -> str:
+        t = self.table
+        if t.empty:
+            return "No randomized campaign (with a control arm): incremental return cannot be estimated here."
+        parts = []
+        for r in t.itertuples():
+            lo, hi = r.incremental_profit_low, r.incremental_profit_high
+            verdict = (
+                "pays off" if lo > 0 else ("loses money" if hi < 0 else "cannot be told from break-even")
+            )
+            parts.append(
+                f"{r.campaign_id} {r.arm}: {r.incremental_conversions:+,.0f} conversions "
+                f"({r.incremental_conversions_low:+,.0f} to {r.incremental_conversions_high:+,.0f}) and "
+                f"{_money(r.incremental_revenue)} revenue beyond control; profit {_money(r.incremental_profit)} "
+                f"({_money(lo)} to {_money(hi)}) on {_money(r.incremental_cost)} cost: it {verdict}."
+            )
+        return " ".join(parts)
+
+    def metrics(self) -> dict[str, Any]:
+        keys = ["incremental_conversions", "incremental_revenue", "incremental_profit", "incremental_roi"]
+        return {
+            "margin": self.margin,
+            "confidence": self.confidence,
+            "random_state": self.random_state,
+            "n_boot": self.n_boot,
+            "arms": [
+                {
+                    "campaign_id": str(r["campaign_id"]),
+                    "arm": str(r["arm"]),
+                    **{k: num(r[k]) for k in keys},
+                    **{f"{k}_low": num(r[f"{k}_low"]) for k in keys},
+                    **{f"{k}_high": num(r[f"{k}_high"]) for k in keys},
+                    "p_holm": num(r["p_holm"]),
+                }
+                for _, r in self.table.iterrows()
+            ],
+        }
+
+    def __repr__(self) -> str:
+        return f"IncrementalReturn({len(self.table)} arm(s) vs control, margin={self.margin:g}, n_boot={self.n_boot})"
+
+
+def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Difference of means and its Welch standard error."""
+    d = float(a.mean() - b.mean())
+    se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size) if a.size > 1 and b.size > 1 else float("nan")
+    return d, se
+
+
+def incremental_return(
+    data: CampaignData,
+    *,
+    margin: float = 0.3,
+    random_state: int | None = None,
+    bootstrap: int = 1000,
+    confidence: float = 0.95,
+) -> IncrementalReturn:
+    """Incremental return of each treatment arm of the randomized campaigns against control.
+
+    Per arm with ``n`` contacts: incremental conversions ``= (CR_arm - CR_control) * n``,
+    incremental revenue ``= (RPC_arm - RPC_control) * n``, incremental margin ``= margin *
+    incremental revenue``, incremental cost ``= (cost per contact_arm - _control) * n``,
+    incremental profit ``= incremental margin - incremental cost`` and incremental ROI ``=
+    profit / cost``. Intervals of conversions, revenue and profit: difference of means with
+    Welch's standard error (normal, delta method); profit is also tested against 0 (Welch
+    z-test, Holm-adjusted over all arms). The ROI interval is a seeded percentile bootstrap of
+    the contacts of arm and control (``bootstrap`` resamples), or profit interval / cost when
+    ``bootstrap=0`` or the cost per contact is fixed.
+
+    Parameters
+    ----------
+    data : CampaignData
+        From :func:`prepare_contacts`.
+    margin : float, default 0.3
+        Gross margin on revenue (``analyses.campaign.margin``).
+    random_state : int, optional
+        Seed of the bootstrap (params ``seed``).
+    bootstrap : int, default 1000
+        Resamples for the ROI interval; 0 for the delta method only.
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    IncrementalReturn
+        Empty table (with a note) when no campaign has a control arm.
+    """
+    from scipy.stats import norm
+
+    if not 0 < margin <= 1:
+        raise ParamsError(f"{_KEY}.margin: must be in (0, 1] (got {margin!r})")
+    c = data.contacts
+    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    notes: list[str] = []
+    has_cost = "cost" in c.columns
+    if not has_cost:
+        notes.append("no cost column: incremental cost taken as 0, ROI is n/a")
+    rows = []
+    for camp in data.randomized:
+        sub = c.loc[c["campaign_id"] == camp]
+        ctl = sub.loc[sub["arm"] == data.control_arm]
+        for arm in sorted(sub["arm"].unique()):
+            if arm == data.control_arm:
+                continue
+            trt = sub.loc[sub["arm"] == arm]
+            both = pd.concat([trt, ctl])
+            is_t = np.r_[np.ones(len(trt), bool), np.zeros(len(ctl), bool)]
+            conv = both["converted"].astype(float).to_numpy()
+            rev = both["revenue"].astype(float).to_numpy()
+            cost = pd.to_numeric(both["cost"], errors="coerce").fillna(0).to_numpy(float) if has_cost else np.zeros(len(both))
+            if np.isnan(rev).any():
+                notes.append(f"{camp} {arm}: revenue not tracked for some contacts; revenue and profit are n/a")
+            n = len(trt)
+            prof = margin * rev - cost
+            d_conv, se_conv = _welch(conv[is_t], conv[~is_t])
+            d_rev, se_rev = _welch(rev[is_t], rev[~is_t])
+            d_cost = float(cost[is_t].mean() - cost[~is_t].mean())
+            d_prof, se_prof = _welch(prof[is_t], prof[~is_t])
+            inc_cost = d_cost * n
+            inc_prof = d_prof * n
+            roi = inc_prof / inc_cost if inc_cost > 0 else float("nan")
+            p = float(2 * norm.sf(abs(d_prof / se_prof))) if se_prof and se_prof > 0 else float("nan")
+            fixed_cost = np.ptp(cost[is_t]) == 0 and np.ptp(cost[~is_t]) == 0
+            if inc_cost > 0 and (bootstrap == 0 or fixed_cost):
+                roi_lo, roi_hi = (inc_prof - z * se_prof * n) / inc_cost, (inc_prof + z * se_prof * n) / inc_cost
+                method = "Welch normal (delta method); ROI = profit interval / fixed cost"
+            elif inc_cost > 0:
+                ti, ci = np.flatnonzero(is_t), np.flatnonzero(~is_t)
+
+                def stat(idx: np.ndarray, ti: np.ndarray = ti, ci: np.ndarray = ci, prof: np.ndarray = prof,
+                         cost: np.ndarray = cost, is_t: np.ndarray = is_t, n: int = n) -> float:  # fmt: skip
+                    m = is_t[idx]
+                    if m.all() or not m.any():
+                        return float("nan")
+                    dc = cost[idx][m].mean() - cost[idx][~m].mean()
+                    return float((prof[idx][m].mean() - prof[idx][~m].mean()) / dc) if dc > 0 else float("nan")
+
+                roi_lo, roi_hi, _ = bootstrap_ci(
+                    stat, len(both), n_boot=bootstrap, confidence=confidence, random_state=random_state
+                )
+                method = f"Welch normal (delta method); ROI percentile bootstrap ({bootstrap} resamples)"
+            else:
+                roi_lo = roi_hi = float("nan")
+                method = "Welch normal (delta method); no incremental cost, ROI n/a"
+            rows.append(
+                {
+                    "campaign_id": camp, "arm": arm, "contacts": n, "control_contacts": len(ctl),
+                    "cr_arm": conv[is_t].mean(), "cr_control": conv[~is_t].mean(),
+                    "rpc_arm": rev[is_t].mean(), "rpc_control": rev[~is_t].mean(),
+                    "incremental_conversions": d_conv * n,
+                    "incremental_conversions_low": (d_conv - z * se_conv) * n,
+                    "incremental_conversions_high": (d_conv + z * se_conv) * n,
+                    "incremental_revenue": d_rev * n,
+                    "incremental_revenue_low": (d_rev - z * se_rev) * n,
+                    "incremental_revenue_high": (d_rev + z * se_rev) * n,
+                    "incremental_margin": margin * d_rev * n,
+                    "incremental_cost": inc_cost,
+                    "incremental_profit": inc_prof,
+                    "incremental_profit_low": (d_prof - z * se_prof) * n,
+                    "incremental_profit_high": (d_prof + z * se_prof) * n,
+                    "incremental_roi": roi, "incremental_roi_low": roi_lo, "incremental_roi_high": roi_hi,
+                    "p_value": p, "ci_method": method,
+                }
+            )  # fmt: skip
+    cols = [
+        "campaign_id", "arm", "contacts", "control_contacts", "cr_arm", "cr_control", "rpc_arm", "rpc_control",
+        "incremental_conversions", "incremental_conversions_low", "incremental_conversions_high",
+        "incremental_revenue", "incremental_revenue_low", "incremental_revenue_high", "incremental_margin",
+        "incremental_cost", "incremental_profit", "incremental_profit_low", "incremental_profit_high",
+        "incremental_roi", "incremental_roi_low", "incremental_roi_high", "p_value", "ci_method",
+    ]  # fmt: skip
+    t = pd.DataFrame(rows, columns=cols)
+    t["p_holm"] = holm(t["p_value"].to_numpy(float)) if len(t) else pd.Series(dtype=float)
+    obs = data.designs.loc[data.designs["design"] == "observational", "campaign_id"].tolist()
+    if obs:
+        notes.append(
+            f"{', '.join(obs)}: no control arm, so no incremental return here (see the observational "
+            "estimates in experiments)"
+        )
+    if not data.randomized:
+        warnings.warn(
+            f"no campaign has a control arm named {data.control_arm!r}; incremental return needs one "
+            f"({_KEY}.control_arm)",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    return IncrementalReturn(
+        table=t, margin=float(margin), confidence=float(confidence), random_state=random_state,
+        n_boot=int(bootstrap), notes=tuple(notes),
+    )  # fmt: skip
