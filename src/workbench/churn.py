@@ -65,6 +65,11 @@ MONTH_DAYS = 30.4375
 NOT_CONTROLLABLE: tuple[str, ...] = (
     "gender", "age", "age_at_signup", "birth_date", "city", "province", "SeniorCitizen", "Partner",
     "Dependents", "cohort", "tenure_months", "tenure_days", "duration_months", "first_order",
+    # purchase behaviour is a symptom of churn, not a lever
+    "recency_days", "n_orders", "n_purchase_days", "monetary_sum", "monetary_mean", "monetary_net", "gap_mean_days",
+    "gap_median_days", "gap_max_days", "btyd_frequency", "btyd_recency_days", "btyd_T_days", "n_channels",
+    "n_refunds", "refund_amount", "refund_share", "refund_amount_share", "probability_alive", "clv", "r", "f", "m",
+    "total_charges",
 )  # fmt: skip
 #: Never features: keys, personal data, the label and dates.
 _NOT_FEATURES = {

@@ -551,7 +551,7 @@ def hazard_by_tenure(
     width: float | None = None,
     max_time: float | None = None,
     confidence: float = 0.95,
-    min_at_risk: int = 30,
+    min_at_risk: int = 100,
     time_unit: str = "months",
 ) -> HazardResult:
     """Actuarial life table: the hazard of leaving in each tenure interval.
@@ -570,7 +570,7 @@ def hazard_by_tenure(
     max_time : float, optional
         Last interval end; default the largest duration.
     confidence : float, default 0.95
-    min_at_risk : int, default 30
+    min_at_risk : int, default 100
         Intervals with fewer at risk are not candidates for the peak.
 
     Returns
