@@ -323,6 +323,16 @@ class UpliftParams(_Model):
     test_size: float = Field(0.3, gt=0.05, lt=0.6)
     value_per_conversion: float | None = Field(None, description="default: mean revenue per conversion")
     contact_cost: float | None = Field(None, ge=0, description="default: the campaign's cost per contact")
+    max_rows: int = Field(
+        200_000, ge=1_000, description="fit on a seeded stratified subsample of this many contacts above it"
+    )
+    propensity: Literal["observed", "estimated"] | float = Field(
+        "observed", description="X-learner treated share: observed share, estimated, or the planned share"
+    )
+    bootstrap: int = Field(200, ge=0, le=5_000, description="resamples for the Qini coefficient interval")
+    targeting_model: Literal["t_learner", "x_learner"] = Field(
+        "x_learner", description="model that ranks the targeting list"
+    )
 
 
 class FunnelParams(_Model):

@@ -532,28 +532,57 @@ def _as_outcome(values: pd.Series, outcome: str) -> tuple[pd.Series, bool]:
     return s, binary
 
 
+def _agrees(a: np.ndarray, b: np.ndarray, rare: np.ndarray) -> bool:
+    """``a == b`` on >= LEAK_SHARE of rows and on >= 90 % of the rows where ``b`` is not its
+    most common value (so a feature that is merely mostly 0 does not copy a rare outcome)."""
+    eq = a == b
+    if float(eq.mean()) < LEAK_SHARE:
+        return False
+    return bool(rare.sum() == 0 or float(eq[rare].mean()) >= 0.9)
+
+
 def _leak_reason(feat: pd.Series, contacts: pd.DataFrame) -> str | None:
-    """Name of the contacts column ``feat`` copies (on >= LEAK_SHARE of rows), else None."""
+    """Why ``feat`` carries post-contact information, else None.
+
+    A feature copies a contacts column (arm, opened, visited, converted, revenue, ...) when it
+    equals it, or is non-zero exactly when it is (``spend`` vs ``converted``), on >= 99 % of the
+    rows including >= 90 % of the rows where the column is not its most common value; a
+    feature with at most 50 values copies the arm when its values sort rows into arms (>= 99 %
+    of rows in the majority arm of their value).
+    """
+    a = feat.reset_index(drop=True)
+    numeric = pd.api.types.is_numeric_dtype(a.dtype) or pd.api.types.is_bool_dtype(a.dtype)
     for c in _CONTACT_COLUMNS:
         if c not in contacts.columns:
             continue
-        other = contacts[c]
-        a = feat.reset_index(drop=True)
-        b = other.reset_index(drop=True)
-        ok = a.notna() & b.notna()
+        b = contacts[c].reset_index(drop=True)
+        ok = (a.notna() & b.notna()).to_numpy()
         if ok.sum() < 0.5 * len(a) or ok.sum() == 0:
             continue
-        a, b = a[ok], b[ok]
-        if pd.api.types.is_numeric_dtype(a.dtype) or pd.api.types.is_bool_dtype(a.dtype):
-            try:
-                bn = b.astype("float64")
-            except (TypeError, ValueError):
-                continue
-            eq = (a.astype("float64") - bn).abs() < 1e-9
-        else:
-            eq = a.astype(str).to_numpy() == b.astype(str).to_numpy()
-        if float(np.mean(eq)) >= LEAK_SHARE:
-            return f"copies {_TABLE}.{c} (post-contact information)"
+        aa, bb = a[ok], b[ok]
+        b_num = pd.api.types.is_numeric_dtype(bb.dtype) or pd.api.types.is_bool_dtype(bb.dtype)
+        if numeric and b_num:
+            av = aa.astype("float64").to_numpy()
+            bv = bb.astype("float64").to_numpy()
+            mode = pd.Series(bv).mode().iloc[0]
+            rare = bv != mode
+            if _agrees(np.round(av, 6), np.round(bv, 6), rare):
+                return f"copies {_TABLE}.{c} (post-contact information)"
+            if _agrees(av != 0, bv != 0, rare):
+                return f"is non-zero exactly when {_TABLE}.{c} is (post-contact information)"
+        elif not numeric and not b_num:
+            av = aa.astype(str).to_numpy()
+            bv = bb.astype(str).to_numpy()
+            mode = pd.Series(bv).mode().iloc[0]
+            if _agrees(av, bv, bv != mode):
+                return f"copies {_TABLE}.{c} (post-contact information)"
+    if "arm" in contacts.columns and a.nunique(dropna=True) <= MAX_LEVELS:
+        arm = contacts["arm"].astype("string").reset_index(drop=True)
+        ok = (a.notna() & arm.notna()).to_numpy()
+        if ok.sum() >= 0.5 * len(a):
+            tab = pd.crosstab(a[ok].astype(str), arm[ok])
+            if tab.shape[1] > 1 and tab.max(axis=1).sum() >= LEAK_SHARE * tab.to_numpy().sum():
+                return f"sorts rows into {_TABLE}.arm (post-assignment information)"
     return None
 
 
@@ -786,7 +815,7 @@ def uplift_data(
         if leak:
             dropped[c] = leak
             warnings.warn(
-                f"feature {c!r} {leak} and is not used as a feature; list the features in {_KEY}.features",
+                f"feature {c!r} {leak} and is not used: it would leak the outcome into the model",
                 DataQualityWarning,
                 stacklevel=2,
             )
