@@ -667,7 +667,9 @@ def prepare_contacts(
         df.groupby("campaign_id")["contact_time"].max() if has_time else {}
     )
     designs_df["window_complete_share"] = designs_df["campaign_id"].map(
-        df.groupby("campaign_id")["window_complete"].apply(lambda s: s.astype("Float64").mean())
+        df.groupby("campaign_id")["window_complete"].apply(
+            lambda s: float(s.dropna().astype(bool).mean()) if s.notna().any() else np.nan
+        )
     ).astype("float64")
 
     # overlapping windows between campaigns ----------------------------------------------------
@@ -1174,19 +1176,19 @@ class IncrementalReturn(Result):
             ax.text(0.5, 0.5, "no randomized campaign", ha="center", va="center", transform=ax.transAxes)
             return ax
         lab = t["campaign_id"].astype(str) + " · " + t["arm"].astype(str)
-        v = t["incremental_profit"].to_numpy(float)
-        colours = ["#4c9a4c" if lo > 0 else ("#c44e52" if hi < 0 else "#999999")
-                   for lo, hi in zip(t["incremental_profit_low"], t["incremental_profit_high"], strict=True)]  # fmt: skip
+        what = "incremental_profit" if t["incremental_profit"].notna().any() else "incremental_margin"
+        v = t[what].to_numpy(float)
+        lo, hi = t[f"{what}_low"].to_numpy(float), t[f"{what}_high"].to_numpy(float)
+        colours = ["#4c9a4c" if a > 0 else ("#c44e52" if b < 0 else "#999999") for a, b in zip(lo, hi, strict=True)]
         sns.barplot(x=v, y=lab, hue=lab, palette=colours, legend=False, ax=ax, orient="h")
-        ax.errorbar(
-            v, np.arange(len(t)),
-            xerr=[v - t["incremental_profit_low"].to_numpy(float), t["incremental_profit_high"].to_numpy(float) - v],
-            fmt="none", ecolor="black", capsize=3,
-        )  # fmt: skip
+        ax.errorbar(v, np.arange(len(t)), xerr=[v - lo, hi - v], fmt="none", ecolor="black", capsize=3)
         ax.axvline(0, color="black", lw=1)
-        ax.set_xlabel(f"incremental profit (margin {self.margin:g} x incremental revenue - incremental cost)")
+        if what == "incremental_profit":
+            ax.set_xlabel(f"incremental profit (margin {self.margin:g} x incremental revenue - incremental cost)")
+        else:
+            ax.set_xlabel(f"incremental margin (margin {self.margin:g} x incremental revenue; cost not tracked)")
         ax.set_ylabel("")
-        ax.set_title(f"Incremental profit vs control ({100 * self.confidence:.0f} % interval)")
+        ax.set_title(f"Incremental return vs control ({100 * self.confidence:.0f} % interval)")
         return ax
 
     def finding(self) -> str:
@@ -1195,6 +1197,15 @@ class IncrementalReturn(Result):
             return "No randomized campaign (with a control arm): incremental return cannot be estimated here."
         parts = []
         for r in t.itertuples():
+            if not math.isfinite(r.incremental_cost):
+                parts.append(
+                    f"{r.campaign_id} {r.arm}: {r.incremental_conversions:+,.0f} conversions "
+                    f"({r.incremental_conversions_low:+,.0f} to {r.incremental_conversions_high:+,.0f}) and "
+                    f"{_money(r.incremental_revenue)} revenue beyond control, i.e. {_money(r.incremental_margin)} "
+                    f"margin ({_money(r.incremental_margin_low)} to {_money(r.incremental_margin_high)}); cost is not "
+                    "tracked, so profit is unknown: the campaign pays off if it cost less than the margin."
+                )
+                continue
             lo, hi = r.incremental_profit_low, r.incremental_profit_high
             verdict = (
                 "pays off" if lo > 0 else ("loses money" if hi < 0 else "cannot be told from break-even")
@@ -1284,7 +1295,7 @@ def incremental_return(
     notes: list[str] = []
     has_cost = "cost" in c.columns
     if not has_cost:
-        notes.append("no cost column: incremental cost taken as 0, ROI is n/a")
+        notes.append("no cost column: incremental cost, profit and ROI are n/a (incremental margin is shown)")
     rows = []
     for camp in data.randomized:
         sub = c.loc[c["campaign_id"] == camp]
@@ -1344,6 +1355,8 @@ def incremental_return(
                     "incremental_revenue_low": (d_rev - z * se_rev) * n,
                     "incremental_revenue_high": (d_rev + z * se_rev) * n,
                     "incremental_margin": margin * d_rev * n,
+                    "incremental_margin_low": margin * (d_rev - z * se_rev) * n,
+                    "incremental_margin_high": margin * (d_rev + z * se_rev) * n,
                     "incremental_cost": inc_cost,
                     "incremental_profit": inc_prof,
                     "incremental_profit_low": (d_prof - z * se_prof) * n,
@@ -1356,10 +1369,14 @@ def incremental_return(
         "campaign_id", "arm", "contacts", "control_contacts", "cr_arm", "cr_control", "rpc_arm", "rpc_control",
         "incremental_conversions", "incremental_conversions_low", "incremental_conversions_high",
         "incremental_revenue", "incremental_revenue_low", "incremental_revenue_high", "incremental_margin",
-        "incremental_cost", "incremental_profit", "incremental_profit_low", "incremental_profit_high",
+        "incremental_margin_low", "incremental_margin_high", "incremental_cost", "incremental_profit", "incremental_profit_low", "incremental_profit_high",
         "incremental_roi", "incremental_roi_low", "incremental_roi_high", "p_value", "ci_method",
     ]  # fmt: skip
     t = pd.DataFrame(rows, columns=cols)
+    if not has_cost:
+        unknown = [c for c in cols if c.startswith(("incremental_cost", "incremental_profit", "incremental_roi"))]
+        t[unknown] = np.nan
+        t["p_value"] = np.nan
     t["p_holm"] = holm(t["p_value"].to_numpy(float)) if len(t) else pd.Series(dtype=float)
     obs = data.designs.loc[data.designs["design"] == "observational", "campaign_id"].tolist()
     if obs:
