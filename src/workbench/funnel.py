@@ -385,7 +385,7 @@ def funnel(
         )
 
     cols = {"u": events[unit_col], "t": _naive_time(events["event_time"]), "name": events["event_name"]}
-    if "customer_id" in events.columns and unit != "customer":
+    if seg_cols and unit != "customer":
         cols["customer_id"] = events["customer_id"]
     for i, b in enumerate(ev_by):
         cols[f"g{i}"] = events[b]
@@ -440,33 +440,32 @@ def funnel(
             f"CREATE TEMP TABLE r1 AS SELECT u, min(ts) AS t1{attrs} FROM e WHERE name = ? GROUP BY u",
             [steps[0]],
         )
-        win = "" if max_step_hours is None else f" AND e.ts <= r.t{{k}} + {int(round(max_step_hours * 3600e6))}"
+        # step k: earliest step-k event after the unit's step k-1 time (only units still in the funnel)
+        win = "" if max_step_hours is None else f" AND e.ts <= p.t + {int(round(max_step_hours * 3600e6))}"
+        con.execute("CREATE TEMP TABLE s1 AS SELECT u, t1 AS t FROM r1")
         for k in range(1, len(steps)):
-            cond = win.format(k=k)
             con.execute(
                 f"""
-                CREATE TEMP TABLE r{k + 1} AS
-                SELECT r.*, m.t AS t{k + 1}
-                FROM r{k} r LEFT JOIN (
-                    SELECT r.u, min(e.ts) AS t
-                    FROM r{k} r JOIN e ON e.u = r.u AND e.name = ? AND e.ts > r.t{k}{cond}
-                    WHERE r.t{k} IS NOT NULL
-                    GROUP BY r.u
-                ) m ON m.u = r.u
+                CREATE TEMP TABLE s{k + 1} AS
+                SELECT p.u, min(e.ts) AS t
+                FROM s{k} p JOIN e ON e.u = p.u AND e.name = ? AND e.ts > p.t{win}
+                GROUP BY p.u
                 """,
                 [steps[k]],
             )
-            con.execute(f"DROP TABLE r{k}")
-        final = f"r{len(steps)}"
+        joins = "".join(f" LEFT JOIN s{k + 1} ON s{k + 1}.u = r1.u" for k in range(1, len(steps)))
+        tcols = "".join(f", s{k + 1}.t AS t{k + 1}" for k in range(1, len(steps)))
+        con.execute(f"CREATE TEMP TABLE r AS SELECT r1.*{tcols} FROM r1{joins}")
+        final = "r"
         key_cust = "u" if unit == "customer" else "customer_id"
         group_exprs: list[str] = []
         if seg_cols:
             sg = seg[["customer_id", *seg_cols]].copy()
-            sg.columns = ["customer_id", *[f"s{i}" for i in range(len(seg_cols))]]
+            sg.columns = ["customer_id", *[f"sg{i}" for i in range(len(seg_cols))]]
             sg["customer_id"] = sg["customer_id"].astype("string")
             con.register("seg", sg)
             con.execute(
-                f"CREATE TEMP TABLE f AS SELECT r.*{''.join(f', seg.s{i}' for i in range(len(seg_cols)))} "
+                f"CREATE TEMP TABLE f AS SELECT r.*{''.join(f', seg.sg{i}' for i in range(len(seg_cols)))} "
                 f"FROM {final} r LEFT JOIN seg ON CAST(seg.customer_id AS VARCHAR) = CAST(r.{key_cust} AS VARCHAR)"
             )
             final = "f"
@@ -475,7 +474,7 @@ def funnel(
             if b in ev_by:
                 name_of[b] = f"g{ev_by.index(b)}"
             else:
-                name_of[b] = f"s{seg_cols.index(b)}"
+                name_of[b] = f"sg{seg_cols.index(b)}"
         group_exprs = [f"coalesce(CAST({name_of[b]} AS VARCHAR), '{_MISSING}') AS \"{b}\"" for b in by]
         reach = ", ".join(f"count(t{k + 1}) AS n{k + 1}" for k in range(len(steps)))
         tsel = ", ".join(
