@@ -29,7 +29,9 @@ def synth_data() -> synth.SynthData:
 def prepared(synth_data: synth.SynthData):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return prepare_contacts(synth_data.campaign_contacts, orders=synth_data.orders, as_of="2025-09-30")
+        return prepare_contacts(
+            synth_data.campaign_contacts, orders=synth_data.orders, as_of="2025-09-30"
+        )
 
 
 def _hand_orders() -> pd.DataFrame:
@@ -52,7 +54,17 @@ def _hand_orders() -> pd.DataFrame:
             ),
             "amount": [999.0, 999.0, 100.0, 50.0, 999.0, -40.0, 70.0, 30.0, 5.0],
             "is_refund": [False, False, False, False, False, True, False, False, False],
-            "status": ["paid", "paid", "paid", "paid", "paid", "refunded", "cancelled", "paid", "paid"],
+            "status": [
+                "paid",
+                "paid",
+                "paid",
+                "paid",
+                "paid",
+                "refunded",
+                "cancelled",
+                "paid",
+                "paid",
+            ],
         }
     )
 
@@ -75,7 +87,9 @@ def test_attribution_hand_case() -> None:
     assert att["converted"].tolist() == [True, True, False, False]
     assert att["revenue"].tolist() == [150.0, 30.0, 0.0, 0.0]
     # orders after the data end are not used
-    att2 = attribute_orders(_hand_contacts(), _hand_orders(), window_days=14, data_end=T("2025-01-10"))
+    att2 = attribute_orders(
+        _hand_contacts(), _hand_orders(), window_days=14, data_end=T("2025-01-10")
+    )
     assert att2["revenue"].tolist() == [100.0, 30.0, 0.0, 0.0]
 
 
@@ -83,16 +97,24 @@ def test_prepare_from_orders_and_kpis_hand_case() -> None:
     contacts, orders = _hand_contacts(), _hand_orders()
     before = contacts.copy()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", StatisticalWarning)  # tiny arms, zero conversions in control
+        warnings.simplefilter(
+            "ignore", StatisticalWarning
+        )  # tiny arms, zero conversions in control
         data = prepare_contacts(contacts, orders=orders, outcome_source="auto", as_of="2025-03-31")
     pd.testing.assert_frame_equal(contacts, before)  # input untouched
     d = data.design("k1")
-    assert d["design"] == "randomized" and d["outcome_source"] == "orders" and d["control_arm"] == "control"
+    assert (
+        d["design"] == "randomized"
+        and d["outcome_source"] == "orders"
+        and d["control_arm"] == "control"
+    )
     c = data.contacts.set_index("customer_id")
     assert c.loc[["a", "b", "c", "d"], "revenue"].tolist() == [150.0, 30.0, 0.0, 0.0]
     assert c["window_complete"].all()
 
-    k = kpi_table(data, by=("campaign_id", "arm"), targets={"conversion_rate": 0.5, "cpa": 0.5}, margin=0.5)
+    k = kpi_table(
+        data, by=("campaign_id", "arm"), targets={"conversion_rate": 0.5, "cpa": 0.5}, margin=0.5
+    )
     t = k.table.set_index("arm")
     assert t.loc["treatment", "conversion_rate"] == 1.0
     assert t.loc["treatment", "orders"] == 3
@@ -104,8 +126,12 @@ def test_prepare_from_orders_and_kpis_hand_case() -> None:
     assert t.loc["treatment", "conversion_rate_low"] == pytest.approx(lo[0])
     tt = k.targets_table().set_index("kpi")
     assert set(tt["arm"]) == {"treatment"}  # control left out of the target comparison
-    assert tt.loc["conversion_rate", "status"] == "met" and tt.loc["conversion_rate", "gap"] == pytest.approx(0.5)
-    assert tt.loc["cpa", "status"] == "missed" and tt.loc["cpa", "better"] == "lower"  # 1.0 > 0.5 target
+    assert tt.loc["conversion_rate", "status"] == "met" and tt.loc[
+        "conversion_rate", "gap"
+    ] == pytest.approx(0.5)
+    assert (
+        tt.loc["cpa", "status"] == "missed" and tt.loc["cpa", "better"] == "lower"
+    )  # 1.0 > 0.5 target
 
 
 def test_kpi_rates_hand_case() -> None:
@@ -116,9 +142,15 @@ def test_kpi_rates_hand_case() -> None:
             "arm": ["t"] * 6 + ["control"] * 2,
             "channel": ["sms"] * 8,
             "cost": [0.1] * 6 + [0.0] * 2,
-            "delivered": pd.array([True, True, True, True, False, None, None, None], dtype="boolean"),
-            "opened": pd.array([True, True, False, False, False, None, None, None], dtype="boolean"),
-            "clicked": pd.array([True, False, False, False, False, None, None, None], dtype="boolean"),
+            "delivered": pd.array(
+                [True, True, True, True, False, None, None, None], dtype="boolean"
+            ),
+            "opened": pd.array(
+                [True, True, False, False, False, None, None, None], dtype="boolean"
+            ),
+            "clicked": pd.array(
+                [True, False, False, False, False, None, None, None], dtype="boolean"
+            ),
             "visited": [True, True, False, False, False, False, True, False],
             "converted": [True, False, False, False, False, False, True, False],
             "revenue": [10.0, 0, 0, 0, 0, 0, 20.0, 0],
@@ -128,7 +160,9 @@ def test_kpi_rates_hand_case() -> None:
         warnings.simplefilter("ignore", StatisticalWarning)
         data = prepare_contacts(contacts)
     assert data.design("m")["outcome_source"] == "columns"
-    k = kpi_table(data, engagement_weights={"opened": 1, "clicked": 2, "visited": 3, "converted": 5})
+    k = kpi_table(
+        data, engagement_weights={"opened": 1, "clicked": 2, "visited": 3, "converted": 5}
+    )
     r = k.table.set_index("arm").loc["t"]
     assert r["contacts"] == 6
     assert r["delivery_rate"] == pytest.approx(4 / 5)  # one blank delivered flag left out
@@ -147,7 +181,10 @@ def test_kpi_rates_hand_case() -> None:
 
 
 def test_unknown_target_and_weight_are_params_errors(prepared) -> None:
-    with pytest.raises(ParamsError, match=r"analyses\.campaign\.targets\.conversion_rat.*did you mean 'conversion_rate'"):
+    with pytest.raises(
+        ParamsError,
+        match=r"analyses\.campaign\.targets\.conversion_rat.*did you mean 'conversion_rate'",
+    ):
         kpi_table(prepared, targets={"conversion_rat": 0.1})
     with pytest.raises(ParamsError, match=r"engagement_weights\.clickd.*did you mean 'clicked'"):
         kpi_table(prepared, engagement_weights={"clickd": 1.0})
@@ -162,7 +199,11 @@ def test_synthetic_designs_and_attribution_vs_truth(synth_data, prepared) -> Non
     assert (d["outcome_source"] == "columns").all()
     a = prepared.agreement.set_index("campaign_id")
     # vip_call: converted = any purchase in the 14-day window, read from orders -> identical
-    assert a.loc["vip_call_2025", "column_conversions"] == a.loc["vip_call_2025", "attributed_conversions"] == 230
+    assert (
+        a.loc["vip_call_2025", "column_conversions"]
+        == a.loc["vip_call_2025", "attributed_conversions"]
+        == 230
+    )
     c = prepared.contacts
     v = c[c["campaign_id"] == "vip_call_2025"]
     assert np.allclose(v["revenue"], v["attributed_revenue"], atol=0.011)
@@ -182,7 +223,10 @@ def test_synthetic_outcome_source_orders(synth_data) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = prepare_contacts(
-            synth_data.campaign_contacts, orders=synth_data.orders, outcome_source="orders", as_of="2025-09-30"
+            synth_data.campaign_contacts,
+            orders=synth_data.orders,
+            outcome_source="orders",
+            as_of="2025-09-30",
         )
     assert (data.designs["outcome_source"] == "orders").all()
     c = data.contacts
@@ -193,20 +237,32 @@ def test_synthetic_outcome_source_orders(synth_data) -> None:
 def test_incremental_return_matches_truth(synth_data, prepared) -> None:
     ir = incremental_return(prepared, margin=0.3, random_state=7, bootstrap=200)
     t = ir.table.set_index(["campaign_id", "arm"])
-    assert set(t.index) == {("spring_coupon_2025", "treatment"), ("summer_email_2025", "A"), ("summer_email_2025", "B")}
+    assert set(t.index) == {
+        ("spring_coupon_2025", "treatment"),
+        ("summer_email_2025", "A"),
+        ("summer_email_2025", "B"),
+    }
     for camp, arms in (("spring_coupon_2025", ["treatment"]), ("summer_email_2025", ["A", "B"])):
         truth = synth_data.truth["campaigns"][camp]["overall"]
         for arm in arms:
             r = t.loc[(camp, arm)]
             n = truth["n"][arm]
             assert r["contacts"] == n
-            assert r["incremental_conversions"] == pytest.approx(truth["realised_diff"][arm] * n, abs=0.01)
+            assert r["incremental_conversions"] == pytest.approx(
+                truth["realised_diff"][arm] * n, abs=0.01
+            )
             half = (r["incremental_conversions_high"] - r["incremental_conversions_low"]) / 2
             assert half / n == pytest.approx(1.959964 * truth["realised_se"][arm], rel=1e-3)
-            assert r["incremental_profit"] == pytest.approx(0.3 * r["incremental_revenue"] - r["incremental_cost"])
-            assert r["incremental_roi"] == pytest.approx(r["incremental_profit"] / r["incremental_cost"])
+            assert r["incremental_profit"] == pytest.approx(
+                0.3 * r["incremental_revenue"] - r["incremental_cost"]
+            )
+            assert r["incremental_roi"] == pytest.approx(
+                r["incremental_profit"] / r["incremental_cost"]
+            )
     # spring: cost 0.05 per treated contact
-    assert t.loc[("spring_coupon_2025", "treatment"), "incremental_cost"] == pytest.approx(0.05 * 1421)
+    assert t.loc[("spring_coupon_2025", "treatment"), "incremental_cost"] == pytest.approx(
+        0.05 * 1421
+    )
     # seeded: same seed, same intervals
     ir2 = incremental_return(prepared, margin=0.3, random_state=7, bootstrap=200)
     pd.testing.assert_frame_equal(ir.table, ir2.table)
@@ -219,18 +275,25 @@ def test_incremental_return_matches_truth(synth_data, prepared) -> None:
 def test_customer_in_two_arms_is_an_error() -> None:
     c = _hand_contacts()
     c = pd.concat([c, c.iloc[[0]].assign(arm="control")], ignore_index=True)
-    with pytest.raises(AnalysisError, match=r"1 customer\(s\) \(2 rows\).*two or more arms.*'a' in k1|a in k1"):
+    with pytest.raises(
+        AnalysisError, match=r"1 customer\(s\) \(2 rows\).*two or more arms.*'a' in k1|a in k1"
+    ):
         prepare_contacts(c, orders=_hand_orders())
 
 
 def test_unknown_campaign_param() -> None:
-    with pytest.raises(ParamsError, match=r"analyses\.campaign\.campaigns.*'k11'.*did you mean 'k1'"):
+    with pytest.raises(
+        ParamsError, match=r"analyses\.campaign\.campaigns.*'k11'.*did you mean 'k1'"
+    ):
         prepare_contacts(_hand_contacts(), orders=_hand_orders(), campaigns=["k11"])
 
 
 def test_no_control_is_observational_with_hint() -> None:
     c = _hand_contacts().assign(arm=lambda d: d["arm"].replace({"control": "Control"}))
-    with pytest.warns(StatisticalWarning, match=r"no arm named 'control' \(arms seen: Control, treatment\).*did you mean"):
+    with pytest.warns(
+        StatisticalWarning,
+        match=r"no arm named 'control' \(arms seen: Control, treatment\).*did you mean",
+    ):
         data = prepare_contacts(c, orders=_hand_orders())
     assert data.design("k1")["design"] == "observational"
     with pytest.warns(StatisticalWarning, match="no campaign has a control arm"):
@@ -269,17 +332,24 @@ def test_incomplete_window_and_contact_after_data_end() -> None:
     with pytest.warns(StatisticalWarning, match=r"4 of 4 contacts have an attribution window"):
         data = prepare_contacts(c, orders=_hand_orders(), as_of="2025-01-10")
     assert not data.contacts["window_complete"].any()
-    with pytest.raises(AnalysisError, match=r"all 4 contacts of campaign 'k1' are after the data end"):
+    with pytest.raises(
+        AnalysisError, match=r"all 4 contacts of campaign 'k1' are after the data end"
+    ):
         prepare_contacts(c, orders=_hand_orders(), as_of="2024-12-01")
 
 
 def test_converted_flag_before_contact_warns() -> None:
     c = _hand_contacts().assign(converted=[False, False, True, False], revenue=0.0)
     orders = pd.concat(
-        [_hand_orders(), pd.DataFrame({"customer_id": ["c"], "order_time": [T("2024-12-20")], "amount": [9.0]})],
+        [
+            _hand_orders(),
+            pd.DataFrame({"customer_id": ["c"], "order_time": [T("2024-12-20")], "amount": [9.0]}),
+        ],
         ignore_index=True,
     )
-    with pytest.warns(DataQualityWarning, match=r"1 contacts flagged converted whose customer has no order after"):
+    with pytest.warns(
+        DataQualityWarning, match=r"1 contacts flagged converted whose customer has no order after"
+    ):
         prepare_contacts(c, orders=orders)
 
 
@@ -294,7 +364,10 @@ def test_orders_source_needs_orders_and_contact_time() -> None:
 
 
 def test_plots_and_styles(prepared) -> None:
-    k = kpi_table(prepared, targets={"delivery_rate": 0.95, "open_rate": 0.25, "conversion_rate": 0.08, "roi": 1.0})
+    k = kpi_table(
+        prepared,
+        targets={"delivery_rate": 0.95, "open_rate": 0.25, "conversion_rate": 0.08, "roi": 1.0},
+    )
     k.plot()
     k.plot_targets()
     html = k.styled_targets().to_html()
@@ -302,3 +375,31 @@ def test_plots_and_styles(prepared) -> None:
     assert "Targets:" in k.finding()
     assert repr(prepared).startswith("CampaignData(6,619 contacts, 3 campaigns")
     assert prepared._repr_html_().startswith("<p><b>CampaignData")
+
+
+def test_hillstrom_published_figures(root) -> None:
+    """MineThatData E-Mail Analytics Challenge (Hillstrom 2008): 64,000 customers, two weeks."""
+    from workbench.io import load_tables
+    from workbench.params import load_params
+
+    p = load_params(root / "params" / "hillstrom.yaml")
+    tables = load_tables(p)
+    cp = p.analyses.campaign
+    data = prepare_contacts(
+        tables["campaign_contacts"].frame, control_arm=cp.control_arm, outcome_source=cp.outcome_source
+    )
+    assert data.design("hillstrom_2008")["design"] == "randomized"
+    k = kpi_table(data, by=("arm",), targets=cp.targets).table.set_index("arm")
+    assert k["contacts"].to_dict() == {"Mens E-Mail": 21307, "Womens E-Mail": 21387, "No E-Mail": 21306}
+    published = {  # visit rate, conversion rate, spend per customer
+        "Mens E-Mail": (0.1828, 0.0125, 1.42),
+        "Womens E-Mail": (0.1514, 0.0088, 1.08),
+        "No E-Mail": (0.1062, 0.0057, 0.65),
+    }
+    for arm, (visit, conv, spend) in published.items():
+        assert k.loc[arm, "visit_rate"] == pytest.approx(visit, abs=5e-5)
+        assert k.loc[arm, "conversion_rate"] == pytest.approx(conv, abs=5e-5)
+        assert k.loc[arm, "revenue_per_contact"] == pytest.approx(spend, abs=0.005)
+    ir = incremental_return(data, margin=cp.margin, random_state=p.seed, bootstrap=0)
+    assert ir.table["incremental_profit"].isna().all()  # no cost column: profit unknown, not cost 0
+    assert (ir.table["incremental_margin_low"] > 0).all()

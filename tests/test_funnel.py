@@ -27,7 +27,9 @@ def synth_data() -> synth.SynthData:
 
 def _ev(rows: list[tuple[str, str, str, str, str]]) -> pd.DataFrame:
     """rows: (customer_id, session_id, event_time, event_name, channel)."""
-    df = pd.DataFrame(rows, columns=["customer_id", "session_id", "event_time", "event_name", "channel"])
+    df = pd.DataFrame(
+        rows, columns=["customer_id", "session_id", "event_time", "event_name", "channel"]
+    )
     df["event_time"] = pd.to_datetime(df["event_time"])
     return df
 
@@ -108,7 +110,10 @@ def test_synthetic_truth_reproduced_exactly(synth_data) -> None:
     inside = 0
     for ch, rates in synth_data.truth["funnel"]["step_conversion"].items():
         sub = g[g["channel"] == ch].set_index("step")
-        inside += sum(sub.loc[s, "step_rate_low"] <= p <= sub.loc[s, "step_rate_high"] for s, p in rates.items())
+        inside += sum(
+            sub.loc[s, "step_rate_low"] <= p <= sub.loc[s, "step_rate_high"]
+            for s, p in rates.items()
+        )
     assert inside >= 10
     # channels really differ at the first step (web 0.30 vs app 0.45 vs mini 0.50)
     assert f.tests.set_index("step").loc["visit", "p_holm"] < 1e-10
@@ -125,7 +130,10 @@ def test_synthetic_truth_reproduced_exactly(synth_data) -> None:
 
 
 def test_missing_step_names_event_names(synth_data) -> None:
-    with pytest.raises(AnalysisError, match=r"'purchase' never occur.*'exposure' \(\d.*fix analyses\.campaign\.funnel\.steps"):
+    with pytest.raises(
+        AnalysisError,
+        match=r"'purchase' never occur.*'exposure' \(\d.*fix analyses\.campaign\.funnel\.steps",
+    ):
         funnel(synth_data.events, steps=["exposure", "visit", "purchase"])
     with pytest.raises(AnalysisError, match=r"did you mean 'add_to_cart'"):
         funnel(synth_data.events, steps=["exposure", "add_to_card"])

@@ -37,13 +37,19 @@ import difflib
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from workbench.errors import AnalysisError, DataQualityWarning, ParamsError, StatisticalWarning, format_examples
+from workbench.errors import (
+    AnalysisError,
+    DataQualityWarning,
+    ParamsError,
+    StatisticalWarning,
+    format_examples,
+)
 from workbench.results import Result
 from workbench.stats import bootstrap_ci, holm, num, pct, wilson_interval
 
@@ -62,7 +68,19 @@ _TABLE = "campaign_contacts"
 _KEY = "analyses.campaign"
 _FLAGS = ("delivered", "opened", "clicked", "visited", "converted")
 _REFUND_STATUS = frozenset(
-    {"refunded", "refund", "returned", "cancelled", "canceled", "void", "已退款", "退款", "已取消", "取消", "退货"}
+    {
+        "refunded",
+        "refund",
+        "returned",
+        "cancelled",
+        "canceled",
+        "void",
+        "已退款",
+        "退款",
+        "已取消",
+        "取消",
+        "退货",
+    }
 )
 #: Smallest arm under this share of the largest arm of a campaign: a warning.
 ARM_SIZE_RATIO_WARN: float = 0.05
@@ -87,7 +105,19 @@ KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
     "revenue_per_contact": ("revenue / contacts", "higher"),
     "engagement_score": ("mean weighted sum of engagement flags per contact", "higher"),
 }
-_RATES = ("delivery_rate", "open_rate", "ctr", "click_to_open_rate", "visit_rate", "conversion_rate")
+#: Columns of the wide KPI summary.
+_MAIN_KPIS: tuple[str, ...] = (
+    "contacts", "delivery_rate", "open_rate", "ctr", "visit_rate", "conversion_rate", "conversion_rate_low",
+    "conversion_rate_high", "orders", "revenue", "cost", "roi", "cpa", "revenue_per_contact", "engagement_score",
+)  # fmt: skip
+_RATES = (
+    "delivery_rate",
+    "open_rate",
+    "ctr",
+    "click_to_open_rate",
+    "visit_rate",
+    "conversion_rate",
+)
 
 
 # ============================================================================================
@@ -121,10 +151,6 @@ def _flag(s: pd.Series) -> pd.Series:
 def _did_you_mean(name: str, choices: Sequence[str]) -> str:
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _ratio(a: float, b: float) -> float:
-    return float(a) / float(b) if b and math.isfinite(float(b)) and float(b) != 0 else float("nan")
 
 
 def _money(x: float | None) -> str:
@@ -195,7 +221,9 @@ def attribute_orders(
     if "is_refund" in orders.columns:
         keep &= ~_flag(orders["is_refund"]).fillna(False).astype(bool)
     if "status" in orders.columns:
-        keep &= ~orders["status"].astype("string").str.strip().str.lower().isin(_REFUND_STATUS).fillna(False)
+        keep &= ~orders["status"].astype("string").str.strip().str.lower().isin(
+            _REFUND_STATUS
+        ).fillna(False)
     o_time = _naive(orders["order_time"])
     keep &= o_time.notna()
     if data_end is not None:
@@ -276,7 +304,8 @@ class CampaignData(Result):
         if row.empty:
             raise AnalysisError(
                 f"campaign {campaign_id!r} is not in the data; campaigns: "
-                f"{', '.join(map(str, self.designs['campaign_id']))}{_did_you_mean(campaign_id, self.designs['campaign_id'])}"
+                f"{', '.join(map(str, self.designs['campaign_id']))}"
+                f"{_did_you_mean(campaign_id, self.designs['campaign_id'])}"
             )
         return row.iloc[0].to_dict()
 
@@ -303,15 +332,23 @@ class CampaignData(Result):
             )
         if self.agreement is not None and not self.agreement.empty:
             a = self.agreement
-            worst = a.iloc[int(np.argmax(np.abs(a["attributed_conversions"] - a["column_conversions"])))]
+            worst = a.iloc[
+                int(np.argmax(np.abs(a["attributed_conversions"] - a["column_conversions"])))
+            ]
             parts.append(
                 f"Tracked vs order-attributed conversions differ most in {worst['campaign_id']}: "
                 f"{int(worst['column_conversions']):,} tracked vs {int(worst['attributed_conversions']):,} "
                 "attributed (orders in the window also include purchases the customer would have made anyway)."
             )
-        inc = self.contacts["window_complete"].eq(False).sum() if "window_complete" in self.contacts else 0
+        inc = (
+            self.contacts["window_complete"].eq(False).sum()
+            if "window_complete" in self.contacts
+            else 0
+        )
         if inc:
-            parts.append(f"{int(inc):,} contacts have an attribution window running past the data end.")
+            parts.append(
+                f"{int(inc):,} contacts have an attribution window running past the data end."
+            )
         return " ".join(parts)
 
     def metrics(self) -> dict[str, Any]:
@@ -395,7 +432,9 @@ def prepare_contacts(
         See the checks above.
     """
     if outcome_source not in ("auto", "columns", "orders"):
-        raise ParamsError(f"{_KEY}.outcome_source: must be auto, columns or orders (got {outcome_source!r})")
+        raise ParamsError(
+            f"{_KEY}.outcome_source: must be auto, columns or orders (got {outcome_source!r})"
+        )
     if not window_days or window_days <= 0:
         raise ParamsError(f"{_KEY}.attribution_window_days: must be positive (got {window_days!r})")
     missing = [c for c in ("customer_id", "campaign_id", "arm") if c not in contacts.columns]
@@ -433,7 +472,9 @@ def prepare_contacts(
                 ]
             )
         df = df.loc[df["campaign_id"].isin([str(c) for c in campaigns])]
-        notes.append(f"kept campaigns {', '.join(map(str, campaigns))} ({len(df):,} of {n_in:,} contacts)")
+        notes.append(
+            f"kept campaigns {', '.join(map(str, campaigns))} ({len(df):,} of {n_in:,} contacts)"
+        )
 
     # contact time -----------------------------------------------------------------------------
     has_time = "contact_time" in df.columns
@@ -444,7 +485,9 @@ def prepare_contacts(
     key = df[["campaign_id", "customer_id"]]
     dup_all = key.duplicated(keep=False)
     if dup_all.any():
-        n_arms = df.loc[dup_all].groupby(["campaign_id", "customer_id"], sort=False)["arm"].nunique()
+        n_arms = (
+            df.loc[dup_all].groupby(["campaign_id", "customer_id"], sort=False)["arm"].nunique()
+        )
         cross = n_arms[n_arms > 1]
         if len(cross):
             ex = [f"{cid} in {camp}" for camp, cid in cross.index[:5]]
@@ -476,7 +519,9 @@ def prepare_contacts(
     if orders is not None and as_of is not None and "order_time" in orders.columns:
         late = int((_naive(orders["order_time"]) > data_end).sum())
         if late:
-            notes.append(f"{late:,} orders after as_of {data_end.date()} are not used for attribution")
+            notes.append(
+                f"{late:,} orders after as_of {data_end.date()} are not used for attribution"
+            )
 
     # designs per campaign ---------------------------------------------------------------------
     arms_by = df.groupby("campaign_id", sort=True)["arm"].agg(lambda s: tuple(sorted(s.unique())))
@@ -539,7 +584,11 @@ def prepare_contacts(
             sources[camp] = "columns"
         elif outcome_source == "orders" or not complete:
             if orders is None:
-                why = "outcome_source is 'orders'" if outcome_source == "orders" else "'converted' is not tracked"
+                why = (
+                    "outcome_source is 'orders'"
+                    if outcome_source == "orders"
+                    else "'converted' is not tracked"
+                )
                 raise AnalysisError(
                     f"{_TABLE}: campaign {camp!r}: {why}, so outcomes must be attributed from orders, but no "
                     f"orders table was given; load tables.orders or set {_KEY}.outcome_source"
@@ -569,7 +618,9 @@ def prepare_contacts(
     if orders is not None and has_time and df["contact_time"].notna().any():
         att = attribute_orders(df, orders, window_days=window_days, data_end=data_end)
         df["attributed_orders"] = att["orders"].where(df["contact_time"].notna())
-        df["attributed_converted"] = att["converted"].astype("boolean").mask(df["contact_time"].isna())
+        df["attributed_converted"] = (
+            att["converted"].astype("boolean").mask(df["contact_time"].isna())
+        )
         df["attributed_revenue"] = att["revenue"].where(df["contact_time"].notna())
         use = df["outcome_source"].eq("orders")
         if has_conv:
@@ -583,17 +634,30 @@ def prepare_contacts(
                         "column_conversions": g["converted"].sum().astype(int),
                         "attributed_conversions": g["attributed_converted"].sum().astype(int),
                         "both": g.apply(
-                            lambda s: int((s["converted"].astype(bool) & s["attributed_converted"].astype(bool)).sum())
+                            lambda s: int(
+                                (
+                                    s["converted"].astype(bool)
+                                    & s["attributed_converted"].astype(bool)
+                                ).sum()
+                            )
                         ),
                     }
                 ).reset_index()
-                agreement["flag_without_order"] = agreement["column_conversions"] - agreement["both"]
-                agreement["order_without_flag"] = agreement["attributed_conversions"] - agreement["both"]
+                agreement["flag_without_order"] = (
+                    agreement["column_conversions"] - agreement["both"]
+                )
+                agreement["order_without_flag"] = (
+                    agreement["attributed_conversions"] - agreement["both"]
+                )
             # tracked conversions with no order at all after the contact, although the customer has orders
             o_time = _naive(orders["order_time"])
-            last = pd.Series(o_time.to_numpy(), index=orders["customer_id"].astype("string").to_numpy()).groupby(
-                level=0
-            ).max()
+            last = (
+                pd.Series(
+                    o_time.to_numpy(), index=orders["customer_id"].astype("string").to_numpy()
+                )
+                .groupby(level=0)
+                .max()
+            )
             cust_last = df["customer_id"].astype("string").map(last)
             bad = (
                 df["converted"].fillna(False).astype(bool)
@@ -617,7 +681,11 @@ def prepare_contacts(
     else:
         use = pd.Series(False, index=df.index)
 
-    conv = df["converted"].astype("boolean") if has_conv else pd.Series(pd.NA, index=df.index, dtype="boolean")
+    conv = (
+        df["converted"].astype("boolean")
+        if has_conv
+        else pd.Series(pd.NA, index=df.index, dtype="boolean")
+    )
     rev = df["revenue"] if "revenue" in df.columns else pd.Series(np.nan, index=df.index)
     n_ord = conv.astype("Float64").astype("float64")
     if use.any():
@@ -630,7 +698,9 @@ def prepare_contacts(
     if "revenue" not in contacts.columns:
         col_camps = [c for c, s in sources.items() if s == "columns"]
         if col_camps:
-            notes.append(f"revenue not tracked for {', '.join(col_camps)} (no revenue column): revenue KPIs are n/a")
+            notes.append(
+                f"revenue not tracked for {', '.join(col_camps)} (no revenue column): revenue KPIs are n/a"
+            )
 
     # window completeness ------------------------------------------------------------------------
     if has_time and data_end is not None:
@@ -666,17 +736,21 @@ def prepare_contacts(
     designs_df["last_contact"] = designs_df["campaign_id"].map(
         df.groupby("campaign_id")["contact_time"].max() if has_time else {}
     )
-    designs_df["window_complete_share"] = designs_df["campaign_id"].map(
-        df.groupby("campaign_id")["window_complete"].apply(
-            lambda s: float(s.dropna().astype(bool).mean()) if s.notna().any() else np.nan
+    designs_df["window_complete_share"] = (
+        designs_df["campaign_id"]
+        .map(
+            df.groupby("campaign_id")["window_complete"].apply(
+                lambda s: float(s.dropna().astype(bool).mean()) if s.notna().any() else np.nan
+            )
         )
-    ).astype("float64")
+        .astype("float64")
+    )
 
     # overlapping windows between campaigns ----------------------------------------------------
     if has_time and len(designs_df) > 1 and use.any():
-        t = df.loc[df["contact_time"].notna(), ["customer_id", "campaign_id", "contact_time"]].sort_values(
-            ["customer_id", "contact_time"]
-        )
+        t = df.loc[
+            df["contact_time"].notna(), ["customer_id", "campaign_id", "contact_time"]
+        ].sort_values(["customer_id", "contact_time"])
         gap = t.groupby("customer_id")["contact_time"].diff()
         overlap = int((gap < pd.Timedelta(days=float(window_days))).sum())
         if overlap:
@@ -686,7 +760,9 @@ def prepare_contacts(
             )
 
     # arm sizes and zero conversions -----------------------------------------------------------
-    sizes = df.groupby(["campaign_id", "arm"]).agg(n=("converted", "size"), conv=("converted", "sum"))
+    sizes = df.groupby(["campaign_id", "arm"]).agg(
+        n=("converted", "size"), conv=("converted", "sum")
+    )
     for camp, g in sizes.groupby(level=0):
         n = g["n"].droplevel(0)
         if len(n) > 1 and n.min() < ARM_SIZE_RATIO_WARN * n.max():
@@ -788,20 +864,11 @@ class KPIResult(Result):
     control_arm: str = "control"
     notes: tuple[str, ...] = ()
 
-    _MAIN: tuple[str, ...] = field(
-        default=(
-            "contacts", "delivery_rate", "open_rate", "ctr", "visit_rate", "conversion_rate", "conversion_rate_low",
-            "conversion_rate_high", "orders", "revenue", "cost", "roi", "cpa", "revenue_per_contact",
-            "engagement_score",
-        ),
-        init=False,
-    )  # fmt: skip
-
     def summary(self, wide: bool = True) -> pd.DataFrame:
         """Headline KPIs, one row per group (``wide=False``: the long table of :meth:`to_frame`)."""
         if not wide:
             return self.to_frame()
-        cols = list(self.by) + [c for c in self._MAIN if c in self.table.columns]
+        cols = list(self.by) + [c for c in _MAIN_KPIS if c in self.table.columns]
         return self.table[cols].copy()
 
     def to_frame(self) -> pd.DataFrame:
@@ -828,7 +895,16 @@ class KPIResult(Result):
         (higher / lower), ``status`` (met / missed / n/a) and ``mark`` (✓ / ✗ / –);
         ``ci_includes_target`` says when the interval cannot tell met from missed.
         """
-        cols = list(self.by) + ["kpi", "actual", "low", "high", "target", "gap", "gap_pct", "better"]
+        cols = list(self.by) + [
+            "kpi",
+            "actual",
+            "low",
+            "high",
+            "target",
+            "gap",
+            "gap_pct",
+            "better",
+        ]
         if not self.targets:
             return pd.DataFrame(columns=[*cols, "status", "mark", "ci_includes_target"])
         t = self.table
@@ -860,13 +936,19 @@ class KPIResult(Result):
         t = self.targets_table()
 
         def colour(v: str) -> str:
-            return {"met": "background-color: #d8f0d8", "missed": "background-color: #f8d7d7"}.get(v, "")
+            return {"met": "background-color: #d8f0d8", "missed": "background-color: #f8d7d7"}.get(
+                v, ""
+            )
 
         rate_rows = t["kpi"].isin(_RATES)
         sty = t.style.map(colour, subset=["status"]).hide(axis="index")
         fmt_pct = {c: (lambda v: pct(v)) for c in ("actual", "low", "high", "target", "gap")}
         sty = sty.format(fmt_pct, subset=pd.IndexSlice[t.index[rate_rows], list(fmt_pct)])
-        sty = sty.format("{:,.2f}", subset=pd.IndexSlice[t.index[~rate_rows], ["actual", "target", "gap"]], na_rep="n/a")
+        sty = sty.format(
+            "{:,.2f}",
+            subset=pd.IndexSlice[t.index[~rate_rows], ["actual", "target", "gap"]],
+            na_rep="n/a",
+        )
         return sty.format(lambda v: pct(v), subset=["gap_pct"])
 
     def _labels(self) -> pd.Series:
@@ -878,18 +960,27 @@ class KPIResult(Result):
         import seaborn as sns
 
         if kpi not in self.table.columns:
-            raise AnalysisError(f"KPI {kpi!r} not in the table{_did_you_mean(kpi, list(KPI_DEFINITIONS))}")
+            raise AnalysisError(
+                f"KPI {kpi!r} not in the table{_did_you_mean(kpi, list(KPI_DEFINITIONS))}"
+            )
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 0.45 * len(self.table) + 1.5))
         d = pd.DataFrame({"group": self._labels(), "value": self.table[kpi].astype("float64")})
         sns.barplot(data=d, y="group", x="value", ax=ax, color=sns.color_palette()[0], orient="h")
         if f"{kpi}_low" in self.table:
-            lo, hi = self.table[f"{kpi}_low"].to_numpy(float), self.table[f"{kpi}_high"].to_numpy(float)
+            lo, hi = (
+                self.table[f"{kpi}_low"].to_numpy(float),
+                self.table[f"{kpi}_high"].to_numpy(float),
+            )
             v = d["value"].to_numpy(float)
-            ax.errorbar(v, np.arange(len(d)), xerr=[v - lo, hi - v], fmt="none", ecolor="black", capsize=3)
+            ax.errorbar(
+                v, np.arange(len(d)), xerr=[v - lo, hi - v], fmt="none", ecolor="black", capsize=3
+            )
             ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{100 * x:.0f} %"))
         if kpi in self.targets:
-            ax.axvline(self.targets[kpi], color="crimson", ls="--", label=f"target {self.targets[kpi]:g}")
+            ax.axvline(
+                self.targets[kpi], color="crimson", ls="--", label=f"target {self.targets[kpi]:g}"
+            )
             ax.legend(loc="lower right")
         ax.set_xlabel(f"{kpi} ({KPI_DEFINITIONS[kpi][0]})")
         ax.set_ylabel(" · ".join(self.by))
@@ -905,13 +996,23 @@ class KPIResult(Result):
         kpis = list(self.targets)
         if not kpis:
             raise AnalysisError(f"no targets set; add KPI -> target under {_KEY}.targets")
-        fig, axes = plt.subplots(1, len(kpis), figsize=(4 * len(kpis), 0.4 * t[list(self.by)].drop_duplicates().shape[0] + 2),
+        n_groups = t[list(self.by)].drop_duplicates().shape[0]
+        fig, axes = plt.subplots(1, len(kpis), figsize=(4 * len(kpis), 0.4 * n_groups + 2),
                                  squeeze=False)  # fmt: skip
         for ax, kpi in zip(axes[0], kpis, strict=True):
             d = t.loc[t["kpi"] == kpi].copy()
             d["group"] = d[list(self.by)].astype(str).agg(" · ".join, axis=1)
             palette = {"met": "#4c9a4c", "missed": "#c44e52", "n/a": "#bbbbbb"}
-            sns.barplot(data=d, y="group", x="actual", hue="status", palette=palette, dodge=False, ax=ax, orient="h")
+            sns.barplot(
+                data=d,
+                y="group",
+                x="actual",
+                hue="status",
+                palette=palette,
+                dodge=False,
+                ax=ax,
+                orient="h",
+            )
             ax.axvline(self.targets[kpi], color="black", ls="--")
             ax.set_title(f"{kpi} (target {self.targets[kpi]:g})")
             ax.set_xlabel(KPI_DEFINITIONS[kpi][0])
@@ -926,7 +1027,10 @@ class KPIResult(Result):
         parts = []
         if "conversion_rate" in t and t["conversion_rate"].notna().any():
             lab = self._labels()
-            i_hi, i_lo = int(t["conversion_rate"].to_numpy(float).argmax()), int(np.nanargmin(t["conversion_rate"]))
+            i_hi, i_lo = (
+                int(t["conversion_rate"].to_numpy(float).argmax()),
+                int(np.nanargmin(t["conversion_rate"])),
+            )
             parts.append(
                 f"Conversion rate ranges from {pct(t['conversion_rate'].iloc[i_lo])} ({lab.iloc[i_lo]}) to "
                 f"{pct(t['conversion_rate'].iloc[i_hi])} ({lab.iloc[i_hi]})."
@@ -937,7 +1041,11 @@ class KPIResult(Result):
             parts.append(
                 f"Gross ROI (margin {self.margin:g}, attributed revenue, not incremental) is negative for "
                 f"{int(neg.sum())} of {int(t['roi'].notna().sum())} groups"
-                + (f", e.g. {lab[neg].iloc[0]} ({t.loc[neg, 'roi'].iloc[0]:.2f})" if neg.any() else "")
+                + (
+                    f", e.g. {lab[neg].iloc[0]} ({t.loc[neg, 'roi'].iloc[0]:.2f})"
+                    if neg.any()
+                    else ""
+                )
                 + "."
             )
         tt = self.targets_table()
@@ -946,7 +1054,14 @@ class KPIResult(Result):
             missed = known[known["status"] == "missed"]
             parts.append(f"Targets: {int((known['status'] == 'met').sum())} of {len(known)} met.")
             if len(missed):
-                worst = missed.iloc[int(np.argmin(np.where(missed["better"] == "higher", 1, -1) * missed["gap_pct"].fillna(0)))]
+                worst = missed.iloc[
+                    int(
+                        np.argmin(
+                            np.where(missed["better"] == "higher", 1, -1)
+                            * missed["gap_pct"].fillna(0)
+                        )
+                    )
+                ]
                 g = " · ".join(str(worst[b]) for b in self.by)
                 fmt = pct if worst["kpi"] in _RATES else (lambda v: f"{v:,.2f}")
                 parts.append(
@@ -955,10 +1070,18 @@ class KPIResult(Result):
         return " ".join(parts)
 
     def metrics(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"by": list(self.by), "margin": self.margin, "targets": dict(self.targets), "groups": []}
+        out: dict[str, Any] = {
+            "by": list(self.by),
+            "margin": self.margin,
+            "targets": dict(self.targets),
+            "groups": [],
+        }
         for _, r in self.table.iterrows():
             out["groups"].append(
-                {**{b: str(r[b]) for b in self.by}, **{k: num(r[k]) for k in KPI_DEFINITIONS if k in r.index}}
+                {
+                    **{b: str(r[b]) for b in self.by},
+                    **{k: num(r[k]) for k in KPI_DEFINITIONS if k in r.index},
+                }
             )
         tt = self.targets_table()
         out["targets_met"] = int((tt["status"] == "met").sum()) if len(tt) else 0
@@ -1037,11 +1160,15 @@ def kpi_table(
         )
     absent = [k for k in weights if k not in c.columns]
     if absent:
-        notes.append(f"engagement flags {', '.join(absent)} not tracked: left out of the engagement score")
+        notes.append(
+            f"engagement flags {', '.join(absent)} not tracked: left out of the engagement score"
+        )
     weights = {k: float(v) for k, v in weights.items() if k in c.columns}
 
     def fl(col: str) -> pd.Series:
-        return _flag(c[col]) if col in c.columns else pd.Series(pd.NA, index=c.index, dtype="boolean")
+        return (
+            _flag(c[col]) if col in c.columns else pd.Series(pd.NA, index=c.index, dtype="boolean")
+        )
 
     dlv, opn, clk, vis = fl("delivered"), fl("opened"), fl("clicked"), fl("visited")
     has_dlv = "delivered" in c.columns
@@ -1082,7 +1209,9 @@ def kpi_table(
          "cto_clicked", "visit_base", "visited", "conversions"]
     ].sum()  # fmt: skip
     money = g[["orders", "revenue", "cost"]].sum(min_count=1)
-    t = pd.concat([counts, money, g["engagement"].mean().rename("engagement_score")], axis=1).reset_index()
+    t = pd.concat(
+        [counts, money, g["engagement"].mean().rename("engagement_score")], axis=1
+    ).reset_index()
     rate_defs = {
         "delivery_rate": ("delivered", "delivered_known"),
         "open_rate": ("opened", "open_base"),
@@ -1099,12 +1228,20 @@ def kpi_table(
         t[f"{rate}_low"], t[f"{rate}_high"] = lo, hi
     cost = t["cost"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t["roi"] = np.where(cost > 0, (margin * t["revenue"].to_numpy(float) - cost) / np.where(cost > 0, cost, 1), np.nan)
+        t["roi"] = np.where(
+            cost > 0,
+            (margin * t["revenue"].to_numpy(float) - cost) / np.where(cost > 0, cost, 1),
+            np.nan,
+        )
         conv = t["conversions"].to_numpy(float)
         t["cpa"] = np.where((conv > 0) & (cost > 0), cost / np.where(conv > 0, conv, 1), np.nan)
         t["revenue_per_contact"] = t["revenue"].to_numpy(float) / t["contacts"].to_numpy(float)
     t = t.drop(columns=["cto_base", "cto_clicked"]).rename(
-        columns={"open_base": "open_denominator", "click_base": "click_denominator", "visit_base": "visit_denominator"}
+        columns={
+            "open_base": "open_denominator",
+            "click_base": "click_denominator",
+            "visit_base": "visit_denominator",
+        }
     )
     if "cost" not in c.columns:
         notes.append("no cost column: cost, ROI and CPA are n/a")
@@ -1173,20 +1310,33 @@ class IncrementalReturn(Result):
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 0.5 * max(len(t), 1) + 1.5))
         if t.empty:
-            ax.text(0.5, 0.5, "no randomized campaign", ha="center", va="center", transform=ax.transAxes)
+            ax.text(
+                0.5, 0.5, "no randomized campaign", ha="center", va="center", transform=ax.transAxes
+            )
             return ax
         lab = t["campaign_id"].astype(str) + " · " + t["arm"].astype(str)
-        what = "incremental_profit" if t["incremental_profit"].notna().any() else "incremental_margin"
+        what = (
+            "incremental_profit" if t["incremental_profit"].notna().any() else "incremental_margin"
+        )
         v = t[what].to_numpy(float)
         lo, hi = t[f"{what}_low"].to_numpy(float), t[f"{what}_high"].to_numpy(float)
-        colours = ["#4c9a4c" if a > 0 else ("#c44e52" if b < 0 else "#999999") for a, b in zip(lo, hi, strict=True)]
+        colours = [
+            "#4c9a4c" if a > 0 else ("#c44e52" if b < 0 else "#999999")
+            for a, b in zip(lo, hi, strict=True)
+        ]
         sns.barplot(x=v, y=lab, hue=lab, palette=colours, legend=False, ax=ax, orient="h")
-        ax.errorbar(v, np.arange(len(t)), xerr=[v - lo, hi - v], fmt="none", ecolor="black", capsize=3)
+        ax.errorbar(
+            v, np.arange(len(t)), xerr=[v - lo, hi - v], fmt="none", ecolor="black", capsize=3
+        )
         ax.axvline(0, color="black", lw=1)
         if what == "incremental_profit":
-            ax.set_xlabel(f"incremental profit (margin {self.margin:g} x incremental revenue - incremental cost)")
+            ax.set_xlabel(
+                f"incremental profit (margin {self.margin:g} x incremental revenue - incremental cost)"
+            )
         else:
-            ax.set_xlabel(f"incremental margin (margin {self.margin:g} x incremental revenue; cost not tracked)")
+            ax.set_xlabel(
+                f"incremental margin (margin {self.margin:g} x incremental revenue; cost not tracked)"
+            )
         ax.set_ylabel("")
         ax.set_title(f"Incremental return vs control ({100 * self.confidence:.0f} % interval)")
         return ax
@@ -1208,7 +1358,9 @@ class IncrementalReturn(Result):
                 continue
             lo, hi = r.incremental_profit_low, r.incremental_profit_high
             verdict = (
-                "pays off" if lo > 0 else ("loses money" if hi < 0 else "cannot be told from break-even")
+                "pays off"
+                if lo > 0
+                else ("loses money" if hi < 0 else "cannot be told from break-even")
             )
             parts.append(
                 f"{r.campaign_id} {r.arm}: {r.incremental_conversions:+,.0f} conversions "
@@ -1219,7 +1371,12 @@ class IncrementalReturn(Result):
         return " ".join(parts)
 
     def metrics(self) -> dict[str, Any]:
-        keys = ["incremental_conversions", "incremental_revenue", "incremental_profit", "incremental_roi"]
+        keys = [
+            "incremental_conversions",
+            "incremental_revenue",
+            "incremental_profit",
+            "incremental_roi",
+        ]
         return {
             "margin": self.margin,
             "confidence": self.confidence,
@@ -1245,7 +1402,11 @@ class IncrementalReturn(Result):
 def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Difference of means and its Welch standard error."""
     d = float(a.mean() - b.mean())
-    se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size) if a.size > 1 and b.size > 1 else float("nan")
+    se = (
+        math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+        if a.size > 1 and b.size > 1
+        else float("nan")
+    )
     return d, se
 
 
@@ -1295,7 +1456,9 @@ def incremental_return(
     notes: list[str] = []
     has_cost = "cost" in c.columns
     if not has_cost:
-        notes.append("no cost column: incremental cost, profit and ROI are n/a (incremental margin is shown)")
+        notes.append(
+            "no cost column: incremental cost, profit and ROI are n/a (incremental margin is shown)"
+        )
     rows = []
     for camp in data.randomized:
         sub = c.loc[c["campaign_id"] == camp]
@@ -1308,9 +1471,15 @@ def incremental_return(
             is_t = np.r_[np.ones(len(trt), bool), np.zeros(len(ctl), bool)]
             conv = both["converted"].astype(float).to_numpy()
             rev = both["revenue"].astype(float).to_numpy()
-            cost = pd.to_numeric(both["cost"], errors="coerce").fillna(0).to_numpy(float) if has_cost else np.zeros(len(both))
+            cost = (
+                pd.to_numeric(both["cost"], errors="coerce").fillna(0).to_numpy(float)
+                if has_cost
+                else np.zeros(len(both))
+            )
             if np.isnan(rev).any():
-                notes.append(f"{camp} {arm}: revenue not tracked for some contacts; revenue and profit are n/a")
+                notes.append(
+                    f"{camp} {arm}: revenue not tracked for some contacts; revenue and profit are n/a"
+                )
             n = len(trt)
             prof = margin * rev - cost
             d_conv, se_conv = _welch(conv[is_t], conv[~is_t])
@@ -1320,10 +1489,17 @@ def incremental_return(
             inc_cost = d_cost * n
             inc_prof = d_prof * n
             roi = inc_prof / inc_cost if inc_cost > 0 else float("nan")
-            p = float(2 * norm.sf(abs(d_prof / se_prof))) if se_prof and se_prof > 0 else float("nan")
+            p = (
+                float(2 * norm.sf(abs(d_prof / se_prof)))
+                if se_prof and se_prof > 0
+                else float("nan")
+            )
             fixed_cost = np.ptp(cost[is_t]) == 0 and np.ptp(cost[~is_t]) == 0
             if inc_cost > 0 and (bootstrap == 0 or fixed_cost):
-                roi_lo, roi_hi = (inc_prof - z * se_prof * n) / inc_cost, (inc_prof + z * se_prof * n) / inc_cost
+                roi_lo, roi_hi = (
+                    (inc_prof - z * se_prof * n) / inc_cost,
+                    (inc_prof + z * se_prof * n) / inc_cost,
+                )
                 method = "Welch normal (delta method); ROI = profit interval / fixed cost"
             elif inc_cost > 0:
                 ti, ci = np.flatnonzero(is_t), np.flatnonzero(~is_t)
@@ -1334,12 +1510,22 @@ def incremental_return(
                     if m.all() or not m.any():
                         return float("nan")
                     dc = cost[idx][m].mean() - cost[idx][~m].mean()
-                    return float((prof[idx][m].mean() - prof[idx][~m].mean()) / dc) if dc > 0 else float("nan")
+                    return (
+                        float((prof[idx][m].mean() - prof[idx][~m].mean()) / dc)
+                        if dc > 0
+                        else float("nan")
+                    )
 
                 roi_lo, roi_hi, _ = bootstrap_ci(
-                    stat, len(both), n_boot=bootstrap, confidence=confidence, random_state=random_state
+                    stat,
+                    len(both),
+                    n_boot=bootstrap,
+                    confidence=confidence,
+                    random_state=random_state,
                 )
-                method = f"Welch normal (delta method); ROI percentile bootstrap ({bootstrap} resamples)"
+                method = (
+                    f"Welch normal (delta method); ROI percentile bootstrap ({bootstrap} resamples)"
+                )
             else:
                 roi_lo = roi_hi = float("nan")
                 method = "Welch normal (delta method); no incremental cost, ROI n/a"
@@ -1369,12 +1555,17 @@ def incremental_return(
         "campaign_id", "arm", "contacts", "control_contacts", "cr_arm", "cr_control", "rpc_arm", "rpc_control",
         "incremental_conversions", "incremental_conversions_low", "incremental_conversions_high",
         "incremental_revenue", "incremental_revenue_low", "incremental_revenue_high", "incremental_margin",
-        "incremental_margin_low", "incremental_margin_high", "incremental_cost", "incremental_profit", "incremental_profit_low", "incremental_profit_high",
+        "incremental_margin_low", "incremental_margin_high", "incremental_cost", "incremental_profit",
+        "incremental_profit_low", "incremental_profit_high",
         "incremental_roi", "incremental_roi_low", "incremental_roi_high", "p_value", "ci_method",
     ]  # fmt: skip
     t = pd.DataFrame(rows, columns=cols)
     if not has_cost:
-        unknown = [c for c in cols if c.startswith(("incremental_cost", "incremental_profit", "incremental_roi"))]
+        unknown = [
+            c
+            for c in cols
+            if c.startswith(("incremental_cost", "incremental_profit", "incremental_roi"))
+        ]
         t[unknown] = np.nan
         t["p_value"] = np.nan
     t["p_holm"] = holm(t["p_value"].to_numpy(float)) if len(t) else pd.Series(dtype=float)

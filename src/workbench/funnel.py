@@ -29,7 +29,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.errors import AnalysisError, DataQualityWarning, ParamsError, StatisticalWarning, format_examples
+from workbench.errors import (
+    AnalysisError,
+    DataQualityWarning,
+    ParamsError,
+    StatisticalWarning,
+    format_examples,
+)
 from workbench.results import Result
 from workbench.stats import holm, num, pct, wilson_interval
 
@@ -50,7 +56,9 @@ def _naive_time(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s, errors="coerce")
 
 
-def _rates(k: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rates(
+    k: np.ndarray, n: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     k = np.asarray(k, float)
     n = np.asarray(n, float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -188,9 +196,13 @@ class FunnelResult(Result):
             last = last[last["overall_rate"].notna()]
             if len(last) > 1:
                 lab = last[list(self.by)].astype(str).agg(" · ".join, axis=1)
-                i_hi, i_lo = int(last["overall_rate"].to_numpy().argmax()), int(last["overall_rate"].to_numpy().argmin())
+                i_hi, i_lo = (
+                    int(last["overall_rate"].to_numpy().argmax()),
+                    int(last["overall_rate"].to_numpy().argmin()),
+                )
                 parts.append(
-                    f"By {' · '.join(self.by)}, end-to-end conversion ranges from {pct(last['overall_rate'].iloc[i_lo])} "
+                    f"By {' · '.join(self.by)}, end-to-end conversion ranges from "
+                    f"{pct(last['overall_rate'].iloc[i_lo])} "
                     f"({lab.iloc[i_lo]}) to {pct(last['overall_rate'].iloc[i_hi])} ({lab.iloc[i_hi]})."
                 )
             if not self.tests.empty:
@@ -272,7 +284,9 @@ class FunnelResult(Result):
             _, ax = plt.subplots(figsize=(8, 4.5))
         sns.lineplot(data=g, x="step", y="overall_rate", hue="group", marker="o", ax=ax, sort=False)
         for _, sub in g.groupby("group", sort=False):
-            ax.fill_between(sub["step"], sub["overall_rate_low"], sub["overall_rate_high"], alpha=0.15)
+            ax.fill_between(
+                sub["step"], sub["overall_rate_low"], sub["overall_rate_high"], alpha=0.15
+            )
         ax.set_yscale("log")
         ax.set_ylabel(f"share of first-step {self.unit}s")
         ax.set_xlabel("")
@@ -339,7 +353,9 @@ def funnel(
         raise ParamsError(f"{_KEY}.steps: a funnel needs at least two steps (got {steps!r})")
     dup = sorted({s for s in steps if steps.count(s) > 1})
     if dup:
-        raise ParamsError(f"{_KEY}.steps: step(s) {', '.join(dup)} appear twice; each step must be a distinct event name")
+        raise ParamsError(
+            f"{_KEY}.steps: step(s) {', '.join(dup)} appear twice; each step must be a distinct event name"
+        )
     if unit not in ("session", "customer"):
         raise ParamsError(f"{_KEY}.unit: must be 'session' or 'customer' (got {unit!r})")
     if max_step_hours is not None and not max_step_hours > 0:
@@ -377,14 +393,20 @@ def funnel(
             + f"; fix {_KEY}.by or pass segments=..."
         )
     if seg_cols and "customer_id" not in events.columns:
-        raise AnalysisError(f"{_TABLE}: column customer_id is needed to join segment columns {', '.join(seg_cols)}")
+        raise AnalysisError(
+            f"{_TABLE}: column customer_id is needed to join segment columns {', '.join(seg_cols)}"
+        )
     if seg is not None and seg["customer_id"].duplicated().any():
         d = seg.loc[seg["customer_id"].duplicated(), "customer_id"]
         raise AnalysisError(
             f"segments: {len(d):,} customer_id values repeat (e.g. {format_examples(d.head(20))}); one row per customer"
         )
 
-    cols = {"u": events[unit_col], "t": _naive_time(events["event_time"]), "name": events["event_name"]}
+    cols = {
+        "u": events[unit_col],
+        "t": _naive_time(events["event_time"]),
+        "name": events["event_name"],
+    }
     if seg_cols and unit != "customer":
         cols["customer_id"] = events["customer_id"]
     for i, b in enumerate(ev_by):
@@ -441,7 +463,11 @@ def funnel(
             [steps[0]],
         )
         # step k: earliest step-k event after the unit's step k-1 time (only units still in the funnel)
-        win = "" if max_step_hours is None else f" AND e.ts <= p.t + {int(round(max_step_hours * 3600e6))}"
+        win = (
+            ""
+            if max_step_hours is None
+            else f" AND e.ts <= p.t + {int(round(max_step_hours * 3600e6))}"
+        )
         con.execute("CREATE TEMP TABLE s1 AS SELECT u, t1 AS t FROM r1")
         for k in range(1, len(steps)):
             con.execute(
@@ -475,10 +501,13 @@ def funnel(
                 name_of[b] = f"g{ev_by.index(b)}"
             else:
                 name_of[b] = f"sg{seg_cols.index(b)}"
-        group_exprs = [f"coalesce(CAST({name_of[b]} AS VARCHAR), '{_MISSING}') AS \"{b}\"" for b in by]
+        group_exprs = [
+            f"coalesce(CAST({name_of[b]} AS VARCHAR), '{_MISSING}') AS \"{b}\"" for b in by
+        ]
         reach = ", ".join(f"count(t{k + 1}) AS n{k + 1}" for k in range(len(steps)))
         tsel = ", ".join(
-            f"median((t{k + 1} - t{k}) / 6e7) AS med{k + 1}, quantile_cont((t{k + 1} - t{k}) / 6e7, 0.9) AS p90_{k + 1}, "
+            f"median((t{k + 1} - t{k}) / 6e7) AS med{k + 1}, "
+            f"quantile_cont((t{k + 1} - t{k}) / 6e7, 0.9) AS p90_{k + 1}, "
             f"avg((t{k + 1} - t{k}) / 6e7) AS mean{k + 1}"
             for k in range(1, len(steps))
         )
@@ -519,7 +548,9 @@ def funnel(
     if by and grouped is not None and len(grouped):
         parts = []
         for _, r in grouped.iterrows():
-            f = _step_frame(r[[f"n{k + 1}" for k in range(k_steps)]].to_numpy(float), steps, confidence)
+            f = _step_frame(
+                r[[f"n{k + 1}" for k in range(k_steps)]].to_numpy(float), steps, confidence
+            )
             f = pd.concat([pd.DataFrame({b: [r[b]] * k_steps for b in by}), f], axis=1)
             parts.append(f)
             trows += timing_rows(r, {b: r[b] for b in by})
@@ -527,7 +558,9 @@ def funnel(
         tests = _homogeneity(grouped, steps)
         small = int((grouped["n1"] < 30).sum())
         if small:
-            notes.append(f"{small} group(s) have fewer than 30 {unit}s at the first step: wide intervals")
+            notes.append(
+                f"{small} group(s) have fewer than 30 {unit}s at the first step: wide intervals"
+            )
     if max_step_hours is not None:
         notes.append(f"steps more than {max_step_hours:g} h after the previous step do not count")
     timing_table = pd.DataFrame(trows)
@@ -565,10 +598,26 @@ def _homogeneity(grouped: pd.DataFrame, steps: Sequence[str]) -> pd.DataFrame:
         tab = np.c_[cur[ok], prev[ok] - cur[ok]]
         tab = tab[:, tab.sum(axis=0) > 0] if tab.size else tab
         if ok.sum() < 2 or tab.shape[1] < 2:
-            rows.append({"step": steps[k], "groups": int(ok.sum()), "chi2": math.nan, "dof": 0, "p_value": math.nan})
+            rows.append(
+                {
+                    "step": steps[k],
+                    "groups": int(ok.sum()),
+                    "chi2": math.nan,
+                    "dof": 0,
+                    "p_value": math.nan,
+                }
+            )
             continue
         chi2, p, dof, _ = chi2_contingency(tab, correction=False)
-        rows.append({"step": steps[k], "groups": int(ok.sum()), "chi2": float(chi2), "dof": int(dof), "p_value": float(p)})
+        rows.append(
+            {
+                "step": steps[k],
+                "groups": int(ok.sum()),
+                "chi2": float(chi2),
+                "dof": int(dof),
+                "p_value": float(p),
+            }
+        )
     out = pd.DataFrame(rows)
     out["p_holm"] = holm(out["p_value"].to_numpy(float))
     return out
