@@ -293,7 +293,8 @@ def vip_call_frame(data, campaign: str = "vip_call_2025", window_days: int = 14,
     ref = ref.merge(vip[["customer_id", "contact_time"]], on="customer_id", how="left")
     ref["treated"] = ref["contact_time"].notna()
     ref["t_ref"] = ref["contact_time"].fillna(t0)
-    o = data.orders.loc[~data.orders["is_refund"] & (data.orders["amount"] > 0), ["customer_id", "order_time", "amount"]]
+    orders = data.orders
+    o = orders.loc[~orders["is_refund"] & (orders["amount"] > 0), ["customer_id", "order_time", "amount"]]
     m = o.merge(ref[["customer_id", "t_ref"]], on="customer_id")
     pre = m[(m["order_time"] >= m["t_ref"] - pd.Timedelta(days=pre_days)) & (m["order_time"] < m["t_ref"])]
     win = m[(m["order_time"] >= m["t_ref"]) & (m["order_time"] < m["t_ref"] + pd.Timedelta(days=window_days))]

@@ -2011,9 +2011,10 @@ def observational_effect(
 
     The comparison is **observational** (a :class:`StatisticalWarning` says so): contacted
     customers were chosen, e.g. for their past spend, so the naive difference mixes the
-    campaign's effect with who was chosen. A logistic propensity model ``P(treated | X)`` (Newton-Raphson, tiny ridge) is fit
-    on the covariates (standardized; non-negative right-skewed numeric columns also enter as
-    ``log1p``; categoricals one-hot), rows with propensity outside ``[trim, 1 - trim]`` are
+    campaign's effect with who was chosen. A logistic propensity model ``P(treated | X)``
+    (Newton-Raphson, tiny ridge) is fit on the covariates (standardized; non-negative
+    right-skewed numeric columns also enter as ``log1p``; categoricals one-hot), rows with
+    propensity outside ``[trim, 1 - trim]`` are
     dropped (counted in ``overlap``), and
 
     * ATT = mean(y | treated) - weighted mean(y | comparison) with weights ``e / (1 - e)``;

@@ -309,6 +309,13 @@ class CampaignExperimentParams(_Model):
     )
     power: float = Field(0.8, gt=0, lt=1, description="planning: power wanted")
     target_lift: float = Field(0.10, gt=0, description="planning: relative lift to detect")
+    observational_covariates: list[str] = Field(
+        default_factory=lambda: ["pre_period_revenue", "n_orders", "recency_days", "tenure_days"],
+        description="campaigns without control: pre-contact covariates of the propensity model",
+    )
+    ipw_estimand: Literal["ATT", "ATE"] = Field("ATT", description="campaigns without control: headline estimate")
+    ipw_trim: float = Field(0.01, ge=0, lt=0.5, description="drop rows with propensity outside [trim, 1 - trim]")
+    ipw_bootstrap: int = Field(500, ge=50, le=20_000, description="bootstrap resamples of the IPW interval")
 
 
 class UpliftParams(_Model):
