@@ -296,6 +296,20 @@ class _Design:
         return np.column_stack(cols), np.asarray(cat_mask, dtype=bool)
 
 
+#: Below this many rows gradient boosting runs single-threaded: faster on small data and immune to
+#: OpenMP slow-downs when other processes share the cores.
+SINGLE_THREAD_ROWS: int = 50_000
+
+
+def _threads(n_rows: int) -> Any:
+    """Context limiting OpenMP to one thread for small data (no-op for large data)."""
+    import contextlib
+
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="openmp") if n_rows < SINGLE_THREAD_ROWS else contextlib.nullcontext()
+
+
 def _estimator(kind: Literal["hgb", "logistic"], task: Literal["classify", "regress"], cat_mask: np.ndarray, seed: int):
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.linear_model import LogisticRegression, Ridge
@@ -303,13 +317,13 @@ def _estimator(kind: Literal["hgb", "logistic"], task: Literal["classify", "regr
     if kind == "hgb":
         opts = dict(
             learning_rate=0.05,
-            max_iter=300,
+            max_iter=200,
             max_leaf_nodes=15,
             min_samples_leaf=50,
             l2_regularization=1.0,
             early_stopping=True,
             validation_fraction=0.15,
-            n_iter_no_change=15,
+            n_iter_no_change=10,
             categorical_features=cat_mask if cat_mask.any() else None,
             random_state=seed,
         )
@@ -665,19 +679,15 @@ def uplift_data(
         camp_ids = cc["campaign_id"].astype("string")
         known = camp_ids.dropna().unique().tolist()
         if campaign is None:
-            sizes = camp_ids.value_counts()
-            with_control = set(camp_ids[cc["arm"].astype("string") == control_arm].dropna())
-            cands = [c for c in sizes.index if c in with_control]
-            if treatment_arm is not None:
-                with_t = set(camp_ids[cc["arm"].astype("string") == treatment_arm].dropna())
-                cands = [c for c in cands if c in with_t]
-            if not cands:
-                raise AnalysisError(
-                    f"{_TABLE}.arm: no campaign has a control arm {control_arm!r}"
-                    + (f" and a treatment arm {treatment_arm!r}" if treatment_arm else "")
-                    + f" (arms: {_examples(cc['arm'].astype('string').dropna().unique())}; campaigns: "
-                    f"{format_examples(known, 10)}); set analyses.campaign.control_arm / {_KEY}.treatment_arm"
-                )
+            # the largest campaign with both arms; else with the control arm; else the largest (the arm
+            # checks below then list the arms that exist)
+            sizes = list(camp_ids.value_counts().index)
+            if not sizes:
+                raise AnalysisError(f"{_TABLE}.campaign_id: no campaign in {len(cc):,} rows; check the table")
+            arm_s = cc["arm"].astype("string")
+            with_c = set(camp_ids[(arm_s == control_arm).fillna(False)].dropna())
+            with_t = set(camp_ids[(arm_s == treatment_arm).fillna(False)].dropna()) if treatment_arm else set(sizes)
+            cands = [c for c in sizes if c in with_c and c in with_t] or [c for c in sizes if c in with_c] or sizes
             campaign = str(cands[0])
         elif campaign not in known:
             raise AnalysisError(
@@ -949,21 +959,30 @@ class UpliftModels(Result):
             return est.predict_proba(X)[:, 1]
         return est.predict(X)
 
-    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def predict(self, frame: pd.DataFrame, *, model: str | None = None) -> pd.DataFrame:
         """Predicted uplift per row of ``frame`` (any frame with the feature columns).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Rows to score; needs the feature columns the models were fitted on.
+        model : {'t_learner', 'x_learner'}, optional
+            Only this model (faster on large frames); default both, plus ``mu0`` and ``mu1``.
 
         Returns
         -------
         pandas.DataFrame
             Same index as ``frame``: ``customer_id`` (when present), ``t_learner``,
             ``x_learner`` (predicted change of the outcome with the contact), ``mu0``, ``mu1``
-            (predicted outcome without / with the contact).
+            (predicted outcome without / with the contact; T-learner parts).
 
         Raises
         ------
         AnalysisError
-            Feature columns are missing.
+            Feature columns are missing or an unknown model.
         """
+        if model is not None and model not in MODELS:
+            raise AnalysisError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
         missing = [c for c in self.data.features if c not in frame.columns]
         if missing:
             raise AnalysisError(
@@ -972,21 +991,28 @@ class UpliftModels(Result):
                 f"candidates the same way as the training features or change {_KEY}.features"
             )
         X, _ = self.design.matrix(frame, self.learner)  # type: ignore[arg-type]
-        mu0 = self._mu("mu0", X)
-        mu1 = self._mu("mu1", X)
-        tau0 = self.estimators["tau0"].predict(X)
-        tau1 = self.estimators["tau1"].predict(X)
-        if self.estimators.get("propensity") is not None:
-            e = np.clip(self.estimators["propensity"].predict_frame(frame), 0.01, 0.99)
-        else:
-            e = np.full(len(frame), self.propensity)
+        with _threads(len(frame)):
+            return self._predict_matrix(frame, X, model)
+
+    def _predict_matrix(self, frame: pd.DataFrame, X: np.ndarray, model: str | None) -> pd.DataFrame:
         out = pd.DataFrame(index=frame.index)
         if "customer_id" in frame.columns:
             out["customer_id"] = frame["customer_id"]
-        out["t_learner"] = mu1 - mu0
-        out["x_learner"] = e * tau0 + (1 - e) * tau1
-        out["mu0"] = mu0
-        out["mu1"] = mu1
+        if model in (None, "t_learner"):
+            mu0 = self._mu("mu0", X)
+            mu1 = self._mu("mu1", X)
+            out["t_learner"] = mu1 - mu0
+        if model in (None, "x_learner"):
+            tau0 = self.estimators["tau0"].predict(X)
+            tau1 = self.estimators["tau1"].predict(X)
+            if self.estimators.get("propensity") is not None:
+                e = np.clip(self.estimators["propensity"].predict_frame(frame), 0.01, 0.99)
+            else:
+                e = np.full(len(frame), self.propensity)
+            out["x_learner"] = e * tau0 + (1 - e) * tau1
+        if model is None:
+            out["mu0"] = mu0
+            out["mu1"] = mu1
         return out
 
     def summary(self) -> pd.DataFrame:
@@ -1171,7 +1197,7 @@ def fit_uplift(
 
     def fit(task_: str, Xs: np.ndarray, ys: np.ndarray, seed: int) -> Any:
         est = _estimator(learner, task_, cat_mask, seed)  # type: ignore[arg-type]
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _threads(len(ys)):
             warnings.simplefilter("ignore", category=UserWarning)
             return est.fit(Xs, ys.astype(np.int64) if task_ == "classify" else ys)
 
@@ -1496,7 +1522,7 @@ class UpliftEvaluation(Result):
             fig = axes[0].figure
         c = self.curves.copy()
         c["model"] = c["model"].map(lambda m: _LABEL.get(m, m))
-        styles = {v: ("", "") if v != "random" else (4, 2) for v in c["model"].unique()}
+        styles = {v: (1, 0) if v != "random" else (4, 2) for v in c["model"].unique()}
         out_name = self.models.data.outcome
         for a, col, title in (
             (axes[0], "qini", f"Qini curve: incremental {out_name} among contacted"),
@@ -1939,7 +1965,7 @@ def targeting_list(
             f"candidate table: {int(dup.sum()):,} of {len(candidates):,} rows repeat a customer_id, "
             f"e.g. {_examples(candidates.loc[dup, 'customer_id'])}; one row per customer is expected"
         )
-    pred = models.predict(candidates)
+    pred = models.predict(candidates, model=model)
     upl = pred[model].to_numpy(dtype="float64")
     profit = upl * value - cost
     order = np.argsort(-profit, kind="mergesort")
