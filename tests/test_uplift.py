@@ -261,7 +261,7 @@ def test_errors_name_table_column_rows_and_param():
 
 def test_warnings_for_small_arms_and_dropped_rows():
     contacts, feats, _ = simulate(n=300, seed=4)
-    with pytest.warns(StatisticalWarning, match="very noisy"):
+    with pytest.warns(StatisticalWarning, match="very noisy"), pytest.warns(DataQualityWarning, match="10 of 300"):
         data = uplift_data(contacts, feats.iloc[10:], treatment_arm="treatment")
     assert data.n_without_features == 10
     with warnings.catch_warnings():
@@ -275,6 +275,10 @@ def test_warnings_for_small_arms_and_dropped_rows():
         targeting_list(models, pd.concat([feats, feats.head(1)]), salt="s")
     with pytest.raises(AnalysisError, match="analyses.campaign.uplift.value_per_conversion"):
         targeting_list(models, feats, salt="s", value_per_conversion=0)
+    na = contacts.assign(converted=pd.array(np.where(np.arange(300) < 7, pd.NA, contacts["converted"]), dtype="boolean"))
+    with pytest.warns(DataQualityWarning, match="7 of 300 contacts have no outcome"), pytest.warns(StatisticalWarning):
+        data = uplift_data(na, feats, treatment_arm="treatment")
+    assert data.n_missing_outcome == 7 and len(data.frame) == 293
 
 
 def test_leaking_columns_are_dropped():
@@ -310,6 +314,13 @@ def test_synthetic_campaign_ranks_segments():
     with pytest.warns(DataQualityWarning, match="no row in the feature table"):  # signed up during the campaign
         data = uplift_data(d.campaign_contacts, feats, treatment_arm="treatment", campaign="spring_coupon_2025")
     cc = d.campaign_contacts[d.campaign_contacts["campaign_id"] == "spring_coupon_2025"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default = uplift_data(d.campaign_contacts, feats)  # largest campaign with a control arm, largest other arm
+    assert default.campaign == "summer_email_2025" and default.control_arm == "control"
+    assert default.treatment_arm == d.campaign_contacts.query("campaign_id == 'summer_email_2025' and arm != 'control'")[
+        "arm"
+    ].value_counts().index[0]
     assert data.n_contacts == len(cc)
     assert data.contact_cost == pytest.approx(0.05)  # cost_per_contact of the truth
     conv = cc[(cc["arm"] == "treatment") & cc["converted"]]

@@ -1496,8 +1496,8 @@ class UpliftEvaluation(Result):
         share = b["top_30pct_share"]
         if num(share) is not None and b["beats_random"]:
             parts.append(
-                f"Contacting only the top 30 % would bring about {pct(share, 0)} of the incremental "
-                f"{self.models.data.outcome} of contacting everyone."
+                f"Contacting only the top 30 % would bring about {pct(share, 0)} of the extra "
+                f"'{self.models.data.outcome}' outcomes that contacting everyone brings."
             )
         return " ".join(parts)
 
