@@ -1819,8 +1819,10 @@ class TargetingList(Result):
                 f"{diff(c['held_out_uplift'])} (95 % CI {diff(lo)} to {diff(hi)})"
             )
             sk = s.loc["do not contact"]
-            if num(sk.get("held_out_n")) and sk["held_out_n"] > 0:
+            if num(sk.get("held_out_n")) and sk["held_out_n"] >= 50:
                 text += f", those it skips {diff(sk['held_out_uplift'])}"
+            elif num(sk.get("held_out_n")) and sk["held_out_n"] > 0:
+                text += f"; it skips only {int(sk['held_out_n'])} held-out contacts, too few to compare"
             text += "."
             if num(lo) is not None and lo * self.value_per_conversion - self.contact_cost > 0:
                 text += " Even the lower bound pays for the contact."
