@@ -54,6 +54,12 @@ __all__ = [
     "churn_drivers",
     "unhappy_vs_drift",
     "recommendations",
+    "model_frames",
+    "default_cox_covariates",
+    "BEHAVIOUR_COLUMNS",
+    "current_customers",
+    "segment_column",
+    "SEGMENT_COLUMNS",
     "NOT_CONTROLLABLE",
     "MONTH_DAYS",
 ]
@@ -1526,3 +1532,81 @@ def recommendations(
                 "complaint rated low within days (service recovery), and fix the slowest response queues."
             )
     return Recommendations(items=items, facts=facts)
+
+
+def model_frames(
+    frame: ChurnFrame,
+    customers: pd.DataFrame,
+    orders: pd.DataFrame | None = None,
+    *,
+    tickets: pd.DataFrame | None = None,
+    label: ChurnLabelParams | None = None,
+    launch_date: Any = None,
+    unhappy: UnhappyChurnParams | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Training and held-out frames for the churn models, time-safe.
+
+    Non-contractual churn with the inactivity definition: the training frame is built as of
+    ``as_of - inactivity_days`` (features before it, labels from the window that ends at
+    ``as_of``) and the held-out frame is ``frame`` itself (features before ``as_of``, labels
+    after it): an out-of-time test, never a random split across time. Segment columns of the
+    segmentation artifacts are computed at ``as_of`` and would leak into the earlier training
+    frame, so the held-out frame keeps only the training frame's columns.
+
+    Contractual (snapshot) data, or the ``p_alive`` definition: ``(frame.table, None)``, and the
+    models hold out a stratified share.
+
+    Returns
+    -------
+    (train, test) : tuple of DataFrame and DataFrame or None
+    """
+    label = label or ChurnLabelParams()
+    if frame.kind != "non_contractual" or label.definition != "inactivity" or orders is None:
+        return frame.table, None
+    earlier = frame.as_of - pd.Timedelta(days=label.inactivity_days)
+    train = churn_frame(
+        customers, orders, as_of=earlier, label=label, tickets=tickets, launch_date=launch_date, unhappy=unhappy
+    ).table
+    test = frame.table[[c for c in frame.table.columns if c in train.columns]]
+    return train, test
+
+
+def current_customers(frame: ChurnFrame) -> pd.DataFrame:
+    """Customers to score for retention: contractual data keeps those who have not left
+    (``churned == 0``); non-contractual data keeps every eligible customer (their label lies in
+    the future window)."""
+    t = frame.table
+    if frame.kind == "contractual":
+        return t[t["churned"] == 0].reset_index(drop=True)
+    return t.reset_index(drop=True)
+
+
+#: Segment columns tried, in order, for the retention list and value at risk by segment.
+SEGMENT_COLUMNS: tuple[str, ...] = ("cluster_name", "rfm_segment", "abc_class", "plan", "member_level")
+
+
+def segment_column(table: pd.DataFrame) -> str | None:
+    """The first column of :data:`SEGMENT_COLUMNS` present in ``table`` (``None`` if none)."""
+    return next((c for c in SEGMENT_COLUMNS if c in table.columns), None)
+
+
+#: Columns that are symptoms of leaving or of the survival time itself (purchase behaviour up to
+#: the last purchase, tenure, model outputs): never default Cox covariates, since the survival
+#: time of non-contractual churners ends at their last purchase.
+BEHAVIOUR_COLUMNS: frozenset[str] = frozenset({
+    "recency_days", "n_orders", "n_purchase_days", "monetary_sum", "monetary_mean", "monetary_net", "gap_mean_days",
+    "gap_median_days", "gap_max_days", "btyd_frequency", "btyd_recency_days", "btyd_T_days", "tenure_days",
+    "tenure_months", "total_charges", "n_refunds", "refund_amount", "refund_share", "refund_amount_share",
+    "probability_alive", "clv", "expected_purchases", "expected_order_value", "r", "f", "m", "rfm_segment",
+    "cluster", "cluster_name", "abc_class", "cohort", "last_ticket_at", "n_channels",
+})  # fmt: skip
+
+
+def default_cox_covariates(drivers: ChurnDrivers, n: int = 6) -> list[str]:
+    """Cox covariates when ``analyses.churn.cox_covariates`` is not set: the ``n`` strongest
+    significant drivers that are not purchase behaviour, tenure or model outputs
+    (:data:`BEHAVIOUR_COLUMNS`), strongest first."""
+    t = drivers.table
+    t = t[(t["p_holm"] < 1 - drivers.confidence) & ~t["feature"].isin(BEHAVIOUR_COLUMNS)]
+    t = t[~t["feature"].astype(str).str.startswith("share_")]
+    return t["feature"].head(n).astype(str).tolist()
