@@ -276,7 +276,13 @@ class ChurnParams(_Model):
     numeric_bins: int = Field(5, ge=2, le=20, description="quantile bins of numeric drivers")
     max_levels: int = Field(30, ge=2, description="categorical columns with more levels are not used")
     min_events: int = Field(10, ge=1, description="events per covariate the Cox model needs")
-    cox_max_rows: int | None = Field(200_000, ge=1000, description="Cox fit on a seeded sample this large (null: all)")
+    cox_max_rows: int | None = Field(50_000, ge=1000, description="Cox fit on a seeded sample this large (null: all)")
+    cox_reference: dict[str, str] = Field(
+        default_factory=dict, description="column -> reference level of Cox hazard ratios (default: most common)"
+    )
+    cox_scale: dict[str, float] = Field(
+        default_factory=dict, description="column -> unit of its hazard ratio, e.g. age_at_signup: 10 (per 10 years)"
+    )
     controllable: list[str] | None = Field(
         None, description="driver columns the business can act on; default: all but demographics (gender, age, ...)"
     )
