@@ -244,6 +244,9 @@ class ChurnModelParams(_Model):
     max_rows: int = Field(200_000, ge=1000, description="subsample larger training sets (stated in report)")
     n_reasons: int = Field(3, ge=1, le=10, description="reasons listed per customer")
     leakage_auc: float = Field(0.98, gt=0.5, le=1, description="a single feature with AUC above this is a leak")
+    max_corr: float = Field(0.99, gt=0.5, le=1, description="numeric twins correlated above this: keep the first")
+    importance_sample: int = Field(20_000, ge=500, description="held-out rows for permutation importance")
+    importance_repeats: int = Field(5, ge=1, le=50, description="shuffles per feature (permutation importance)")
 
 
 class RetentionParams(_Model):
@@ -258,6 +261,9 @@ class RetentionParams(_Model):
         "monetary_sum", description="pandas expression over customer columns giving value at risk"
     )
     top_n: int | None = Field(None, ge=1, description="cap the list length (default: all worth contacting)")
+    segment_column: str | None = Field(
+        None, description="segment of the list and of value at risk; default the first of cluster_name, abc_class"
+    )
 
 
 class ChurnParams(_Model):
