@@ -75,7 +75,8 @@ NOT_CONTROLLABLE: tuple[str, ...] = (
     "recency_days", "n_orders", "n_purchase_days", "monetary_sum", "monetary_mean", "monetary_net", "gap_mean_days",
     "gap_median_days", "gap_max_days", "btyd_frequency", "btyd_recency_days", "btyd_T_days", "n_channels",
     "n_refunds", "refund_amount", "refund_share", "refund_amount_share", "probability_alive", "clv", "r", "f", "m",
-    "total_charges",
+    "total_charges", "expected_purchases", "expected_order_value", "cluster", "cluster_name", "rfm_segment",
+    "abc_class", "btyd_T_days", "share_app", "share_web", "share_store", "share_mini_program", "flag_extreme",
 )  # fmt: skip
 #: Never features: keys, personal data, the label and dates.
 _NOT_FEATURES = {
@@ -567,16 +568,25 @@ def _ticket_features(tickets: pd.DataFrame, *, end: pd.Timestamp, csat_max: floa
 def _levels(s: pd.Series, *, bins: int, max_levels: int) -> tuple[pd.Series | None, str]:
     """Text level per row and the kind (``categorical``/``numeric``); None when too many levels."""
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) and s.nunique() > max(bins, 10):
-        q = pd.qcut(s.astype("float64"), bins, duplicates="drop")
-        lab = q.astype("string")
-        # keep the bin order in the labels: "1: (0.0, 12.0]"
-        codes = q.cat.codes
-        lab = (codes + 1).astype("string") + ": " + lab
-        return lab.fillna(_MISSING).astype(str), "numeric"
+        x = s.astype("float64")
+        codes, edges = pd.qcut(x, bins, labels=False, retbins=True, duplicates="drop")
+        # readable, ordered labels: "1: 0 to 1.47", "2: 1.47 to 3" (bins include their upper edge)
+        names = [f"{i + 1}: {_fmt_edge(edges[i])} to {_fmt_edge(edges[i + 1])}" for i in range(len(edges) - 1)]
+        lab = pd.Series(np.asarray(names, dtype=object)[np.nan_to_num(codes, nan=0).astype(int)], index=s.index)
+        lab[np.isnan(codes)] = _MISSING
+        return lab.astype(str), "numeric"
     lab = s.astype("string").fillna(_MISSING).astype(str)
     if lab.nunique() > max_levels:
         return None, "categorical"
     return lab, "categorical"
+
+
+def _fmt_edge(v: float) -> str:
+    """Bin edge for a label: 3 significant digits, thousands separated, no ``-0``."""
+    if not np.isfinite(v):
+        return str(v)
+    v = 0.0 if abs(v) < 1e-9 else float(v)
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
 def _skip_warning(column: str, n_levels: int, max_levels: int) -> str:

@@ -574,7 +574,8 @@ def hazard_by_tenure(
         Last interval end; default the largest duration.
     confidence : float, default 0.95
     min_at_risk : int, default 100
-        Intervals with fewer at risk are not candidates for the peak.
+        Intervals with fewer at risk are not candidates for the peak; the peak is the interval
+        with the largest lower confidence bound (robust to noisy intervals with few at risk).
 
     Returns
     -------
@@ -626,7 +627,9 @@ def hazard_by_tenure(
     if cand.empty:
         peak = {"start": np.nan, "end": np.nan, "hazard": np.nan, "lower": np.nan, "upper": np.nan}
     else:
-        r = cand.loc[cand["hazard"].idxmax()]
+        # the peak is where the hazard is surely highest: the largest lower confidence bound, so a
+        # noisy late interval with few customers at risk does not win on its point estimate
+        r = cand.loc[cand["lower"].idxmax()]
         peak = {k2: float(r[k2]) for k2 in ("start", "end", "hazard", "lower", "upper")}
     exposure = float(np.minimum(d, n_int * width).sum())
     rate = float(e.sum() / exposure) if exposure > 0 else float("nan")
