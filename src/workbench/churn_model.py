@@ -39,6 +39,8 @@ from workbench.stats import bootstrap_ci, holm, num, pct
 
 __all__ = [
     "MODEL_NAMES",
+    "SEGMENT_COLUMNS",
+    "REASON_PHRASES",
     "FeatureSpec",
     "prepare_features",
     "ChurnModels",
@@ -64,6 +66,8 @@ _RKEY = "analyses.churn.retention"
 MIN_TRAIN_ROWS: int = 50
 MIN_TRAIN_CLASS: int = 10
 MIN_TEST_CLASS: int = 5
+#: Share of the training rows set aside to test calibration and fit the calibrator.
+CALIBRATION_SHARE: float = 0.2
 #: Held-out rows on which permutation importance is measured (a seeded sample above this).
 IMPORTANCE_SAMPLE: int = 20_000
 IMPORTANCE_REPEATS: int = 5
@@ -74,6 +78,8 @@ LEAK_NAME_RE = re.compile(
     re.IGNORECASE,
 )
 _MISSING_LEVEL = "(missing)"
+#: Segment columns tried by ``retention_list(segments="auto")``, in order.
+SEGMENT_COLUMNS: tuple[str, ...] = ("cluster_name", "abc_class", "rfm_segment", "segment")
 
 
 # ============================================================================================
@@ -261,12 +267,14 @@ def prepare_features(
     exclude: Sequence[str] = (),
     max_levels: int = 30,
     id_column: str = "customer_id",
+    max_corr: float = 0.99,
 ) -> FeatureSpec:
     """Decide which columns of the per-customer churn frame are model features.
 
     A column is dropped (with the reason recorded) when it is the label or the key, listed in
     ``exclude``, a date or time, constant, entirely missing, text with more than
-    ``max_levels`` levels (or one level per row: an id), or named like the outcome itself
+    ``max_levels`` levels (or one level per row: an id), a near-duplicate of another
+    numeric column (``max_corr``), or named like the outcome itself
     (``duration_months``, ``event``, ``churn_date``, ``dropout_*``, ``p_alive``, ...: survival
     times and end dates are only known after the customer left).
 
@@ -284,6 +292,9 @@ def prepare_features(
         Categorical columns with more levels are dropped (``analyses.churn.max_levels``).
     id_column : str, default "customer_id"
         Customer key.
+    max_corr : float, default 0.99
+        A numeric column correlated at least this much (absolute Pearson r) with one listed
+        before it is dropped as a duplicate (e.g. ``btyd_frequency`` = ``n_purchase_days - 1``).
 
     Returns
     -------
@@ -378,6 +389,23 @@ def prepare_features(
             if isinstance(s.dtype, pd.CategoricalDtype) or nunique <= max_levels:
                 categorical.append(c)
         missing[c] = int(s.isna().sum())
+    # numeric near-duplicates (|r| >= max_corr with a column kept earlier) only split the
+    # logistic model's weight between twins; keep the first one
+    cont = [c for c in numeric if c not in boolean]
+    if len(cont) > 1 and max_corr < 1:
+        sample = frame[cont]
+        if len(sample) > 100_000:
+            sample = sample.sample(100_000, random_state=0)
+        corr = sample.apply(pd.to_numeric, errors="coerce").astype("float64").corr(min_periods=10).abs()
+        kept: list[str] = []
+        for c in cont:
+            twins = [k for k in kept if corr.loc[c, k] >= max_corr]
+            if twins:
+                dropped[c] = f"duplicate of {twins[0]} (|r| = {corr.loc[c, twins[0]]:.3f} >= {max_corr})"
+                numeric.remove(c)
+                missing.pop(c, None)
+            else:
+                kept.append(c)
     if not numeric and not categorical:
         raise AnalysisError(
             f"churn frame ({n:,} rows): no usable feature column is left "
@@ -472,7 +500,7 @@ class _Design:
         for c in self.spec.categorical:
             s = _cat_col(frame, c)
             lv = self.levels[c]
-            codes = pd.Categorical(s, categories=list(lv)).codes
+            codes = pd.Index(list(lv)).get_indexer(s)
             known = set(lv) | {self.reference[c]}
             unseen = ~s.isin(known)
             if warn_unseen and unseen.any():
@@ -528,9 +556,9 @@ def spiegelhalter(y: Sequence[float] | np.ndarray, p: Sequence[float] | np.ndarr
 
     Examples
     --------
-    >>> z, pv = spiegelhalter([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5])
-    >>> np.isnan(z)
-    True
+    >>> z, pv = spiegelhalter([1, 0], [0.8, 0.4])
+    >>> round(z, 3), round(pv, 3)
+    (-0.772, 0.44)
     """
     from scipy.stats import norm
 
@@ -636,6 +664,8 @@ class ChurnModels(Result):
         Per model: test used to decide, statistic, p-value, calibrated (bool), method.
     test : pandas.DataFrame
         The held-out frame (copy of the rows), for :func:`evaluate_churn_models`.
+    X_test : numpy.ndarray
+        Held-out design matrix.
     y_test : numpy.ndarray
         Held-out labels (0/1).
     C : float
@@ -651,6 +681,7 @@ class ChurnModels(Result):
     split: dict[str, Any]
     calibration: pd.DataFrame
     test: pd.DataFrame
+    X_test: np.ndarray
     y_test: np.ndarray
     coef_cov: np.ndarray
     x_mean: np.ndarray
@@ -925,9 +956,13 @@ def fit_churn_models(
         Inverse L2 strength of the logistic regression (``analyses.churn.model.logistic_C``);
         numeric features are standardized first.
     calibrate : {'auto', 'always', 'never'}, default 'auto'
-        ``auto``: 3-fold out-of-fold predictions on the training rows are tested with
-        Spiegelhalter's z (Holm over the two models); a model failing at 5 % is calibrated with
-        ``CalibratedClassifierCV`` on the training rows (isotonic from 5,000 rows, else sigmoid).
+        ``auto``: each model is fitted on 80 % of the training rows and its predictions on the
+        other 20 % (stratified, seeded) are tested with Spiegelhalter's z (Holm over the two
+        models); a model failing at 5 % is calibrated with ``CalibratedClassifierCV`` on those
+        20 % (isotonic from 2,000 rows, else sigmoid), otherwise refitted on all training rows.
+        ``always`` calibrates both that way; ``never`` fits on all training rows. The held-out
+        rows are never used. Odds ratios and reasons always come from a logistic fit on all
+        training rows.
     max_rows : int, default 200_000
         Larger training sets are subsampled (seeded, stratified; ``analyses.churn.model.max_rows``).
     leakage_auc : float, default 0.98
@@ -948,7 +983,7 @@ def fit_churn_models(
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+    from sklearn.model_selection import train_test_split
 
     if calibrate not in ("auto", "always", "never"):
         raise AnalysisError(f"{_KEY}.calibrate must be 'auto', 'always' or 'never'; got {calibrate!r}")
@@ -1014,51 +1049,66 @@ def fit_churn_models(
     design = _Design.learn(train_fr, spec)
     _check_leakage(train_fr, y_tr, spec, design, leakage_auc)
     X_tr = design.transform(train_fr, what="training frame")
+    X_te = design.transform(test_fr, what="test frame")  # checks columns and unseen levels now
 
     seeds = np.random.SeedSequence(random_state).generate_state(4)
-    logit = LogisticRegression(C=C, max_iter=5000)
-    hgb = HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=400, max_leaf_nodes=15, min_samples_leaf=40, l2_regularization=1.0,
-        early_stopping=True, validation_fraction=0.15, n_iter_no_change=20, random_state=int(seeds[0]),
-    )
-    base = {"logistic": logit, "hgb": hgb}
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=RuntimeWarning)
-        logit.fit(X_tr, y_tr)
-        hgb.fit(X_tr, y_tr)
-    folds = StratifiedKFold(3, shuffle=True, random_state=int(seeds[1]))
-    cal_rows = []
-    if calibrate == "auto":
-        zs, ps = [], []
-        for m in MODEL_NAMES:
-            from sklearn.base import clone
 
-            oof = cross_val_predict(clone(base[m]), X_tr, y_tr, cv=folds, method="predict_proba")[:, 1]
-            z, pv = spiegelhalter(y_tr, oof)
-            zs.append(z)
-            ps.append(pv)
-        p_adj = holm(np.nan_to_num(np.asarray(ps), nan=1.0))
-        decide = {m: bool(p_adj[i] < 0.05) for i, m in enumerate(MODEL_NAMES)}
-        tests = {m: ("Spiegelhalter z (out-of-fold, Holm)", p_adj[i]) for i, m in enumerate(MODEL_NAMES)}
-    else:
-        decide = {m: calibrate == "always" for m in MODEL_NAMES}
-        tests = {m: (f"none (calibrate={calibrate})", float("nan")) for m in MODEL_NAMES}
-    method = "isotonic" if len(y_tr) >= 5000 else "sigmoid"
-    models: dict[str, Any] = {}
-    for m in MODEL_NAMES:
-        if decide[m]:
-            from sklearn.base import clone
-            from sklearn.calibration import CalibratedClassifierCV
-
-            cal = CalibratedClassifierCV(clone(base[m]), method=method, cv=folds)
-            cal.fit(X_tr, y_tr)
-            models[m] = cal
-        else:
-            models[m] = base[m]
-        cal_rows.append(
-            {"model": m, "test": tests[m][0], "p_value": tests[m][1], "calibrated": decide[m],
-             "method": method if decide[m] else "none"}
+    def new(m: str) -> Any:
+        if m == "logistic":
+            return LogisticRegression(C=C, max_iter=5000)
+        return HistGradientBoostingClassifier(
+            learning_rate=0.1, max_iter=300, max_leaf_nodes=15, min_samples_leaf=40, l2_regularization=1.0,
+            early_stopping=True, validation_fraction=0.15, n_iter_no_change=15, random_state=int(seeds[0]),
         )
+
+    def fit(m: str, X: np.ndarray, y: np.ndarray) -> Any:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=RuntimeWarning)
+            return new(m).fit(X, y)
+
+    logit = fit("logistic", X_tr, y_tr)  # odds ratios and reasons: always on all training rows
+    models: dict[str, Any] = {}
+    cal_rows = []
+    if calibrate == "never":
+        models = {"logistic": logit, "hgb": fit("hgb", X_tr, y_tr)}
+        cal_rows = [
+            {"model": m, "test": "none (calibrate=never)", "p_value": float("nan"), "calibrated": False,
+             "method": "none"}
+            for m in MODEL_NAMES
+        ]
+    else:
+        # a stratified calibration share of the training rows: decide on it and fit the calibrator on
+        # it; the held-out rows are never touched
+        fit_idx, cal_idx = train_test_split(
+            np.arange(len(y_tr)), test_size=CALIBRATION_SHARE, stratify=y_tr, random_state=int(seeds[1])
+        )
+        part = {m: fit(m, X_tr[fit_idx], y_tr[fit_idx]) for m in MODEL_NAMES}
+        p_cal = {m: part[m].predict_proba(X_tr[cal_idx])[:, 1] for m in MODEL_NAMES}
+        y_cal = y_tr[cal_idx]
+        method = "isotonic" if len(cal_idx) >= 2000 else "sigmoid"
+        if calibrate == "auto":
+            raw_p = [spiegelhalter(y_cal, p_cal[m])[1] for m in MODEL_NAMES]
+            p_adj = holm(np.nan_to_num(np.asarray(raw_p), nan=1.0))
+            decide = {m: bool(p_adj[i] < 0.05) for i, m in enumerate(MODEL_NAMES)}
+            tests = {m: ("Spiegelhalter z on a calibration share of training (Holm)", float(p_adj[i]))
+                     for i, m in enumerate(MODEL_NAMES)}
+        else:
+            decide = {m: True for m in MODEL_NAMES}
+            tests = {m: ("none (calibrate=always)", float("nan")) for m in MODEL_NAMES}
+        for m in MODEL_NAMES:
+            if decide[m]:
+                from sklearn.calibration import CalibratedClassifierCV
+                from sklearn.frozen import FrozenEstimator
+
+                models[m] = CalibratedClassifierCV(FrozenEstimator(part[m]), method=method).fit(
+                    X_tr[cal_idx], y_cal
+                )
+            else:
+                models[m] = logit if m == "logistic" else fit(m, X_tr, y_tr)
+            cal_rows.append(
+                {"model": m, "test": tests[m][0], "p_value": tests[m][1], "calibrated": decide[m],
+                 "method": method if decide[m] else "none"}
+            )
     p_fit = logit.predict_proba(X_tr)[:, 1]
     cov = _logistic_cov(X_tr, p_fit, C)
     odds = _odds_table(design, logit.coef_[0], cov)
@@ -1075,7 +1125,7 @@ def fit_churn_models(
     }
     return ChurnModels(
         spec=spec, design=design, models=models, logistic=logit, split=split,
-        calibration=pd.DataFrame(cal_rows), test=test_fr, y_test=y_te, coef_cov=cov, x_mean=X_tr.mean(axis=0), C=float(C),
+        calibration=pd.DataFrame(cal_rows), test=test_fr, X_test=X_te, y_test=y_te, coef_cov=cov, x_mean=X_tr.mean(axis=0), C=float(C),
         random_state=random_state, train_base_rate=float(y_tr.mean()), _odds=odds,
     )
 
@@ -1454,7 +1504,7 @@ def evaluate_churn_models(
 
     y = models.y_test
     test = models.test
-    X = models.design.transform(test, what="test frame")
+    X = models.X_test
     probs = {m: models.models[m].predict_proba(X)[:, 1] for m in MODEL_NAMES}
     ss = np.random.SeedSequence(random_state).generate_state(3)
     base_ref = models.train_base_rate
@@ -1594,6 +1644,11 @@ REASON_PHRASES: dict[str, tuple[str, str]] = {
     "gap_mean_days": ("{v} days between purchases on average (long)", "{v} days between purchases (short)"),
     "age": ("age {v}", "age {v} (young)"),
     "n_complaints": ("{v} complaints", "{v} complaints (few)"),
+    "n_purchase_days": ("bought on {v} days (many)", "bought on only {v} days"),
+    "btyd_frequency": ("{v} repeat purchase days (many)", "only {v} repeat purchase days"),
+    "btyd_recency_days": ("first and last purchase {v} days apart", "first and last purchase only {v} days apart"),
+    "btyd_T_days": ("first purchase {v} days ago", "first purchase only {v} days ago"),
+    "clv": ("expected value {v} (high)", "expected value only {v}"),
 }
 
 
@@ -1977,7 +2032,8 @@ def retention_list(
         Cap the list (``analyses.churn.retention.top_n``).
     segments : Series or str, optional
         Segment per customer (Series indexed by ``customer_id``, or a column name of
-        ``scores``/``customers`` such as ``cluster_name`` or ``abc_class``).
+        ``scores``/``customers`` such as ``cluster_name`` or ``abc_class``; ``"auto"``: the first
+        of :data:`SEGMENT_COLUMNS` present, else none) - ``analyses.churn.retention.segment_column``.
     customers : pandas.DataFrame, optional
         Customer columns (with ``customer_id``) for ``value`` formulas and ``segments``.
     currency : str, default "¥"
@@ -2057,6 +2113,8 @@ def retention_list(
         )
         v = v.clip(lower=0)
     t = pd.DataFrame({"customer_id": ids.to_numpy(), "p_churn": p, "value_at_risk": v.to_numpy()})
+    if isinstance(segments, str) and segments == "auto":
+        segments = next((c for c in SEGMENT_COLUMNS if c in base.columns), None)
     if segments is not None:
         if isinstance(segments, str):
             if segments not in base.columns:
