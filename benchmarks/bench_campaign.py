@@ -216,15 +216,27 @@ LABELS = {
 }
 
 
-def build_events(folder: Path) -> None:
-    """Write ``events_10m.parquet``: the events plus a suffixed copy of their first rows, 10M in all."""
+BUILD_EVENTS = textwrap.dedent(
+    """
+    import sys
     import pandas as pd
-
-    ev = pd.read_parquet(folder / "events.parquet")
-    extra = ev.iloc[: max(0, EVENTS_ROWS - len(ev))].copy()
+    folder, rows = sys.argv[1], int(sys.argv[2])
+    ev = pd.read_parquet(folder + "/events.parquet")
+    extra = ev.iloc[: max(0, rows - len(ev))].copy()
     for col in ("session_id", "customer_id"):
         extra[col] = extra[col] + "_b"
-    pd.concat([ev, extra], ignore_index=True).to_parquet(folder / "events_10m.parquet", index=False)
+    pd.concat([ev, extra], ignore_index=True).to_parquet(folder + "/events_10m.parquet", index=False)
+    """
+)
+
+
+def build_events(folder: Path) -> None:
+    """Write ``events_10m.parquet``: the events plus a suffixed copy of their first rows, 10M in all.
+
+    In a child process: a large resident set here would be inherited by every step (fork + exec
+    keep the parent's peak in the child's ``ru_maxrss``) and inflate their peak memory.
+    """
+    subprocess.run([sys.executable, "-c", BUILD_EVENTS, str(folder), str(EVENTS_ROWS)], check=True)
 
 
 def run_step(step: str, folder: Path, work: Path, timeout: float, **extra: object) -> dict:
