@@ -1946,6 +1946,11 @@ class RetentionList(Result):
             f"assuming {pct(a['save_rate'], 0)} of contacted churners are saved and value = {a['value']}. "
             f"The save rate is an assumption: measure it with a control group that is not contacted."
         )
+        if s["share of the base worth contacting"] > 0.5:
+            text += (
+                f" More than half the base clears the bar: check that the value at risk ({a['value']}) is a "
+                f"value still to come (CLV), not past spend, and that the cost per contact is complete."
+            )
         seg = self.by_segment()
         if "segment" in self.table.columns and len(seg) > 1:
             top = seg.iloc[0]
