@@ -350,7 +350,9 @@ def test_retention_list_arithmetic_by_hand():
         rl2 = cm.retention_list(scores, value="monthly * 12", customers=cust, save_rate=0.5, contact_cost=1,
                                 salt="s")
     t2 = rl2.table.set_index("customer_id")
-    np.testing.assert_allclose(t2.loc[["a", "b", "c"], "expected_net_value"], [0.5 * 120 * 0.5 - 1, -1, 0.8 * 12 * 0.5 - 1])
+    np.testing.assert_allclose(
+        t2.loc[["a", "b", "c"], "expected_net_value"], [0.5 * 120 * 0.5 - 1, -1, 0.8 * 12 * 0.5 - 1]
+    )
     with pytest.raises(AnalysisError, match=r"analyses\.churn\.retention\.value_formula"):
         cm.retention_list(scores, value="nope * 2", customers=cust, save_rate=0.5, contact_cost=1, salt="s")
     # segment "auto": the first segmentation column present (cluster_name)

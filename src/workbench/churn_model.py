@@ -1125,7 +1125,8 @@ def fit_churn_models(
     }
     return ChurnModels(
         spec=spec, design=design, models=models, logistic=logit, split=split,
-        calibration=pd.DataFrame(cal_rows), test=test_fr, X_test=X_te, y_test=y_te, coef_cov=cov, x_mean=X_tr.mean(axis=0), C=float(C),
+        calibration=pd.DataFrame(cal_rows), test=test_fr, X_test=X_te, y_test=y_te, coef_cov=cov,
+        x_mean=X_tr.mean(axis=0), C=float(C),
         random_state=random_state, train_base_rate=float(y_tr.mean()), _odds=odds,
     )
 
@@ -1360,7 +1361,8 @@ class ChurnEvaluation(Result):
             fig = ax[0].figure
         t = self.table.set_index("model")
         roc = pd.concat(
-            [c["roc"].assign(model=f"{_MODEL_TITLES[m]} (AUC {t.loc[m, 'roc_auc']:.3f})") for m, c in self.curves.items()]
+            [c["roc"].assign(model=f"{_MODEL_TITLES[m]} (AUC {t.loc[m, 'roc_auc']:.3f})")
+             for m, c in self.curves.items()]
         )
         pr = pd.concat(
             [c["pr"].assign(model=f"{_MODEL_TITLES[m]} (AP {t.loc[m, 'pr_auc']:.3f})") for m, c in self.curves.items()]
@@ -1666,8 +1668,9 @@ def churn_reasons(
     scale, the reference being the average training customer (mean of each design column:
     standardized numeric value, level share, missing share); the contributions of one feature
     (its levels, its missing-indicator) are summed, so "plan: Month-to-month" is a reason when
-    that level carries more risk than the average mix of plans. The ``n`` largest positive contributions are the reasons; a customer with fewer
-    factors above typical gets empty reasons.
+    that level carries more risk than the average mix of plans. The ``n`` largest positive
+    contributions are the reasons; a customer with fewer factors above the average gets
+    empty reasons.
 
     Parameters
     ----------
