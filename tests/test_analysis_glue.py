@@ -107,3 +107,21 @@ def test_pre_campaign_covariates_stop_the_day_before_the_first_contact():
     got = cov.set_index("customer_id")["n_orders"].reindex(n.index)
     assert (got == n).mean() > 0.99
     assert not {"name", "phone", "email"} & set(cov.columns)
+
+
+def test_collinear_cox_covariates_stop_with_a_message_and_the_default_avoids_them():
+    from workbench.errors import AnalysisError
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    internet = rng.choice(["DSL", "Fiber", "No"], n)
+    security = np.where(internet == "No", "No internet service", rng.choice(["Yes", "No"], n))
+    backup = np.where(internet == "No", "No internet service", rng.choice(["Yes", "No"], n))
+    t = rng.exponential(20, n)
+    table = pd.DataFrame({"duration_months": np.minimum(t, 24), "event": (t < 24).astype(int),
+                          "internet": internet, "security": security, "backup": backup})  # fmt: skip
+    with pytest.raises(AnalysisError, match="collinear.*analyses.churn.cox_covariates"):
+        survival.cox_model(table, covariates=["internet", "security", "backup"])
+    assert churn._redundant(table, ["internet"], "security")
+    assert not churn._redundant(table, ["internet"], "duration_months")
+    assert survival.collinear_terms(np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.5]])) == []

@@ -1612,11 +1612,38 @@ BEHAVIOUR_COLUMNS: frozenset[str] = frozenset({
 })  # fmt: skip
 
 
-def default_cox_covariates(drivers: ChurnDrivers, n: int = 6) -> list[str]:
+def default_cox_covariates(drivers: ChurnDrivers, n: int = 6, *, table: pd.DataFrame | None = None) -> list[str]:
     """Cox covariates when ``analyses.churn.cox_covariates`` is not set: the ``n`` strongest
     significant drivers that are not purchase behaviour, tenure or model outputs
-    (:data:`BEHAVIOUR_COLUMNS`), strongest first."""
+    (:data:`BEHAVIOUR_COLUMNS`), strongest first. With ``table`` (the churn frame's table), a
+    driver whose levels are exact combinations of those already chosen is skipped (e.g. Telco's
+    'No internet service' level repeated across the service columns), so the Cox design stays
+    full rank."""
     t = drivers.table
     t = t[(t["p_holm"] < 1 - drivers.confidence) & ~t["feature"].isin(BEHAVIOUR_COLUMNS)]
     t = t[~t["feature"].astype(str).str.startswith("share_")]
-    return t["feature"].head(n).astype(str).tolist()
+    chosen: list[str] = []
+    for feature in t["feature"].astype(str):
+        if len(chosen) == n:
+            break
+        if table is not None and chosen and feature in table and _redundant(table, chosen, feature):
+            continue
+        chosen.append(feature)
+    return chosen
+
+
+def _design_block(col: pd.Series, name: str) -> pd.DataFrame:
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return pd.DataFrame({name: col.astype("float64").fillna(col.astype("float64").median())})
+    return pd.get_dummies(col.astype("string").fillna(_MISSING), prefix=name, drop_first=True, dtype=float)
+
+
+def _redundant(table: pd.DataFrame, chosen: list[str], feature: str) -> bool:
+    """True when some column of ``feature``'s design block is an exact combination of the
+    design of ``chosen`` (and of its own other columns)."""
+    from workbench.survival import collinear_terms
+
+    before = pd.concat([_design_block(table[c], c) for c in chosen], axis=1)
+    own = _design_block(table[feature], feature)
+    X = np.column_stack([before.to_numpy(), own.to_numpy()])
+    return any(j >= before.shape[1] for j in collinear_terms(X))

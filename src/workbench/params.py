@@ -234,7 +234,10 @@ class ChurnModelParams(_Model):
     """Churn prediction (``analyses.churn.model``)."""
 
     features: list[str] | None = Field(None, description="feature columns; default: every usable one")
-    exclude: list[str] = Field(default_factory=list, description="columns never used as features")
+    exclude: list[str] = Field(
+        default_factory=lambda: ["cohort"],
+        description="columns never used as features (cohort: sign-up months of the test period are unseen in training)",
+    )
     test_size: float = Field(0.25, gt=0.05, lt=0.6, description="held-out share (snapshot data)")
     logistic_C: float = Field(1.0, gt=0, description="inverse L2 strength of the logistic regression")
     calibrate: Literal["auto", "always", "never"] = Field(
@@ -245,8 +248,8 @@ class ChurnModelParams(_Model):
     n_reasons: int = Field(3, ge=1, le=10, description="reasons listed per customer")
     leakage_auc: float = Field(0.98, gt=0.5, le=1, description="a single feature with AUC above this is a leak")
     max_corr: float = Field(0.99, gt=0.5, le=1, description="numeric twins correlated above this: keep the first")
-    importance_sample: int = Field(20_000, ge=500, description="held-out rows for permutation importance")
-    importance_repeats: int = Field(5, ge=1, le=50, description="shuffles per feature (permutation importance)")
+    importance_sample: int = Field(10_000, ge=500, description="held-out rows for permutation importance")
+    importance_repeats: int = Field(3, ge=1, le=50, description="shuffles per feature (permutation importance)")
 
 
 class RetentionParams(_Model):

@@ -35,6 +35,7 @@ __all__ = [
     "cox_model",
     "survival_inputs",
     "hazard_ratio_check",
+    "collinear_terms",
     "hazard_ratio_check_finding",
     "GENERATOR_ALIASES",
     "OTHER_LEVEL",
@@ -903,6 +904,36 @@ def _ph_test(res: Any, time: np.ndarray, event: np.ndarray, terms: list[dict[str
     return out
 
 
+def collinear_terms(X: np.ndarray, *, tol: float = 1e-8) -> list[int]:
+    """Columns of a design matrix that are linear combinations of earlier columns (with an
+    intercept), found by a pivot-free QR scan: column j is redundant when its residual on the
+    columns kept so far is (numerically) zero.
+
+    Examples
+    --------
+    >>> collinear_terms(np.array([[1., 0., 1.], [0., 1., 1.], [1., 1., 2.], [0., 0., 0.]]))
+    [2]
+    """
+    Xc = np.asarray(X, dtype="float64")
+    Xc = Xc - Xc.mean(axis=0)
+    kept: list[int] = []
+    redundant: list[int] = []
+    basis = np.zeros((Xc.shape[0], 0))
+    for j in range(Xc.shape[1]):
+        v = Xc[:, j]
+        norm_v = np.linalg.norm(v)
+        if norm_v == 0:
+            redundant.append(j)
+            continue
+        r = v - basis @ (basis.T @ v) if basis.shape[1] else v
+        if np.linalg.norm(r) <= tol * norm_v * max(1.0, np.sqrt(Xc.shape[0])) or np.linalg.norm(r) / norm_v < 1e-6:
+            redundant.append(j)
+            continue
+        basis = np.column_stack([basis, r / np.linalg.norm(r)])
+        kept.append(j)
+    return redundant
+
+
 def cox_model(
     table: pd.DataFrame,
     *,
@@ -1024,6 +1055,14 @@ def cox_model(
     if const.any():
         names = [terms[j]["term"] for j in np.flatnonzero(const)]
         raise AnalysisError(f"cox_model: term(s) {', '.join(names)} are constant; drop them from analyses.churn.cox_covariates")
+    redundant = collinear_terms(X)
+    if redundant:
+        names = [terms[j]["term"] for j in redundant]
+        raise AnalysisError(
+            f"cox_model: term(s) {', '.join(names)} are exact combinations of other terms (collinear covariates, e.g. "
+            "'No internet service' levels repeated across service columns); drop one of the overlapping covariates "
+            f"from analyses.churn.cox_covariates ({', '.join(covariates)})"
+        )
     st = None
     if strata:
         st = t[strata].astype("string").fillna(_MISSING).astype(str).to_numpy()
