@@ -69,8 +69,8 @@ MIN_TEST_CLASS: int = 5
 #: Share of the training rows set aside to test calibration and fit the calibrator.
 CALIBRATION_SHARE: float = 0.2
 #: Held-out rows on which permutation importance is measured (a seeded sample above this).
-IMPORTANCE_SAMPLE: int = 20_000
-IMPORTANCE_REPEATS: int = 5
+IMPORTANCE_SAMPLE: int = 10_000
+IMPORTANCE_REPEATS: int = 3
 #: Column names that carry the outcome (never features): survival time, event flag, churn date...
 LEAK_NAME_RE = re.compile(
     r"(^|_)(duration|event|churn\w*|dropout\w*|end_date|left_date|cancel\w*|p_alive|label|target|"
@@ -1486,9 +1486,9 @@ def evaluate_churn_models(
         From :func:`fit_churn_models`.
     bootstrap : int, default 500
         Resamples of the AUC interval (``analyses.churn.model.bootstrap``); 0 for none.
-    importance_sample : int, default 20_000
+    importance_sample : int, default 10_000
         Held-out rows used for permutation importance.
-    importance_repeats : int, default 5
+    importance_repeats : int, default 3
         Shuffles per feature.
     random_state : int or None, default 42
 
@@ -1572,6 +1572,8 @@ def evaluate_churn_models(
     else:
         comparison["diff_low"], comparison["diff_high"] = float("nan"), float("nan")
     # permutation importance on raw feature columns (a level shuffle moves all its dummies)
+    from scipy.stats import t as student_t
+
     rng = np.random.default_rng(int(ss[1]))
     n_imp = min(len(test), importance_sample)
     sel = np.sort(rng.choice(len(test), size=n_imp, replace=False)) if n_imp < len(test) else np.arange(len(test))
@@ -1585,7 +1587,7 @@ def evaluate_churn_models(
                 _Scorer(models.design, models.models[m]), Xi, yi, scoring="roc_auc",
                 n_repeats=importance_repeats, random_state=int(ss[2]),
             )
-            tcrit = 2.776 if importance_repeats == 5 else 1.96
+            tcrit = float(student_t.ppf(0.975, importance_repeats - 1)) if importance_repeats > 1 else float("nan")
             se = r.importances_std / math.sqrt(max(importance_repeats, 1))
             imps.append(
                 pd.DataFrame(
