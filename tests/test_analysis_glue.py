@@ -125,3 +125,24 @@ def test_collinear_cox_covariates_stop_with_a_message_and_the_default_avoids_the
     assert churn._redundant(table, ["internet"], "security")
     assert not churn._redundant(table, ["internet"], "duration_months")
     assert survival.collinear_terms(np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.5]])) == []
+
+
+def test_campaign_notebook_checks_contacts_before_cleaning_merges_duplicate_keys():
+    """Cleaning keeps one row per (campaign, customer) key; the campaign notebook must read the
+    contacts as they were read, so a customer in two arms still stops the analysis."""
+    import json
+
+    from workbench.analyses import get_analysis
+
+    nb = json.loads(get_analysis("campaign").path.read_text(encoding="utf-8"))
+    src = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert 'ctx.tables(["campaign_contacts"])' in src
+    assert 'clean["campaign_contacts"]' not in src
+    d = example()
+    c = d.campaign_contacts
+    row = c.iloc[[0]].copy()
+    row["arm"] = "control" if row["arm"].iloc[0] != "control" else "treatment"
+    from workbench.errors import AnalysisError
+
+    with pytest.raises(AnalysisError, match="two or more arms"):
+        campaign.prepare_contacts(pd.concat([c, row]), orders=d.orders, as_of="2025-09-30")
