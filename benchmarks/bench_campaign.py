@@ -22,17 +22,14 @@ The base is the one ``bench_foundation.py --orders 1e7`` writes (``benchmarks/ou
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
+import stepbench
+
+OUT = stepbench.OUT
 EVENTS_ROWS = 10_000_000
 
 STEP = textwrap.dedent(
@@ -239,55 +236,14 @@ def build_events(folder: Path) -> None:
     subprocess.run([sys.executable, "-c", BUILD_EVENTS, str(folder), str(EVENTS_ROWS)], check=True)
 
 
-def run_step(step: str, folder: Path, work: Path, timeout: float, **extra: object) -> dict:
-    """Run one step in a fresh process and return its JSON line (or a failure record)."""
-    t = time.perf_counter()
-    try:
-        res = subprocess.run(
-            [sys.executable, "-c", STEP, step, str(folder), str(work), json.dumps(extra)],
-            capture_output=True, text=True, check=False, timeout=timeout,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return {"step": step, "seconds": f"> {timeout:.0f} (timeout)", "peak_mb": None, "rows": None}
-    if extra.get("profile"):
-        print(res.stderr[-12000:], file=sys.stderr)
-    if res.returncode != 0:
-        print(f"step {step} failed after {time.perf_counter() - t:.0f} s:\n{res.stderr[-3000:]}", file=sys.stderr)
-        return {"step": step, "seconds": "failed", "peak_mb": None, "rows": None}
-    return json.loads(res.stdout.strip().splitlines()[-1])
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print a table of figures."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--orders", type=float, default=1e7, help="order rows of the synthetic base (default 1e7)")
-    ap.add_argument("--steps", nargs="+", choices=STEPS, metavar="STEP", help=f"run only these: {', '.join(STEPS)}")
-    ap.add_argument("--profile", nargs="+", default=[], choices=STEPS, metavar="STEP",
-                    help="print cProfile top functions of these steps")  # fmt: skip
-    ap.add_argument("--timeout", type=float, default=1800, help="seconds before a step is stopped (default 1800)")
-    args = ap.parse_args(argv)
-    folder = OUT / f"orders_{int(args.orders):.0e}"
-    if not (folder / "orders.parquet").exists():
-        subprocess.run([sys.executable, str(HERE / "bench_foundation.py"), "--orders", str(int(args.orders))],
-                       check=True)  # fmt: skip
+    args = stepbench.parse_args(__doc__, STEPS, argv)
+    folder = stepbench.base_folder(args.orders)
     if not (folder / "events_10m.parquet").exists():
         build_events(folder)
     work = OUT / "bench_campaign"
-    work.mkdir(parents=True, exist_ok=True)
-    print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}  load average at start: {os.getloadavg()}")
-    rows = []
-    for step in args.steps or STEPS:
-        r = run_step(step, folder, work, args.timeout, profile=step in args.profile)
-        r["load_avg_1m"] = round(os.getloadavg()[0], 2)
-        rows.append(r)
-        print(json.dumps(r, default=str), flush=True)
-    print(f"load average at end: {os.getloadavg()}")
-    print("\n| step | rows | seconds | peak memory (MB) |\n|---|---:|---:|---:|")
-    for r in rows:
-        n = f"{r['rows']:,}" if isinstance(r.get("rows"), int) else "-"
-        mb = f"{r['peak_mb']:,}" if isinstance(r.get("peak_mb"), int) else "-"
-        print(f"| {LABELS[r['step']]} | {n} | {r['seconds']} | {mb} |")
-    return 0 if all(isinstance(r.get("peak_mb"), int) for r in rows) else 1
+    return stepbench.run_steps(STEP, args, STEPS, LABELS, folder=folder, work=work)
 
 
 if __name__ == "__main__":
