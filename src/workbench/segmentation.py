@@ -30,6 +30,7 @@ import pandas as pd
 
 from workbench.errors import AnalysisError, StatisticalWarning
 from workbench.params import ClusteringParams, PrivacyParams, RFMParams
+from workbench.stats import seed_ints
 
 __all__ = [
     "DEFAULT_SEGMENT_MAP",
@@ -143,12 +144,6 @@ def _check_unique_ids(frame: pd.DataFrame, *, what: str) -> None:
             f"{what}: {int(dup.sum()):,} of {len(frame):,} rows repeat a customer_id "
             f"(e.g. {', '.join(map(repr, ex))}); the feature table must have one row per customer"
         )
-
-
-def _seed_ints(random_state: int | None, n: int) -> list[int]:
-    """``n`` independent integer seeds from one ``random_state``."""
-    ss = np.random.SeedSequence(random_state)
-    return [int(np.random.default_rng(c).integers(0, 2**31 - 1)) for c in ss.spawn(n)]
 
 
 def _rank_scores(values: pd.Series, bins: int, *, invert: bool = False) -> np.ndarray:
@@ -1670,7 +1665,7 @@ def cluster_customers(
     if const:
         raise AnalysisError(f"clustering feature(s) {', '.join(const)} are constant over the customers; fix {key}")
     X = (X - center) / scale
-    seeds = _seed_ints(random_state, 6)
+    seeds = seed_ints(random_state, 6)
     rng_fit, rng_sil, rng_boot, rng_proj = (np.random.default_rng(s) for s in seeds[:4])
     model_seed = seeds[4]
     if n_ok > fit_sample:
@@ -1787,7 +1782,7 @@ def cluster_customers(
     if params.bootstrap > 0:
         base_idx = np.sort(rng_boot.choice(n_fit, size=min(STABILITY_SAMPLE, n_fit), replace=False))
         Xb = Xf[base_idx]
-        boot_seeds = _seed_ints(seeds[5], int(params.bootstrap))
+        boot_seeds = seed_ints(seeds[5], int(params.bootstrap))
         from sklearn.metrics import adjusted_rand_score
 
         for m in methods:

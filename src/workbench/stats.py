@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["wilson_interval", "holm", "bootstrap_ci", "num", "pct"]
+__all__ = ["wilson_interval", "holm", "bootstrap_ci", "seed_ints", "num", "pct"]
 
 
 def wilson_interval(
@@ -113,6 +113,13 @@ def bootstrap_ci(
     if ok.size == 0:
         return float("nan"), float("nan"), draws
     return float(np.quantile(ok, a)), float(np.quantile(ok, 1 - a)), draws
+
+
+def seed_ints(random_state: int | None, n: int) -> list[int]:
+    """``n`` independent integer seeds from one ``random_state`` (``numpy.random.SeedSequence``
+    spawning), for the separate random steps of one analysis."""
+    ss = np.random.SeedSequence(random_state)
+    return [int(np.random.default_rng(c).integers(0, 2**31 - 1)) for c in ss.spawn(n)]
 
 
 def num(x: Any) -> float | None:

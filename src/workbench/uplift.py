@@ -76,7 +76,7 @@ import pandas as pd
 
 from workbench.errors import AnalysisError, DataQualityWarning, StatisticalWarning, format_examples
 from workbench.results import Result
-from workbench.stats import bootstrap_ci, holm, num, pct, wilson_interval
+from workbench.stats import bootstrap_ci, holm, num, pct, seed_ints, wilson_interval
 
 __all__ = [
     "MODELS",
@@ -210,12 +210,6 @@ def _group_effect(
                 "p_value": p,
             }
         )
-
-
-def _seed_ints(random_state: int | None, n: int) -> list[int]:
-    """``n`` independent integer seeds from one ``random_state``."""
-    ss = np.random.SeedSequence(random_state)
-    return [int(np.random.default_rng(c).integers(0, 2**31 - 1)) for c in ss.spawn(n)]
 
 
 def _examples(values: Any) -> str:
@@ -1178,7 +1172,7 @@ def fit_uplift(
     if max_rows < 2 * MIN_ROWS_PER_ARM_ERROR * 2:
         raise AnalysisError(f"max_rows must be at least {4 * MIN_ROWS_PER_ARM_ERROR}, got {max_rows}; change {_KEY}.max_rows")
 
-    seeds = _seed_ints(random_state, 8)
+    seeds = seed_ints(random_state, 8)
     f = data.frame
     strata = _strata(data)
     n_avail = len(f)
@@ -1628,7 +1622,7 @@ def evaluate_uplift(
     binary = models.data.binary
     perfect = _Ranked(_perfect_score(t, y), t, y)
     grid = np.linspace(0, 1, 201)
-    seeds = _seed_ints(random_state, len(MODELS))
+    seeds = seed_ints(random_state, len(MODELS))
     rows, curve_parts, dec_parts = [], [], []
     for i, m in enumerate(MODELS):
         pred = h[m].to_numpy(dtype="float64")
