@@ -982,7 +982,10 @@ class KPIResult(Result):
             ax.errorbar(
                 v, np.arange(len(d)), xerr=[v - lo, hi - v], fmt="none", ecolor="black", capsize=3
             )
-            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{100 * x:.0f} %"))
+            from matplotlib.ticker import PercentFormatter
+
+            # decimals follow the axis range, so rates under 2 % do not all read "1 %"
+            ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
         if kpi in self.targets:
             ax.axvline(
                 self.targets[kpi], color="crimson", ls="--", label=f"target {self.targets[kpi]:g}"
