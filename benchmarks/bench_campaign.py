@@ -38,8 +38,11 @@ STEP = textwrap.dedent(
     warnings.filterwarnings("ignore")
     step, folder, work, extra = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
     import pandas as pd
-    from workbench import campaign, experiments, funnel, uplift
-    from workbench.params import CampaignParams
+    from workbench import campaign
+    from workbench.campaign import experiments
+    from workbench.campaign import funnel
+    from workbench.campaign import uplift
+    from workbench.campaign.params import CampaignParams
     AS_OF, OBS = "2025-09-30", "vip_call_2025"
     K = CampaignParams()
     E, U, F = K.experiment, K.uplift, K.funnel

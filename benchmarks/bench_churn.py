@@ -34,8 +34,10 @@ STEP = textwrap.dedent(
     step, folder, work, extra = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
     import numpy as np
     import pandas as pd
-    from workbench import churn, churn_model, survival
-    from workbench.params import ChurnParams
+    from workbench import churn
+    from workbench.churn import model as churn_model
+    from workbench.churn import survival
+    from workbench.churn.params import ChurnParams
     AS_OF, LAUNCH = "2025-09-30", "2023-01-01"
     C = ChurnParams()
 

@@ -34,14 +34,14 @@ STEP = textwrap.dedent(
     step, folder, extra = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     t0 = time.perf_counter()
     if step == "synth":
-        from workbench.synth import write_example
+        from workbench.synth.simulate import write_example
         write_example(folder, n_customers=extra["customers"], seed=1, defects=False, formats="canonical")
         import pandas as pd
         info = {"orders": len(pd.read_parquet(folder + "/orders.parquet", columns=["order_id"]))}
     elif step == "intake_csv":
         import pandas as pd
-        from workbench.params import params_from_dict
-        from workbench.io import load_tables
+        from workbench.run.params import params_from_dict
+        from workbench.core.io import load_tables
         cols = {c: c for c in ["order_id", "customer_id", "order_time", "amount", "channel", "status", "is_refund"]}
         p = params_from_dict({"name": "bench", "as_of": "2025-09-30",
                               "tables": {"orders": {"path": folder + "/orders.csv.gz", "columns": cols}}})
@@ -49,8 +49,8 @@ STEP = textwrap.dedent(
         info = {"rows": len(t.frame)}
     elif step == "profiling":
         import pandas as pd
-        from workbench.contract import LoadedTable, ColumnReport
-        from workbench.params import ProfilingParams
+        from workbench.core.contract import LoadedTable, ColumnReport
+        from workbench.profiling.params import ProfilingParams
         from workbench import profiling
         frame = pd.read_parquet(folder + "/orders.parquet")
         cust = pd.read_parquet(folder + "/customers.parquet")
@@ -64,7 +64,7 @@ STEP = textwrap.dedent(
         alerts = prof.alerts()
         info = {"rows": len(frame), "alerts": len(alerts)}
     elif step == "features":
-        from workbench.features import connect, customer_features
+        from workbench.data.features import connect, customer_features
         con = connect()
         orders = con.read_parquet(folder + "/orders.parquet", table_name="orders")
         customers = con.read_parquet(folder + "/customers.parquet", table_name="customers")

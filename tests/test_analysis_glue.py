@@ -11,9 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import campaign, churn, experiments, survival
-from workbench.params import ChurnLabelParams
-from workbench.synth import generate
+from workbench.campaign import contacts as campaign
+from workbench.campaign import experiments
+from workbench.churn import frame as churn
+from workbench.churn import survival
+from workbench.churn.params import ChurnLabelParams
+from workbench.synth.simulate import generate
 
 
 @lru_cache(maxsize=1)
@@ -110,7 +113,7 @@ def test_pre_campaign_covariates_stop_the_day_before_the_first_contact():
 
 
 def test_collinear_cox_covariates_stop_with_a_message_and_the_default_avoids_them():
-    from workbench.errors import AnalysisError
+    from workbench.core.errors import AnalysisError
 
     rng = np.random.default_rng(0)
     n = 3000
@@ -132,7 +135,7 @@ def test_campaign_notebook_checks_contacts_before_cleaning_merges_duplicate_keys
     contacts as they were read, so a customer in two arms still stops the analysis."""
     import json
 
-    from workbench.analyses import get_analysis
+    from workbench.run.registry import get_analysis
 
     nb = json.loads(get_analysis("campaign").path.read_text(encoding="utf-8"))
     src = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
@@ -142,7 +145,7 @@ def test_campaign_notebook_checks_contacts_before_cleaning_merges_duplicate_keys
     c = d.campaign_contacts
     row = c.iloc[[0]].copy()
     row["arm"] = "control" if row["arm"].iloc[0] != "control" else "treatment"
-    from workbench.errors import AnalysisError
+    from workbench.core.errors import AnalysisError
 
     with pytest.raises(AnalysisError, match="two or more arms"):
         campaign.prepare_contacts(pd.concat([c, row]), orders=d.orders, as_of="2025-09-30")

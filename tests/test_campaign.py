@@ -10,10 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import synth
-from workbench.campaign import attribute_orders, incremental_return, kpi_table, prepare_contacts
-from workbench.errors import AnalysisError, DataQualityWarning, ParamsError, StatisticalWarning
+from workbench.campaign.contacts import (
+    attribute_orders,
+    incremental_return,
+    kpi_table,
+    prepare_contacts,
+)
+from workbench.core.errors import AnalysisError, DataQualityWarning, ParamsError, StatisticalWarning
 from workbench.stats import wilson_interval
+from workbench.synth import simulate as synth
 
 matplotlib.use("Agg")
 
@@ -379,8 +384,8 @@ def test_plots_and_styles(prepared) -> None:
 
 def test_hillstrom_published_figures(root) -> None:
     """MineThatData E-Mail Analytics Challenge (Hillstrom 2008): 64,000 customers, two weeks."""
-    from workbench.io import load_tables
-    from workbench.params import load_params
+    from workbench.core.io import load_tables
+    from workbench.run.params import load_params
 
     p = load_params(root / "params" / "hillstrom.yaml")
     tables = load_tables(p)

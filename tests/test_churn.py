@@ -9,17 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import churn as C
-from workbench import survival as S
-from workbench.errors import AnalysisError, StatisticalWarning
-from workbench.params import ChurnLabelParams
-from workbench.synth import generate
+from workbench.churn import frame as C
+from workbench.churn import survival as S
+from workbench.churn.params import ChurnLabelParams
+from workbench.core.errors import AnalysisError, StatisticalWarning
+from workbench.synth.simulate import generate
 
 
 @pytest.fixture(scope="module")
 def telco():
-    from workbench.io import load_tables
-    from workbench.params import load_params
+    from workbench.core.io import load_tables
+    from workbench.run.params import load_params
 
     p = load_params("params/telco.yaml")
     return load_tables(p)["customers"].frame, p

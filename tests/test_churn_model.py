@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from workbench import churn_model as cm
-from workbench.errors import AnalysisError, DataQualityWarning
-from workbench.features import customer_features
-from workbench.io import load_tables
-from workbench.params import load_params
-from workbench.privacy import pseudonymize
-from workbench.synth import generate
+from workbench.churn import model as cm
+from workbench.core.errors import AnalysisError, DataQualityWarning
+from workbench.core.io import load_tables
+from workbench.core.privacy import pseudonymize
+from workbench.data.features import customer_features
+from workbench.run.params import load_params
+from workbench.synth.simulate import generate
 
 # -- fixtures --------------------------------------------------------------------------------
 

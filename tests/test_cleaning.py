@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.cleaning import (
+from workbench.core.contract import apply_contract
+from workbench.core.errors import ContractError
+from workbench.core.params import CleaningParams
+from workbench.data.cleaning import (
     clean_tables,
     extreme_spenders,
     fast_isin,
@@ -14,9 +17,6 @@ from workbench.cleaning import (
     refund_mask,
     robust_z,
 )
-from workbench.contract import apply_contract
-from workbench.errors import ContractError
-from workbench.params import CleaningParams
 
 AS_OF = "2024-06-30"
 LAUNCH = "2020-01-01"

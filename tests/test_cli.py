@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from workbench import analyses, cli, runner
-from workbench.analyses import Analysis
+from workbench.run import cli
+from workbench.run import execute as runner
+from workbench.run import registry as analyses
+from workbench.run.registry import Analysis
 
 FIXTURE_NOTEBOOKS = Path(__file__).parent / "fixtures" / "notebooks"
 COMMANDS = ["run", "run-all", "validate", "synth", "list", "index"]
@@ -159,7 +161,7 @@ def test_synth_passes_options(tmp_path, monkeypatch, capsys):
         calls.append((out_dir, kwargs))
         return {"orders": Path(out_dir) / "orders.csv"}
 
-    monkeypatch.setitem(sys.modules, "workbench.synth", types.SimpleNamespace(write_example=write_example))
+    monkeypatch.setitem(sys.modules, "workbench.synth.simulate", types.SimpleNamespace(write_example=write_example))
     code = cli.main(["synth", "--customers", "120", "--seed", "7", "--out", str(tmp_path),
                      "--no-defects", "--format", "canonical"])
     assert code == 0

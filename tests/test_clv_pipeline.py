@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import synth
-from workbench.params import CLVParams
-from workbench.value import customer_value, value_potential_grid
+from workbench.synth import simulate as synth
+from workbench.value.clv import customer_value, value_potential_grid
+from workbench.value.params import CLVParams
 
 
 @pytest.fixture(scope="module")

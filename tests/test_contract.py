@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.contract import (
+from workbench.core.contract import (
     TABLES,
     apply_contract,
     check_references,
@@ -16,7 +16,7 @@ from workbench.contract import (
     parse_number,
     pii_columns,
 )
-from workbench.errors import ContractError
+from workbench.core.errors import ContractError
 
 
 def test_mixed_date_formats_in_one_column():

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from workbench import cleaning, profiling
-from workbench.io import load_tables
-from workbench.params import load_params
-from workbench.synth import write_example
+from workbench.core.io import load_tables
+from workbench.data import cleaning
+from workbench.profiling import profile as profiling
+from workbench.run.params import load_params
+from workbench.synth.simulate import write_example
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -114,7 +115,7 @@ def test_cleaning_touches_exactly_the_planted_rows(profiled, truth):
 
 
 def test_profiling_notebook_end_to_end(synth_params, tmp_path):
-    from workbench.runner import run_analysis
+    from workbench.run.execute import run_analysis
 
     res = run_analysis("data_profiling", synth_params, reports_dir=tmp_path, progress=False)
     assert res.ok, res.summary()

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from workbench import experiments as ex
-from workbench.errors import AnalysisError, StatisticalWarning
-from workbench.features import customer_features
-from workbench.synth import SEGMENTS, generate
+from workbench.campaign import experiments as ex
+from workbench.core.errors import AnalysisError, StatisticalWarning
+from workbench.data.features import customer_features
+from workbench.synth.simulate import SEGMENTS, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,8 +28,8 @@ RANDOMIZED = ["spring_coupon_2025", "summer_email_2025"]
 
 @lru_cache(maxsize=1)
 def _hillstrom() -> pd.DataFrame:
-    from workbench.io import load_tables
-    from workbench.params import load_params
+    from workbench.core.io import load_tables
+    from workbench.run.params import load_params
 
     p = load_params(ROOT / "params" / "hillstrom.yaml")
     return load_tables(p, names=["campaign_contacts", "customers"])

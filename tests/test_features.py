@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from workbench.features import customer_features
+from workbench.data.features import customer_features
 
 
 @pytest.fixture

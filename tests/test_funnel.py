@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import synth
-from workbench.errors import AnalysisError, ParamsError
-from workbench.funnel import funnel
+from workbench.campaign.funnel import funnel
+from workbench.core.errors import AnalysisError, ParamsError
 from workbench.stats import wilson_interval
+from workbench.synth import simulate as synth
 
 matplotlib.use("Agg")
 

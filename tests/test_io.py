@@ -9,9 +9,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from workbench.errors import ContractError, ParamsError
-from workbench.io import detect_encoding, load_tables
-from workbench.params import params_from_dict
+from workbench.core.errors import ContractError, ParamsError
+from workbench.core.io import detect_encoding, load_tables
+from workbench.run.params import params_from_dict
 
 ROWS = [
     ("会员ID", "下单时间", "实付金额", "订单号", "渠道"),
@@ -123,7 +123,7 @@ def test_missing_file_named(tmp_path):
 
 
 def test_bundled_real_datasets_load(root):
-    from workbench.params import load_params
+    from workbench.run.params import load_params
 
     telco = load_tables(load_params(root / "params" / "telco.yaml"))["customers"]
     assert len(telco.frame) == 7043

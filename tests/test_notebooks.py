@@ -1,5 +1,5 @@
 """Committed notebooks: no outputs, a tagged parameters cell with defaults that run as they are,
-no logic defined in notebooks."""
+no logic defined in notebooks: no functions, classes, loops or comprehensions."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from workbench.analyses import ANALYSES, NOTEBOOK_DIR
+from workbench.run.registry import ANALYSES, NOTEBOOK_DIR
 
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+#: Notebooks are narration and calls: no loops, no comprehensions (a guard ``if`` is fine).
+LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 def test_there_are_notebooks():
@@ -51,6 +53,8 @@ def test_parameters_cell_and_thin_notebook(path: Path):
         body = ast.parse("".join(line for line in c["source"] if not line.lstrip().startswith(("%", "!"))))
         defs = [n for n in ast.walk(body) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))]
         assert not defs, "logic belongs in src/workbench, not in notebooks"
+        loops = [type(n).__name__ for n in ast.walk(body) if isinstance(n, LOOPS)]
+        assert not loops, f"{path.name}: {loops} in a code cell; loops and comprehensions belong in src/workbench"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

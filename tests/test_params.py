@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from workbench.errors import ParamsError
-from workbench.params import load_params, params_from_dict
+from workbench.core.errors import ParamsError
+from workbench.run.params import load_params, params_from_dict
 
 
 def _base(tmp_path):

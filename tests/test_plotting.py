@@ -7,7 +7,7 @@ import warnings
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
-from workbench import plotting
+from workbench.report import plotting
 
 
 def test_cjk_font_is_bundled_and_used():

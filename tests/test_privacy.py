@@ -7,8 +7,8 @@ import hashlib
 import pandas as pd
 import pytest
 
-from workbench.params import PrivacyParams
-from workbench.privacy import mask_series, mask_value, pii_kind, protect, pseudonymize
+from workbench.core.params import PrivacyParams
+from workbench.core.privacy import mask_series, mask_value, pii_kind, protect, pseudonymize
 
 
 def test_pseudonymize_is_deterministic_salted_and_keeps_missing():

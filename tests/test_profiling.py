@@ -13,10 +13,9 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
-from workbench.contract import apply_contract
-from workbench.params import ProfilingParams
-from workbench.plotting import set_theme
-from workbench.profiling import (
+from workbench.core.contract import apply_contract
+from workbench.profiling.params import ProfilingParams
+from workbench.profiling.profile import (
     Alert,
     DataProfile,
     cramers_v,
@@ -24,6 +23,7 @@ from workbench.profiling import (
     profile_tables,
     service_kpis,
 )
+from workbench.report.plotting import set_theme
 
 matplotlib.use("Agg")
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workbench import analyses, runner
-from workbench.analyses import Analysis
-from workbench.errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
+from workbench.run import execute as runner
+from workbench.run import registry as analyses
+from workbench.run.registry import Analysis
 
 FIXTURE_NOTEBOOKS = Path(__file__).parent / "fixtures" / "notebooks"
 

@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import segmentation as seg
-from workbench.errors import AnalysisError, StatisticalWarning
-from workbench.features import customer_features
-from workbench.params import ClusteringParams, PrivacyParams, RFMParams
-from workbench.privacy import pseudonymize
-from workbench.synth import generate
+from workbench.core.errors import AnalysisError, StatisticalWarning
+from workbench.core.params import PrivacyParams
+from workbench.core.privacy import pseudonymize
+from workbench.data.features import customer_features
+from workbench.segmentation import segments as seg
+from workbench.segmentation.params import ClusteringParams, RFMParams
+from workbench.synth.simulate import generate
 
 CLUSTER_FEATURES = ["monetary_mean", "n_orders", "recency_days"]
 

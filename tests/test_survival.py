@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import survival as S
-from workbench.errors import AnalysisError
-from workbench.synth import generate
+from workbench.churn import survival as S
+from workbench.core.errors import AnalysisError
+from workbench.synth.simulate import generate
 
 MONTH = 30.4375
 TRUE_HR = {
@@ -81,8 +81,8 @@ def test_telco_curves_by_plan_and_early_peak(telco_frame):
 
 @pytest.fixture(scope="module")
 def telco_frame():
-    from workbench.io import load_tables
-    from workbench.params import load_params
+    from workbench.core.io import load_tables
+    from workbench.run.params import load_params
 
     c = load_tables(load_params("params/telco.yaml"))["customers"].frame
     return c.assign(event=c["churned"].astype(int), duration_months=c["tenure_months"])

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import synth
-from workbench.contract import TABLES, check_references, parse_datetime, parse_money
-from workbench.io import load_tables
-from workbench.params import load_params, params_from_dict
+from workbench.core.contract import TABLES, check_references, parse_datetime, parse_money
+from workbench.core.io import load_tables
+from workbench.run.params import load_params, params_from_dict
+from workbench.synth import simulate as synth
 
 N = 2000
 SEED = 11

@@ -13,9 +13,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from workbench.errors import AnalysisError, DataQualityWarning, StatisticalWarning
-from workbench.privacy import pseudonymize
-from workbench.uplift import (
+from workbench.campaign.uplift import (
     MODELS,
     _diff_ci,
     evaluate_uplift,
@@ -25,6 +23,8 @@ from workbench.uplift import (
     uplift_curves,
     uplift_data,
 )
+from workbench.core.errors import AnalysisError, DataQualityWarning, StatisticalWarning
+from workbench.core.privacy import pseudonymize
 
 
 def simulate(n: int = 6000, seed: int = 0, effect: float = 0.15) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
@@ -303,8 +303,8 @@ def test_leaking_columns_are_dropped():
 
 
 def test_synthetic_campaign_ranks_segments():
-    from workbench.features import customer_features
-    from workbench.synth import generate
+    from workbench.data.features import customer_features
+    from workbench.synth.simulate import generate
 
     d = generate(5000, seed=42)
     tau_truth = d.truth["campaigns"]["spring_coupon_2025"]["tau"]["treatment"]
@@ -348,8 +348,8 @@ def test_synthetic_campaign_ranks_segments():
 
 
 def test_hillstrom_mens_email_visit(root):
-    from workbench.io import load_tables
-    from workbench.params import load_params
+    from workbench.core.io import load_tables
+    from workbench.run.params import load_params
 
     params = load_params(root / "params/hillstrom.yaml")
     tables = load_tables(params)

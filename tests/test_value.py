@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from scipy import integrate
 
-from workbench.errors import AnalysisError, StatisticalWarning
-from workbench.value import (
+from workbench.core.errors import AnalysisError, StatisticalWarning
+from workbench.value.clv import (
     BetaGeoModel,
     GammaGammaModel,
     ParetoNBDModel,

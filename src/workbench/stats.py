@@ -7,14 +7,12 @@ result objects use.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["wilson_interval", "holm", "bootstrap_ci", "seed_ints", "num", "pct"]
+__all__ = ["wilson_interval", "holm", "bootstrap_ci", "seed_ints"]
 
 
 def wilson_interval(
@@ -120,27 +118,3 @@ def seed_ints(random_state: int | None, n: int) -> list[int]:
     spawning), for the separate random steps of one analysis."""
     ss = np.random.SeedSequence(random_state)
     return [int(np.random.default_rng(c).integers(0, 2**31 - 1)) for c in ss.spawn(n)]
-
-
-def num(x: Any) -> float | None:
-    """JSON-able float (NaN, inf and non-numbers become ``None``)."""
-    if x is None:
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def pct(x: float | None, digits: int = 1) -> str:
-    """``0.2654 -> '26.5 %'``; ``None``/NaN -> ``'n/a'``."""
-    if x is None:
-        return "n/a"
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return "n/a"
-    if not math.isfinite(v):
-        return "n/a"
-    return f"{100 * v:.{digits}f} %"

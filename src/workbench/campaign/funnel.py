@@ -1,0 +1,624 @@
+"""Event funnels: how many sessions (or customers) pass each step, where they leak, how long
+the steps take (notebook ``04_campaign_evaluation.ipynb``).
+
+Definition
+----------
+For each unit (a ``session_id``, or a ``customer_id``) the first step is reached at the unit's
+earliest event of that name; step ``k`` is reached at the earliest event named ``steps[k]``
+strictly after the time step ``k - 1`` was reached (and, with ``max_step_hours``, no more than
+that many hours after it). So a step counts only if every previous step happened earlier, in
+order, in the same unit; an ``order`` event without a ``checkout`` before it does not count.
+Choosing the earliest qualifying event at each step is the usual funnel convention (Mixpanel,
+Amplitude); with ``max_step_hours`` it can, rarely, miss a later in-window path.
+
+Group columns (``by``) are read from the unit's first-step event (event columns such as
+``channel``) or joined by ``customer_id`` from a customer-level ``segments`` frame. All the work
+runs in DuckDB (one aggregation per step over the events, then conditional aggregation per
+group), so tens of millions of events are fine; only per-step and per-group counts come back.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench.core.errors import (
+    AnalysisError,
+    DataQualityWarning,
+    ParamsError,
+    StatisticalWarning,
+    format_examples,
+)
+from workbench.report.fmt import num, pct
+from workbench.report.results import Result
+from workbench.stats import holm, wilson_interval
+
+__all__ = ["DEFAULT_STEPS", "FunnelResult", "funnel"]
+
+#: Default funnel steps (``analyses.campaign.funnel.steps``).
+DEFAULT_STEPS: tuple[str, ...] = ("exposure", "visit", "add_to_cart", "checkout", "order")
+_KEY = "analyses.campaign.funnel"
+_TABLE = "events"
+_MISSING = "(missing)"
+
+
+def _naive_time(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_convert("UTC").dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s
+    return pd.to_datetime(s, errors="coerce")
+
+
+def _rates(
+    k: np.ndarray, n: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    k = np.asarray(k, float)
+    n = np.asarray(n, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+    lo, hi = wilson_interval(k, n, confidence=confidence)
+    return r, lo, hi
+
+
+def _step_frame(reached: np.ndarray, steps: Sequence[str], confidence: float) -> pd.DataFrame:
+    """Per-step table from the reached counts of one group."""
+    reached = np.asarray(reached, float)
+    prev = np.r_[reached[0], reached[:-1]]
+    first = np.full(len(reached), reached[0])
+    sr, slo, shi = _rates(reached, prev, confidence)
+    orr, olo, ohi = _rates(reached, first, confidence)
+    sr[0], slo[0], shi[0] = (1.0, 1.0, 1.0) if reached[0] > 0 else (np.nan, np.nan, np.nan)
+    return pd.DataFrame(
+        {
+            "step_no": np.arange(1, len(steps) + 1),
+            "step": list(steps),
+            "reached": reached.astype(np.int64),
+            "step_rate": sr,
+            "step_rate_low": slo,
+            "step_rate_high": shi,
+            "overall_rate": orr,
+            "overall_rate_low": olo,
+            "overall_rate_high": ohi,
+            "dropped": (prev - reached).astype(np.int64),
+            "drop_rate": 1 - sr,
+        }
+    )
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class FunnelResult(Result):
+    """A funnel (see :func:`funnel`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per step: ``step_no``, ``step``, ``reached`` (units), ``step_rate`` (reached /
+        reached at the previous step) with ``_low``/``_high`` (Wilson), ``overall_rate``
+        (reached / reached at step 1) with interval, ``dropped`` (units lost since the previous
+        step), ``drop_rate``.
+    groups : pandas.DataFrame
+        The same per group: the ``by`` columns first (empty without ``by``).
+    timing_table : pandas.DataFrame
+        Minutes from the previous step: ``step``, the ``by`` columns (overall rows have
+        ``"(all)"``), ``units``, ``median_minutes``, ``p90_minutes``, ``mean_minutes``.
+    tests : pandas.DataFrame
+        Per step (2..k) with ``by``: chi-square test of equal step rates across groups:
+        ``step``, ``groups``, ``chi2``, ``dof``, ``p_value``, ``p_holm`` (Holm over steps).
+    steps, unit, by, max_step_hours, confidence
+        Settings used.
+    n_events : int
+        Events of the funnel steps used.
+    notes : tuple of str
+    """
+
+    table: pd.DataFrame
+    groups: pd.DataFrame
+    timing_table: pd.DataFrame
+    tests: pd.DataFrame
+    steps: tuple[str, ...]
+    unit: str
+    by: tuple[str, ...]
+    max_step_hours: float | None
+    confidence: float
+    n_events: int
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> pd.DataFrame:
+        """Per step: units reached, step rate with interval, overall rate with interval, drop-off."""
+        return self.table.copy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per group and step when grouped, else per step."""
+        return self.groups.copy() if len(self.by) else self.table.copy()
+
+    def by_group(self) -> pd.DataFrame:
+        """Per group and step: the ``by`` columns and the columns of :meth:`summary`."""
+        return self.groups.copy()
+
+    def timing(self) -> pd.DataFrame:
+        """Minutes between consecutive steps (median, p90, mean), overall and per group."""
+        return self.timing_table.copy()
+
+    @property
+    def leaks(self) -> dict[str, Any]:
+        """Biggest leak: largest absolute drop (units) and lowest step rate (steps 2..k)."""
+        t = self.table.iloc[1:]
+        if t.empty or t["reached"].iloc[0] == 0 and t["dropped"].max() == 0:
+            return {}
+        i_drop = t["dropped"].to_numpy().argmax()
+        rates = t["step_rate"].to_numpy(float)
+        i_rate = int(np.nanargmin(rates)) if np.isfinite(rates).any() else i_drop
+        row_d, row_r = t.iloc[i_drop], t.iloc[i_rate]
+        prev = self.table["step"].tolist()
+        return {
+            "largest_drop_step": str(row_d["step"]),
+            "largest_drop_from": prev[int(row_d["step_no"]) - 2],
+            "largest_drop_units": int(row_d["dropped"]),
+            "largest_drop_step_rate": num(row_d["step_rate"]),
+            "lowest_rate_step": str(row_r["step"]),
+            "lowest_rate_from": prev[int(row_r["step_no"]) - 2],
+            "lowest_step_rate": num(row_r["step_rate"]),
+        }
+
+    def finding(self) -> str:
+        t = self.table
+        n0 = int(t["reached"].iloc[0])
+        u = f"{self.unit}s"
+        if n0 == 0:
+            return f"No {self.unit} reached the first step {self.steps[0]!r}."
+        parts = [
+            f"Of {n0:,} {u} with {self.steps[0]!r}, {int(t['reached'].iloc[-1]):,} reach {self.steps[-1]!r} "
+            f"({pct(t['overall_rate'].iloc[-1])}, {100 * self.confidence:.0f} % CI "
+            f"{pct(t['overall_rate_low'].iloc[-1])} to {pct(t['overall_rate_high'].iloc[-1])})."
+        ]
+        lk = self.leaks
+        if lk:
+            parts.append(
+                f"The biggest leak is {lk['largest_drop_from']} -> {lk['largest_drop_step']}: "
+                f"{lk['largest_drop_units']:,} {u} lost (step rate {pct(lk['largest_drop_step_rate'])})."
+            )
+            if lk["lowest_rate_step"] != lk["largest_drop_step"]:
+                parts.append(
+                    f"The weakest step by rate is {lk['lowest_rate_from']} -> {lk['lowest_rate_step']} "
+                    f"({pct(lk['lowest_step_rate'])} pass)."
+                )
+            else:
+                parts.append("It is also the step with the lowest pass rate.")
+        if len(self.by) and not self.groups.empty:
+            last = self.groups.loc[self.groups["step"] == self.steps[-1]].copy()
+            last = last[last["overall_rate"].notna()]
+            if len(last) > 1:
+                lab = last[list(self.by)].astype(str).agg(" · ".join, axis=1)
+                i_hi, i_lo = (
+                    int(last["overall_rate"].to_numpy().argmax()),
+                    int(last["overall_rate"].to_numpy().argmin()),
+                )
+                parts.append(
+                    f"By {' · '.join(self.by)}, end-to-end conversion ranges from "
+                    f"{pct(last['overall_rate'].iloc[i_lo])} "
+                    f"({lab.iloc[i_lo]}) to {pct(last['overall_rate'].iloc[i_hi])} ({lab.iloc[i_hi]})."
+                )
+            if not self.tests.empty:
+                sig = self.tests.loc[self.tests["p_holm"] < 0.05, "step"].tolist()
+                parts.append(
+                    "Step rates differ between groups (chi-square, Holm-adjusted p < 0.05) at "
+                    + (", ".join(sig) if sig else "no step")
+                    + "."
+                )
+        tm = self.timing_table
+        if not tm.empty:
+            allrows = tm[tm[list(self.by)].eq("(all)").all(axis=1)] if len(self.by) else tm
+            allrows = allrows[allrows["median_minutes"].notna()]
+            if len(allrows):
+                slow = allrows.iloc[int(allrows["median_minutes"].to_numpy().argmax())]
+                parts.append(
+                    f"The slowest step is {slow['step']} (median {slow['median_minutes']:.1f} min, "
+                    f"p90 {slow['p90_minutes']:.1f} min after the previous step)."
+                )
+        return " ".join(parts)
+
+    def metrics(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "unit": self.unit,
+            "steps": list(self.steps),
+            "by": list(self.by),
+            "max_step_hours": self.max_step_hours,
+            "n_events": int(self.n_events),
+            "reached": {str(r.step): int(r.reached) for r in self.table.itertuples()},
+            "step_rate": {str(r.step): num(r.step_rate) for r in self.table.itertuples()},
+            "overall_rate": num(self.table["overall_rate"].iloc[-1]),
+            "leaks": self.leaks,
+        }
+        if len(self.by):
+            g = self.groups
+            out["groups"] = {
+                " · ".join(map(str, key if isinstance(key, tuple) else (key,))): {
+                    str(r.step): int(r.reached) for r in sub.itertuples()
+                }
+                for key, sub in g.groupby(list(self.by), sort=False)
+            }
+        return out
+
+    def plot(self, ax: Any = None) -> Any:
+        """Funnel bar chart: units reaching each step, labelled with step and overall rates."""
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        t = self.table
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 0.6 * len(t) + 1.5))
+        sns.barplot(data=t, y="step", x="reached", ax=ax, color=sns.color_palette()[0], orient="h")
+        top = max(float(t["reached"].max()), 1.0)
+        for i, r in enumerate(t.itertuples()):
+            label = f"{int(r.reached):,}"
+            if i > 0:
+                label += f"  step {pct(r.step_rate)} · overall {pct(r.overall_rate)}"
+            ax.text(r.reached + 0.01 * top, i, label, va="center", fontsize=9)
+        ax.set_xlim(0, top * 1.45)
+        lk = self.leaks
+        if lk:
+            i = self.steps.index(lk["largest_drop_step"])
+            ax.patches[i].set_facecolor("#c44e52")
+        ax.set_xlabel(f"{self.unit}s reaching the step")
+        ax.set_ylabel("")
+        ax.set_title(f"Funnel by {self.unit} (red: biggest leak)")
+        return ax
+
+    def plot_by_group(self, ax: Any = None) -> Any:
+        """Overall rate at each step per group (lines, log scale), with Wilson intervals."""
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        if not len(self.by):
+            raise AnalysisError(f"the funnel has no groups; pass by=... ({_KEY}.by)")
+        g = self.groups.copy()
+        g["group"] = g[list(self.by)].astype(str).agg(" · ".join, axis=1)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 4.5))
+        sns.lineplot(data=g, x="step", y="overall_rate", hue="group", marker="o", ax=ax, sort=False)
+        for _, sub in g.groupby("group", sort=False):
+            ax.fill_between(
+                sub["step"], sub["overall_rate_low"], sub["overall_rate_high"], alpha=0.15
+            )
+        ax.set_yscale("log")
+        ax.set_ylabel(f"share of first-step {self.unit}s")
+        ax.set_xlabel("")
+        ax.set_title(f"Funnel by {' · '.join(self.by)}")
+        return ax
+
+    def __repr__(self) -> str:
+        return (
+            f"FunnelResult({int(self.table['reached'].iloc[0]):,} {self.unit}s, {len(self.steps)} steps, "
+            f"overall {pct(self.table['overall_rate'].iloc[-1])}"
+            + (f", by {', '.join(self.by)}" if self.by else "")
+            + ")"
+        )
+
+
+def funnel(
+    events: pd.DataFrame,
+    *,
+    steps: Sequence[str] = DEFAULT_STEPS,
+    unit: Literal["session", "customer"] = "session",
+    by: Sequence[str] = (),
+    segments: pd.DataFrame | None = None,
+    max_step_hours: float | None = None,
+    confidence: float = 0.95,
+) -> FunnelResult:
+    """Ordered funnel over events, overall and by group (DuckDB).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The ``events`` table: ``customer_id``, ``event_time``, ``event_name``; ``session_id``
+        for ``unit="session"``; any ``by`` columns.
+    steps : sequence of str
+        Event names in funnel order (``analyses.campaign.funnel.steps``), at least two, distinct.
+    unit : {"session", "customer"}
+        What passes through the funnel (``analyses.campaign.funnel.unit``).
+    by : sequence of str
+        Group columns: event columns (value at the unit's first-step event) or columns of
+        ``segments`` (``analyses.campaign.funnel.by``).
+    segments : pandas.DataFrame, optional
+        Customer-level columns, keyed by a ``customer_id`` column (or index).
+    max_step_hours : float, optional
+        A step more than this many hours after the previous one does not count
+        (``analyses.campaign.funnel.max_step_hours``).
+    confidence : float, default 0.95
+        Level of the Wilson intervals.
+
+    Returns
+    -------
+    FunnelResult
+
+    Raises
+    ------
+    ParamsError
+        Fewer than two steps, repeated steps, unknown unit, non-positive ``max_step_hours``.
+    AnalysisError
+        Missing columns; a step that never occurs (naming the event names that do occur);
+        a ``by`` column found neither in events nor in segments.
+    """
+    import duckdb
+
+    steps = [str(s) for s in steps]
+    if len(steps) < 2:
+        raise ParamsError(f"{_KEY}.steps: a funnel needs at least two steps (got {steps!r})")
+    dup = sorted({s for s in steps if steps.count(s) > 1})
+    if dup:
+        raise ParamsError(
+            f"{_KEY}.steps: step(s) {', '.join(dup)} appear twice; each step must be a distinct event name"
+        )
+    if unit not in ("session", "customer"):
+        raise ParamsError(f"{_KEY}.unit: must be 'session' or 'customer' (got {unit!r})")
+    if max_step_hours is not None and not max_step_hours > 0:
+        raise ParamsError(f"{_KEY}.max_step_hours: must be positive (got {max_step_hours!r})")
+    by = tuple(str(b) for b in by)
+    unit_col = "session_id" if unit == "session" else "customer_id"
+    need = ["event_time", "event_name", unit_col]
+    missing = [c for c in need if c not in events.columns]
+    if missing:
+        hint = f"; or set {_KEY}.unit: customer" if "session_id" in missing else ""
+        raise AnalysisError(
+            f"{_TABLE}: column(s) {', '.join(missing)} missing (columns: {', '.join(map(str, events.columns))}); "
+            f"map them under tables.{_TABLE}.columns{hint}"
+        )
+    seg = None
+    seg_cols: list[str] = []
+    if segments is not None:
+        seg = segments.reset_index() if "customer_id" not in segments.columns else segments
+        if "customer_id" not in seg.columns:
+            raise AnalysisError(
+                f"segments: needs a customer_id column or index (columns: {', '.join(map(str, segments.columns))})"
+            )
+    ev_by = [b for b in by if b in events.columns]
+    for b in by:
+        if b in ev_by:
+            continue
+        if seg is not None and b in seg.columns:
+            seg_cols.append(b)
+            continue
+        cands = list(events.columns) + (list(seg.columns) if seg is not None else [])
+        close = difflib.get_close_matches(b, [str(c) for c in cands], n=1)
+        raise AnalysisError(
+            f"funnel: group column {b!r} is neither in {_TABLE} nor in the segments frame"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; fix {_KEY}.by or pass segments=..."
+        )
+    if seg_cols and "customer_id" not in events.columns:
+        raise AnalysisError(
+            f"{_TABLE}: column customer_id is needed to join segment columns {', '.join(seg_cols)}"
+        )
+    if seg is not None and seg["customer_id"].duplicated().any():
+        d = seg.loc[seg["customer_id"].duplicated(), "customer_id"]
+        raise AnalysisError(
+            f"segments: {len(d):,} customer_id values repeat (e.g. {format_examples(d.head(20))}); one row per customer"
+        )
+
+    cols = {
+        "u": events[unit_col],
+        "t": _naive_time(events["event_time"]),
+        "name": events["event_name"],
+    }
+    if seg_cols and unit != "customer":
+        cols["customer_id"] = events["customer_id"]
+    for i, b in enumerate(ev_by):
+        cols[f"g{i}"] = events[b]
+    ev = pd.DataFrame(cols)
+    notes: list[str] = []
+    con = duckdb.connect()
+    try:
+        con.register("ev_raw", ev)
+        names = con.execute(
+            "SELECT CAST(name AS VARCHAR) AS name, count(*) AS n FROM ev_raw GROUP BY 1 ORDER BY n DESC"
+        ).df()
+        present = set(names["name"].dropna())
+        absent = [s for s in steps if s not in present]
+        if absent:
+            seen = ", ".join(f"{r.name!r} ({r.n:,})" for r in names.head(20).itertuples())
+            hints = "".join(
+                f"; {a!r}: did you mean {c[0]!r}?"
+                for a in absent
+                if (c := difflib.get_close_matches(a, sorted(present), n=1))
+            )
+            raise AnalysisError(
+                f"{_TABLE}.event_name: funnel step(s) {', '.join(map(repr, absent))} never occur in {len(events):,} "
+                f"events; event names that occur: {seen}{hints}; fix {_KEY}.steps"
+            )
+        step_list = ", ".join("'" + s.replace("'", "''") + "'" for s in steps)
+        gsel = "".join(f", g{i}" for i in range(len(ev_by)))
+        csel = ", customer_id" if "customer_id" in cols else ""
+        con.execute(
+            f"""
+            CREATE TEMP TABLE e AS
+            SELECT CAST(u AS VARCHAR) AS u, epoch_us(t) AS ts, CAST(name AS VARCHAR) AS name{gsel}{csel}
+            FROM ev_raw WHERE CAST(name AS VARCHAR) IN ({step_list})
+            """
+        )
+        n_used, n_bad = con.execute(
+            "SELECT count(*) FILTER (WHERE u IS NOT NULL AND ts IS NOT NULL), "
+            "count(*) FILTER (WHERE u IS NULL OR ts IS NULL) FROM e"
+        ).fetchone()
+        if n_bad:
+            msg = (
+                f"{_TABLE}: {n_bad:,} of {n_used + n_bad:,} funnel-step events have no {unit_col} or no event_time "
+                "and are left out"
+            )
+            warnings.warn(msg, DataQualityWarning, stacklevel=2)
+            notes.append(msg)
+            con.execute("DELETE FROM e WHERE u IS NULL OR ts IS NULL")
+        # step 1: the unit's first first-step event, with its group values
+        attrs = "".join(f", arg_min(g{i}, ts) AS g{i}" for i in range(len(ev_by)))
+        if "customer_id" in cols:
+            attrs += ", arg_min(customer_id, ts) AS customer_id"
+        con.execute(
+            f"CREATE TEMP TABLE r1 AS SELECT u, min(ts) AS t1{attrs} FROM e WHERE name = ? GROUP BY u",
+            [steps[0]],
+        )
+        # step k: earliest step-k event after the unit's step k-1 time (only units still in the funnel)
+        win = (
+            ""
+            if max_step_hours is None
+            else f" AND e.ts <= p.t + {int(round(max_step_hours * 3600e6))}"
+        )
+        con.execute("CREATE TEMP TABLE s1 AS SELECT u, t1 AS t FROM r1")
+        for k in range(1, len(steps)):
+            con.execute(
+                f"""
+                CREATE TEMP TABLE s{k + 1} AS
+                SELECT p.u, min(e.ts) AS t
+                FROM s{k} p JOIN e ON e.u = p.u AND e.name = ? AND e.ts > p.t{win}
+                GROUP BY p.u
+                """,
+                [steps[k]],
+            )
+        joins = "".join(f" LEFT JOIN s{k + 1} ON s{k + 1}.u = r1.u" for k in range(1, len(steps)))
+        tcols = "".join(f", s{k + 1}.t AS t{k + 1}" for k in range(1, len(steps)))
+        con.execute(f"CREATE TEMP TABLE r AS SELECT r1.*{tcols} FROM r1{joins}")
+        final = "r"
+        key_cust = "u" if unit == "customer" else "customer_id"
+        group_exprs: list[str] = []
+        if seg_cols:
+            sg = seg[["customer_id", *seg_cols]].copy()
+            sg.columns = ["customer_id", *[f"sg{i}" for i in range(len(seg_cols))]]
+            sg["customer_id"] = sg["customer_id"].astype("string")
+            con.register("seg", sg)
+            con.execute(
+                f"CREATE TEMP TABLE f AS SELECT r.*{''.join(f', seg.sg{i}' for i in range(len(seg_cols)))} "
+                f"FROM {final} r LEFT JOIN seg ON CAST(seg.customer_id AS VARCHAR) = CAST(r.{key_cust} AS VARCHAR)"
+            )
+            final = "f"
+        name_of = {}
+        for b in by:
+            if b in ev_by:
+                name_of[b] = f"g{ev_by.index(b)}"
+            else:
+                name_of[b] = f"sg{seg_cols.index(b)}"
+        group_exprs = [
+            f"coalesce(CAST({name_of[b]} AS VARCHAR), '{_MISSING}') AS \"{b}\"" for b in by
+        ]
+        reach = ", ".join(f"count(t{k + 1}) AS n{k + 1}" for k in range(len(steps)))
+        tsel = ", ".join(
+            f"median((t{k + 1} - t{k}) / 6e7) AS med{k + 1}, "
+            f"quantile_cont((t{k + 1} - t{k}) / 6e7, 0.9) AS p90_{k + 1}, "
+            f"avg((t{k + 1} - t{k}) / 6e7) AS mean{k + 1}"
+            for k in range(1, len(steps))
+        )
+        overall = con.execute(f"SELECT {reach}, {tsel} FROM {final}").df()
+        grouped = None
+        if by:
+            gcols = ", ".join(group_exprs)
+            gnames = ", ".join(f'"{b}"' for b in by)
+            grouped = con.execute(
+                f"SELECT {gcols}, {reach}, {tsel} FROM {final} GROUP BY ALL ORDER BY n1 DESC, {gnames}"
+            ).df()
+    finally:
+        con.close()
+
+    k_steps = len(steps)
+    reached = overall[[f"n{k + 1}" for k in range(k_steps)]].iloc[0].to_numpy(float)
+    table = _step_frame(reached, steps, confidence)
+
+    def timing_rows(frame: pd.DataFrame, labels: dict[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for k in range(1, k_steps):
+            out.append(
+                {
+                    "step": steps[k],
+                    "from_step": steps[k - 1],
+                    **labels,
+                    "units": int(frame[f"n{k + 1}"]),
+                    "median_minutes": num(frame[f"med{k + 1}"]),
+                    "p90_minutes": num(frame[f"p90_{k + 1}"]),
+                    "mean_minutes": num(frame[f"mean{k + 1}"]),
+                }
+            )
+        return out
+
+    trows = timing_rows(overall.iloc[0], {b: "(all)" for b in by})
+    groups = pd.DataFrame(columns=[*by, *table.columns])
+    tests = pd.DataFrame(columns=["step", "groups", "chi2", "dof", "p_value", "p_holm"])
+    if by and grouped is not None and len(grouped):
+        parts = []
+        for _, r in grouped.iterrows():
+            f = _step_frame(
+                r[[f"n{k + 1}" for k in range(k_steps)]].to_numpy(float), steps, confidence
+            )
+            f = pd.concat([pd.DataFrame({b: [r[b]] * k_steps for b in by}), f], axis=1)
+            parts.append(f)
+            trows += timing_rows(r, {b: r[b] for b in by})
+        groups = pd.concat(parts, ignore_index=True)
+        tests = _homogeneity(grouped, steps)
+        small = int((grouped["n1"] < 30).sum())
+        if small:
+            notes.append(
+                f"{small} group(s) have fewer than 30 {unit}s at the first step: wide intervals"
+            )
+    if max_step_hours is not None:
+        notes.append(f"steps more than {max_step_hours:g} h after the previous step do not count")
+    timing_table = pd.DataFrame(trows)
+    res = FunnelResult(
+        table=table,
+        groups=groups,
+        timing_table=timing_table,
+        tests=tests,
+        steps=tuple(steps),
+        unit=unit,
+        by=by,
+        max_step_hours=max_step_hours,
+        confidence=float(confidence),
+        n_events=int(n_used),
+        notes=tuple(notes),
+    )
+    if reached[0] > 0 and reached[-1] == 0:
+        warnings.warn(
+            f"no {unit} reached the last step {steps[-1]!r} in order; check the step order in {_KEY}.steps",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    return res
+
+
+def _homogeneity(grouped: pd.DataFrame, steps: Sequence[str]) -> pd.DataFrame:
+    """Chi-square test of equal step rates across groups, per step, Holm over steps."""
+    from scipy.stats import chi2_contingency
+
+    rows = []
+    for k in range(1, len(steps)):
+        prev = grouped[f"n{k}"].to_numpy(float)
+        cur = grouped[f"n{k + 1}"].to_numpy(float)
+        ok = prev > 0
+        tab = np.c_[cur[ok], prev[ok] - cur[ok]]
+        tab = tab[:, tab.sum(axis=0) > 0] if tab.size else tab
+        if ok.sum() < 2 or tab.shape[1] < 2:
+            rows.append(
+                {
+                    "step": steps[k],
+                    "groups": int(ok.sum()),
+                    "chi2": math.nan,
+                    "dof": 0,
+                    "p_value": math.nan,
+                }
+            )
+            continue
+        chi2, p, dof, _ = chi2_contingency(tab, correction=False)
+        rows.append(
+            {
+                "step": steps[k],
+                "groups": int(ok.sum()),
+                "chi2": float(chi2),
+                "dof": int(dof),
+                "p_value": float(p),
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["p_holm"] = holm(out["p_value"].to_numpy(float))
+    return out

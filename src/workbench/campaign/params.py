@@ -1,0 +1,103 @@
+"""Params section ``analyses.campaign``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from workbench.core.params import AnalysisSection, StrictModel
+
+__all__ = ["CampaignExperimentParams", "UpliftParams", "FunnelParams", "CampaignParams"]
+
+
+class CampaignExperimentParams(StrictModel):
+    """Experiment statistics (``analyses.campaign.experiment``)."""
+
+    planned_split: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="campaign -> arm -> planned share; default equal shares"
+    )
+    srm_alpha: float = Field(0.001, gt=0, lt=1, description="sample-ratio mismatch test level")
+    alpha: float = Field(0.05, gt=0, lt=1)
+    metrics: list[str] = Field(
+        default_factory=lambda: ["visited", "converted", "revenue"],
+        description="outcome columns compared between arms (missing ones are skipped)",
+    )
+    revenue_method: Literal["welch", "bootstrap", "mann_whitney"] = Field(
+        "welch", description="test for revenue-like metrics"
+    )
+    bootstrap: int = Field(2000, ge=100, le=50_000)
+    cuped_covariate: str | None = Field("pre_period_revenue", description="pre-period covariate for CUPED")
+    balance_covariates: list[str] | None = Field(None, description="covariates for the balance check")
+    heterogeneity_by: list[str] = Field(
+        default_factory=lambda: ["cluster_name"],
+        description="columns (contacts, customers or segmentation artifacts) for effects by subgroup",
+    )
+    power: float = Field(0.8, gt=0, lt=1, description="planning: power wanted")
+    target_lift: float = Field(0.10, gt=0, description="planning: relative lift to detect")
+    observational_covariates: list[str] = Field(
+        default_factory=lambda: ["pre_period_revenue", "n_orders", "recency_days", "tenure_days"],
+        description="campaigns without control: pre-contact covariates of the propensity model",
+    )
+    ipw_estimand: Literal["ATT", "ATE"] = Field("ATT", description="campaigns without control: headline estimate")
+    ipw_trim: float = Field(0.01, ge=0, lt=0.5, description="drop rows with propensity outside [trim, 1 - trim]")
+    ipw_bootstrap: int = Field(500, ge=50, le=20_000, description="bootstrap resamples of the IPW interval")
+
+
+class UpliftParams(StrictModel):
+    """Uplift models and the targeting list (``analyses.campaign.uplift``)."""
+
+    enabled: bool = True
+    campaign: str | None = Field(None, description="randomized campaign to learn from; default the largest")
+    treatment_arm: str | None = Field(None, description="arm compared with control; default the largest")
+    outcome: str = Field("converted", description="outcome column")
+    features: list[str] | None = Field(None, description="customer features; default: every usable one")
+    learner: Literal["hgb", "logistic"] = "hgb"
+    test_size: float = Field(0.3, gt=0.05, lt=0.6)
+    value_per_conversion: float | None = Field(None, description="default: mean revenue per conversion")
+    contact_cost: float | None = Field(None, ge=0, description="default: the campaign's cost per contact")
+    max_rows: int = Field(
+        200_000, ge=1_000, description="fit on a seeded stratified subsample of this many contacts above it"
+    )
+    propensity: Literal["observed", "estimated"] | float = Field(
+        "observed", description="X-learner treated share: observed share, estimated, or the planned share"
+    )
+    bootstrap: int = Field(200, ge=0, le=5_000, description="resamples for the Qini coefficient interval")
+    targeting_model: Literal["t_learner", "x_learner"] = Field(
+        "x_learner", description="model that ranks the targeting list"
+    )
+
+
+class FunnelParams(StrictModel):
+    """Event funnel (``analyses.campaign.funnel``)."""
+
+    steps: list[str] = Field(
+        default_factory=lambda: ["exposure", "visit", "add_to_cart", "checkout", "order"],
+        description="event names in order",
+    )
+    unit: Literal["session", "customer"] = Field("session", description="what passes through the funnel")
+    by: list[str] = Field(default_factory=lambda: ["channel"], description="break the funnel down by")
+    max_step_hours: float | None = Field(None, gt=0, description="a step later than this does not count")
+
+
+class CampaignParams(AnalysisSection):
+    """Campaign evaluation (``analyses.campaign``)."""
+
+    enabled: bool = False
+    campaigns: list[str] | None = Field(None, description="campaign ids to evaluate; default all")
+    control_arm: str = Field("control", description="name of the hold-out arm")
+    attribution_window_days: int = Field(14, ge=1, le=365, description="orders this long after contact count")
+    outcome_source: Literal["auto", "columns", "orders"] = Field(
+        "auto", description="auto: outcome columns when present, else attributed from orders"
+    )
+    targets: dict[str, float] = Field(
+        default_factory=dict, description="KPI -> target, e.g. conversion_rate: 0.05, roi: 1.0"
+    )
+    engagement_weights: dict[str, float] = Field(
+        default_factory=lambda: {"opened": 1.0, "clicked": 2.0, "visited": 3.0, "converted": 5.0},
+        description="engagement score = weighted sum of these flags per contact",
+    )
+    margin: float = Field(0.3, gt=0, le=1, description="gross margin on attributed revenue (for ROI)")
+    experiment: CampaignExperimentParams = Field(default_factory=CampaignExperimentParams)
+    uplift: UpliftParams = Field(default_factory=UpliftParams)
+    funnel: FunnelParams = Field(default_factory=FunnelParams)

@@ -1,0 +1,898 @@
+"""The data contract: named tables, their columns, types and rules, and the intake that maps an
+analyst's own file onto them.
+
+Every notebook goes through this module. After :func:`apply_contract`, code uses only canonical
+column names (``customer_id``, ``order_time``, ``amount`` ...), whatever the headers were in the
+source (``会员ID``, ``下单时间``, ``实付金额``).
+
+Parsing copes with what real exports contain: mixed date formats in one column (``2024/3/5``,
+``2024-03-05 14:22``, ``20240305``, ``2024年03月05日``, Excel serial numbers), amounts such as
+``￥1,234.50`` or ``(12.00)``, placeholders (``未知``, ``N/A``, blanks) and yes/no flags in
+Chinese or English. Values that cannot be parsed become missing and are counted per column; above
+a tolerance the intake stops with a :class:`~workbench.core.errors.ContractError` that names the
+table, column, source header, rows, examples and params key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench.core.errors import ContractError
+
+__all__ = [
+    "ColumnSpec",
+    "TableSpec",
+    "TABLES",
+    "DEFAULT_PLACEHOLDERS",
+    "DEFAULT_TRUE_VALUES",
+    "DEFAULT_FALSE_VALUES",
+    "ColumnReport",
+    "LoadedTable",
+    "apply_contract",
+    "parse_datetime",
+    "parse_money",
+    "parse_number",
+    "parse_bool",
+    "clean_text",
+    "check_references",
+    "pii_columns",
+    "fast_isin",
+]
+
+ColumnType = Literal["id", "datetime", "money", "number", "bool", "category", "text"]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One canonical column of a contract table.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name used by all code after intake.
+    type : {'id', 'datetime', 'money', 'number', 'bool', 'category', 'text'}
+        Logical type; decides the parser.
+    required : bool
+        The mapping must provide it.
+    pii : bool
+        Personal data (name, phone, e-mail, ID number): never shown raw in reports unless
+        ``privacy.allow_personal_data`` is true.
+    description : str
+        What the column holds, shown in docs and errors.
+    """
+
+    name: str
+    type: ColumnType
+    required: bool = False
+    pii: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A contract table: columns, primary key and references to other tables."""
+
+    name: str
+    description: str
+    columns: tuple[ColumnSpec, ...]
+    key: tuple[str, ...] = ()
+    references: Mapping[str, str] = field(default_factory=dict)
+
+    def column(self, name: str) -> ColumnSpec:
+        """Return the spec of canonical column ``name``."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        """Canonical column names in contract order."""
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        """Names of the required columns."""
+        return [c.name for c in self.columns if c.required]
+
+
+def _c(name: str, type_: ColumnType, description: str = "", **kw: Any) -> ColumnSpec:
+    return ColumnSpec(name=name, type=type_, description=description, **kw)
+
+
+TABLES: dict[str, TableSpec] = {
+    "customers": TableSpec(
+        name="customers",
+        description="One row per customer: identity, sign-up, demographics, contract.",
+        key=("customer_id",),
+        columns=(
+            _c("customer_id", "id", "customer key", required=True),
+            _c("signup_date", "datetime", "registration / first contract date"),
+            _c("name", "text", "customer name", pii=True),
+            _c("phone", "text", "phone number", pii=True),
+            _c("email", "text", "e-mail address", pii=True),
+            _c("id_number", "text", "national ID or passport number", pii=True),
+            _c("address", "text", "postal address", pii=True),
+            _c("gender", "category", "gender"),
+            _c("birth_date", "datetime", "date of birth"),
+            _c("age", "number", "age in years"),
+            _c("city", "category", "city"),
+            _c("region", "category", "region / province"),
+            _c("acquisition_channel", "category", "how the customer was acquired"),
+            _c("member_level", "category", "loyalty tier"),
+            _c("plan", "category", "product plan / contract type"),
+            _c("tenure_months", "number", "months as a customer (snapshot data)"),
+            _c("monthly_charges", "money", "recurring charge per month"),
+            _c("total_charges", "money", "charges to date"),
+            _c("churned", "bool", "explicit churn flag (contractual business)"),
+            _c("churn_date", "datetime", "date the contract ended"),
+        ),
+    ),
+    "orders": TableSpec(
+        name="orders",
+        description="One row per order line or refund line.",
+        key=("order_id",),
+        references={"customer_id": "customers.customer_id"},
+        columns=(
+            _c("order_id", "id", "order key", required=True),
+            _c("customer_id", "id", "customer key", required=True),
+            _c("order_time", "datetime", "when the order was placed", required=True),
+            _c("amount", "money", "amount paid; refunds negative or flagged", required=True),
+            _c("channel", "category", "sales channel"),
+            _c("status", "category", "order status (paid, refunded, cancelled ...)"),
+            _c("is_refund", "bool", "refund line flag"),
+            _c("quantity", "number", "items in the order"),
+            _c("discount", "money", "discount granted"),
+            _c("margin", "money", "gross margin of the order"),
+            _c("product_category", "category", "main product category"),
+        ),
+    ),
+    "campaign_contacts": TableSpec(
+        name="campaign_contacts",
+        description="One row per customer and campaign: arm, contact, cost and outcomes.",
+        key=("campaign_id", "customer_id"),
+        references={"customer_id": "customers.customer_id"},
+        columns=(
+            _c("customer_id", "id", "customer key", required=True),
+            _c("campaign_id", "category", "campaign name or key", required=True),
+            _c("arm", "category", "experiment arm (treatment name or control)", required=True),
+            _c("contact_time", "datetime", "when the contact was sent"),
+            _c("channel", "category", "contact channel (sms, e-mail, app push, call)"),
+            _c("cost", "money", "cost of the contact"),
+            _c("delivered", "bool", "message delivered"),
+            _c("opened", "bool", "message opened"),
+            _c("clicked", "bool", "link clicked"),
+            _c("visited", "bool", "visited the site/store after contact"),
+            _c("converted", "bool", "bought in the outcome window"),
+            _c("revenue", "money", "revenue in the outcome window"),
+            _c("pre_period_revenue", "money", "revenue before the campaign (CUPED covariate)"),
+        ),
+    ),
+    "events": TableSpec(
+        name="events",
+        description="One row per behavioural event (funnel steps).",
+        references={"customer_id": "customers.customer_id"},
+        columns=(
+            _c("customer_id", "id", "customer key", required=True),
+            _c("event_time", "datetime", "when it happened", required=True),
+            _c("event_name", "category", "event / funnel step name", required=True),
+            _c("channel", "category", "channel or platform"),
+            _c("session_id", "id", "session key"),
+            _c("campaign_id", "category", "campaign the event is attributed to"),
+        ),
+    ),
+    "tickets": TableSpec(
+        name="tickets",
+        description="One row per customer-service ticket.",
+        key=("ticket_id",),
+        references={"customer_id": "customers.customer_id"},
+        columns=(
+            _c("ticket_id", "id", "ticket key"),
+            _c("customer_id", "id", "customer key", required=True),
+            _c("opened_at", "datetime", "when the ticket was opened", required=True),
+            _c("first_response_at", "datetime", "first agent response"),
+            _c("resolved_at", "datetime", "when it was resolved (blank: unresolved)"),
+            _c("satisfaction", "number", "satisfaction score (CSAT, e.g. 1-5)"),
+            _c("channel", "category", "service channel"),
+            _c("category", "category", "ticket topic"),
+            _c("is_complaint", "bool", "ticket is a complaint"),
+        ),
+    ),
+}
+
+DEFAULT_PLACEHOLDERS: tuple[str, ...] = (
+    "", "未知", "不详", "无", "暂无", "空", "N/A", "NA", "n/a", "na", "#N/A", "NULL", "null",
+    "None", "none", "NaN", "nan", "-", "--", "—", "?", "unknown", "Unknown",
+)  # fmt: skip
+DEFAULT_TRUE_VALUES: tuple[str, ...] = (
+    "1", "true", "t", "yes", "y", "是", "有", "已", "对", "真", "1.0",
+)  # fmt: skip
+DEFAULT_FALSE_VALUES: tuple[str, ...] = (
+    "0", "false", "f", "no", "n", "否", "无", "未", "假", "0.0",
+)  # fmt: skip
+
+
+@dataclass
+class ColumnReport:
+    """What intake did to one column.
+
+    Attributes
+    ----------
+    table, column : str
+        Contract table and canonical column (or extra column name).
+    source : str
+        Header in the source file, or ``@index`` / ``@const`` for generated columns.
+    type : str
+        Logical type parsed to.
+    n_rows : int
+        Rows in the table.
+    n_blank : int
+        Rows that were blank or a placeholder (now missing).
+    n_unparseable : int
+        Rows whose value could not be parsed (now missing).
+    examples : list
+        A few unparseable values.
+    placeholders : dict
+        Placeholder text -> count.
+    """
+
+    table: str
+    column: str
+    source: str
+    type: str
+    n_rows: int
+    n_blank: int = 0
+    n_unparseable: int = 0
+    examples: list[Any] = field(default_factory=list)
+    placeholders: dict[str, int] = field(default_factory=dict)
+    extra: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the report as a plain dict (for DataFrames and JSON)."""
+        return {
+            "table": self.table,
+            "column": self.column,
+            "source": self.source,
+            "type": self.type,
+            "extra": self.extra,
+            "n_rows": self.n_rows,
+            "n_blank": self.n_blank,
+            "n_unparseable": self.n_unparseable,
+            "examples": ", ".join(map(repr, self.examples)),
+            "placeholders": ", ".join(f"{k!r}×{v}" for k, v in self.placeholders.items()),
+        }
+
+
+@dataclass
+class LoadedTable:
+    """A table after intake: canonical typed frame plus what was done to get it.
+
+    Attributes
+    ----------
+    name : str
+        Contract table name.
+    frame : pandas.DataFrame
+        Canonical columns (typed), then extra columns kept from the source.
+    source : dict
+        Path, format, encoding, sheet/table and rows read.
+    columns : list of ColumnReport
+        Per-column intake report.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    source: dict[str, Any]
+    columns: list[ColumnReport]
+
+    @property
+    def spec(self) -> TableSpec:
+        """The contract spec of this table."""
+        return TABLES[self.name]
+
+    def report(self) -> pd.DataFrame:
+        """Intake report: one row per column."""
+        return pd.DataFrame([c.as_dict() for c in self.columns])
+
+    def __repr__(self) -> str:
+        return f"LoadedTable({self.name!r}, rows={len(self.frame):,}, columns={self.frame.shape[1]})"
+
+
+# --------------------------------------------------------------------------------------------
+# Value parsers. Each takes a Series and returns (parsed Series, mask of unparseable values);
+# input that is already typed (numbers, datetimes from Parquet/Excel/DuckDB) passes through.
+# --------------------------------------------------------------------------------------------
+
+_DATE_RE = re.compile(
+    r"^(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?"
+    r"(?:[ T]+(?P<H>\d{1,2})[:时点](?P<M>\d{1,2})(?:[:分](?P<S>\d{1,2})(?:\.(?P<f>\d+))?秒?|分)?)?"
+    r"(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+_COMPACT_RE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?$")
+_FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y%m%d", "%Y/%m/%d")
+_EXCEL_SERIAL_RE = re.compile(r"^\d{5}(?:\.\d+)?$")
+
+
+def clean_text(values: pd.Series, placeholders: tuple[str, ...] | list[str]) -> tuple[pd.Series, pd.Series, dict[str, int]]:
+    """Strip text and turn placeholders into missing values.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Raw values (any dtype).
+    placeholders : sequence of str
+        Texts meaning "no value" (compared after stripping whitespace).
+
+    Returns
+    -------
+    text : pandas.Series
+        String series (pandas ``string`` dtype) with placeholders as ``<NA>``.
+    blank : pandas.Series of bool
+        True where the value was missing or a placeholder.
+    counts : dict
+        Placeholder text -> rows (only non-empty placeholders).
+    """
+    text = values.astype("string").str.strip()
+    text = text.str.replace("\u3000", " ", regex=False).str.strip()
+    ph = text.isin(list(placeholders))
+    counts: dict[str, int] = {}
+    if ph.any():
+        vc = text[ph].value_counts()
+        counts = {str(k): int(v) for k, v in vc.items() if str(k) != ""}
+    blank = ph | text.isna()
+    text = text.mask(blank)
+    return text, blank.fillna(True).astype(bool), counts
+
+
+def _assemble(parts: pd.DataFrame) -> pd.Series:
+    num = parts.apply(pd.to_numeric, errors="coerce")
+    for col in ("H", "M", "S"):
+        if col not in num:
+            num[col] = 0
+        num[col] = num[col].fillna(0)
+    frame = pd.DataFrame(
+        {
+            "year": num["y"],
+            "month": num["m"],
+            "day": num["d"],
+            "hour": num["H"],
+            "minute": num["M"],
+            "second": num["S"],
+        }
+    )
+    ok = frame.notna().all(axis=1)
+    out = pd.Series(pd.NaT, index=parts.index, dtype="datetime64[ns]")
+    if ok.any():
+        out.loc[ok] = pd.to_datetime(frame.loc[ok].astype("int64"), errors="coerce")
+    return out
+
+
+def parse_datetime(
+    values: pd.Series,
+    *,
+    date_format: str | None = None,
+    placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS,
+) -> tuple[pd.Series, pd.Series]:
+    """Parse dates and times written in mixed formats within one column.
+
+    Recognised without a format: ``2024-03-05``, ``2024/3/5``, ``2024.3.5``,
+    ``2024-03-05 14:22[:05]``, ``2024-03-05T14:22:05Z``, ``20240305``, ``20240305142205``,
+    ``2024年03月05日 [14时22分]``, Excel serial day numbers (``45356``) and values already typed as
+    dates. Ambiguous day/month-first styles (``05/03/2024``) need ``date_format``.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Raw values.
+    date_format : str, optional
+        A strftime format; when given it is tried first and the automatic rules fill the rest.
+    placeholders : sequence of str
+        Texts meaning "no value".
+
+    Returns
+    -------
+    parsed : pandas.Series
+        ``datetime64[ns]`` (timezone-naive).
+    bad : pandas.Series of bool
+        True where a non-blank value could not be parsed.
+
+    Examples
+    --------
+    >>> s = pd.Series(["2024/3/5", "2024-03-05 14:22", "20240305", "2024年03月05日", "未知"])
+    >>> parse_datetime(s)[0].dt.strftime("%Y-%m-%d %H:%M").tolist()[:4]
+    ['2024-03-05 00:00', '2024-03-05 14:22', '2024-03-05 00:00', '2024-03-05 00:00']
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        out = values
+        if getattr(out.dt, "tz", None) is not None:
+            out = out.dt.tz_convert(None)
+        return out.astype("datetime64[ns]"), pd.Series(False, index=values.index)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    if values.dtype == object:
+        is_ts = values.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"))
+        if is_ts.any():
+            out.loc[is_ts] = pd.to_datetime(values[is_ts].astype(object), errors="coerce")
+    else:
+        is_ts = pd.Series(False, index=values.index)
+    if pd.api.types.is_numeric_dtype(values):
+        text, blank, _ = clean_text(values.astype("Float64").astype("string").str.replace(r"\.0$", "", regex=True), placeholders)
+    else:
+        text, blank, _ = clean_text(values.mask(is_ts), placeholders)
+    todo = ~blank & ~is_ts
+    if date_format and todo.any():
+        got = pd.to_datetime(text[todo], format=date_format, errors="coerce")
+        out.loc[got.index[got.notna()]] = got[got.notna()]
+        todo = todo & out.isna()
+    if todo.any():
+        # fast path: common exact formats via the C parser, each tried only when a sample of the
+        # values still unparsed matches it; the regex rules below take whatever is left
+        for fmt in _FAST_FORMATS:
+            rest_idx = todo[todo].index
+            if len(rest_idx) == 0:
+                break
+            sample = text[rest_idx[:2000]]
+            if pd.to_datetime(sample, format=fmt, errors="coerce").notna().any():
+                got = pd.to_datetime(text[rest_idx], format=fmt, errors="coerce")
+                ok = got.notna()
+                out.loc[got.index[ok]] = got[ok]
+                todo = todo & out.isna()
+    if todo.any():
+        sub = text[todo]
+        parts = sub.str.extract(_DATE_RE)
+        hit = parts["y"].notna()
+        if hit.any():
+            out.loc[parts.index[hit]] = _assemble(parts.loc[hit, ["y", "m", "d", "H", "M", "S"]])
+        rest = sub[~hit]
+        if len(rest):
+            parts = rest.str.extract(_COMPACT_RE)
+            hit2 = parts["y"].notna()
+            if hit2.any():
+                out.loc[parts.index[hit2]] = _assemble(parts.loc[hit2])
+            rest = rest[~hit2]
+        if len(rest):
+            serial = rest.str.match(_EXCEL_SERIAL_RE).fillna(False).astype(bool)
+            if serial.any():
+                days = pd.to_numeric(rest[serial], errors="coerce").astype(float)
+                plausible = days.between(20000, 80000)  # 1954 .. 2119
+                idx = days.index[plausible]
+                out.loc[idx] = pd.Timestamp("1899-12-30") + pd.to_timedelta(days[plausible], unit="D")
+    bad = (~blank) & out.isna()
+    return out, bad
+
+
+def _parse_float(
+    values: pd.Series,
+    *,
+    placeholders: tuple[str, ...] | list[str],
+    rest: Callable[[pd.Series], pd.Series],
+) -> tuple[pd.Series, pd.Series]:
+    """Text to float: plain numbers go straight through the C parser; only the values it cannot
+    read are NFKC-normalised (when not ASCII) and handed to ``rest`` to clean and parse."""
+    text, blank, _ = clean_text(values, placeholders)
+    num = pd.to_numeric(text, errors="coerce").astype("float64")
+    todo = (~blank) & num.isna()
+    if todo.any():
+        t = text[todo]
+        if not t.str.isascii().all():
+            t = t.str.normalize("NFKC")
+        got = rest(t)
+        num.loc[got.index] = got
+    return num, (~blank) & num.isna()
+
+
+_MONEY_STRIP = re.compile(r"[￥¥$€£,，\s]|RMB|CNY|USD|元|圆|块")
+
+
+def parse_money(
+    values: pd.Series, *, placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS
+) -> tuple[pd.Series, pd.Series]:
+    """Parse money amounts such as ``￥1,234.50``, ``1234.5元``, ``(12.00)``, ``-3.5``.
+
+    Parentheses and a trailing minus mean negative. Full-width digits are normalised.
+
+    Returns
+    -------
+    parsed : pandas.Series of float64
+    bad : pandas.Series of bool
+        True where a non-blank value could not be parsed.
+
+    Examples
+    --------
+    >>> parse_money(pd.Series(["￥1,234.50", "(12.00)", "3元", "abc"]))[0].tolist()
+    [1234.5, -12.0, 3.0, nan]
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64"), pd.Series(False, index=values.index)
+
+    def rest(t: pd.Series) -> pd.Series:
+        neg = t.str.match(r"^\(.*\)$").fillna(False) | t.str.endswith("-").fillna(False)
+        t = t.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.rstrip("-")
+        got = pd.to_numeric(t.str.replace(_MONEY_STRIP, "", regex=True), errors="coerce").astype("float64")
+        return got.where(~neg.astype(bool), -got.abs())
+
+    return _parse_float(values, placeholders=placeholders, rest=rest)
+
+
+def parse_number(
+    values: pd.Series, *, placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS
+) -> tuple[pd.Series, pd.Series]:
+    """Parse plain numbers (thousands separators and percent signs allowed; ``5%`` -> 0.05)."""
+    if pd.api.types.is_numeric_dtype(values):  # booleans included: True -> 1.0
+        return values.astype("float64"), pd.Series(False, index=values.index)
+
+    def rest(t: pd.Series) -> pd.Series:
+        t = t.str.replace(r"[,\s]", "", regex=True)
+        pct = t.str.endswith("%").fillna(False).astype(bool)
+        got = pd.to_numeric(t.str.rstrip("%"), errors="coerce").astype("float64")
+        return got.where(~pct, got / 100.0)
+
+    return _parse_float(values, placeholders=placeholders, rest=rest)
+
+
+def parse_bool(
+    values: pd.Series,
+    *,
+    true_values: tuple[str, ...] | list[str] = DEFAULT_TRUE_VALUES,
+    false_values: tuple[str, ...] | list[str] = DEFAULT_FALSE_VALUES,
+    placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS,
+) -> tuple[pd.Series, pd.Series]:
+    """Parse yes/no flags (``Yes``/``No``, ``是``/``否``, ``1``/``0``, ``True``/``False``).
+
+    Returns
+    -------
+    parsed : pandas.Series of pandas ``boolean`` dtype (nullable)
+    bad : pandas.Series of bool
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("boolean"), pd.Series(False, index=values.index)
+    tv = {str(v).lower() for v in true_values}
+    fv = {str(v).lower() for v in false_values}
+    # a value that is both a placeholder and a false word ("无") counts as False
+    ph = [p for p in placeholders if p.lower() not in fv and p.lower() not in tv]
+    text, blank, _ = clean_text(values, ph)
+    low = text.str.lower()
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out = out.mask(low.isin(tv).fillna(False).astype(bool), True)
+    out = out.mask(low.isin(fv).fillna(False).astype(bool), False)
+    bad = (~blank) & out.isna()
+    return out, bad
+
+
+def _parse_column(
+    raw: pd.Series,
+    spec_type: str,
+    *,
+    opts: Mapping[str, Any],
+    placeholders: tuple[str, ...] | list[str],
+) -> tuple[pd.Series, pd.Series, pd.Series, dict[str, int]]:
+    """Parse one column; return (values, blank mask, bad mask, placeholder counts)."""
+    _, blank, counts = clean_text(raw, placeholders) if not pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_datetime64_any_dtype(raw) else (None, raw.isna(), {})
+    if spec_type == "datetime":
+        out, bad = parse_datetime(raw, date_format=opts.get("date_format"), placeholders=placeholders)
+    elif spec_type == "money":
+        out, bad = parse_money(raw, placeholders=placeholders)
+    elif spec_type == "number":
+        out, bad = parse_number(raw, placeholders=placeholders)
+    elif spec_type == "bool":
+        out, bad = parse_bool(
+            raw,
+            true_values=opts.get("true_values") or DEFAULT_TRUE_VALUES,
+            false_values=opts.get("false_values") or DEFAULT_FALSE_VALUES,
+            placeholders=placeholders,
+        )
+        blank = blank & out.isna()
+    elif spec_type == "id":
+        if pd.api.types.is_float_dtype(raw):
+            raw = raw.astype("Int64")
+        out, blank, counts = clean_text(raw, placeholders)
+        out = out.str.replace(r"\.0$", "", regex=True) if pd.api.types.is_numeric_dtype(raw) else out
+        bad = pd.Series(False, index=raw.index)
+    else:  # category / text
+        out, blank, counts = clean_text(raw, placeholders)
+        bad = pd.Series(False, index=raw.index)
+    return out, blank.astype(bool), bad.astype(bool), counts
+
+
+def _infer_extra(raw: pd.Series, placeholders: tuple[str, ...] | list[str]) -> tuple[pd.Series, str]:
+    """Type an unmapped extra column: number, datetime, bool or category/text."""
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_datetime64_any_dtype(raw):
+        return raw, "number" if pd.api.types.is_numeric_dtype(raw) else "datetime"
+    text, blank, _ = clean_text(raw, placeholders)
+    n = int((~blank).sum())
+    if n == 0:
+        return text, "text"
+    # decide on a sample first, so a text column is not run through every parser in full
+    sample = raw[~blank].head(2000)
+    if parse_number(sample, placeholders=placeholders)[1].mean() <= 0.001:
+        num, bad = parse_number(raw, placeholders=placeholders)
+        if bad.sum() <= 0.001 * n:
+            return num, "number"
+    low = text.str.lower()
+    vals = set(low.dropna().unique()[:10])
+    if len(vals) <= 2 and vals <= {v.lower() for v in DEFAULT_TRUE_VALUES + DEFAULT_FALSE_VALUES}:
+        b, _ = parse_bool(raw, placeholders=placeholders)
+        return b, "bool"
+    if text.str.len().median() >= 6 and parse_datetime(sample, placeholders=placeholders)[1].mean() <= 0.001:
+        dt, badd = parse_datetime(raw, placeholders=placeholders)
+        if badd.sum() <= 0.001 * n:
+            return dt, "datetime"
+    return text, "category" if text.nunique() <= max(50, 0.5 * n) else "text"
+
+
+def apply_contract(
+    raw: pd.DataFrame,
+    table: str,
+    *,
+    columns: Mapping[str, str],
+    constants: Mapping[str, Any] | None = None,
+    keep_extra_columns: bool = True,
+    placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS,
+    max_unparseable_share: float = 0.01,
+    options: Mapping[str, Any] | None = None,
+    source: Mapping[str, Any] | None = None,
+    params_prefix: str | None = None,
+) -> LoadedTable:
+    """Map a raw table onto the contract and parse every column to its type.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The table as read (never modified).
+    table : str
+        Contract table name, one of :data:`TABLES`.
+    columns : mapping
+        Canonical name -> source header. The special source ``@index`` numbers the rows from 1
+        (for files without a key, e.g. an order log without order ids).
+    constants : mapping, optional
+        Canonical name -> constant value for columns the file does not have (e.g. a single
+        campaign's ``campaign_id``).
+    keep_extra_columns : bool, default True
+        Keep unmapped source columns (typed by inference) after the canonical ones.
+    placeholders : sequence of str
+        Texts that mean "no value".
+    max_unparseable_share : float, default 0.01
+        Largest share of non-blank values per column allowed to be unparseable; above it the
+        intake stops. Below it the values become missing and are reported.
+    options : mapping, optional
+        ``date_format``, ``true_values``, ``false_values``.
+    source : mapping, optional
+        Where the raw table came from (kept in the result).
+    params_prefix : str, optional
+        Params path of this table (``tables.orders``) for error messages.
+
+    Returns
+    -------
+    LoadedTable
+
+    Raises
+    ------
+    ContractError
+        Unknown table or canonical column, a required column not mapped, a mapped header not in
+        the file, too many unparseable values, or a required column entirely empty.
+    """
+    if table not in TABLES:
+        raise ContractError(table, f"is not a contract table; choose one of {sorted(TABLES)}")
+    spec = TABLES[table]
+    prefix = params_prefix or f"tables.{table}"
+    options = dict(options or {})
+    constants = dict(constants or {})
+    n = len(raw)
+    unknown = [c for c in list(columns) + list(constants) if c not in spec.names]
+    if unknown:
+        import difflib
+
+        hints = []
+        for u in unknown:
+            close = difflib.get_close_matches(u, spec.names, n=1)
+            hints.append(f"{u!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ContractError(
+            table,
+            f"maps unknown canonical column(s) {', '.join(hints)}; the contract columns are "
+            f"{', '.join(spec.names)}",
+            params_key=f"{prefix}.columns",
+        )
+    missing = [c for c in spec.required if c not in columns and c not in constants]
+    if missing:
+        raise ContractError(
+            table,
+            f"required column(s) {', '.join(missing)} not mapped; add them under "
+            f"{prefix}.columns as  canonical_name: <header in your file>",
+            params_key=f"{prefix}.columns",
+        )
+    headers = [str(h) for h in raw.columns]
+    absent = [(c, h) for c, h in columns.items() if h != "@index" and h not in headers]
+    if absent:
+        import difflib
+
+        parts = []
+        for c, h in absent:
+            close = difflib.get_close_matches(h, headers, n=1, cutoff=0.5)
+            parts.append(f"{c} -> {h!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ContractError(
+            table,
+            f"mapped header(s) not found in the file: {'; '.join(parts)}. The file's headers "
+            f"are: {', '.join(headers[:30])}",
+            params_key=f"{prefix}.columns",
+        )
+
+    out: dict[str, pd.Series] = {}
+    reports: list[ColumnReport] = []
+    for col in spec.columns:
+        if col.name in columns:
+            src = columns[col.name]
+            if src == "@index":
+                out[col.name] = pd.Series(np.arange(1, n + 1), index=raw.index).astype("string")
+                reports.append(ColumnReport(table, col.name, "@index", col.type, n))
+                continue
+            values, blank, bad, counts = _parse_column(
+                raw[src], col.type, opts=options, placeholders=placeholders
+            )
+            n_bad = int(bad.sum())
+            n_nonblank = int((~blank).sum())
+            examples = raw[src][bad].astype(str).unique()[:5].tolist() if n_bad else []
+            if n_bad and n_bad > max_unparseable_share * max(n_nonblank, 1):
+                raise ContractError(
+                    table,
+                    f"cannot be read as {col.type} ({n_bad / max(n_nonblank, 1):.1%} of non-blank "
+                    f"values, tolerance {max_unparseable_share:.1%})",
+                    column=col.name,
+                    source_column=src,
+                    n_rows=n_bad,
+                    n_total=n,
+                    examples=examples,
+                    params_key=(
+                        f"{prefix}.columns.{col.name} (or {prefix}.date_format, "
+                        f"intake.max_unparseable_share)"
+                        if col.type == "datetime"
+                        else f"{prefix}.columns.{col.name} (or intake.max_unparseable_share)"
+                    ),
+                )
+            if col.required and n_nonblank == 0 and n > 0:
+                raise ContractError(
+                    table,
+                    "is required but every value is blank or a placeholder",
+                    column=col.name,
+                    source_column=src,
+                    n_rows=n,
+                    n_total=n,
+                    examples=raw[src].astype(str).unique()[:5].tolist(),
+                    params_key=f"{prefix}.columns.{col.name}",
+                )
+            out[col.name] = values
+            reports.append(
+                ColumnReport(
+                    table, col.name, src, col.type, n,
+                    n_blank=int(blank.sum()), n_unparseable=n_bad, examples=examples,
+                    placeholders=counts,
+                )
+            )  # fmt: skip
+        elif col.name in constants:
+            value = constants[col.name]
+            values, _, _, _ = _parse_column(
+                pd.Series([value] * n, index=raw.index, dtype=object),
+                col.type, opts=options, placeholders=(),
+            )  # fmt: skip
+            out[col.name] = values
+            reports.append(ColumnReport(table, col.name, f"@const {value!r}", col.type, n))
+    if keep_extra_columns:
+        used = {h for h in columns.values()}
+        for h in headers:
+            if h in used or h in out:
+                continue
+            values, kind = _infer_extra(raw[h], placeholders)
+            blank = values.isna()
+            out[h] = values
+            reports.append(
+                ColumnReport(table, h, h, kind, n, n_blank=int(blank.sum()), extra=True)
+            )
+    frame = pd.DataFrame(out, index=raw.index).reset_index(drop=True)
+    return LoadedTable(name=table, frame=frame, source=dict(source or {}), columns=reports)
+
+
+def fast_isin(values: pd.Series, lookup: pd.Series | np.ndarray | pd.Index) -> np.ndarray:
+    """``values.isin(lookup)`` as a numpy bool array, via a pyarrow hash lookup when both hold
+    text (pandas' ``isin`` on Arrow strings converts the lookup values to Python objects one by
+    one, which dominates on millions of keys). Missing values never match.
+
+    Parameters
+    ----------
+    values : pandas.Series
+    lookup : array-like
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    lk = pd.Series(lookup).dropna()
+    if not len(lk) or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    if pd.api.types.is_string_dtype(values) and pd.api.types.is_string_dtype(lk):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            va = pa.array(values, from_pandas=True)
+            vs = pa.array(lk.unique(), from_pandas=True)
+            if vs.type != va.type:
+                vs = vs.cast(va.type)
+            out = pc.is_in(va, value_set=vs).to_numpy(zero_copy_only=False)
+            return np.asarray(out, dtype=bool)
+        except (pa.ArrowException, TypeError, ValueError):  # pragma: no cover - odd types
+            pass
+    return values.isin(lk).to_numpy(dtype=bool) & values.notna().to_numpy()
+
+
+def check_references(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Count rows whose foreign key has no match in the referenced table.
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        Canonical frames by contract table name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reference present: ``table``, ``column``, ``references``, ``n_rows``,
+        ``n_unmatched``, ``examples``.
+    """
+    rows = []
+    for name, frame in tables.items():
+        spec = TABLES.get(name)
+        if spec is None:
+            continue
+        for col, target in spec.references.items():
+            t_table, t_col = target.split(".")
+            if t_table not in tables or col not in frame or t_col not in tables[t_table]:
+                continue
+            keys = frame[col].dropna()
+            miss = pd.Series(~fast_isin(keys, tables[t_table][t_col]), index=keys.index)
+            rows.append(
+                {
+                    "table": name,
+                    "column": col,
+                    "references": target,
+                    "n_rows": int(len(frame)),
+                    "n_unmatched": int(miss.sum()),
+                    "examples": ", ".join(map(repr, keys[miss].unique()[:5].tolist())),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["table", "column", "references", "n_rows", "n_unmatched", "examples"]
+    )
+
+
+def pii_columns(table: str, frame: pd.DataFrame) -> list[str]:
+    """Columns of ``frame`` holding personal data: contract PII columns plus extra columns whose
+    values look like phone numbers, e-mail addresses or ID numbers.
+
+    Parameters
+    ----------
+    table : str
+        Contract table name.
+    frame : pandas.DataFrame
+        Canonical frame.
+
+    Returns
+    -------
+    list of str
+    """
+    spec = TABLES[table]
+    found = [c.name for c in spec.columns if c.pii and c.name in frame]
+    pattern = re.compile(
+        r"^(?:\+?86[- ]?)?1[3-9]\d{9}$|^[\w.+-]+@[\w-]+\.[\w.]+$|^\d{17}[\dXx]$"
+    )
+    for col in frame.columns:
+        if col in spec.names or not (
+            pd.api.types.is_string_dtype(frame[col]) or frame[col].dtype == object
+        ):
+            continue
+        sample = frame[col].dropna().astype(str).head(200)
+        if len(sample) and sample.str.match(pattern).mean() > 0.5:
+            found.append(col)
+    return found

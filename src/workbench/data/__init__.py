@@ -1,0 +1,1 @@
+"""Data layer: cleaning rules, order predicates and customer features shared by the analyses."""

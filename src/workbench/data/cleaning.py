@@ -1,0 +1,812 @@
+"""The cleaning step: apply the ``cleaning`` params to the tables after intake, logging every rule
+with the rows it touched.
+
+Rules run in this order (each on every table it concerns; a rule that does not apply is still
+logged, with the reason in ``detail``):
+
+1. ``drop_exact_duplicates`` - drop rows identical to an earlier row in every column.
+2. ``missing_required`` - drop rows whose required contract columns are missing.
+3. ``duplicate_keys`` - rows sharing a primary key (:attr:`TableSpec.key`): keep the first or the
+   last, flag them all (``flag_duplicate_key``), or stop with a :class:`ContractError`.
+   Rows whose key is missing are not duplicates.
+4. ``future_dates`` - dates after ``data_end`` (default: today). ``as_of`` is *not* a cutoff:
+   rows after ``as_of`` are kept, churn labels and holdouts need them.
+5. ``prelaunch_dates`` - dates before ``launch_date`` (skipped when it is not set; birth dates
+   are never checked).
+   For 4 and 5, ``drop`` drops the row when the bad date is the row's own time (``order_time``,
+   ``event_time``, ``opened_at``, ``contact_time``) and otherwise blanks only that date
+   (``signup_date``, ``resolved_at`` ...), so a customer is not lost for a wrong sign-up date;
+   ``flag`` adds ``flag_future_date`` / ``flag_prelaunch_date``.
+6. ``negative_amounts`` - order lines with a negative amount not marked as refunds: mark them as
+   refunds (``is_refund`` True, ``status`` "refunded" when the column exists), drop them or keep
+   them.
+7. ``orphan_orders`` - orders whose ``customer_id`` is not in the customers table (only when
+   both tables are given): drop, flag (``flag_orphan``) or keep.
+8. ``extreme_spenders`` - customers whose log total spend has a robust z above
+   ``extreme_spender_mad_z`` (see :func:`spender_scores`): flag (``flag_extreme`` on customers and
+   orders), drop their orders, or cap their order amounts at the 99.9th percentile of the other
+   customers' order amounts.
+9. ``impute`` - fill missing values of ``"table.column"`` by ``median``, ``mode``, ``unknown`` or
+   ``zero``; statistics come from the cleaned table.
+
+Inputs are never modified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.core.contract import TABLES, LoadedTable, fast_isin
+from workbench.core.errors import ContractError
+from workbench.core.params import CleaningParams
+
+__all__ = [
+    "REFUND_STATUSES",
+    "EVENT_TIME_COLUMNS",
+    "CleanResult",
+    "clean_tables",
+    "refund_mask",
+    "negative_amount_mask",
+    "robust_z",
+    "spender_scores",
+    "extreme_spenders",
+    "date_columns",
+    "to_timestamp",
+    "fast_isin",
+]
+
+REFUND_STATUSES: tuple[str, ...] = (
+    "refunded", "refund", "returned", "return", "chargeback",
+    "退款", "已退款", "退款成功", "退货", "已退货", "退货退款",
+)  # fmt: skip
+"""Order ``status`` values (compared lower-cased, stripped) that mark a refund line."""
+
+EVENT_TIME_COLUMNS: dict[str, str] = {
+    "orders": "order_time",
+    "events": "event_time",
+    "tickets": "opened_at",
+    "campaign_contacts": "contact_time",
+}
+"""The datetime column that is a row's own time, per table."""
+
+_NO_LAUNCH_CHECK = frozenset({"birth_date"})
+_LOG_COLUMNS = [
+    "step", "table", "rule", "params_key", "rows_before", "rows_after", "rows_touched", "detail",
+]  # fmt: skip
+_MAD_SCALE = 1.4826
+_MEANAD_SCALE = 1.253314
+
+
+# --------------------------------------------------------------------------------------------
+# Shared CRM checks (also used by workbench.profiling.profile)
+# --------------------------------------------------------------------------------------------
+
+
+def to_timestamp(value: dt.date | str | pd.Timestamp | None) -> pd.Timestamp | None:
+    """Turn a date-like value into a ``pandas.Timestamp`` (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _default_data_end(data_end: dt.date | str | pd.Timestamp | None) -> pd.Timestamp:
+    """End of the plausible data: the given day, or today; the whole day counts."""
+    ts = to_timestamp(data_end) if data_end is not None else pd.Timestamp.today()
+    return ts.normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+
+
+def refund_mask(orders: pd.DataFrame) -> pd.Series:
+    """Rows marked as refund lines.
+
+    A row is a refund when ``is_refund`` is true or ``status`` (lower-cased) is one of
+    :data:`REFUND_STATUSES`.
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        Canonical orders (``is_refund`` and ``status`` optional).
+
+    Returns
+    -------
+    pandas.Series of bool
+        Same index as ``orders``.
+    """
+    mask = np.zeros(len(orders), dtype=bool)
+    if "is_refund" in orders:
+        mask |= orders["is_refund"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    if "status" in orders:
+        codes, uniques = pd.factorize(orders["status"], use_na_sentinel=True)
+        if len(uniques):
+            hit = np.array([str(u).strip().lower() in REFUND_STATUSES for u in uniques])
+            mask |= (codes >= 0) & hit[np.maximum(codes, 0)]
+    return pd.Series(mask, index=orders.index)
+
+
+def negative_amount_mask(orders: pd.DataFrame) -> pd.Series:
+    """Rows with a negative ``amount`` that are not marked as refunds (see :func:`refund_mask`).
+
+    Returns
+    -------
+    pandas.Series of bool
+        Same index as ``orders``; all False without an ``amount`` column.
+    """
+    if "amount" not in orders:
+        return pd.Series(False, index=orders.index)
+    amount = pd.to_numeric(orders["amount"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return pd.Series((amount < 0) & ~refund_mask(orders).to_numpy(), index=orders.index)
+
+
+def robust_z(values: np.ndarray | pd.Series) -> np.ndarray:
+    """Robust z-scores ``(x - median) / (1.4826 * MAD)``.
+
+    When the MAD is 0 (more than half the values equal), the mean absolute deviation scaled by
+    1.2533 is used instead; when that is 0 too, every z is 0. Missing values give NaN.
+
+    Parameters
+    ----------
+    values : array-like of float
+
+    Returns
+    -------
+    numpy.ndarray of float
+
+    Examples
+    --------
+    >>> robust_z(np.array([1.0, 2.0, 3.0, 4.0, 100.0])).round(2).tolist()
+    [-1.35, -0.67, 0.0, 0.67, 65.43]
+    """
+    x = np.asarray(values, dtype="float64")
+    ok = ~np.isnan(x)
+    out = np.full(x.shape, np.nan)
+    if not ok.any():
+        return out
+    med = np.median(x[ok])
+    dev = np.abs(x[ok] - med)
+    scale = _MAD_SCALE * np.median(dev)
+    if scale == 0:
+        scale = _MEANAD_SCALE * dev.mean()
+    out[ok] = 0.0 if scale == 0 else (x[ok] - med) / scale
+    return out
+
+
+def spender_scores(orders: pd.DataFrame) -> pd.DataFrame:
+    """Total spend per customer and the robust z of its logarithm.
+
+    Spend is the sum of positive ``amount`` over order lines that are not refunds. Customers
+    with no positive spend get no score (NaN).
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        Canonical orders with ``customer_id`` and ``amount``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer: ``customer_id``, ``spend``, ``orders``, ``log_spend``,
+        ``robust_z``.
+    """
+    codes, uniques = pd.factorize(orders["customer_id"], use_na_sentinel=True)
+    amount = pd.to_numeric(orders["amount"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    use = (codes >= 0) & (amount > 0) & ~refund_mask(orders).to_numpy()
+    k = len(uniques)
+    spend = np.bincount(codes[use], weights=amount[use], minlength=k)
+    n_orders = np.bincount(codes[codes >= 0], minlength=k)
+    with np.errstate(divide="ignore"):
+        log_spend = np.where(spend > 0, np.log(np.where(spend > 0, spend, 1.0)), np.nan)
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series(uniques, dtype=orders["customer_id"].dtype),
+            "spend": spend,
+            "orders": n_orders,
+            "log_spend": log_spend,
+            "robust_z": robust_z(log_spend),
+        }
+    )
+
+
+def extreme_spenders(orders: pd.DataFrame, *, mad_z: float = 8.0) -> pd.DataFrame:
+    """Customers whose log total spend has a robust z above ``mad_z``.
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        Canonical orders with ``customer_id`` and ``amount``.
+    mad_z : float, default 8.0
+        Threshold (``cleaning.extreme_spender_mad_z``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows of :func:`spender_scores` above the threshold, largest z first.
+    """
+    scores = spender_scores(orders)
+    out = scores[scores["robust_z"] > mad_z]
+    return out.sort_values("robust_z", ascending=False).reset_index(drop=True)
+
+
+def date_columns(frame: pd.DataFrame) -> list[str]:
+    """Names of the datetime columns of a frame."""
+    return [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+
+
+def _date_values(series: pd.Series) -> np.ndarray:
+    """Datetimes as naive ``datetime64[ns]`` numpy values (NaT for missing)."""
+    s = series
+    if getattr(s.dtype, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    return s.to_numpy(dtype="datetime64[ns]")
+
+
+# --------------------------------------------------------------------------------------------
+# The cleaning step
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """Cleaned tables and the log of what each rule did.
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        Cleaned canonical frames.
+    log_frame : pandas.DataFrame
+        One row per rule and table; see :meth:`log`.
+    rules : CleaningParams
+        The rules applied.
+    as_of, data_end, launch_date : pandas.Timestamp or None
+        Dates used (``data_end``: later dates are "future").
+    """
+
+    tables: dict[str, pd.DataFrame]
+    log_frame: pd.DataFrame
+    rules: CleaningParams
+    as_of: pd.Timestamp | None
+    data_end: pd.Timestamp
+    launch_date: pd.Timestamp | None = None
+    rows_in: dict[str, int] = field(default_factory=dict)
+
+    def log(self) -> pd.DataFrame:
+        """What each rule did.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per rule and table: ``step``, ``table``, ``rule``, ``params_key``,
+            ``rows_before``, ``rows_after``, ``rows_touched`` (rows dropped, flagged or changed),
+            ``detail``.
+        """
+        return self.log_frame.copy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The full log (same as :meth:`log`)."""
+        return self.log()
+
+    def summary(self) -> pd.DataFrame:
+        """Rows in and out per table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per table: ``rows_in``, ``rows_out``, ``rows_dropped``, ``share_dropped``,
+            ``rows_touched`` (all rules), ``rules_applied`` (rules that touched a row).
+        """
+        rows = []
+        for name, frame in self.tables.items():
+            lg = self.log_frame[self.log_frame["table"] == name]
+            n_in = self.rows_in.get(name, len(frame))
+            rows.append(
+                {
+                    "table": name,
+                    "rows_in": n_in,
+                    "rows_out": len(frame),
+                    "rows_dropped": n_in - len(frame),
+                    "share_dropped": (n_in - len(frame)) / n_in if n_in else 0.0,
+                    "rows_touched": int(lg["rows_touched"].sum()),
+                    "rules_applied": ", ".join(lg.loc[lg["rows_touched"] > 0, "rule"].unique()),
+                }
+            )
+        return pd.DataFrame(rows).set_index("table")
+
+    def metrics(self) -> dict[str, Any]:
+        """Figures for the run's metrics file (JSON-able)."""
+        touched = {
+            f"{r.table}.{r.rule}": int(r.rows_touched)
+            for r in self.log_frame.itertuples()
+            if r.rows_touched
+        }
+        return {
+            "rows_in": {k: int(v) for k, v in self.rows_in.items()},
+            "rows_out": {k: len(v) for k, v in self.tables.items()},
+            "rows_touched": touched,
+            "as_of": None if self.as_of is None else str(self.as_of.date()),
+            "data_end": str(self.data_end.date()),
+            "launch_date": None if self.launch_date is None else str(self.launch_date.date()),
+            "rules": self.rules.model_dump(),
+        }
+
+    def finding(self) -> str:
+        """One plain-language sentence on what cleaning changed, computed from the log."""
+        parts = []
+        for name, frame in self.tables.items():
+            n_in = self.rows_in.get(name, len(frame))
+            lg = self.log_frame[(self.log_frame["table"] == name) & (self.log_frame["rows_touched"] > 0)]
+            if lg.empty:
+                continue
+            rules = "; ".join(f"{r.rule} {int(r.rows_touched):,}" for r in lg.itertuples())
+            dropped = n_in - len(frame)
+            parts.append(
+                f"{name}: {dropped:,} of {n_in:,} rows dropped ({dropped / n_in if n_in else 0:.1%}) - {rules}"
+            )
+        if not parts:
+            return "Cleaning changed nothing: no rule touched a row."
+        return "Cleaning: " + ". ".join(parts) + "."
+
+    def plot(self, ax: Any = None) -> Any:
+        """Bar chart of rows touched per rule and table.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 4))
+        lg = self.log_frame[self.log_frame["rows_touched"] > 0]
+        if lg.empty:
+            ax.text(0.5, 0.5, "no rule touched a row", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            return ax
+        labels = lg["table"] + " · " + lg["rule"]
+        ax.barh(labels, lg["rows_touched"])
+        ax.invert_yaxis()
+        ax.set_xlabel("rows touched")
+        ax.set_title("Cleaning rules")
+        return ax
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>{self!r}</b></p>"
+        return head + self.summary().to_html() + self.log_frame.to_html(index=False)
+
+    def __repr__(self) -> str:
+        n_in = sum(self.rows_in.values())
+        n_out = sum(len(v) for v in self.tables.values())
+        touched = int(self.log_frame["rows_touched"].sum()) if len(self.log_frame) else 0
+        return f"CleanResult(tables={len(self.tables)}, rows_in={n_in:,}, rows_out={n_out:,}, rows_touched={touched:,})"
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.step = 0
+
+    def add(self, table: str, rule: str, key: str, before: int, after: int, touched: int, detail: str) -> None:
+        self.rows.append(
+            {
+                "step": self.step,
+                "table": table,
+                "rule": rule,
+                "params_key": key,
+                "rows_before": int(before),
+                "rows_after": int(after),
+                "rows_touched": int(touched),
+                "detail": detail,
+            }
+        )
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=_LOG_COLUMNS)
+
+
+def _examples(values: pd.Series, limit: int = 5) -> list[Any]:
+    return values.dropna().drop_duplicates().head(limit).tolist()
+
+
+def _fmt_n(n: int, total: int) -> str:
+    return f"{n:,} of {total:,} rows ({n / total if total else 0:.1%})"
+
+
+def _step_exact_duplicates(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+    for name, frame in frames.items():
+        n = len(frame)
+        if not rules.drop_exact_duplicates:
+            log.add(name, "drop_exact_duplicates", "cleaning.drop_exact_duplicates", n, n, 0, "off")
+            continue
+        dup = frame.duplicated(keep="first").to_numpy()
+        k = int(dup.sum())
+        if k:
+            frames[name] = frame.loc[~dup]
+        log.add(name, "drop_exact_duplicates", "cleaning.drop_exact_duplicates", n, n - k, k,
+                f"dropped {_fmt_n(k, n)} identical to an earlier row")  # fmt: skip
+
+
+def _step_missing_required(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+    for name, frame in frames.items():
+        spec = TABLES.get(name)
+        n = len(frame)
+        req = [c for c in (spec.required if spec else []) if c in frame]
+        if not req:
+            log.add(name, "missing_required", "cleaning.missing_required", n, n, 0, "no required columns")
+            continue
+        miss = frame[req].isna()
+        bad = miss.any(axis=1).to_numpy()
+        k = int(bad.sum())
+        per_col = ", ".join(f"{c} {int(v):,}" for c, v in miss.sum().items() if v)
+        if rules.missing_required == "drop" and k:
+            frames[name] = frame.loc[~bad]
+            detail = f"dropped {_fmt_n(k, n)} missing a required value ({per_col})"
+        elif k:
+            detail = f"kept {_fmt_n(k, n)} missing a required value ({per_col})"
+        else:
+            detail = f"no missing values in {', '.join(req)}"
+        touched = k if rules.missing_required == "drop" else 0
+        log.add(name, "missing_required", "cleaning.missing_required", n, len(frames[name]), touched, detail)
+
+
+def _step_duplicate_keys(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+    key_param = "cleaning.duplicate_keys"
+    for name, frame in frames.items():
+        spec = TABLES.get(name)
+        n = len(frame)
+        key = list(spec.key) if spec else []
+        if not key or any(c not in frame for c in key):
+            log.add(name, "duplicate_keys", key_param, n, n, 0, "no key columns")
+            continue
+        has_key = frame[key].notna().all(axis=1).to_numpy()
+        keyed = frame.loc[has_key, key]
+        dup_any = np.zeros(n, dtype=bool)
+        dup_any[has_key] = keyed.duplicated(keep=False).to_numpy()
+        n_involved = int(dup_any.sum())
+        label = ", ".join(key)
+        if n_involved == 0:
+            log.add(name, "duplicate_keys", key_param, n, n, 0, f"{label} unique")
+            continue
+        mode = rules.duplicate_keys
+        if mode == "error":
+            dup_keys = frame.loc[dup_any, key]
+            ex = (dup_keys[key[0]] if len(key) == 1 else dup_keys.astype(str).agg("/".join, axis=1))
+            n_keys = len(dup_keys.drop_duplicates())
+            raise ContractError(
+                name,
+                f"share a key value with another row ({n_keys:,} {label} values appear more than "
+                f"once); set {key_param} to keep_first, keep_last or flag to resolve them",
+                column=label,
+                n_rows=n_involved,
+                n_total=n,
+                examples=_examples(ex),
+                params_key=key_param,
+            )
+        if mode == "flag":
+            out = frame.copy()
+            out["flag_duplicate_key"] = pd.array(dup_any, dtype="boolean")
+            frames[name] = out
+            log.add(name, "duplicate_keys", key_param, n, n, n_involved,
+                    f"flagged {_fmt_n(n_involved, n)} sharing a {label} (flag_duplicate_key)")  # fmt: skip
+            continue
+        keep = "first" if mode == "keep_first" else "last"
+        drop = np.zeros(n, dtype=bool)
+        drop[has_key] = keyed.duplicated(keep=keep).to_numpy()
+        k = int(drop.sum())
+        frames[name] = frame.loc[~drop]
+        log.add(name, "duplicate_keys", key_param, n, n - k, k,
+                f"dropped {_fmt_n(k, n)}: kept the {keep} row of each duplicated {label}")  # fmt: skip
+
+
+def _step_dates(
+    frames: dict[str, pd.DataFrame],
+    *,
+    rule: str,
+    mode: str,
+    bound: pd.Timestamp | None,
+    after: bool,
+    log: _Log,
+) -> None:
+    key = f"cleaning.{rule}"
+    flag_col = "flag_future_date" if after else "flag_prelaunch_date"
+    for name, frame in frames.items():
+        n = len(frame)
+        if bound is None:
+            log.add(name, rule, key, n, n, 0, "skipped: launch_date not set")
+            continue
+        cols = [c for c in date_columns(frame) if after or c not in _NO_LAUNCH_CHECK]
+        cols = [c for c in cols if not c.startswith("flag_")]
+        if not cols:
+            log.add(name, rule, key, n, n, 0, "no date columns")
+            continue
+        b = np.datetime64(bound.to_datetime64(), "ns")
+        masks = {}
+        for c in cols:
+            v = _date_values(frame[c])
+            masks[c] = (v > b) if after else (v < b)  # NaT compares False
+        any_bad = np.logical_or.reduce(list(masks.values()))
+        k = int(any_bad.sum())
+        where = "after" if after else "before"
+        per_col = ", ".join(f"{c} {int(m.sum()):,}" for c, m in masks.items() if m.any())
+        if k == 0:
+            log.add(name, rule, key, n, n, 0, f"no dates {where} {bound.date()}")
+            continue
+        if mode == "keep":
+            log.add(name, rule, key, n, n, 0, f"kept {_fmt_n(k, n)} with dates {where} {bound.date()} ({per_col})")
+            continue
+        out = frame.copy()
+        if mode == "flag":
+            out[flag_col] = pd.array(any_bad, dtype="boolean")
+            frames[name] = out
+            log.add(name, rule, key, n, n, k, f"flagged {_fmt_n(k, n)} with dates {where} {bound.date()} ({per_col}; {flag_col})")
+            continue
+        own = EVENT_TIME_COLUMNS.get(name)
+        drop = masks[own] if own in masks else np.zeros(n, dtype=bool)
+        blanked = []
+        for c, m in masks.items():
+            if c == own:
+                continue
+            m2 = m & ~drop
+            if m2.any():
+                out.loc[m2, c] = pd.NaT
+                blanked.append(f"{c} {int(m2.sum()):,}")
+        out = out.loc[~drop]
+        frames[name] = out
+        detail = f"dropped {_fmt_n(int(drop.sum()), n)} ({own} {where} {bound.date()})" if drop.any() else ""
+        if blanked:
+            detail += ("; " if detail else "") + f"dates blanked: {', '.join(blanked)}"
+        log.add(name, rule, key, n, len(out), k, detail)
+
+
+def _step_negative_amounts(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+    key = "cleaning.negative_amounts"
+    if "orders" not in frames:
+        return
+    frame = frames["orders"]
+    n = len(frame)
+    neg = negative_amount_mask(frame).to_numpy()
+    k = int(neg.sum())
+    if k == 0:
+        log.add("orders", "negative_amounts", key, n, n, 0, "no negative amounts outside refund lines")
+        return
+    mode = rules.negative_amounts
+    if mode == "keep":
+        log.add("orders", "negative_amounts", key, n, n, 0, f"kept {_fmt_n(k, n)} with a negative amount not marked as refund")
+        return
+    if mode == "drop":
+        frames["orders"] = frame.loc[~neg]
+        log.add("orders", "negative_amounts", key, n, n - k, k, f"dropped {_fmt_n(k, n)} with a negative amount not marked as refund")
+        return
+    out = frame.copy()
+    flag = out["is_refund"].astype("boolean") if "is_refund" in out else pd.Series(False, index=out.index, dtype="boolean")
+    flag = flag.mask(pd.Series(neg, index=out.index), True)
+    out["is_refund"] = flag
+    detail = f"marked {_fmt_n(k, n)} as refunds (is_refund"
+    if "status" in out:
+        status = out["status"]
+        if isinstance(status.dtype, pd.CategoricalDtype) and "refunded" not in status.cat.categories:
+            status = status.cat.add_categories(["refunded"])
+        out["status"] = status.mask(pd.Series(neg, index=out.index), "refunded")
+        detail += ', status "refunded"'
+    frames["orders"] = out
+    log.add("orders", "negative_amounts", key, n, n, k, detail + ")")
+
+
+def _step_orphans(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+    key = "cleaning.orphan_orders"
+    if "orders" not in frames:
+        return
+    frame = frames["orders"]
+    n = len(frame)
+    if "customers" not in frames or "customer_id" not in frames["customers"]:
+        log.add("orders", "orphan_orders", key, n, n, 0, "skipped: no customers table")
+        return
+    known = frames["customers"]["customer_id"]
+    orphan = frame["customer_id"].notna().to_numpy() & ~fast_isin(frame["customer_id"], known)
+    k = int(orphan.sum())
+    n_cust = frame.loc[orphan, "customer_id"].nunique()
+    mode = rules.orphan_orders
+    what = f"{_fmt_n(k, n)} ({n_cust:,} customer_id values) not in customers"
+    if k == 0:
+        log.add("orders", "orphan_orders", key, n, n, 0, "every customer_id is in customers")
+    elif mode == "drop":
+        frames["orders"] = frame.loc[~orphan]
+        log.add("orders", "orphan_orders", key, n, n - k, k, f"dropped {what}")
+    elif mode == "flag":
+        out = frame.copy()
+        out["flag_orphan"] = pd.array(orphan, dtype="boolean")
+        frames["orders"] = out
+        log.add("orders", "orphan_orders", key, n, n, k, f"flagged {what} (flag_orphan)")
+    else:
+        log.add("orders", "orphan_orders", key, n, n, 0, f"kept {what}")
+
+
+def _step_extreme(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+    key = "cleaning.extreme_spenders"
+    if "orders" not in frames or not {"customer_id", "amount"} <= set(frames["orders"].columns):
+        return
+    orders = frames["orders"]
+    n = len(orders)
+    mode = rules.extreme_spenders
+    ext = extreme_spenders(orders, mad_z=rules.extreme_spender_mad_z)
+    ids = ext["customer_id"]
+    is_ext = fast_isin(orders["customer_id"], ids)
+    k = int(is_ext.sum())
+    who = f"{len(ids):,} customers with robust z of log spend > {rules.extreme_spender_mad_z:g}"
+    if len(ids) == 0:
+        log.add("orders", "extreme_spenders", key, n, n, 0, f"no customer with robust z of log spend > {rules.extreme_spender_mad_z:g}")
+        return
+    if mode == "keep":
+        log.add("orders", "extreme_spenders", key, n, n, 0, f"kept {who} ({k:,} order rows)")
+    elif mode == "flag":
+        out = orders.copy()
+        out["flag_extreme"] = pd.array(is_ext, dtype="boolean")
+        frames["orders"] = out
+        log.add("orders", "extreme_spenders", key, n, n, k, f"flagged {_fmt_n(k, n)} of {who} (flag_extreme)")
+        if "customers" in frames and "customer_id" in frames["customers"]:
+            cust = frames["customers"].copy()
+            m = fast_isin(cust["customer_id"], ids)
+            cust["flag_extreme"] = pd.array(m, dtype="boolean")
+            frames["customers"] = cust
+            log.add("customers", "extreme_spenders", key, len(cust), len(cust), int(m.sum()),
+                    f"flagged {_fmt_n(int(m.sum()), len(cust))} (flag_extreme)")  # fmt: skip
+    elif mode == "drop":
+        frames["orders"] = orders.loc[~is_ext]
+        log.add("orders", "extreme_spenders", key, n, n - k, k, f"dropped {_fmt_n(k, n)} of {who}")
+    else:  # cap
+        amount = orders["amount"].to_numpy(dtype="float64", na_value=np.nan)
+        others = amount[~is_ext & (amount > 0)]
+        if len(others) == 0:
+            log.add("orders", "extreme_spenders", key, n, n, 0, f"not capped: no other customers' orders ({who})")
+            return
+        cap = float(np.quantile(others, 0.999))
+        over = is_ext & (amount > cap)
+        out = orders.copy()
+        out.loc[over, "amount"] = cap
+        frames["orders"] = out
+        log.add("orders", "extreme_spenders", key, n, n, int(over.sum()),
+                f"capped {int(over.sum()):,} order amounts of {who} at {cap:,.2f} (p99.9 of the other customers' orders)")  # fmt: skip
+
+
+def _step_impute(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+    for target, how in rules.impute.items():
+        key = f"cleaning.impute.{target}"
+        if "." not in target:
+            raise ContractError(
+                target, 'is not "table.column"; write impute keys like "customers.age: median"',
+                params_key="cleaning.impute",
+            )  # fmt: skip
+        name, col = target.split(".", 1)
+        if name not in frames:
+            log.add(name, f"impute {how}", key, 0, 0, 0, f"skipped: table {name} not loaded")
+            continue
+        frame = frames[name]
+        n = len(frame)
+        if col not in frame:
+            raise ContractError(
+                name, f"has no column {col!r} to impute; columns: {', '.join(map(str, frame.columns))}",
+                column=col, params_key=key,
+            )  # fmt: skip
+        s = frame[col]
+        miss = s.isna().to_numpy()
+        k = int(miss.sum())
+        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        if how == "median":
+            if not numeric:
+                raise ContractError(name, f"cannot be imputed by median: it is not numeric ({s.dtype})",
+                                    column=col, params_key=key)  # fmt: skip
+            value: Any = float(s.median()) if s.notna().any() else np.nan
+        elif how == "zero":
+            if pd.api.types.is_bool_dtype(s):
+                value = False
+            elif numeric:
+                value = 0.0
+            else:
+                raise ContractError(name, f"cannot be imputed by zero: it is not numeric or yes/no ({s.dtype})",
+                                    column=col, params_key=key)  # fmt: skip
+        elif how == "unknown":
+            if numeric or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_bool_dtype(s):
+                raise ContractError(name, f"cannot be imputed by 'unknown': it is not text ({s.dtype}); use median, mode or zero",
+                                    column=col, params_key=key)  # fmt: skip
+            value = "unknown"
+        else:  # mode
+            vc = s.value_counts(dropna=True)
+            value = vc.index[0] if len(vc) else np.nan
+        if k == 0 or pd.isna(value):
+            log.add(name, f"impute {how}", key, n, n, 0,
+                    "no missing values" if k == 0 else "not imputed: the column has no values")  # fmt: skip
+            continue
+        out = frame.copy()
+        if isinstance(s.dtype, pd.CategoricalDtype) and value not in s.cat.categories:
+            out[col] = s.cat.add_categories([value])
+        out[col] = out[col].fillna(value)
+        frames[name] = out
+        shown = f"{value:,.4g}" if isinstance(value, float) else repr(value)
+        log.add(name, f"impute {how}", key, n, n, k, f"filled {_fmt_n(k, n)} with {shown}")
+
+
+def clean_tables(
+    tables: Mapping[str, LoadedTable] | Mapping[str, pd.DataFrame],
+    *,
+    rules: CleaningParams,
+    as_of: dt.date | str | pd.Timestamp | None,
+    launch_date: dt.date | str | pd.Timestamp | None = None,
+    data_end: dt.date | str | pd.Timestamp | None = None,
+) -> CleanResult:
+    """Apply the cleaning rules to the tables, in the order documented in this module.
+
+    Parameters
+    ----------
+    tables : mapping of str to LoadedTable or DataFrame
+        Canonical tables by contract name (never modified).
+    rules : CleaningParams
+        The ``cleaning`` params.
+    as_of : date-like or None
+        Analysis date; recorded only. It is *not* a cutoff: later rows are kept for labels.
+    launch_date : date-like, optional
+        When the business started; earlier dates are "pre-launch". Without it that rule is
+        skipped.
+    data_end : date-like, optional
+        Last plausible day of the data; later dates are "future". Default: today.
+
+    Returns
+    -------
+    CleanResult
+        ``.tables`` (cleaned frames, same table names) and ``.log()``.
+
+    Raises
+    ------
+    ContractError
+        ``rules.duplicate_keys == "error"`` and a key is duplicated (names the table, key column,
+        rows, examples and ``cleaning.duplicate_keys``); an ``impute`` entry names an unknown
+        column or a rule that does not fit the column's type.
+
+    Examples
+    --------
+    >>> res = clean_tables(tables, rules=params.cleaning, as_of=params.as_of,
+    ...                    launch_date=params.launch_date)  # doctest: +SKIP
+    >>> res.log()  # doctest: +SKIP
+    """
+    frames: dict[str, pd.DataFrame] = {}
+    for name, t in tables.items():
+        frame = t.frame if isinstance(t, LoadedTable) else t
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"tables[{name!r}] must be a LoadedTable or a DataFrame, got {type(t).__name__}")
+        frames[name] = frame.copy()
+    rows_in = {k: len(v) for k, v in frames.items()}
+    end = _default_data_end(data_end)
+    launch = to_timestamp(launch_date)
+    log = _Log()
+
+    steps = [
+        lambda: _step_exact_duplicates(frames, rules, log),
+        lambda: _step_missing_required(frames, rules, log),
+        lambda: _step_duplicate_keys(frames, rules, log),
+        lambda: _step_dates(frames, rule="future_dates", mode=rules.future_dates, bound=end, after=True, log=log),
+        lambda: _step_dates(frames, rule="prelaunch_dates", mode=rules.prelaunch_dates, bound=launch, after=False, log=log),
+        lambda: _step_negative_amounts(frames, rules, log),
+        lambda: _step_orphans(frames, rules, log),
+        lambda: _step_extreme(frames, rules, log),
+        lambda: _step_impute(frames, rules, log),
+    ]
+    for i, step in enumerate(steps, start=1):
+        log.step = i
+        step()
+    out = {k: v.reset_index(drop=True) for k, v in frames.items()}
+    return CleanResult(
+        tables=out,
+        log_frame=log.frame(),
+        rules=rules,
+        as_of=to_timestamp(as_of),
+        data_end=end,
+        launch_date=launch,
+        rows_in=rows_in,
+    )

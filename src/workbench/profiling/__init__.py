@@ -1,0 +1,3 @@
+"""Data profiling and quality (``notebooks/01_data_profiling.ipynb``)."""
+
+from workbench.profiling.profile import *  # noqa: F403

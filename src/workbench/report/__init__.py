@@ -1,0 +1,1 @@
+"""Report layer: the result protocol, number formatting and the chart theme."""

@@ -1,0 +1,189 @@
+"""Formatting of figures for findings, tables and ``metrics.json``: one copy of each rule.
+
+Run settings (the dataset's currency, later the report language) come from the run, not from
+hard-coded defaults: :func:`configure` is called once by ``session.start`` with the params, and
+every formatter and result reads :func:`settings`. Outside a run the defaults hold.
+
+Examples
+--------
+>>> pct(0.2654)
+'26.5 %'
+>>> with use(currency="$"):
+...     money(1234.5)
+'$1,234'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+__all__ = [
+    "ReportSettings",
+    "settings",
+    "configure",
+    "use",
+    "num",
+    "pct",
+    "pp",
+    "money",
+    "count",
+    "interval",
+    "pvalue",
+    "NA",
+]
+
+#: How a missing figure is written in text.
+NA = "n/a"
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What a run decides about how figures read.
+
+    Attributes
+    ----------
+    currency : str
+        Symbol put before money (the params' ``currency``).
+    """
+
+    currency: str = "¥"
+
+
+_current = ReportSettings()
+
+
+def settings() -> ReportSettings:
+    """The settings in force (the run's, or the defaults outside a run)."""
+    return _current
+
+
+def configure(**changes: Any) -> ReportSettings:
+    """Set run settings for the rest of the process (``session.start`` calls it once).
+
+    Parameters
+    ----------
+    **changes
+        Fields of :class:`ReportSettings` (``currency="$"``).
+
+    Returns
+    -------
+    ReportSettings
+        The settings now in force.
+    """
+    global _current
+    _current = replace(_current, **changes)
+    return _current
+
+
+@contextmanager
+def use(**changes: Any) -> Iterator[ReportSettings]:
+    """Settings for one block only (tests, or one table in another currency)."""
+    global _current
+    before = _current
+    _current = replace(before, **changes)
+    try:
+        yield _current
+    finally:
+        _current = before
+
+
+def num(x: Any) -> float | None:
+    """JSON-able float: NaN, inf and non-numbers become ``None``.
+
+    Examples
+    --------
+    >>> num("1.5"), num(float("nan")), num(None)
+    (1.5, None, None)
+    """
+    if x is None:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def pct(x: Any, digits: int = 1) -> str:
+    """Share as a percentage: ``0.2654 -> '26.5 %'``; missing -> ``'n/a'``."""
+    v = num(x)
+    return NA if v is None else f"{100 * v:.{digits}f} %"
+
+
+def pp(x: Any, digits: int = 1) -> str:
+    """Difference of two shares in percentage points: ``0.0766 -> '7.7 pp'``."""
+    v = num(x)
+    return NA if v is None else f"{100 * v:.{digits}f} pp"
+
+
+def money(x: Any, digits: int = 0, *, currency: str | None = None) -> str:
+    """Money with the run's currency and thousands separators: ``1234.5 -> '¥1,234'``.
+
+    Parameters
+    ----------
+    x : number
+        Amount; missing -> ``'n/a'``.
+    digits : int, default 0
+        Decimals.
+    currency : str, optional
+        Symbol; default the run's (:func:`settings`). ``""`` for a bare amount.
+    """
+    v = num(x)
+    if v is None:
+        return NA
+    cur = settings().currency if currency is None else currency
+    sign = "-" if v < 0 else ""
+    return f"{sign}{cur}{abs(v):,.{digits}f}"
+
+
+def count(x: Any) -> str:
+    """Whole number with thousands separators: ``12345 -> '12,345'``."""
+    v = num(x)
+    return NA if v is None else f"{round(v):,}"
+
+
+def interval(estimate: Any, low: Any, high: Any, *, kind: str = "pct", digits: int = 1) -> str:
+    """An estimate with its interval: ``'10.7 % (9.2–12.4)'``.
+
+    Parameters
+    ----------
+    estimate, low, high : number
+    kind : {"pct", "pp", "money", "num"}
+        How the figures read.
+    digits : int, default 1
+    """
+    if kind in ("pct", "pp"):
+        scale, unit = 100.0, " %" if kind == "pct" else " pp"
+    else:
+        scale, unit = 1.0, ""
+    vals = [num(v) for v in (estimate, low, high)]
+    if vals[0] is None:
+        return NA
+
+    def f(v: float | None) -> str:
+        if v is None:
+            return NA
+        if kind == "money":
+            return money(v, digits)
+        return f"{scale * v:,.{digits}f}"
+
+    head = f(vals[0]) + unit
+    if vals[1] is None and vals[2] is None:
+        return head
+    return f"{head} ({f(vals[1])}–{f(vals[2])})"
+
+
+def pvalue(p: Any) -> str:
+    """A p-value as a reader wants it: ``'< 0.001'``, ``'0.032'``, ``'0.41'``."""
+    v = num(p)
+    if v is None:
+        return NA
+    if v < 0.001:
+        return "< 0.001"
+    if v < 0.01:
+        return f"{v:.3f}"
+    return f"{v:.2f}"

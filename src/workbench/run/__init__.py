@@ -1,0 +1,1 @@
+"""Run layer: the analysis registry, the notebook session, execution, HTML reports and the CLI."""

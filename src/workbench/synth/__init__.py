@@ -1,0 +1,3 @@
+"""The synthetic CRM base with planted truth."""
+
+from workbench.synth.simulate import *  # noqa: F403
