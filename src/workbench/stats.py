@@ -7,12 +7,13 @@ result objects use.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["wilson_interval", "holm", "bootstrap_ci", "seed_ints"]
+__all__ = ["wilson_interval", "holm", "bootstrap_ci", "seed_ints", "welch"]
 
 
 def wilson_interval(
@@ -118,3 +119,44 @@ def seed_ints(random_state: int | None, n: int) -> list[int]:
     spawning), for the separate random steps of one analysis."""
     ss = np.random.SeedSequence(random_state)
     return [int(np.random.default_rng(c).integers(0, 2**31 - 1)) for c in ss.spawn(n)]
+
+
+def welch(a: np.ndarray, b: np.ndarray, *, alpha: float = 0.05) -> dict[str, float]:
+    """Welch's unequal-variance comparison of two means, ``mean(a) - mean(b)``.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        The two samples (1-D, no NaN).
+    alpha : float, default 0.05
+        Two-sided level of the t interval.
+
+    Returns
+    -------
+    dict
+        ``m1``, ``m0`` (the means), ``diff``, ``se`` (Welch standard error; NaN when a sample
+        has fewer than two values), ``df`` (Welch-Satterthwaite), ``low``/``high`` (t interval)
+        and ``p_value`` (two-sided; 1 when both samples are constant and equal).
+
+    Examples
+    --------
+    >>> r = welch(np.array([1.0, 2, 3, 4]), np.array([1.0, 1, 2, 2]))
+    >>> round(r["diff"], 2), round(r["se"], 3)
+    (1.0, 0.707)
+    """
+    from scipy import stats as sps
+
+    n1, n0 = a.size, b.size
+    m1, m0 = float(a.mean()), float(b.mean())
+    v1 = float(a.var(ddof=1)) if n1 > 1 else np.nan
+    v0 = float(b.var(ddof=1)) if n0 > 1 else np.nan
+    s1, s0 = v1 / n1, v0 / n0
+    se = math.sqrt(s1 + s0) if np.isfinite(s1 + s0) else np.nan
+    d = m1 - m0
+    if se > 0:
+        df = (s1 + s0) ** 2 / (s1**2 / (n1 - 1) + s0**2 / (n0 - 1))
+        tq = float(sps.t.ppf(1 - alpha / 2, df))
+        p = float(2 * sps.t.sf(abs(d) / se, df))
+    else:
+        df, tq, p = np.nan, np.nan, (1.0 if d == 0 else np.nan)
+    return {"m1": m1, "m0": m0, "diff": d, "se": se, "df": df, "low": d - tq * se, "high": d + tq * se, "p_value": p}
