@@ -20,9 +20,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from protocol_cases import CASES
 
 import workbench
-from protocol_cases import CASES
 from workbench.report.results import Result
 from workbench.run.session import to_jsonable
 

@@ -1,1 +1,47 @@
-"""Report layer: the result protocol, number formatting and the chart theme."""
+"""Report layer: the result protocol (``results``), number formatting (``fmt``), the chart theme
+(``plotting``) and the few display helpers notebooks use instead of loops."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["bullets", "display_frames"]
+
+
+def bullets(lines: Sequence[str]) -> Any:
+    """A Markdown bullet list of the non-empty lines (for a notebook's findings list).
+
+    Parameters
+    ----------
+    lines : sequence of str
+        Findings or recommendations; empty strings and ``None`` are left out.
+
+    Returns
+    -------
+    IPython.display.Markdown
+    """
+    from IPython.display import Markdown
+
+    return Markdown("\n".join(f"- {line}" for line in lines if line))
+
+
+def display_frames(frames: Mapping[str, pd.DataFrame], *, head: int | None = None) -> None:
+    """Display each table under a bold caption (its key), in order.
+
+    Parameters
+    ----------
+    frames : mapping of str to DataFrame
+        Caption -> table; ``None`` or empty tables are skipped.
+    head : int, optional
+        Show only the first rows of each.
+    """
+    from IPython.display import Markdown, display
+
+    for caption, frame in frames.items():
+        if frame is None or len(frame) == 0:
+            continue
+        display(Markdown(f"**{caption}**"))
+        display(frame.head(head) if head else frame)

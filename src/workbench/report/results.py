@@ -84,5 +84,7 @@ class Result:
             parts.append(f"<p>{html.escape(text)}</p>")
         table = self.summary()
         if isinstance(table, pd.DataFrame):
+            if any(name is not None for name in table.index.names):
+                table = table.reset_index()
             parts.append(table.to_html(index=False, escape=True, float_format=lambda v: f"{v:,.4g}"))
         return "".join(parts)

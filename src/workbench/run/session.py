@@ -23,13 +23,16 @@ Run interactively (JupyterLab, ``run_dir`` empty), the run folder is
 from __future__ import annotations
 
 import json
+import re
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel
 
 from workbench.core.contract import ColumnReport, LoadedTable
 from workbench.core.errors import WorkbenchError
@@ -37,7 +40,7 @@ from workbench.core.io import load_tables
 from workbench.run.params import Params, load_params
 from workbench.run.registry import get_analysis
 
-__all__ = ["RunContext", "start", "save_intake", "read_intake", "find_artifact", "to_jsonable"]
+__all__ = ["RunContext", "start", "params_hint", "save_intake", "read_intake", "find_artifact", "to_jsonable"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
@@ -250,6 +253,10 @@ class RunContext:
             frame.to_csv(self.artifacts_dir / f"{name}.csv", index=False, encoding="utf-8-sig")
         return path
 
+    def save_artifacts(self, frames: Mapping[str, pd.DataFrame], *, csv: bool = False) -> list[Path]:
+        """Write each frame as an artifact under its key (see :meth:`save_artifact`)."""
+        return [self.save_artifact(name, frame, csv=csv) for name, frame in frames.items()]
+
     def savefig(self, fig: Any, name: str) -> Path:
         """Save a matplotlib figure (or an Axes's figure) as ``figures/<name>.png``."""
         fig = getattr(fig, "figure", fig)
@@ -274,6 +281,11 @@ class RunContext:
         finally:
             plt.close(fig)
 
+    def show_all(self, figures: Mapping[str, Any]) -> None:
+        """Save and display each figure under its key, in order (see :meth:`show`)."""
+        for name, fig in figures.items():
+            self.show(fig, name)
+
     def record(self, **values: Any) -> None:
         """Record figures for ``metrics.json``."""
         self.metrics.update(values)
@@ -295,13 +307,70 @@ class RunContext:
         return path
 
 
-def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, line: str | None = None) -> str:
-    """Warnings in reports: the class and the message, without file paths and source lines."""
-    return f"{category.__name__}: {message}\n"
+_OPTION = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)=")
 
 
-def _quiet_workbench_errors() -> None:
-    """In IPython, show WorkbenchError as its message only (what to fix), not a traceback."""
+def _field_paths(model: type[BaseModel], prefix: str) -> dict[str, list[str]]:
+    """Field name -> dotted params keys where it occurs, through nested sections."""
+    out: dict[str, list[str]] = {}
+    for name, info in model.model_fields.items():
+        key = f"{prefix}.{name}"
+        out.setdefault(name, []).append(key)
+        sub = info.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            for inner, keys in _field_paths(sub, key).items():
+                out.setdefault(inner, []).extend(keys)
+    return out
+
+
+def params_hint(message: str, section: type[BaseModel], prefix: str) -> str:
+    """The message with the params key of each option it names (library code names options by
+    their keyword, ``max_levels=30``; the analyst edits ``analyses.churn.max_levels``).
+
+    Parameters
+    ----------
+    message : str
+        An error or warning text.
+    section : type
+        The analysis's params section (the registry's ``params``).
+    prefix : str
+        Its key path (``analyses.churn``).
+
+    Returns
+    -------
+    str
+        ``message`` plus ``" (params: analyses.churn.max_levels)"`` when an option resolves to
+        exactly one key; unchanged otherwise.
+
+    Examples
+    --------
+    >>> from workbench.churn.params import ChurnParams
+    >>> params_hint("more than max_levels=30 levels", ChurnParams, "analyses.churn")
+    'more than max_levels=30 levels (params: analyses.churn.max_levels)'
+    """
+    paths = _field_paths(section, prefix)
+    keys: list[str] = []
+    for token in _OPTION.findall(message):
+        parts = token.split(".")
+        found = [k for k in paths.get(parts[-1], []) if k.endswith("." + token)]
+        if len(found) == 1 and found[0] not in keys and found[0] not in message:
+            keys.append(found[0])
+    return f"{message} (params: {', '.join(keys)})" if keys else message
+
+
+def _warning_formatter(section: type[BaseModel], prefix: str) -> Any:
+    """Warnings in reports: the class and the message (with params keys), without file paths."""
+
+    def format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                       line: str | None = None) -> str:
+        return f"{category.__name__}: {params_hint(str(message), section, prefix)}\n"
+
+    return format_warning
+
+
+def _quiet_workbench_errors(section: type[BaseModel], prefix: str) -> None:
+    """In IPython, show WorkbenchError as its message only (what to fix, with the params key of
+    each option it names), not a traceback."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover
@@ -311,7 +380,7 @@ def _quiet_workbench_errors() -> None:
         return
 
     def handler(shell, etype, evalue, tb, tb_offset=None):
-        print(f"{etype.__name__}: {evalue}")
+        print(f"{etype.__name__}: {params_hint(str(evalue), section, prefix)}")
         return None
 
     ip.set_custom_exc((WorkbenchError,), handler)
@@ -341,16 +410,17 @@ def start(params_file: str | Path, *, run_dir: str | Path = "", analysis: str) -
     """
     from workbench.report import fmt, plotting
 
-    get_analysis(analysis)
+    section = get_analysis(analysis).params
+    prefix = f"analyses.{analysis}"
     params = load_params(params_file)
     fmt.configure(currency=params.currency)
     run = Path(run_dir) if run_dir else PROJECT_ROOT / "reports" / f"{params.name}-interactive"
     run.mkdir(parents=True, exist_ok=True)
     plotting.set_theme()
     warnings.filterwarnings("default", category=UserWarning, module="workbench")
-    warnings.formatwarning = _format_warning
+    warnings.formatwarning = _warning_formatter(section, prefix)
     pd.set_option("display.max_columns", 50)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_colwidth", 160)
-    _quiet_workbench_errors()
+    _quiet_workbench_errors(section, prefix)
     return RunContext(params=params, run_dir=run, analysis=analysis, params_file=Path(params_file).resolve())
