@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from workbench import profiling
 from workbench.core.io import load_tables
 from workbench.data import cleaning
-from workbench.profiling import profile as profiling
 from workbench.run.params import load_params
 from workbench.synth.simulate import write_example
 
@@ -44,7 +44,7 @@ def profiled(synth_params):
     params = load_params(synth_params)
     tables = load_tables(params)
     prof = profiling.profile_tables(
-        tables, params=params.analyses.data_profiling, as_of=params.as_of,
+        tables, **params.analyses.data_profiling.model_dump(exclude={"enabled"}), as_of=params.as_of,
         launch_date=params.launch_date, extreme_z=params.cleaning.extreme_spender_mad_z,
         random_state=0,
     )  # fmt: skip

@@ -14,15 +14,16 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
 from workbench.core.contract import apply_contract
-from workbench.profiling.params import ProfilingParams
-from workbench.profiling.profile import (
+from workbench.profiling import (
     Alert,
     DataProfile,
+    ProfilingOptions,
     cramers_v,
     profile_table,
     profile_tables,
     service_kpis,
 )
+from workbench.profiling.params import ProfilingParams
 from workbench.report.plotting import set_theme
 
 matplotlib.use("Agg")
@@ -32,6 +33,7 @@ LAUNCH = "2020-01-01"
 DATA_END = "2026-01-01"
 # skewness above 20 needs hundreds of rows; the 20-row table plants a skewness of about 4.4
 PARAMS = ProfilingParams(skewness_threshold=3.0)
+OPTIONS = PARAMS.model_dump(exclude={"enabled"})  # the keyword options of profile_table(s)
 
 from hand_fixtures import ORDER_MAP, ORDER_ROWS  # noqa: E402
 
@@ -98,7 +100,7 @@ def make_events():
 @pytest.fixture(scope="module")
 def prof() -> DataProfile:
     tables = {"customers": make_customers(), "orders": make_orders(), "events": make_events()}
-    return profile_tables(tables, params=PARAMS, as_of=AS_OF, launch_date=LAUNCH, data_end=DATA_END, random_state=0)
+    return profile_tables(tables, **OPTIONS, as_of=AS_OF, launch_date=LAUNCH, data_end=DATA_END, random_state=0)
 
 
 def _alerts(prof, table, kind, column=None):
@@ -238,7 +240,7 @@ def test_personal_data_is_masked_unless_allowed(prof):
     top = prof.top_values("customers", "phone")
     assert top["value"].str.contains(r"^138\*{4}\d{4}$").all()
     assert "13800000000" not in prof.alerts().to_string()
-    raw = profile_table(make_customers(), params=PARAMS, allow_personal_data=True)
+    raw = profile_table(make_customers(), **OPTIONS, allow_personal_data=True)
     assert raw.top_values["phone"]["value"].iloc[0] == "13800000000"
     assert "shown raw" in " ".join(a.message for a in raw.alerts if a.kind == "personal_data")
 
@@ -283,9 +285,8 @@ def test_sampling_is_seeded():
     frame = pd.DataFrame({"x": np.arange(5000.0), "y": np.arange(5000.0)[::-1] ** 2,
                           "t": pd.date_range("2024-01-01", periods=5000, freq="h")})  # fmt: skip
     t = apply_contract(frame, "orders", columns={"order_id": "x", "customer_id": "x", "order_time": "t", "amount": "y"})
-    p = ProfilingParams(correlation_sample=1000)
-    a = profile_table(t, params=p, random_state=1)
-    b = profile_table(t, params=p, random_state=1)
+    a = profile_table(t, correlation_sample=1000, random_state=1)
+    b = profile_table(t, correlation_sample=1000, random_state=1)
     assert a.sample_rows == 1000
     pd.testing.assert_frame_equal(a.numeric_sample, b.numeric_sample)
 
@@ -304,7 +305,8 @@ def test_service_kpis_intervals_match_hand_values():
             "channel": ["app"] * n + ["phone"] * 2,
         }
     )
-    k = service_kpis(tickets).set_index("channel")
+    kpis = service_kpis(tickets)
+    k = kpis.to_frame().set_index("channel")
     app = k.loc["app"]
     assert app["tickets"] == 10 and app["satisfied"] == 8 and app["csat_n"] == 10
     # Wilson 95 % for 8/10: (0.4902, 0.9433)
@@ -324,3 +326,20 @@ def test_service_kpis_intervals_match_hand_values():
     overall = k.loc["overall"]
     assert overall["tickets"] == 12 and overall["csat_n"] == 11 and overall["resolved"] == 10
     assert k.index.tolist() == ["app", "phone", "overall"]
+    assert kpis.finding().startswith("12 tickets; mean satisfaction") and kpis.metrics()["tickets"] == 12
+
+
+def test_options_are_the_params_section():
+    """The keyword options of profile_table(s) are the fields of analyses.data_profiling, with
+    the same defaults; an unknown one is named with a did-you-mean."""
+    assert ProfilingOptions().__dict__ == ProfilingParams().model_dump(exclude={"enabled"})
+    with pytest.raises(TypeError, match="did you mean 'top_n'"):
+        profile_table(make_customers(), topn=5)
+
+
+def test_section_findings(prof):
+    assert prof.finding() == prof.section_finding("overview") == prof.findings()[0]
+    assert prof.section_finding("alerts").startswith(f"{len(prof.alerts())} alerts")
+    assert "Strongest pair per table" in prof.section_finding("correlations")
+    with pytest.raises(KeyError, match="did you mean 'dates'"):
+        prof.section_finding("date")

@@ -1,3 +1,37 @@
-"""Data profiling and quality (``notebooks/01_data_profiling.ipynb``)."""
+"""Data profiling and quality (``notebooks/01_data_profiling.ipynb``).
 
-from workbench.profiling.profile import *  # noqa: F403
+What is in each table, what is wrong with it, and what that means for CRM analysis:
+:func:`profile_tables` returns a :class:`DataProfile` (tables, alerts, findings, charts);
+:func:`service_kpis` a :class:`ServiceKPIs`; :func:`clean_artifacts` the cleaned tables to save.
+
+Modules: ``options`` (thresholds), ``alerts`` (alert kinds and the column rules), ``columns``
+(column statistics), ``dates`` (daily counts, gaps, spikes), ``missing`` (patterns, nullity),
+``correlations`` (Spearman, Cramér's V), ``checks`` (CRM checks across tables), ``tables``
+(one table's profile), ``profile`` (all tables), ``findings`` (section texts), ``plots``,
+``service`` (customer-service KPIs), ``export`` (artifacts), ``params`` (the params section).
+"""
+
+from workbench.profiling.alerts import ALERT_KINDS, CRM_KINDS, SEVERITIES, Alert
+from workbench.profiling.correlations import cramers_v
+from workbench.profiling.export import clean_artifacts
+from workbench.profiling.options import ProfilingOptions
+from workbench.profiling.profile import DataProfile, profile_tables
+from workbench.profiling.service import ServiceKPIs, service_kpis
+from workbench.profiling.tables import TableProfile, intake_report, profile_table
+
+__all__ = [
+    "Alert",
+    "ALERT_KINDS",
+    "SEVERITIES",
+    "CRM_KINDS",
+    "ProfilingOptions",
+    "intake_report",
+    "TableProfile",
+    "DataProfile",
+    "profile_table",
+    "profile_tables",
+    "ServiceKPIs",
+    "service_kpis",
+    "clean_artifacts",
+    "cramers_v",
+]

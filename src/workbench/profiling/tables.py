@@ -1,0 +1,364 @@
+"""Table profile: shape, per-column statistics, missingness, duplicates, correlations and dates
+of one table (:func:`profile_table`), in named steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.core.contract import TABLES, LoadedTable, pii_columns
+from workbench.data.cleaning import _default_data_end, to_timestamp
+from workbench.profiling.alerts import SEVERITIES, Alert, alerts_frame, fmt_value, rows_text
+from workbench.profiling.checks import order_alerts
+from workbench.profiling.columns import ColumnProfile, TableContext, profile_column
+from workbench.profiling.correlations import cramers_matrix, spearman_matrix
+from workbench.profiling.missing import missing_patterns, nullity
+from workbench.profiling.options import ProfilingOptions, make_options
+from workbench.report import fmt
+from workbench.report.results import Result
+
+__all__ = ["TableProfile", "profile_table", "intake_report"]
+
+_NUMERIC_SAMPLE_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class TableProfile(Result):
+    """Profile of one table (see :func:`profile_table`).
+
+    Attributes
+    ----------
+    name : str
+        Contract table name.
+    n_rows, n_columns, memory_bytes : int
+        Shape and deep memory use of the frame.
+    source : dict
+        Where the table came from (path, format, encoding ...).
+    stats : pandas.DataFrame
+        One row per column; see :meth:`to_frame`.
+    top_values : dict of str to DataFrame
+        Most frequent values per column (``value``, ``count``, ``share``), masked for PII.
+    missing_patterns : pandas.DataFrame
+        Top combinations of missing columns.
+    nullity_corr : pandas.DataFrame
+        Correlation of the missingness indicators (sampled rows).
+    spearman, cramers : pandas.DataFrame
+        Square correlation matrices (sampled rows).
+    daily_counts : dict of str to Series
+        Rows per day for each datetime column, whole range.
+    date_windows : dict of str to (Timestamp, Timestamp)
+        The plausible window of each datetime column (launch date or first day to today or last
+        day) in which gaps and spikes are looked for.
+    spikes : dict of str to DataFrame
+        Spike days per datetime column.
+    numeric_sample, nullity_sample : pandas.DataFrame
+        Sampled rows kept for charts (numeric columns; missingness of columns with gaps).
+    n_duplicate_rows, n_duplicate_keys : int
+        Exact duplicate rows; rows repeating an earlier key.
+    key : tuple of str
+        The contract key.
+    alerts : tuple of Alert
+        Alerts of this table alone.
+    pii : tuple of str
+        Personal-data columns.
+    sample_rows : int
+        Rows in the correlation sample.
+    random_state : int or None
+        Seed of the sample.
+    """
+
+    name: str
+    n_rows: int
+    n_columns: int
+    memory_bytes: int
+    source: dict[str, Any]
+    stats: pd.DataFrame
+    top_values: dict[str, pd.DataFrame]
+    missing_patterns: pd.DataFrame
+    nullity_corr: pd.DataFrame
+    spearman: pd.DataFrame
+    cramers: pd.DataFrame
+    daily_counts: dict[str, pd.Series]
+    date_windows: dict[str, tuple[pd.Timestamp, pd.Timestamp]]
+    spikes: dict[str, pd.DataFrame]
+    numeric_sample: pd.DataFrame
+    nullity_sample: pd.DataFrame
+    n_duplicate_rows: int
+    n_duplicate_keys: int
+    key: tuple[str, ...]
+    alerts: tuple[Alert, ...]
+    pii: tuple[str, ...]
+    sample_rows: int
+    random_state: int | None = None
+    n_missing_cells: int = 0
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-column statistics.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per column (index: column name): ``logical_type``, ``kind``, ``dtype``,
+            ``pii``, ``n``, ``n_valid``, ``n_missing``, ``p_missing``, ``n_distinct``,
+            ``p_distinct``; numeric: ``mean``, ``std``, ``min``, ``p1`` ... ``p99``, ``max``,
+            ``skewness``, ``kurtosis``, ``n_zeros``, ``p_zeros``, ``n_negative``, ``n_outliers``,
+            ``p_outliers``, ``n_infinite``; categorical: ``top``, ``top_count``, ``top_share``,
+            ``n_rare_levels``, ``imbalance``; datetime: ``date_min``, ``date_max``,
+            ``span_days``, ``n_gap_months``, ``n_spike_days``, ``n_future``, ``n_prelaunch``,
+            ``n_after_as_of``; intake: ``source``, ``n_blank``, ``n_unparseable``,
+            ``n_placeholders``.
+        """
+        return self.stats.copy()
+
+    def summary(self) -> pd.DataFrame:
+        """Headline per column (``column`` first): type, missing share, distinct values, top value or median."""
+        cols = ["logical_type", "dtype", "n_missing", "p_missing", "n_distinct", "top", "median",
+                "date_min", "date_max"]
+        return self.stats[[c for c in cols if c in self.stats]].reset_index()
+
+    def alerts_frame(self) -> pd.DataFrame:
+        """This table's alerts, most severe first."""
+        return alerts_frame(self.alerts)
+
+    def metrics(self) -> dict[str, Any]:
+        """Figures for the metrics file (JSON-able)."""
+        cells = self.n_rows * self.n_columns
+        return {
+            "rows": int(self.n_rows),
+            "columns": int(self.n_columns),
+            "memory_mb": round(self.memory_bytes / 2**20, 2),
+            "missing_cells": int(self.n_missing_cells),
+            "missing_cells_share": self.n_missing_cells / cells if cells else 0.0,
+            "duplicate_rows": int(self.n_duplicate_rows),
+            "duplicate_keys": int(self.n_duplicate_keys),
+            "alerts": len(self.alerts),
+        }
+
+    def finding(self) -> str:
+        """Shape, missing cells, duplicates and alerts of the table in one sentence."""
+        cells = self.n_rows * self.n_columns
+        missing = fmt.pct(self.n_missing_cells / cells) if cells else fmt.pct(0.0)
+        counts = [sum(a.severity == s for a in self.alerts) for s in SEVERITIES]
+        sev = ", ".join(f"{c} {s}" for c, s in zip(counts, SEVERITIES, strict=True))
+        return (
+            f"{self.name}: {self.n_rows:,} rows × {self.n_columns} columns; {self.n_missing_cells:,} missing cells "
+            f"({missing}); {self.n_duplicate_rows:,} duplicate rows, {self.n_duplicate_keys:,} duplicate keys; "
+            f"{len(self.alerts)} alerts ({sev})."
+        )
+
+    def plot(self, ax: Any = None) -> Any:
+        """Bar chart of the missing share per column (see :meth:`DataProfile.plot_missing`)."""
+        from workbench.profiling.plots import plot_missing_bar
+
+        return plot_missing_bar(self, ax)
+
+    def __repr__(self) -> str:
+        return (
+            f"TableProfile({self.name!r}, rows={self.n_rows:,}, columns={self.n_columns}, "
+            f"alerts={len(self.alerts)})"
+        )
+
+
+def _sample_index(n: int, size: int, rng: np.random.Generator) -> np.ndarray | None:
+    if n <= size:
+        return None
+    return np.sort(rng.choice(n, size=size, replace=False))
+
+
+def _context(
+    table: LoadedTable,
+    options: ProfilingOptions,
+    *,
+    allow_personal_data: bool,
+    as_of: Any,
+    launch_date: Any,
+    data_end: Any,
+) -> TableContext:
+    """What the column steps need: the contract facts of the table and the run's dates."""
+    name, frame = table.name, table.frame
+    spec = TABLES.get(name)
+    return TableContext(
+        name=name,
+        n=len(frame),
+        reports={r.column: r for r in table.columns},
+        pii=tuple(pii_columns(name, frame)) if spec is not None else (),
+        key=tuple(spec.key) if spec is not None else (),
+        required=tuple(spec.required) if spec is not None else (),
+        options=options,
+        allow_personal_data=allow_personal_data,
+        end=_default_data_end(data_end),
+        as_of_end=_default_data_end(as_of) if as_of is not None else None,
+        launch=to_timestamp(launch_date),
+    )
+
+
+def _step_duplicate_rows(frame: pd.DataFrame, name: str, stats: pd.DataFrame) -> tuple[np.ndarray | None, list[Alert]]:
+    """Exact copies of an earlier row (none possible when a column is unique and complete)."""
+    n = len(frame)
+    any_unique_complete = n > 0 and bool((stats["n_distinct"] == n).any())
+    if n == 0 or any_unique_complete:
+        return None, []
+    dup_rows = frame.duplicated(keep="first").to_numpy()
+    k = int(dup_rows.sum())
+    if not k:
+        return dup_rows, []
+    return dup_rows, [Alert(name, None, "duplicates", "warning",
+                            f"{name}: {rows_text(k, n)} are exact copies of an earlier row", k, k / n)]  # fmt: skip
+
+
+def _step_duplicate_keys(
+    frame: pd.DataFrame, ctx: TableContext, columns: Sequence[ColumnProfile], dup_rows: np.ndarray | None
+) -> tuple[int, list[Alert]]:
+    """Rows repeating the key of an earlier row, counted among the rows that are not exact
+    duplicates (so the two counts add up and match what cleaning drops rule by rule)."""
+    key, name, n = ctx.key, ctx.name, ctx.n
+    if not key or not all(c in frame for c in key):
+        return 0, []
+    single = [c for c in columns if c.row["column"] == key[0]] if len(key) == 1 else []
+    key_dups = single[0].key_dups if single else 0
+    key_examples = list(single[0].key_examples) if single else []
+    n_dup_rows = int(dup_rows.sum()) if dup_rows is not None else 0
+    if len(key) > 1 or (key_dups and n_dup_rows):
+        keep = frame[list(key)].notna().all(axis=1).to_numpy()
+        if dup_rows is not None:
+            keep = keep & ~dup_rows
+        keyed = frame.loc[keep, list(key)]
+        dmask = keyed.duplicated(keep="first")
+        key_dups = int(dmask.sum())
+        dups = keyed[dmask].drop_duplicates().head(5)
+        key_examples = (
+            dups[key[0]].map(fmt_value).tolist()
+            if len(key) == 1
+            else ["/".join(map(str, r)) for r in dups.itertuples(index=False)]
+        )
+    if not key_dups:
+        return 0, []
+    label = ", ".join(key)
+    return key_dups, [Alert(name, key[0] if len(key) == 1 else label, "duplicate_keys", "error",
+                            f"{name}: {rows_text(key_dups, n)} repeat the {label} of an earlier row, e.g. "
+                            f"{', '.join(map(repr, key_examples[:5]))}",
+                            key_dups, key_dups / n, tuple(key_examples[:5]))]  # fmt: skip
+
+
+def _step_chart_sample(sample: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Numeric columns of at most 50,000 sampled rows, for the histograms."""
+    chart_cols = [c for c in stats.index if stats.loc[c, "kind"] == "numeric"]
+    ns = sample[chart_cols]
+    if len(ns) > _NUMERIC_SAMPLE_ROWS:
+        ns = ns.iloc[np.sort(rng.choice(len(ns), _NUMERIC_SAMPLE_ROWS, replace=False))]
+    return ns.astype("float64").reset_index(drop=True)
+
+
+def profile_table(
+    table: LoadedTable,
+    *,
+    allow_personal_data: bool = False,
+    as_of: dt.date | str | pd.Timestamp | None = None,
+    launch_date: dt.date | str | pd.Timestamp | None = None,
+    data_end: dt.date | str | pd.Timestamp | None = None,
+    random_state: int | None = None,
+    **options: Any,
+) -> TableProfile:
+    """Profile one table: shape, per-column statistics, missingness, duplicates, correlations,
+    date coverage and the single-table alerts.
+
+    Parameters
+    ----------
+    table : LoadedTable
+        A table after intake (its intake report feeds the ``unparseable`` and ``placeholder``
+        alerts).
+    allow_personal_data : bool, default False
+        Show personal data raw in top values and examples (``privacy.allow_personal_data``).
+    as_of : date-like, optional
+        Analysis date: rows after it are counted (``after_as_of``).
+    launch_date : date-like, optional
+        Dates before it are implausible (``prelaunch_dates``; birth dates excepted).
+    data_end : date-like, optional
+        Last plausible day; later dates are ``future_dates``. Default: today.
+    random_state : int, optional
+        Seed of the row sample used for correlations and charts.
+    **options
+        Thresholds and sample sizes, the fields of
+        :class:`~workbench.profiling.options.ProfilingOptions` (``top_n``, ``missing_threshold``,
+        ``skewness_threshold``, ``correlation_sample`` ...; the names of ``analyses.data_profiling``).
+
+    Returns
+    -------
+    TableProfile
+
+    Raises
+    ------
+    TypeError
+        An unknown option.
+
+    Notes
+    -----
+    Numeric statistics are over finite values; quantiles interpolate linearly (numpy default);
+    outliers lie outside ``[p25 - k*IQR, p75 + k*IQR]`` with ``k = outlier_iqr_k``.
+    Distinct and top values, missing patterns and duplicates use every row; Spearman
+    correlations, Cramér's V (category and yes/no columns with 2 to
+    ``high_cardinality_threshold`` levels, and fewer levels than half their values) and the
+    nullity correlation use at most ``correlation_sample`` sampled rows.
+    """
+    opts = make_options(**options)
+    frame, name = table.frame, table.name
+    ctx = _context(table, opts, allow_personal_data=allow_personal_data, as_of=as_of,
+                   launch_date=launch_date, data_end=data_end)  # fmt: skip
+    n = ctx.n
+    rng = np.random.default_rng(random_state)
+    idx = _sample_index(n, opts.correlation_sample, rng)
+    sample = frame if idx is None else frame.iloc[idx]
+
+    columns = [profile_column(ctx, col, frame[col]) for col in frame.columns]
+    stats = pd.DataFrame([c.row for c in columns]).set_index("column")
+    alerts = [a for c in columns for a in c.alerts]
+    dup_rows, dup_alerts = _step_duplicate_rows(frame, name, stats)
+    key_dups, key_alerts = _step_duplicate_keys(frame, ctx, columns, dup_rows)
+    miss_cols, nullity_corr, nullity_sample = nullity(frame, sample, stats)
+    num_cols = [c for c in stats.index if stats.loc[c, "kind"] == "numeric" and stats.loc[c, "n_distinct"] > 1]
+    spearman, sp_alerts = spearman_matrix(name, sample, num_cols, threshold=opts.high_correlation_threshold)
+    cat_cols = [c.row["column"] for c in columns if c.cramers_levels is not None]
+    cramers, cr_alerts = cramers_matrix(name, sample, cat_cols, threshold=opts.high_correlation_threshold)
+    alerts += dup_alerts + key_alerts + sp_alerts + cr_alerts
+    if name == "orders" and n:
+        alerts += order_alerts(frame)
+
+    dated = [c for c in columns if c.dates is not None]
+    return TableProfile(
+        name=name,
+        n_rows=n,
+        n_columns=int(frame.shape[1]),
+        memory_bytes=int(frame.memory_usage(deep=True, index=False).sum()),
+        source=dict(table.source),
+        stats=stats,
+        top_values={c.row["column"]: c.top for c in columns if c.top is not None},
+        missing_patterns=missing_patterns(frame, miss_cols, opts.top_n),
+        nullity_corr=nullity_corr,
+        spearman=spearman,
+        cramers=cramers,
+        daily_counts={c.row["column"]: c.dates.daily for c in dated},
+        date_windows={c.row["column"]: c.dates.window for c in dated},
+        spikes={c.row["column"]: c.dates.spikes for c in dated},
+        numeric_sample=_step_chart_sample(sample, stats, rng),
+        nullity_sample=nullity_sample,
+        n_duplicate_rows=int(dup_rows.sum()) if dup_rows is not None else 0,
+        n_duplicate_keys=key_dups,
+        key=ctx.key,
+        alerts=tuple(alerts),
+        pii=ctx.pii,
+        sample_rows=len(sample),
+        random_state=random_state,
+        n_missing_cells=int(stats["n_missing"].sum()) if len(stats) else 0,
+    )
+
+
+def intake_report(tables: Mapping[str, LoadedTable]) -> pd.DataFrame:
+    """How every column of every table was read: source header, type, blanks, placeholders and
+    unreadable values (one row per column; see :class:`workbench.core.contract.ColumnReport`)."""
+    frames = [t.report() for t in tables.values()]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
