@@ -1,7 +1,7 @@
 """Benchmark of the CLV models against ``lifetimes`` on the CDNOW log, and the test reference.
 
 Fits BG/NBD and Gamma-Gamma on the CDNOW calibration summary (through 1997-09-30, weeks) with
-:mod:`workbench.value.clv` and with ``lifetimes`` 0.11.3 side by side in one run, checks that both
+:mod:`workbench.value` and with ``lifetimes`` 0.11.3 side by side in one run, checks that both
 reach the same log-likelihood, and prints seconds and the speed-up (best of ``--repeat`` fits;
 the summary shaping is timed separately).
 
@@ -244,7 +244,7 @@ def bench_ours(repeat: int) -> dict:
     import numpy as np
     import pandas as pd
 
-    from workbench.value.clv import BetaGeoModel, GammaGammaModel, rfm_summary
+    from workbench.value import BetaGeoModel, GammaGammaModel, rfm_summary
 
     raw = pd.read_csv(CDNOW, sep=r"\s+", dtype={"customer_id": str, "date": str})
     t = time.perf_counter()

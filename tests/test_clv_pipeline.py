@@ -17,7 +17,8 @@ def orders():
 
 
 def test_models_with_holdout(orders):
-    res = customer_value(orders, as_of="2025-09-30", params=CLVParams(calibration_end="2025-03-31"), margin_col="margin")
+    res = customer_value(orders, as_of="2025-09-30", margin_col="margin",
+                         **CLVParams(calibration_end="2025-03-31").model_dump())
     c = res.to_frame()
     assert c["customer_id"].is_unique and (c["clv"] >= 0).all()
     assert c["probability_alive"].between(0, 1).all()
@@ -31,7 +32,7 @@ def test_models_with_holdout(orders):
 
 
 def test_simple_method(orders):
-    res = customer_value(orders, as_of="2025-09-30", params=CLVParams(method="simple", acquisition_cost=10.0))
+    res = customer_value(orders, as_of="2025-09-30", **CLVParams(method="simple", acquisition_cost=10.0).model_dump())
     c = res.to_frame()
     assert res.method == "simple" and np.isfinite(c["clv"]).all()
     assert (c.loc[c["n_orders"] == 0, "clv"] == -10.0).all()

@@ -14,24 +14,20 @@ import pytest
 from scipy import integrate
 
 from workbench.core.errors import AnalysisError, StatisticalWarning
-from workbench.value.clv import (
+from workbench.value.diagnostics import holdout_comparison, independence_check, tracking_curve
+from workbench.value.models import (
     BetaGeoModel,
     GammaGammaModel,
     ParetoNBDModel,
-    _BGData,
-    _bgnbd_ll_terms,
-    _fd_gradient,
-    _gg_ll_terms,
-    _GGData,
-    _pnbd_log_integral,
-    holdout_comparison,
-    independence_check,
-    rfm_summary,
     simulate_bgnbd,
     simulate_gamma_gamma,
     simulate_pareto_nbd,
-    tracking_curve,
 )
+from workbench.value.models.base import _fd_gradient
+from workbench.value.models.beta_geo import _BGData, _bgnbd_ll_terms
+from workbench.value.models.gamma_gamma import _gg_ll_terms, _GGData
+from workbench.value.models.pareto_nbd import _pnbd_log_integral
+from workbench.value.summary import rfm_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 CDNOW = ROOT / "data" / "raw" / "cdnow_master.txt.gz"

@@ -1,3 +1,67 @@
-"""Customer value: BTYD models (BG/NBD, Pareto/NBD, Gamma-Gamma), diagnostics and CLV."""
+"""Customer value (notebook ``02_segmentation_value.ipynb``): the "buy till you die" models for
+non-contractual businesses (customers can leave silently), their honest checks, and CLV.
 
-from workbench.value.clv import *  # noqa: F403
+* :mod:`~workbench.value.summary` - :func:`rfm_summary` shapes orders into one row per customer.
+* :mod:`~workbench.value.models` - BG/NBD, Pareto/NBD and Gamma-Gamma (one module each) and their
+  simulators.
+* :mod:`~workbench.value.diagnostics` - :func:`holdout_comparison`, :func:`tracking_curve` and
+  :func:`independence_check`.
+* :mod:`~workbench.value.clv` - :func:`customer_value` (CLV per customer as of a date) and the
+  current x future value grid.
+* :mod:`~workbench.value.simple` - the simple CLV formula, per customer and per segment.
+"""
+
+from workbench.value.clv import (
+    CLVResult,
+    customer_value,
+    plot_value_potential,
+    value_potential_grid,
+)
+from workbench.value.diagnostics import (
+    HoldoutComparison,
+    IndependenceCheck,
+    TrackingCurve,
+    holdout_comparison,
+    independence_check,
+    tracking_curve,
+)
+from workbench.value.models import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ParetoNBDModel,
+    simulate_bgnbd,
+    simulate_gamma_gamma,
+    simulate_pareto_nbd,
+)
+from workbench.value.simple import (
+    SimpleCLVResult,
+    annuity_factor,
+    simple_clv,
+    simple_clv_by_segment,
+)
+from workbench.value.summary import TIME_UNITS, rfm_summary
+
+__all__ = [
+    "TIME_UNITS",
+    "rfm_summary",
+    "CLVResult",
+    "customer_value",
+    "value_potential_grid",
+    "plot_value_potential",
+    "BetaGeoModel",
+    "ParetoNBDModel",
+    "GammaGammaModel",
+    "IndependenceCheck",
+    "independence_check",
+    "HoldoutComparison",
+    "holdout_comparison",
+    "TrackingCurve",
+    "tracking_curve",
+    "simulate_bgnbd",
+    "simulate_pareto_nbd",
+    "simulate_gamma_gamma",
+    "SimpleCLVResult",
+    "annuity_factor",
+    "simple_clv",
+    "simple_clv_by_segment",
+]
