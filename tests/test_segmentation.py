@@ -11,12 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench import segmentation as seg
+from workbench import value
 from workbench.core.errors import AnalysisError, StatisticalWarning
-from workbench.core.params import PrivacyParams
 from workbench.core.privacy import pseudonymize
 from workbench.data.features import customer_features
-from workbench.segmentation import segments as seg
-from workbench.segmentation.params import ClusteringParams, RFMParams
 from workbench.synth.simulate import generate
 
 CLUSTER_FEATURES = ["monetary_mean", "n_orders", "recency_days"]
@@ -42,13 +41,13 @@ def buyers(synth):
 
 @pytest.fixture(scope="module")
 def clusters(buyers):
-    params = ClusteringParams(features=CLUSTER_FEATURES, k=4, bootstrap=5, silhouette_sample=1000)
-    return seg.cluster_customers(buyers, params=params, random_state=7)
+    return seg.cluster_customers(buyers, features=CLUSTER_FEATURES, k=4, bootstrap=5, silhouette_sample=1000,
+                                 random_state=7)
 
 
 @pytest.fixture(scope="module")
 def rfm(synth):
-    return seg.rfm_scores(synth[1], params=RFMParams())
+    return seg.rfm_scores(synth[1])
 
 
 def _frame(values, ids=None, **extra):
@@ -143,7 +142,7 @@ def test_quantile_scores_hand_case_and_ties():
          "n_orders": [1, 1, 1, 2, 3, 4], "monetary_sum": [10.0, 20, 30, 40, 50, 50]}
     )  # fmt: skip
     with pytest.warns(StatisticalWarning, match=r"R levels \[1\]; F levels \[1, 3\]"):
-        t = seg.rfm_scores(f, params=RFMParams()).to_frame()
+        t = seg.rfm_scores(f).to_frame()
     # score = 1 + floor(5 * (average-rank pct - eps)); recency inverted (most recent -> 5):
     # pcts 6/6, 5/6, 4/6, 3/6 and the tied 5-day pair 1.5/6 -> 5, 5, 4, 3, 2, 2
     assert t["r"].tolist() == [5, 5, 4, 3, 2, 2]
@@ -161,7 +160,7 @@ def test_heavy_ties_no_nan_equal_scores_unused_levels_reported():
          "n_orders": n_orders, "monetary_sum": rng.choice([50.0, 100.0, 200.0], n)}
     )  # fmt: skip
     with pytest.warns(StatisticalWarning, match="F levels"):
-        res = seg.rfm_scores(f, params=RFMParams())
+        res = seg.rfm_scores(f)
     t = res.to_frame()
     assert t[["r", "f", "m"]].notna().all().all()
     for col, score in (("recency_days", "r"), ("n_orders", "f"), ("monetary_sum", "m")):
@@ -176,26 +175,26 @@ def test_heavy_ties_no_nan_equal_scores_unused_levels_reported():
 def test_thresholds_method_hand_case():
     f = pd.DataFrame({"customer_id": list("abc"), "recency_days": [5.0, 40, 200],
                       "n_orders": [6, 2, 1], "monetary_sum": [900.0, 150, 40]})  # fmt: skip
-    p = RFMParams(method="thresholds", recency_thresholds=[30, 90, 180, 365],
-                  frequency_thresholds=[2, 3, 5, 10], monetary_thresholds=[100, 200, 500, 1000])  # fmt: skip
-    t = seg.rfm_scores(f, params=p).to_frame()
+    p = dict(method="thresholds", recency_thresholds=[30, 90, 180, 365],
+             frequency_thresholds=[2, 3, 5, 10], monetary_thresholds=[100, 200, 500, 1000])  # fmt: skip
+    t = seg.rfm_scores(f, **p).to_frame()
     assert t["r"].tolist() == [5, 4, 2] and t["f"].tolist() == [4, 2, 1] and t["m"].tolist() == [4, 2, 1]
     with pytest.raises(AnalysisError, match=r"analyses\.segmentation\.rfm\.monetary_thresholds"):
-        seg.rfm_scores(f, params=p.model_copy(update={"monetary_thresholds": None}))
+        seg.rfm_scores(f, **{**p, "monetary_thresholds": None})
     with pytest.raises(AnalysisError, match=r"4 thresholds.*frequency_thresholds"):
-        seg.rfm_scores(f, params=p.model_copy(update={"frequency_thresholds": [1, 2]}))
+        seg.rfm_scores(f, **{**p, "frequency_thresholds": [1, 2]})
 
 
 def test_bad_segment_maps_name_the_key(synth):
     _, feats = synth
     with pytest.raises(AnalysisError, match=r"without a segment.*e\.g\. \(r=1, f=.*analyses\.segmentation\.rfm\.segment_map") as e:
-        seg.rfm_scores(feats, params=RFMParams(segment_map={"best": "r >= 4"}))
-    n_uncovered = int((seg.rfm_scores(feats, params=RFMParams()).to_frame()["r"] <= 3).sum())
+        seg.rfm_scores(feats, segment_map={"best": "r >= 4"})
+    n_uncovered = int((seg.rfm_scores(feats).to_frame()["r"] <= 3).sum())
     assert f"leaves {n_uncovered:,} of" in str(e.value)
     with pytest.raises(AnalysisError, match=r"segment 'x'.*unknown name.*analyses\.segmentation\.rfm\.segment_map"):
-        seg.rfm_scores(feats, params=RFMParams(segment_map={"x": "recency > 3"}))
+        seg.rfm_scores(feats, segment_map={"x": "recency > 3"})
     with pytest.warns(StatisticalWarning, match=r"overlap.*r=4.*a, b"):
-        res = seg.rfm_scores(feats, params=RFMParams(segment_map={"a": "r >= 3", "b": "r >= 4", "c": "r < 3"}))
+        res = seg.rfm_scores(feats, segment_map={"a": "r >= 3", "b": "r >= 4", "c": "r < 3"})
     assert set(res.to_frame()["segment"].astype(str)) == {"a", "c", seg.NO_PURCHASE}  # first match wins
     assert len(res.overlaps) == 10
 
@@ -216,11 +215,11 @@ def test_migration_hand_case():
          "signup_date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-01", "2024-02-01",
                                         "2024-05-01", "2024-04-15"])}
     )  # fmt: skip
-    params = RFMParams(bins=2, method="thresholds", recency_thresholds=[30], frequency_thresholds=[2],
-                       monetary_thresholds=[100], segment_map={"active": "r == 2", "lapsed": "r == 1"})  # fmt: skip
+    params = dict(bins=2, method="thresholds", recency_thresholds=[30], frequency_thresholds=[2],
+                  monetary_thresholds=[100], segment_map={"active": "r == 2", "lapsed": "r == 1"})  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        res = seg.rfm_migration(orders, customers, from_date="2024-03-31", to_date="2024-06-30", params=params)
+        res = seg.rfm_migration(orders, customers, from_date="2024-03-31", to_date="2024-06-30", **params)
     t = res.to_frame().set_index("customer_id")
     assert t["from_segment"].astype(str).to_dict() == {
         "a": "active", "b": "active", "c": "lapsed", "d": seg.NO_PURCHASE,
@@ -240,7 +239,7 @@ def test_migration_hand_case():
     s = res.summary().set_index("from_segment")
     assert s.loc["active", "stayed"] == 1 and s.loc["active", "main_destination"] == "lapsed"
     with pytest.raises(AnalysisError, match=r"migration_from"):
-        seg.rfm_migration(orders, from_date="2024-06-30", to_date="2024-03-31", params=params)
+        seg.rfm_migration(orders, from_date="2024-06-30", to_date="2024-03-31", **params)
 
 
 # -- 4. Clustering ---------------------------------------------------------------------------
@@ -253,8 +252,7 @@ def test_clusters_recover_truth_and_are_deterministic(synth, buyers, clusters):
     assert ari > 0.3, ari
     assert clusters.n_clusters == 4 and clusters.method in ("kmeans", "gmm")
     again = seg.cluster_customers(
-        buyers, params=ClusteringParams(features=CLUSTER_FEATURES, k=4, bootstrap=5, silhouette_sample=1000),
-        random_state=7,
+        buyers, features=CLUSTER_FEATURES, k=4, bootstrap=5, silhouette_sample=1000, random_state=7,
     )  # fmt: skip
     pd.testing.assert_frame_equal(clusters.to_frame(), again.to_frame())
     pd.testing.assert_frame_equal(clusters.stability, again.stability)
@@ -274,8 +272,8 @@ def test_clusters_recover_truth_and_are_deterministic(synth, buyers, clusters):
 
 
 def test_cluster_k_search_and_method_choice(buyers):
-    params = ClusteringParams(features=CLUSTER_FEATURES, k_min=2, k_max=4, bootstrap=2, silhouette_sample=800)
-    res = seg.cluster_customers(buyers.iloc[:1200], params=params, random_state=1, fit_sample=1000)
+    params = dict(features=CLUSTER_FEATURES, k_min=2, k_max=4, bootstrap=2, silhouette_sample=800)
+    res = seg.cluster_customers(buyers.iloc[:1200], **params, random_state=1, fit_sample=1000)
     sel = res.selection
     assert len(sel) == 6 and set(sel["method"]) == {"kmeans", "gmm"}
     km = sel[sel["method"] == "kmeans"]
@@ -291,12 +289,19 @@ def test_cluster_k_search_and_method_choice(buyers):
 def test_cluster_errors_and_missing_rows(synth):
     _, feats = synth
     with pytest.raises(AnalysisError, match=r"nope.*analyses\.segmentation\.clustering\.features"):
-        seg.cluster_customers(feats, params=ClusteringParams(features=["nope", "n_orders"]), random_state=0)
-    params = ClusteringParams(features=CLUSTER_FEATURES, k=3, bootstrap=0, silhouette_sample=500)
+        seg.cluster_customers(feats, features=["nope", "n_orders"], random_state=0)
+    params = dict(features=CLUSTER_FEATURES, k=3, bootstrap=0, silhouette_sample=500)
     with pytest.warns(StatisticalWarning, match=r"leaves out 610 of 3,000"):
-        res = seg.cluster_customers(feats, params=params, random_state=0)
+        res = seg.cluster_customers(feats, **params, random_state=0)
     assert int(res.to_frame()["cluster"].isna().sum()) == 610 == int((feats["n_orders"] == 0).sum())
     assert np.isnan(res.stability_mean())
+    # buyers_only: the same clusters as on the buyers, without the warning and the empty rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StatisticalWarning)
+        only = seg.cluster_customers(feats, **params, random_state=0, buyers_only=True)
+    on_buyers = seg.cluster_customers(feats[feats["n_orders"] > 0], **params, random_state=0)
+    pd.testing.assert_frame_equal(only.to_frame(), on_buyers.to_frame())
+    assert only.n_total == 3000 - 610
 
 
 def test_adjusted_rand_helper():
@@ -311,16 +316,16 @@ def test_adjusted_rand_helper():
 
 
 def test_simple_clv_hand_case():
-    assert seg.annuity_factor(3, 0.10) == pytest.approx(1 / 1.1 + 1 / 1.1**2 + 1 / 1.1**3)
-    assert seg.annuity_factor(2.5, 0.0) == pytest.approx(2.5)
-    assert seg.annuity_factor(2.5, 0.1) == pytest.approx(1 / 1.1 + 1 / 1.21 + 0.5 / 1.331)
+    assert value.annuity_factor(3, 0.10) == pytest.approx(1 / 1.1 + 1 / 1.1**2 + 1 / 1.1**3)
+    assert value.annuity_factor(2.5, 0.0) == pytest.approx(2.5)
+    assert value.annuity_factor(2.5, 0.1) == pytest.approx(1 / 1.1 + 1 / 1.21 + 0.5 / 1.331)
     f = pd.DataFrame(
         {"customer_id": ["a", "b", "c"], "n_orders": [4, 1, 0], "monetary_sum": [400.0, 50, 0],
          "tenure_days": [730.5, 10, 100], "acq": ["paid", "organic", "paid"]}
     )  # fmt: skip
-    out = seg.simple_clv(f, margin=0.5, expected_lifetime_years=3, discount_rate=0.1,
+    out = value.simple_clv(f, margin=0.5, expected_lifetime_years=3, discount_rate=0.1,
                          acquisition_cost=10, acquisition_cost_by_channel={"paid": 50}, channel_col="acq")  # fmt: skip
-    af = seg.annuity_factor(3, 0.1)
+    af = value.annuity_factor(3, 0.1)
     a, b, c = (out.iloc[i] for i in range(3))
     assert a["aov"] == pytest.approx(100) and a["purchases_per_year"] == pytest.approx(2)
     assert a["clv"] == pytest.approx(0.5 * 100 * 2 * af - 50)
@@ -329,11 +334,11 @@ def test_simple_clv_hand_case():
     assert b["clv"] == pytest.approx(0.5 * 50 * 365.25 / 90 * af - 10)  # channel not listed: flat CAC
     assert np.isnan(c["aov"]) and c["clv"] == pytest.approx(-50)
     with pytest.raises(AnalysisError, match=r"analyses\.segmentation\.clv\.margin"):
-        seg.simple_clv(f, margin=1.5, expected_lifetime_years=3, discount_rate=0.1)
+        value.simple_clv(f, margin=1.5, expected_lifetime_years=3, discount_rate=0.1)
     with pytest.raises(AnalysisError, match="channel_col"):
-        seg.simple_clv(f, margin=0.5, expected_lifetime_years=3, discount_rate=0.1,
+        value.simple_clv(f, margin=0.5, expected_lifetime_years=3, discount_rate=0.1,
                        acquisition_cost_by_channel={"paid": 50})  # fmt: skip
-    res = seg.simple_clv_by_segment(f, pd.Series({"a": "big", "b": "small", "c": "small"}), margin=0.5,
+    res = value.simple_clv_by_segment(f, pd.Series({"a": "big", "b": "small", "c": "small"}), margin=0.5,
                                     expected_lifetime_years=3, discount_rate=0.1)  # fmt: skip
     s = res.summary().set_index("segment")
     assert s.loc["small", "customers"] == 2 and s.loc["big", "total_clv"] == pytest.approx(0.5 * 100 * 2 * af)
@@ -348,7 +353,7 @@ def test_simple_clv_hand_case():
 def tag_inputs(synth, rfm, clusters):
     _, feats = synth
     abc = seg.abc_classes(feats)
-    clv = seg.simple_clv(feats, margin=0.3, expected_lifetime_years=3, discount_rate=0.1)
+    clv = value.simple_clv(feats, margin=0.3, expected_lifetime_years=3, discount_rate=0.1)
     clv["p_alive"] = np.resize([0.1, 0.2, 0.5, 0.8, 0.81], len(clv))
     return feats, abc, rfm, clusters, clv
 
@@ -357,7 +362,7 @@ def test_tag_table(tag_inputs):
     feats, abc, rfm, clusters, clv = tag_inputs
     tags = {"big_spender": "monetary_sum > 5000", "fading_vip": "abc_class == 'A' and rfm_segment == 'at risk'"}
     t = seg.tag_table(feats, abc=abc, rfm=rfm, clusters=clusters, clv=clv, tags=tags,
-                      privacy=PrivacyParams(allow_raw_keys=True))  # fmt: skip
+                      allow_raw_keys=True)  # fmt: skip
     assert len(t) == len(feats) and t["customer_id"].tolist() == feats["customer_id"].tolist()
     for col in ("abc_class", "r", "f", "m", "rfm_segment", "cluster", "cluster_name", "clv", "clv_decile",
                 "p_alive_band", "preferred_channel", "big_spender", "fading_vip"):
@@ -373,15 +378,14 @@ def test_tag_table(tag_inputs):
     assert (t.groupby("clv")["clv_decile"].nunique() == 1).all()
     assert t["p_alive_band"].astype(str).head(5).tolist() == ["<20%", "20-50%", "50-80%", "50-80%", ">80%"]
     with pytest.raises(AnalysisError, match=r"unknown column.*available columns: customer_id, abc_class.*analyses\.segmentation\.tags\.bad"):
-        seg.tag_table(feats, abc=abc, rfm=rfm, tags={"bad": "spend > 5"}, privacy=PrivacyParams())
+        seg.tag_table(feats, abc=abc, rfm=rfm, tags={"bad": "spend > 5"})
     with pytest.raises(AnalysisError, match=r"analyses\.segmentation\.tags\.r"):
-        seg.tag_table(feats, abc=abc, rfm=rfm, tags={"r": "n_orders > 1"}, privacy=PrivacyParams())
+        seg.tag_table(feats, abc=abc, rfm=rfm, tags={"r": "n_orders > 1"})
 
 
 def test_tag_keys_pseudonymized_unless_allowed(tag_inputs, tmp_path):
     feats, abc, rfm, _, _ = tag_inputs
-    priv = PrivacyParams(salt="pepper")
-    t = seg.tag_table(feats, abc=abc, rfm=rfm, tags={}, privacy=priv)
+    t = seg.tag_table(feats, abc=abc, rfm=rfm, tags={}, salt="pepper")
     assert t["customer_id"].tolist() == pseudonymize(feats["customer_id"], salt="pepper").tolist()
     assert not set(t["customer_id"]) & set(feats["customer_id"])
     paths = seg.write_tags(t, tmp_path / "out")
@@ -420,7 +424,7 @@ def test_result_objects_follow_the_style(synth, rfm, clusters):
         seg.abc_classes(feats),
         rfm,
         clusters,
-        seg.simple_clv_by_segment(feats, rfm.segments(), margin=0.3, expected_lifetime_years=3, discount_rate=0.1),
+        value.simple_clv_by_segment(feats, rfm.segments(), margin=0.3, expected_lifetime_years=3, discount_rate=0.1),
         seg.portraits(feats, rfm.segments(), data.customers),
     ]
     for res in results:
@@ -440,3 +444,20 @@ def test_result_objects_follow_the_style(synth, rfm, clusters):
     _, ax = plt.subplots()
     assert clusters.plot(ax=ax) is ax and rfm.plot(ax=ax) is ax
     plt.close("all")
+
+
+def test_truth_agreement_metrics_keep_the_recorded_keys(synth, clusters, tmp_path):
+    data, _ = synth
+    none = seg.truth_agreement(clusters, ground_truth=None)
+    assert none.metrics() == {
+        "ari": None, "n": 0,
+        "text": "_No ground truth for this dataset (real data): nothing to compare the clusters with._",
+    }  # fmt: skip
+    path = tmp_path / "truth.parquet"
+    data.truth_customers[["customer_id", "segment"]].to_parquet(path)
+    res = seg.truth_agreement(clusters, ground_truth=path)
+    m = res.metrics()
+    assert list(m) == ["ari", "n", "text"] and m["n"] == len(clusters.labels)
+    truth = data.truth_customers.set_index("customer_id")["segment"]
+    assert m["ari"] == pytest.approx(seg.adjusted_rand(clusters.segments(), truth))
+    assert m["text"] == res.finding() and f"on {m['n']:,} customers" in m["text"]

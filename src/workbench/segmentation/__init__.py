@@ -1,4 +1,44 @@
-"""Segmentation: ABC/Pareto, RFM, clustering, simple CLV, tags and portraits
-(``notebooks/02_segmentation_value.ipynb``)."""
+"""Segmentation (``notebooks/02_segmentation_value.ipynb``): ABC / Pareto classes, RFM scores and
+segments, RFM migration, clustering, customer tags, segment portraits and the check of the
+clusters against a synthetic ground truth.
 
-from workbench.segmentation.segments import *  # noqa: F403
+Every function takes the customer feature table of :func:`workbench.data.features.customer_features`
+(one row per customer) and keyword-only options, and returns a :class:`~workbench.report.results.Result`.
+The simple CLV formula lives in :mod:`workbench.value` (``value.simple_clv_by_segment``).
+
+Modules: ``pareto`` (ABC, Gini), ``rfm`` (scores, segment maps), ``migration``, ``clustering``,
+``tags`` (tag table, ``segments`` artifact), ``portraits``, ``truth``.
+"""
+
+from workbench.segmentation._common import NO_PURCHASE, NOT_YET_CUSTOMER
+from workbench.segmentation.clustering import ClusterResult, adjusted_rand, cluster_customers
+from workbench.segmentation.migration import MigrationResult, rfm_migration
+from workbench.segmentation.pareto import ABCResult, abc_classes, gini
+from workbench.segmentation.portraits import PortraitResult, portraits
+from workbench.segmentation.rfm import DEFAULT_SEGMENT_MAP, RFMResult, check_segment_map, rfm_scores
+from workbench.segmentation.tags import segment_artifact, tag_table, write_tags
+from workbench.segmentation.truth import TruthAgreement, truth_agreement
+
+__all__ = [
+    "DEFAULT_SEGMENT_MAP",
+    "NO_PURCHASE",
+    "NOT_YET_CUSTOMER",
+    "ABCResult",
+    "abc_classes",
+    "gini",
+    "RFMResult",
+    "rfm_scores",
+    "check_segment_map",
+    "MigrationResult",
+    "rfm_migration",
+    "ClusterResult",
+    "cluster_customers",
+    "adjusted_rand",
+    "tag_table",
+    "write_tags",
+    "segment_artifact",
+    "PortraitResult",
+    "portraits",
+    "TruthAgreement",
+    "truth_agreement",
+]

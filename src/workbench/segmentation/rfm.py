@@ -1,0 +1,535 @@
+"""RFM: recency, frequency and monetary scores and the named segments on the r x f grid.
+
+:func:`rfm_scores` scores the buyers of a feature table and names their segments with a segment
+map (:data:`DEFAULT_SEGMENT_MAP` or the analyst's rules); :func:`check_segment_map` shows which
+rule every score cell matches.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench.core.errors import AnalysisError, StatisticalWarning
+from workbench.data.frames import need_columns
+from workbench.report.fmt import money, num, pct
+from workbench.report.plotting import new_axes
+from workbench.report.results import Result
+from workbench.segmentation._common import (
+    NO_PURCHASE,
+    check_unique_ids,
+    eval_condition,
+    rank_scores,
+)
+
+__all__ = ["DEFAULT_SEGMENT_MAP", "RFMResult", "check_segment_map", "rfm_scores"]
+
+#: The usual 11 RFM segments on the recency x frequency grid (scores 1..5, 5 = best). Each of
+#: the 25 (r, f) cells matches exactly one rule (see :func:`check_segment_map`). Same format as
+#: the params key ``analyses.segmentation.rfm.segment_map``: name -> rule on ``r``, ``f``, ``m``.
+DEFAULT_SEGMENT_MAP: dict[str, str] = {
+    "champions": "r == 5 and f >= 4",
+    "loyal customers": "3 <= r <= 4 and f >= 4",
+    "potential loyalists": "r >= 4 and 2 <= f <= 3",
+    "new customers": "r == 5 and f == 1",
+    "promising": "r == 4 and f == 1",
+    "need attention": "r == 3 and f == 3",
+    "about to sleep": "r == 3 and f <= 2",
+    "at risk": "r <= 2 and 3 <= f <= 4",
+    "can't lose them": "r <= 2 and f == 5",
+    "hibernating": "r <= 2 and f <= 2 and r + f >= 3",
+    "lost": "r == 1 and f == 1",
+}
+
+_SEGMAP_KEY = "analyses.segmentation.rfm.segment_map"
+
+
+def _uses_m(segment_map: Mapping[str, str]) -> bool:
+    return any(re.search(r"\bm\b", str(rule)) for rule in segment_map.values())
+
+
+def _eval_rule(frame: pd.DataFrame, name: str, rule: str, *, allowed: str) -> np.ndarray:
+    """Evaluate one segment rule to a boolean array (missing -> False)."""
+    return eval_condition(
+        frame, rule, what=f"segment {name!r}", key=f"{_SEGMAP_KEY} (segment {name!r})",
+        empty="the rule must be a non-empty text like 'r >= 4 and f >= 4'",
+        unknown=f"uses an unknown name ({{err}}); rules may use {allowed}", constant_ok=True,
+        hint=" (write a comparison like 'r >= 4')",
+    )  # fmt: skip
+
+
+def check_segment_map(segment_map: Mapping[str, str] | None = None, *, bins: int = 5) -> pd.DataFrame:
+    """Evaluate a segment map on every possible score cell.
+
+    Parameters
+    ----------
+    segment_map : mapping of str to str, optional
+        Segment name -> rule on ``r``, ``f`` (and ``m``), evaluated with
+        :meth:`pandas.DataFrame.eval`. Default :data:`DEFAULT_SEGMENT_MAP`, which is written on
+        the 1..5 scale: with other ``bins`` its rules see the scores rescaled to 1..5
+        (``ceil(score * 5 / bins)``).
+    bins : int, default 5
+        Score levels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell (``bins**2`` cells of ``r``, ``f``; ``bins**3`` with ``m`` when a rule
+        uses ``m``): ``r``, ``f`` (, ``m``), ``n_matches`` (rules that match), ``matches``
+        (their names, map order), ``segment`` (first match, the one assigned; missing when none).
+
+    Raises
+    ------
+    AnalysisError
+        A rule cannot be evaluated (names the segment and the params key).
+
+    Examples
+    --------
+    >>> grid = check_segment_map()
+    >>> len(grid), int(grid["n_matches"].max()), int(grid["n_matches"].min())
+    (25, 1, 1)
+    """
+    default = segment_map is None
+    smap = dict(DEFAULT_SEGMENT_MAP if default else segment_map)
+    if not smap:
+        raise AnalysisError(f"the segment map is empty; give at least one rule or remove {_SEGMAP_KEY}")
+    levels = np.arange(1, bins + 1)
+    dims = ["r", "f", "m"] if _uses_m(smap) else ["r", "f"]
+    mesh = np.meshgrid(*([levels] * len(dims)), indexing="ij")
+    grid = pd.DataFrame({d: m.ravel() for d, m in zip(dims, mesh, strict=True)})
+    ev = grid.copy()
+    if default and bins != 5:
+        for d in dims:
+            ev[d] = np.ceil(ev[d] * 5 / bins).astype(np.int64)
+    hits = np.column_stack(
+        [_eval_rule(ev, name, rule, allowed=", ".join(dims) + f" (scores 1..{bins})") for name, rule in smap.items()]
+    )
+    names = np.array(list(smap), dtype=object)
+    grid["n_matches"] = hits.sum(axis=1)
+    grid["matches"] = [", ".join(names[row]) for row in hits]
+    first = np.where(hits.any(axis=1), hits.argmax(axis=1), -1)
+    grid["segment"] = pd.Series([names[i] if i >= 0 else None for i in first], dtype="object")
+    return grid
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class RFMResult(Result):
+    """RFM scores and named segments (see :func:`rfm_scores`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per customer: ``customer_id``, ``recency_days``, ``n_orders``,
+        ``monetary_sum``, ``r``, ``f``, ``m`` (nullable Int64; missing without purchase),
+        ``rfm_cell`` (e.g. ``"545"``), ``rfm_score`` (r + f + m), ``segment`` (categorical in
+        map order, then ``"no purchase"``).
+    segment_map : dict
+        The map in force.
+    default_map : bool
+        Whether it is :data:`DEFAULT_SEGMENT_MAP`.
+    bins : int
+    method : str
+        ``quantile`` or ``thresholds``.
+    unused_levels : dict
+        Score levels no buyer got, per dimension (``{"r": [], "f": [1, 2], "m": []}``).
+    overlaps : pandas.DataFrame
+        Cells matched by more than one rule (first match wins).
+    grid : pandas.DataFrame
+        :func:`check_segment_map` of the map.
+    """
+
+    table: pd.DataFrame
+    segment_map: dict[str, str]
+    default_map: bool
+    bins: int
+    method: str
+    unused_levels: dict[str, list[int]]
+    overlaps: pd.DataFrame
+    grid: pd.DataFrame
+
+    @property
+    def n_buyers(self) -> int:
+        """Customers with at least one purchase (scored)."""
+        return int(self.table["r"].notna().sum())
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per customer: ids, raw R/F/M values, scores, cell, score sum and segment."""
+        return self.table.copy()
+
+    def segments(self) -> pd.Series:
+        """Segment per customer, indexed by ``customer_id``."""
+        return self.table.set_index("customer_id")["segment"]
+
+    def summary(self) -> pd.DataFrame:
+        """One row per segment (map order, ``no purchase`` last; empty segments kept).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``segment``, ``customers``, ``share``, ``revenue``, ``revenue_share``, ``mean_r``,
+            ``mean_f``, ``mean_m`` (mean scores), ``mean_recency_days``,
+            ``orders_per_customer``, ``revenue_per_customer``.
+        """
+        t = self.table
+        g = t.groupby("segment", observed=False)
+        out = pd.DataFrame(
+            {
+                "customers": g.size(),
+                "revenue": g["monetary_sum"].sum(),
+                "mean_r": g["r"].mean(),
+                "mean_f": g["f"].mean(),
+                "mean_m": g["m"].mean(),
+                "mean_recency_days": g["recency_days"].mean(),
+                "orders_per_customer": g["n_orders"].mean(),
+                "revenue_per_customer": g["monetary_sum"].mean(),
+            }
+        )
+        n = len(t)
+        rev = float(t["monetary_sum"].sum())
+        out.insert(1, "share", out["customers"] / n if n else np.nan)
+        out.insert(3, "revenue_share", out["revenue"] / rev if rev > 0 else np.nan)
+        out = out.reset_index()
+        out["segment"] = out["segment"].astype(str)
+        for c in ("mean_r", "mean_f", "mean_m"):
+            out[c] = out[c].astype(float)
+        return out
+
+    def grid_counts(self) -> pd.DataFrame:
+        """Buyers per (r, f) cell: rows r = bins..1, columns f = 1..bins."""
+        b = self.table.dropna(subset=["r"])
+        levels = list(range(1, self.bins + 1))
+        ct = pd.crosstab(b["r"].astype(int), b["f"].astype(int))
+        return ct.reindex(index=levels[::-1], columns=levels, fill_value=0)
+
+    def metrics(self) -> dict[str, Any]:
+        """Counts, shares and unused score levels (JSON-able)."""
+        s = self.summary()
+        return {
+            "method": self.method,
+            "bins": self.bins,
+            "default_map": self.default_map,
+            "n_customers": len(self.table),
+            "n_buyers": self.n_buyers,
+            "n_no_purchase": int((self.table["segment"] == NO_PURCHASE).sum()),
+            "unused_levels": {k: [int(x) for x in v] for k, v in self.unused_levels.items()},
+            "overlapping_cells": len(self.overlaps),
+            "segments": {
+                row.segment: {
+                    "customers": int(row.customers),
+                    "share": num(row.share),
+                    "revenue_share": num(row.revenue_share),
+                }
+                for row in s.itertuples()
+            },
+        }
+
+    def finding(self) -> str:
+        """Who brings the revenue and who is slipping away, from the numbers."""
+        s = self.summary().set_index("segment")
+        buyers = s.drop(index=NO_PURCHASE, errors="ignore")
+        buyers = buyers[buyers["customers"] > 0]
+        if buyers.empty:
+            return "No customer has purchased yet."
+        top = buyers["revenue_share"].idxmax()
+        big = buyers["customers"].idxmax()
+        text = (
+            f"'{top}' bring the most revenue: {pct(s.loc[top, 'revenue_share'], 0)} from "
+            f"{pct(s.loc[top, 'share'], 0)} of customers ({money(s.loc[top, 'revenue_per_customer'])} each). "
+        )
+        if big != top:
+            text += (
+                f"The largest group is '{big}' ({pct(s.loc[big, 'share'], 0)} of customers, "
+                f"{pct(s.loc[big, 'revenue_share'], 0)} of revenue). "
+            )
+        risky = [x for x in ("at risk", "can't lose them", "about to sleep") if x in buyers.index]
+        if risky:
+            sh = float(s.loc[risky, "share"].sum())
+            rs = float(s.loc[risky, "revenue_share"].sum())
+            text += (
+                f"{pct(sh, 0)} of customers ({' / '.join(risky)}) used to buy but are fading and hold "
+                f"{pct(rs, 0)} of past revenue: the win-back target. "
+            )
+        if NO_PURCHASE in s.index and s.loc[NO_PURCHASE, "customers"] > 0:
+            text += f"{pct(s.loc[NO_PURCHASE, 'share'], 0)} of customers have not purchased yet."
+        unused = {k: v for k, v in self.unused_levels.items() if v}
+        if unused:
+            text += (
+                " Heavy ties leave score levels unused ("
+                + "; ".join(f"{k.upper()}: {', '.join(map(str, v))}" for k, v in unused.items())
+                + ")."
+            )
+        return text.strip()
+
+    def plot(self, ax: Any = None) -> Any:
+        """Heatmap of the r x f grid: buyers per cell, annotated with segment name and count.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import seaborn as sns
+
+        ax = new_axes(ax, figsize=(1.5 * self.bins + 2, 1.1 * self.bins + 1))
+        counts = self.grid_counts()
+        g = self.grid
+        names: dict[tuple[int, int], str] = {}
+        for (r, f), sub in g.groupby(["r", "f"]):
+            segs = sub["segment"].dropna().unique()
+            names[(int(r), int(f))] = segs[0] if len(segs) == 1 else ("mixed" if len(segs) else "-")
+        labels = np.array(
+            [[f"{names.get((r, f), '')}\n{counts.loc[r, f]:,}" for f in counts.columns] for r in counts.index],
+            dtype=object,
+        )
+        sns.heatmap(counts, annot=labels, fmt="", cmap="Blues", cbar_kws={"label": "customers"}, ax=ax,
+                    annot_kws={"fontsize": 7}, linewidths=0.5)
+        ax.set_xlabel("frequency score f")
+        ax.set_ylabel("recency score r (5 = most recent)")
+        ax.set_title(f"RFM segments on the r x f grid ({self.n_buyers:,} buyers)")
+        return ax
+
+    def __repr__(self) -> str:
+        n_seg = int((self.summary()["customers"] > 0).sum())
+        return (
+            f"RFMResult(method={self.method!r}, bins={self.bins}, customers={len(self.table):,}, "
+            f"buyers={self.n_buyers:,}, segments={n_seg})"
+        )
+
+
+def _thresholds(values: np.ndarray, thresholds: Sequence[float], bins: int, *, invert: bool, key: str) -> np.ndarray:
+    t = np.asarray(list(thresholds), dtype=float)
+    if len(t) != bins - 1:
+        raise AnalysisError(
+            f"{key} needs {bins - 1} thresholds for bins: {bins} (got {len(t)}: {list(thresholds)}); fix {key}"
+        )
+    if np.any(np.diff(t) <= 0):
+        raise AnalysisError(f"{key} must be strictly ascending; got {list(thresholds)}; fix {key}")
+    if invert:  # recency: value <= t[0] -> bins (most recent), ..., value > t[-1] -> 1
+        return (bins - np.searchsorted(t, values, side="left")).astype(np.int64)
+    return (1 + np.searchsorted(t, values, side="right")).astype(np.int64)
+
+
+def rfm_scores(
+    features: pd.DataFrame,
+    *,
+    method: Literal["quantile", "thresholds"] = "quantile",
+    bins: int = 5,
+    recency_thresholds: Sequence[float] | None = None,
+    frequency_thresholds: Sequence[float] | None = None,
+    monetary_thresholds: Sequence[float] | None = None,
+    segment_map: Mapping[str, str] | None = None,
+) -> RFMResult:
+    """RFM scores (recency, frequency, monetary) and named segments.
+
+    R is ``recency_days`` (inverted: the most recent buyers get the highest score), F is
+    ``n_orders``, M is ``monetary_sum``. Only customers with at least one order are scored;
+    customers without orders get segment ``"no purchase"`` and missing scores.
+
+    **Quantile method and ties.** Each value is scored by its rank percentile among buyers, with
+    tied values sharing their average rank: ``score = 1 + floor(bins * (pct - 1e-9))``, clipped to
+    1..bins. Equal values therefore always get equal scores and no score is ever missing, however
+    heavy the ties. The price is that when one value dominates some levels stay unused: if 80 % of
+    buyers bought once they all sit at the 40th percentile and get F = 3, and F = 1, 2 are never
+    given. Unused levels are reported in ``.metrics()["unused_levels"]`` (and, for this method,
+    warned about); use ``method: thresholds`` to fix the cut points yourself.
+
+    **Thresholds method.** ``bins - 1`` ascending thresholds per dimension: for F and M a value
+    below the first threshold scores 1, at or above the last scores ``bins``; for recency (days) a
+    value at or below the first threshold scores ``bins``, above the last scores 1.
+
+    **Segments.** The map (``segment_map``, default :data:`DEFAULT_SEGMENT_MAP`) is name ->
+    rule on ``r``, ``f``, ``m`` evaluated with :meth:`pandas.DataFrame.eval`, in map order; the
+    first matching rule wins.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Customer features with ``customer_id``, ``recency_days``, ``n_orders``,
+        ``monetary_sum``.
+    method : {'quantile', 'thresholds'}, default 'quantile'
+        How values become scores (``analyses.segmentation.rfm.method``).
+    bins : int, default 5
+        Score levels 1..bins.
+    recency_thresholds, frequency_thresholds, monetary_thresholds : sequence of float, optional
+        ``bins - 1`` ascending cut points each; required with ``method='thresholds'``.
+    segment_map : mapping of str to str, optional
+        Segment name -> rule on ``r``, ``f``, ``m``; default :data:`DEFAULT_SEGMENT_MAP`.
+
+    Returns
+    -------
+    RFMResult
+
+    Raises
+    ------
+    AnalysisError
+        Missing columns, no buyer, bad thresholds, a rule that cannot be evaluated, or a map that
+        leaves buyers without a segment (how many, example cells, the params key).
+
+    Warns
+    -----
+    StatisticalWarning
+        Overlapping rules (cells listed; first match wins) or unused score levels.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"customer_id": list("abcd"), "recency_days": [5.0, 40, 200, None],
+    ...                   "n_orders": [6, 2, 1, 0], "monetary_sum": [900.0, 150, 40, 0]})
+    >>> r = rfm_scores(f, bins=3, segment_map={"best": "r == 3", "rest": "r < 3"})
+    >>> r.to_frame()["segment"].astype(str).tolist()
+    ['best', 'rest', 'rest', 'no purchase']
+    """
+    need_columns(features, ["customer_id", "recency_days", "n_orders", "monetary_sum"], what="RFM scores")
+    check_unique_ids(features, what="RFM scores")
+    bins = int(bins)
+    n_orders = pd.to_numeric(features["n_orders"], errors="coerce").fillna(0)
+    buyer = (n_orders >= 1).to_numpy()
+    if not buyer.any():
+        raise AnalysisError(f"RFM scores: none of the {len(features):,} customers has an order up to the as-of date")
+    thresholds = {"recency_thresholds": recency_thresholds, "frequency_thresholds": frequency_thresholds,
+                  "monetary_thresholds": monetary_thresholds}  # fmt: skip
+    r, f, m = _step_scores(features.loc[buyer], n_orders[buyer], method=method, bins=bins, thresholds=thresholds)
+    levels = set(range(1, bins + 1))
+    unused = {k: sorted(levels - set(np.unique(v).tolist())) for k, v in (("r", r), ("f", f), ("m", m))}
+    default = segment_map is None
+    smap = dict(DEFAULT_SEGMENT_MAP if default else segment_map)
+    grid = check_segment_map(None if default else smap, bins=bins)
+    seg, overlaps = _step_segments(grid, r, f, m, bins=bins)
+    if method == "quantile" and any(unused.values()):
+        which = "; ".join(f"{k.upper()} levels {v}" for k, v in unused.items() if v)
+        warnings.warn(
+            f"RFM {method} scores: no buyer got {which} (heavy ties: equal values share one "
+            "score). Segments on those levels stay empty; set analyses.segmentation.rfm.method: "
+            "thresholds with your own cut points if that matters",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    table = _step_table(features, n_orders, buyer, r, f, m, seg, smap=smap, bins=bins)
+    return RFMResult(
+        table=table,
+        segment_map=smap,
+        default_map=default,
+        bins=bins,
+        method=method,
+        unused_levels=unused,
+        overlaps=overlaps,
+        grid=grid,
+    )
+
+
+def _step_scores(
+    b: pd.DataFrame, freq: pd.Series, *, method: str, bins: int, thresholds: Mapping[str, Sequence[float] | None]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """R, F and M scores of the buyers ``b`` by rank percentile or by thresholds."""
+    rec = pd.to_numeric(b["recency_days"], errors="coerce")
+    if rec.isna().any():
+        raise AnalysisError(
+            f"RFM scores: {int(rec.isna().sum()):,} buyers have no recency_days "
+            f"(e.g. {', '.join(map(repr, b.loc[rec.isna(), 'customer_id'].head(3)))}); rebuild the features"
+        )
+    freq = freq.astype(float)
+    mon = pd.to_numeric(b["monetary_sum"], errors="coerce").fillna(0.0)
+    if method == "quantile":
+        return rank_scores(rec, bins, invert=True), rank_scores(freq, bins), rank_scores(mon, bins)
+    missing = [f"analyses.segmentation.rfm.{k}" for k, v in thresholds.items() if v is None]
+    if missing:
+        raise AnalysisError(
+            f"RFM method 'thresholds' needs thresholds for R, F and M; missing: {', '.join(missing)} "
+            "(or set analyses.segmentation.rfm.method: quantile)"
+        )
+    key = "analyses.segmentation.rfm."
+    r = _thresholds(rec.to_numpy(float), thresholds["recency_thresholds"], bins, invert=True,
+                    key=key + "recency_thresholds")
+    f = _thresholds(freq.to_numpy(float), thresholds["frequency_thresholds"], bins, invert=False,
+                    key=key + "frequency_thresholds")
+    m = _thresholds(mon.to_numpy(float), thresholds["monetary_thresholds"], bins, invert=False,
+                    key=key + "monetary_thresholds")  # fmt: skip
+    return r, f, m
+
+
+def _step_segments(
+    grid: pd.DataFrame, r: np.ndarray, f: np.ndarray, m: np.ndarray, *, bins: int
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Segment of each buyer from its grid cell; raise on uncovered cells, warn on overlaps."""
+    dims = [d for d in ("r", "f", "m") if d in grid.columns]
+    # cell index of each buyer in the grid (grid is in lexicographic order of dims)
+    code = np.zeros(len(r), dtype=np.int64)
+    for d, v in zip(("r", "f", "m"), (r, f, m), strict=True):
+        if d in dims:
+            code = code * bins + (v - 1)
+    seg_of_cell = grid["segment"].to_numpy(dtype=object)
+    seg = seg_of_cell[code]
+    unassigned = pd.isna(seg)
+    if unassigned.any():
+        cells = grid.loc[grid["segment"].isna()]
+        cells = cells[cells.index.isin(np.unique(code[unassigned]))]
+        ex = ", ".join(
+            "(" + ", ".join(f"{d}={int(row[d])}" for d in dims) + ")" for _, row in cells.head(5).iterrows()
+        )
+        raise AnalysisError(
+            f"the segment map leaves {int(unassigned.sum()):,} of {len(r):,} buyers without a segment, "
+            f"in {len(cells)} score cell(s), e.g. {ex}; add rules covering them (or a catch-all last rule "
+            f"like 'r >= 1') in {_SEGMAP_KEY}"
+        )
+    overlaps = grid.loc[grid["n_matches"] > 1].reset_index(drop=True)
+    if len(overlaps):
+        ex = "; ".join(
+            "(" + ", ".join(f"{d}={int(row[d])}" for d in dims) + f"): {row['matches']}"
+            for _, row in overlaps.head(5).iterrows()
+        )
+        warnings.warn(
+            f"segment rules overlap in {len(overlaps)} of {len(grid)} score cells, e.g. {ex}; the first "
+            f"rule in map order wins. Make the rules exclusive in {_SEGMAP_KEY} to silence this",
+            StatisticalWarning,
+            stacklevel=3,
+        )
+    return seg, overlaps
+
+
+def _step_table(
+    features: pd.DataFrame,
+    n_orders: pd.Series,
+    buyer: np.ndarray,
+    r: np.ndarray,
+    f: np.ndarray,
+    m: np.ndarray,
+    seg: np.ndarray,
+    *,
+    smap: Mapping[str, str],
+    bins: int,
+) -> pd.DataFrame:
+    """Per-customer table: raw values, nullable scores (missing without purchase), cell, segment."""
+    n = len(features)
+
+    def _full(v: np.ndarray) -> pd.array:
+        out = np.zeros(n, dtype=np.int64)
+        out[buyer] = v
+        arr = pd.array(out, dtype="Int64")
+        arr[~buyer] = pd.NA
+        return arr
+
+    cats = [*smap, NO_PURCHASE] if NO_PURCHASE not in smap else list(smap)
+    segment = np.full(n, NO_PURCHASE, dtype=object)
+    segment[buyer] = seg
+    table = pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].to_numpy(),
+            "recency_days": pd.to_numeric(features["recency_days"], errors="coerce").to_numpy(float),
+            "n_orders": n_orders.to_numpy(),
+            "monetary_sum": pd.to_numeric(features["monetary_sum"], errors="coerce").fillna(0.0).to_numpy(float),
+            "r": _full(r),
+            "f": _full(f),
+            "m": _full(m),
+        }
+    )
+    sep = "" if bins < 10 else "-"
+    cell = np.full(n, None, dtype=object)
+    cell[buyer] = [f"{a}{sep}{b}{sep}{c}" for a, b, c in zip(r, f, m, strict=True)]
+    table["rfm_cell"] = pd.array(cell, dtype="string")
+    table["rfm_score"] = table["r"] + table["f"] + table["m"]
+    table["segment"] = pd.Categorical(segment, categories=cats)
+    return table
