@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.churn import frame as C
-from workbench.churn import survival as S
-from workbench.churn.params import ChurnLabelParams
+from workbench import churn as C
+from workbench.churn import ChurnLabel
 from workbench.core.errors import AnalysisError, StatisticalWarning
 from workbench.synth.simulate import generate
 
@@ -32,13 +31,13 @@ def synth():
 
 @pytest.fixture(scope="module")
 def sframe(synth):
-    return C.churn_frame(synth.customers, synth.orders, as_of="2025-09-30", label=ChurnLabelParams(), tickets=synth.tickets)
+    return C.churn_frame(synth.customers, synth.orders, as_of="2025-09-30", label=ChurnLabel(), tickets=synth.tickets)
 
 
 def test_telco_rate_and_blank_total_charges(telco):
     cust, p = telco
     before = cust.copy()
-    f = C.churn_frame(cust, as_of=p.as_of, label=p.analyses.churn.label)
+    f = C.churn_frame(cust, as_of=p.as_of, label=ChurnLabel(**p.analyses.churn.label.model_dump()))
     assert (f.n, f.n_churned) == (7043, 1869) and round(f.rate, 3) == 0.265
     lo, hi = f.interval()
     assert round(lo, 4) == 0.2552 and round(hi, 4) == 0.2758
@@ -58,12 +57,12 @@ def test_telco_rate_and_blank_total_charges(telco):
 def test_label_errors_name_column_and_param(telco, synth):
     cust, p = telco
     bad = cust.assign(churned=cust["churned"].astype("string").fillna("x").where(cust.index > 3, "maybe"))
-    with pytest.raises(AnalysisError, match=r"customers\.churned: 4 of 7,043 .*'maybe'.*analyses.churn.label.flag_column"):
-        C.churn_frame(bad, as_of=p.as_of, label=p.analyses.churn.label)
+    with pytest.raises(AnalysisError, match=r"customers\.churned: 4 of 7,043 .*'maybe'.*label\.flag_column='churned'"):
+        C.churn_frame(bad, as_of=p.as_of, label=ChurnLabel(**p.analyses.churn.label.model_dump()))
     with pytest.raises(AnalysisError, match="no one of the 7,043"):
-        C.churn_frame(cust.assign(churned=False), as_of=p.as_of, label=p.analyses.churn.label)
+        C.churn_frame(cust.assign(churned=False), as_of=p.as_of, label=ChurnLabel(**p.analyses.churn.label.model_dump()))
     with pytest.raises(AnalysisError, match=r"last order is on 2025-12-31.*at most 92 days.*inactivity_days"):
-        C.churn_frame(synth.customers, synth.orders, as_of="2025-09-30", label=ChurnLabelParams(inactivity_days=120))
+        C.churn_frame(synth.customers, synth.orders, as_of="2025-09-30", label=ChurnLabel(inactivity_days=120))
 
 
 def test_synthetic_label_matches_generator_truth(synth, sframe):
@@ -74,7 +73,7 @@ def test_synthetic_label_matches_generator_truth(synth, sframe):
     cust = sframe.table.set_index("customer_id")
     assert (cust["churned"] == (~truth.loc[cust.index, "purchased_in_window"]).astype(int)).all()
     # an earlier as_of (out-of-time training set) works and uses no later data
-    early = C.churn_frame(synth.customers, synth.orders, as_of="2025-06-30", label=ChurnLabelParams())
+    early = C.churn_frame(synth.customers, synth.orders, as_of="2025-06-30", label=ChurnLabel())
     assert early.table["last_order"].max() < pd.Timestamp("2025-07-01")
 
 
@@ -82,7 +81,7 @@ def test_synthetic_cox_on_observed_survival_time(synth, sframe):
     """Observed time (sign-up to last purchase): the strong true effects come out with the right sign.
     The intervals do not all cover the true ratios (attenuation, see the report); measured here."""
     t = sframe.table.assign(is_member=sframe.table["member_level"].ne("non_member"))
-    cx = S.cox_model(
+    cx = C.cox_model(
         t, covariates=["acquisition_channel", "is_member", "gender", "age_at_signup"],
         reference={"acquisition_channel": "organic", "gender": "男"}, scale={"age_at_signup": 10},
     )  # fmt: skip
@@ -104,7 +103,7 @@ def test_synthetic_drivers_and_rates(sframe):
     assert tab.loc["member_level", "worst_level"] == "non_member"
     assert tab.loc["gender", "p_holm"] > 0.05  # truth: no gender effect
     assert tab.loc["acquisition_channel", "test"] == "Pearson chi-square test of independence"
-    with pytest.warns(StatisticalWarning, match=r"'customer_id' has 4,033 levels.*analyses.churn.max_levels"):
+    with pytest.warns(StatisticalWarning, match=r"'customer_id' has 4,033 levels.*max_levels=30"):
         r = C.churn_rates(sframe, by=["customer_id", "member_level", "absent"])
     assert set(r.table["column"]) == {"all", "member_level"}
 
@@ -126,7 +125,7 @@ def test_unhappy_vs_drift_agrees_with_truth(synth, sframe):
     assert recall >= 0.9  # measured 59 of 62
     assert conf.loc["drift", "drift"] > conf.loc["unhappy", "drift"]
     rec = C.recommendations(drivers=C.churn_drivers(sframe, columns=["acquisition_channel", "member_level", "gender"]),
-                            hazard=S.hazard_by_tenure(sframe.table), reasons=rs,
+                            hazard=C.hazard_by_tenure(sframe.table), reasons=rs,
                             value_at_risk=pd.DataFrame({"segment": ["A", "B"], "value_at_risk": [10.0, 30.0]}))
     text = rec.finding()
     assert "Act on member_level first" in text  # Cramér V 0.07, ahead of acquisition_channel and "segment B" in text and "bad service" in text

@@ -17,6 +17,7 @@ from workbench.core.errors import AnalysisError, DataQualityWarning
 from workbench.core.io import load_tables
 from workbench.core.privacy import pseudonymize
 from workbench.data.features import customer_features
+from workbench.report import fmt
 from workbench.run.params import load_params
 from workbench.synth.simulate import generate
 
@@ -300,7 +301,7 @@ def test_bootstrap_auc_statistic_matches_sklearn():
     rng = np.random.default_rng(5)
     y = rng.integers(0, 2, 300)
     s = np.round(rng.normal(size=300) + y, 1)  # with ties
-    stat = cm._fast_auc_stat(y, s)
+    stat = cm.evaluate._fast_auc_stat(y, s)
     assert stat(np.arange(300)) == pytest.approx(roc_auc_score(y, s))
     idx = rng.integers(0, 300, 300)
     assert stat(idx) == pytest.approx(roc_auc_score(y[idx], s[idx]))
@@ -380,8 +381,9 @@ def test_result_objects_plot_and_repr(telco, telco_fit):
     assert ev.plot_calibration() is not None and ev.plot_importance() is not None
     assert models.plot() is not None
     r = cm.churn_reasons(models, telco.head(300))
-    rl = cm.retention_list(r, value="monthly_charges * 12", customers=telco, save_rate=0.2, contact_cost=5,
-                           salt="s", segments="plan", currency="$")
+    with fmt.use(currency="$"):
+        rl = cm.retention_list(r, value="monthly_charges * 12", customers=telco, save_rate=0.2, contact_cost=5,
+                               salt="s", segments="plan")
     assert rl.plot() is not None
     plt.close("all")
     for obj in (spec, models, ev, rl):
@@ -389,3 +391,29 @@ def test_result_objects_plot_and_repr(telco, telco_fit):
         assert obj._repr_html_().startswith("<p><b>")
     assert ev.best == "logistic"  # difference within noise on Telco
     assert "within noise" in ev.finding()
+
+
+def test_churn_scorer_is_an_estimator(telco, telco_fit):
+    spec, models, _ = telco_fit
+    s = models.scorer
+    assert isinstance(s, cm.ChurnScorer) and not hasattr(s, "summary") and not hasattr(s, "finding")
+    # predict_proba: (n, 2) array of P(stay), P(churn), the same figures the result's table shows
+    p = s.predict_proba(telco.head(50), model="hgb")
+    assert p.shape == (50, 2) and list(s.classes_) == [0, 1]
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    np.testing.assert_allclose(p[:, 1], models.predict_proba(telco.head(50))["hgb"].to_numpy())
+    with pytest.raises(AnalysisError, match=r"model='hgbb'.*did you mean 'hgb'"):
+        s.predict_proba(telco.head(5), model="hgbb")
+    # __init__ stores the options only; fit returns self with learned attributes ending in "_"
+    fresh = cm.ChurnScorer(C=0.5, calibrate="never", random_state=1)
+    assert vars(fresh) == {"C": 0.5, "calibrate": "never", "max_rows": 200_000, "leakage_auc": 0.98,
+                           "test_size": 0.25, "random_state": 1}
+    with pytest.raises(AnalysisError, match="not fitted"):
+        fresh.predict_proba(telco.head(5))
+    small = telco.head(1500)
+    assert fresh.fit(small, spec=spec) is fresh
+    learned = {k for k in vars(fresh) if k.endswith("_")}
+    assert {"spec_", "design_", "logistic_", "models_", "calibration_", "split_", "test_", "X_test_", "y_test_",
+            "coef_cov_", "x_mean_", "train_base_rate_", "classes_"} <= learned
+    assert fresh.split_["n_test"] == len(fresh.y_test_) == 375
+    assert "not fitted" not in repr(fresh) and "\n" not in repr(fresh)

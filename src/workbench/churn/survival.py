@@ -1,6 +1,6 @@
-"""Survival analysis of customer lifetimes: when do customers leave, and what changes the hazard.
+"""Survival analysis of customer lifetimes: when do customers leave.
 
-Three views on one per-customer table with a duration (months) and an event flag (1 = left,
+Two views on one per-customer table with a duration (months) and an event flag (1 = left,
 0 = still a customer, i.e. censored), as built by :func:`workbench.churn.frame.churn_frame`:
 
 - :func:`kaplan_meier`: survival curves with pointwise confidence bands (statsmodels
@@ -8,9 +8,8 @@ Three views on one per-customer table with a duration (months) and an event flag
   interval, and the log-rank test between groups (``survdiff``).
 - :func:`hazard_by_tenure`: an actuarial life table; the share of customers at risk at the start
   of each tenure interval who leave during it, with a Wilson interval, and the peak window.
-- :func:`cox_model`: Cox proportional hazards (statsmodels ``PHReg``, Efron ties): hazard ratios
-  with confidence intervals, and a check of the proportional-hazards assumption (correlation of
-  Schoenfeld residuals with the rank of event time per covariate, Holm-adjusted).
+
+What changes the hazard (the Cox model) is in :mod:`workbench.churn.cox`.
 """
 
 from __future__ import annotations
@@ -22,34 +21,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import AnalysisError, StatisticalWarning
+from workbench.churn._common import MISSING
+from workbench.core.errors import AnalysisError, StatisticalWarning, did_you_mean
 from workbench.report.fmt import num, pct
+from workbench.report.plotting import new_axes
 from workbench.report.results import Result
-from workbench.stats import holm, wilson_interval
+from workbench.stats import wilson_interval
 
 __all__ = [
     "KaplanMeierResult",
     "HazardResult",
-    "CoxResult",
     "kaplan_meier",
     "hazard_by_tenure",
-    "cox_model",
     "survival_inputs",
-    "hazard_ratio_check",
-    "collinear_terms",
-    "hazard_ratio_check_finding",
-    "GENERATOR_ALIASES",
     "OTHER_LEVEL",
 ]
 
 #: Label of the lumped rare levels of a grouping column.
 OTHER_LEVEL = "(other)"
-_MISSING = "(missing)"
-
-
-# ============================================================================================
-# Input checks shared by the three analyses
-# ============================================================================================
 
 
 def survival_inputs(
@@ -78,7 +67,7 @@ def survival_inputs(
         if col not in table.columns:
             raise AnalysisError(
                 f"{table_name}: column {col!r} not found (columns: {', '.join(map(str, table.columns[:12]))}); "
-                "survival needs a duration and an event column (see analyses.churn.label.tenure_column)"
+                "survival needs a duration and an event column (pass duration= and event=)"
             )
     d = pd.to_numeric(table[duration], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     e_raw = table[event]
@@ -92,7 +81,7 @@ def survival_inputs(
     if neg.any():
         raise AnalysisError(
             f"{table_name}.{duration}: {int(neg.sum()):,} rows have a negative duration, e.g. "
-            f"{d[neg][:5].tolist()}; check the sign-up and end dates (analyses.churn.label)"
+            f"{d[neg][:5].tolist()}; check the sign-up and end dates of the churn label"
         )
     ok = ~(np.isnan(d) | np.isnan(e))
     if not ok.any():
@@ -103,14 +92,14 @@ def survival_inputs(
 def _group_labels(values: pd.Series, *, column: str, max_levels: int) -> tuple[pd.Series, list[str]]:
     """Text labels of a grouping column; beyond ``max_levels`` the smallest levels are lumped."""
     notes: list[str] = []
-    s = values.astype("string").fillna(_MISSING).astype(str)
+    s = values.astype("string").fillna(MISSING).astype(str)
     counts = s.value_counts()
     if len(counts) > max_levels:
         keep = counts.index[: max_levels - 1]
         warnings.warn(
             f"column {column!r} has {len(counts):,} levels; kept the {max_levels - 1} largest and lumped the rest "
-            f"({int(counts.iloc[max_levels - 1:].sum()):,} customers) into {OTHER_LEVEL!r}; "
-            "raise analyses.churn.max_levels or group the column first",
+            f"({int(counts.iloc[max_levels - 1 :].sum()):,} customers) into {OTHER_LEVEL!r}; "
+            f"raise max_levels={max_levels} or group the column first",
             StatisticalWarning,
             stacklevel=3,
         )
@@ -185,7 +174,9 @@ class KaplanMeierResult(Result):
                 }
                 for r in self.medians.rename(columns={f"survival_{self._h}": "survival_h"}).itertuples()
             },
-            "logrank": None if self.logrank is None else {k: (num(v) if k != "test" else v) for k, v in self.logrank.items()},
+            "logrank": None
+            if self.logrank is None
+            else {k: (num(v) if k != "test" else v) for k, v in self.logrank.items()},
         }
 
     @property
@@ -235,11 +226,9 @@ class KaplanMeierResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
         import seaborn as sns
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4.5))
+        ax = new_axes(ax, figsize=(7, 4.5))
         groups = list(self.medians["group"])
         palette = sns.color_palette(n_colors=max(len(groups), 1))
         for color, g in zip(palette, groups, strict=False):
@@ -340,7 +329,7 @@ def kaplan_meier(
     duration, event : str
         Duration column (months) and event column (1 = left, 0 = censored).
     group : str, optional
-        Curves per level of this column (``analyses.churn.survival_group``); missing values form
+        Curves per level of this column; missing values form
         their own level ``(missing)``.
     confidence : float, default 0.95
         Level of the pointwise bands and the median intervals.
@@ -348,7 +337,6 @@ def kaplan_meier(
         Survival at this duration is reported per group.
     max_levels : int, default 30
         Beyond this many levels the smallest are lumped into ``(other)`` with a warning
-        (``analyses.churn.max_levels``).
     min_group_size : int, default 1
         Levels with fewer customers are lumped into ``(other)``.
 
@@ -371,22 +359,26 @@ def kaplan_meier(
         raise AnalysisError(f"confidence must be between 0 and 1, got {confidence!r}")
     if group is not None and group not in table.columns:
         raise AnalysisError(
-            f"churn frame: grouping column {group!r} not found; set analyses.churn.survival_group to one of "
-            f"{', '.join(map(str, table.columns[:15]))}"
+            f"churn frame: grouping column group={group!r} not found"
+            f"{did_you_mean(group, list(map(str, table.columns)))}; "
+            f"columns: {', '.join(map(str, table.columns[:15]))}"
         )
     cols = [duration, event] + ([group] if group else [])
     t = table[cols]
     d, e = survival_inputs(t, duration=duration, event=event)
-    ok = pd.to_numeric(t[duration], errors="coerce").notna() & pd.to_numeric(
-        t[event].astype("float64") if t[event].dtype == bool else t[event], errors="coerce"
-    ).notna()
+    ok = (
+        pd.to_numeric(t[duration], errors="coerce").notna()
+        & pd.to_numeric(t[event].astype("float64") if t[event].dtype == bool else t[event], errors="coerce").notna()
+    )
     notes: list[str] = []
     if int((~ok).sum()):
         notes.append(f"{int((~ok).sum()):,} customers without a duration or event were left out.")
     if group is None:
         labels = pd.Series(["all"] * len(d))
     else:
-        labels, extra = _group_labels(t.loc[ok.to_numpy(), group].reset_index(drop=True), column=group, max_levels=max_levels)
+        labels, extra = _group_labels(
+            t.loc[ok.to_numpy(), group].reset_index(drop=True), column=group, max_levels=max_levels
+        )
         notes += extra
         if min_group_size > 1:
             vc = labels.value_counts()
@@ -405,7 +397,11 @@ def kaplan_meier(
     med = pd.DataFrame(rows)
     h = f"{horizon:g}"
     med = med.rename(
-        columns={"survival_h": f"survival_{h}", "survival_h_lower": f"survival_{h}_lower", "survival_h_upper": f"survival_{h}_upper"}
+        columns={
+            "survival_h": f"survival_{h}",
+            "survival_h_lower": f"survival_{h}_lower",
+            "survival_h_upper": f"survival_{h}_upper",
+        }
     )
     logrank = None
     if len(order) > 1:
@@ -466,10 +462,6 @@ class HazardResult(Result):
         """The life table (one row per tenure interval)."""
         return self.table.copy()
 
-    def to_frame(self) -> pd.DataFrame:
-        """The life table."""
-        return self.table.copy()
-
     def metrics(self) -> dict[str, Any]:
         """Peak window, overall rate and the interval hazards (JSON-able)."""
         return {
@@ -506,7 +498,10 @@ class HazardResult(Result):
                     f"{ratio:.1f}x the later rate): onboarding is where retention is won."
                 )
             elif np.isfinite(ratio) and ratio <= 1 / 1.5:
-                text += f" New customers are safer than established ones ({pct(first['hazard'])} leave in the first interval)."
+                text += (
+                    f" New customers are safer than established ones ({pct(first['hazard'])} leave in the first "
+                    "interval)."
+                )
         jumps = ok[(ok["lower"] > ok["hazard"].shift(1)) & (ok["hazard"].shift(1) > 0)]
         if len(jumps):
             j = jumps.iloc[0]
@@ -523,11 +518,9 @@ class HazardResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
         import seaborn as sns
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+        ax = new_axes(ax, figsize=(7, 4))
         t = self.table[self.table["at_risk"] > 0]
         mid = (t["start"] + t["end"]) / 2
         sns.lineplot(x=mid.to_numpy(), y=t["hazard"].to_numpy(), marker="o", ax=ax, errorbar=None)
@@ -639,530 +632,3 @@ def hazard_by_tenure(
         table=out, width=float(width), peak=peak, overall_rate=rate, confidence=confidence,
         min_at_risk=int(min_at_risk), time_unit=time_unit,
     )  # fmt: skip
-
-
-# ============================================================================================
-# Cox proportional hazards
-# ============================================================================================
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class CoxResult(Result):
-    """Cox proportional-hazards model (see :func:`cox_model`).
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        One row per model term: ``term`` (``column=level`` for a category, the column name for a
-        number), ``covariate``, ``level``, ``reference``, ``coef``, ``se``, ``hr``, ``hr_lower``,
-        ``hr_upper``, ``p``, ``p_holm``, ``per`` (the unit of a numeric covariate's ratio).
-    ph_check : pandas.DataFrame
-        One row per covariate: ``covariate``, ``terms``, ``rho`` (largest absolute correlation of
-        a term's Schoenfeld residuals with the rank of event time), ``p`` (smallest term p),
-        ``p_holm`` (Holm across covariates), ``violated``.
-    covariates : list of str
-    strata : str or None
-    n : int
-        Customers in the fit.
-    n_events : int
-    n_dropped : int
-        Customers left out for a missing covariate.
-    sampled_from : int or None
-        Rows before subsampling (``max_rows``), None when all rows were used.
-    confidence : float
-    llf : float
-        Partial log-likelihood.
-    notes : list of str
-    """
-
-    table: pd.DataFrame
-    ph_check: pd.DataFrame
-    covariates: list[str]
-    strata: str | None
-    n: int
-    n_events: int
-    n_dropped: int
-    sampled_from: int | None
-    confidence: float
-    llf: float
-    notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> pd.DataFrame:
-        """Hazard ratios with intervals and p-values, one row per term."""
-        return self.table[["term", "hr", "hr_lower", "hr_upper", "p", "p_holm", "reference", "per"]].copy()
-
-    def to_frame(self) -> pd.DataFrame:
-        """All term columns."""
-        return self.table.copy()
-
-    def hazard_ratios(self) -> pd.Series:
-        """Hazard ratio by term (``acquisition_channel=referral``, ``age_at_signup``)."""
-        return self.table.set_index("term")["hr"]
-
-    def intervals(self) -> pd.DataFrame:
-        """``hr``, ``hr_lower``, ``hr_upper`` indexed by term."""
-        return self.table.set_index("term")[["hr", "hr_lower", "hr_upper"]]
-
-    def metrics(self) -> dict[str, Any]:
-        """Hazard ratios with intervals, PH check and sample sizes (JSON-able)."""
-        return {
-            "n": self.n,
-            "n_events": self.n_events,
-            "n_dropped": self.n_dropped,
-            "sampled_from": self.sampled_from,
-            "strata": self.strata,
-            "hazard_ratios": {
-                r.term: {"hr": num(r.hr), "lower": num(r.hr_lower), "upper": num(r.hr_upper), "p": num(r.p)}
-                for r in self.table.itertuples()
-            },
-            "ph_violations": [str(c) for c in self.ph_check.loc[self.ph_check["violated"], "covariate"]],
-        }
-
-    def finding(self) -> str:
-        """The strongest hazard ratios and the PH check, with what to do, from the numbers."""
-        t = self.table
-        alpha = 1 - self.confidence
-        sig = t[t["p_holm"] < alpha].copy()
-        parts = [
-            f"Cox model on {self.n:,} customers ({self.n_events:,} left)"
-            + (f", stratified by {self.strata}" if self.strata else "")
-            + "."
-        ]
-        if self.sampled_from:
-            parts.append(
-                f"It was fitted on a random sample of {self.n:,} of {self.sampled_from:,} customers "
-                "(raise max_rows for all)."
-            )
-        if sig.empty:
-            parts.append("No covariate changes the hazard detectably once the others are held fixed.")
-        else:
-            sig["strength"] = np.abs(np.log(sig["hr"]))
-            for r in sig.sort_values("strength", ascending=False).head(3).itertuples():
-                what = (
-                    f"{r.covariate} = {r.level} (vs {r.reference})" if isinstance(r.level, str)
-                    else f"each {r.per} more {r.covariate}" if r.reference == "" else f"{r.covariate} (yes vs no)"
-                )  # fmt: skip
-                change = (
-                    f"{r.hr:.2f}x the hazard ({pct(r.hr - 1, 0)} more)" if r.hr > 1
-                    else f"{r.hr:.2f}x the hazard ({pct(1 - r.hr, 0)} less)"
-                )  # fmt: skip
-                parts.append(
-                    f"{what}: {change}, {self.confidence:.0%} CI {r.hr_lower:.2f} to {r.hr_upper:.2f}."
-                )
-        bad = self.ph_check[self.ph_check["violated"]]
-        if len(bad):
-            cols = ", ".join(map(str, bad["covariate"]))
-            cat = [c for c in bad["covariate"] if self.table.loc[self.table["covariate"] == c, "level"].map(
-                lambda v: isinstance(v, str)).any()]  # fmt: skip
-            advice = (
-                f"stratify by it (analyses.churn.cox_strata: {cat[0]})" if cat
-                else "split follow-up time (separate models before/after a cut) or add a time interaction"
-            )
-            parts.append(
-                f"The proportional-hazards assumption fails for {cols} (Schoenfeld residuals trend with time, "
-                f"Holm-adjusted p < {alpha:g}): its effect changes over tenure, so its single hazard ratio is an "
-                f"average; {advice}."
-            )
-        else:
-            parts.append("The proportional-hazards check finds no covariate whose effect drifts over tenure.")
-        parts.extend(self.notes)
-        return " ".join(parts)
-
-    def plot(self, ax: Any = None) -> Any:
-        """Forest plot: hazard ratio and interval per term on a log axis.
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-        """
-        import matplotlib.pyplot as plt
-        import seaborn as sns
-
-        t = self.table.iloc[::-1].reset_index(drop=True)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6.5, 0.35 * len(t) + 1.2))
-        sig = t["p_holm"] < 1 - self.confidence
-        sns.scatterplot(x=t["hr"].to_numpy(), y=t["term"].to_numpy(), hue=np.where(sig, "significant (Holm)", "not"),
-                        ax=ax, zorder=3)  # fmt: skip
-        ax.hlines(t["term"], t["hr_lower"], t["hr_upper"], color="grey")
-        ax.axvline(1, color="black", lw=0.8, ls="--")
-        ax.set_xscale("log")
-        ax.set_xlabel(f"hazard ratio ({self.confidence:.0%} CI, log scale)")
-        ax.set_ylabel("")
-        ax.set_title("Cox model: what raises (>1) or lowers (<1) the hazard of leaving")
-        return ax
-
-    def __repr__(self) -> str:
-        return (
-            f"CoxResult(covariates={len(self.covariates)}, terms={len(self.table)}, n={self.n:,}, "
-            f"events={self.n_events:,}, strata={self.strata!r})"
-        )
-
-
-def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-
-
-def _design(
-    t: pd.DataFrame,
-    covariates: list[str],
-    *,
-    event: np.ndarray,
-    reference: dict[str, Any],
-    scale: dict[str, float],
-    max_levels: int,
-    min_level_size: int,
-) -> tuple[np.ndarray, list[dict[str, Any]], list[str]]:
-    """Design matrix: numbers as they are (divided by ``scale``), booleans 0/1, categories one
-    dummy per level but the reference. Rejects levels without events or with only events."""
-    cols, terms, notes = [], [], []
-    for c in covariates:
-        s = t[c]
-        if pd.api.types.is_bool_dtype(s) or (_is_numeric(s) and set(pd.unique(s.dropna())) <= {0, 1}):
-            x = s.astype("float64").to_numpy()
-            cols.append(x)
-            terms.append({"term": c, "covariate": c, "level": None, "reference": "0/False", "per": "1"})
-            _separation_check(c, pd.Series(np.where(x == 1, "1", "0")), event)
-            continue
-        if _is_numeric(s):
-            sc = float(scale.get(c, 1.0))
-            cols.append(s.astype("float64").to_numpy() / sc)
-            terms.append({"term": c, "covariate": c, "level": None, "reference": "", "per": f"{sc:g}"})
-            continue
-        lab = s.astype("string").astype(str)
-        vc = lab.value_counts()
-        if len(vc) > max_levels:
-            raise AnalysisError(
-                f"churn frame.{c}: {len(vc):,} levels is too many for a Cox covariate (limit {max_levels}, "
-                f"analyses.churn.max_levels); group it or drop it from analyses.churn.cox_covariates"
-            )
-        small = vc.index[vc < min_level_size]
-        if len(small) and len(small) < len(vc):
-            notes.append(f"{c}: {len(small)} level(s) with fewer than {min_level_size} customers lumped into {OTHER_LEVEL}.")
-            lab = lab.where(~lab.isin(small), OTHER_LEVEL)
-            vc = lab.value_counts()
-        if len(vc) < 2:
-            raise AnalysisError(
-                f"churn frame.{c}: only one level ({vc.index[0]!r}) among the customers in the model; "
-                "drop it from analyses.churn.cox_covariates"
-            )
-        _separation_check(c, lab, event)
-        ref = reference.get(c, vc.index[0])
-        if ref not in vc.index:
-            raise AnalysisError(
-                f"churn frame.{c}: reference level {ref!r} not found; levels are {', '.join(map(repr, vc.index[:10]))}"
-            )
-        for lvl in sorted(vc.index, key=lambda v: (-vc[v], str(v))):
-            if lvl == ref:
-                continue
-            cols.append((lab == lvl).to_numpy(dtype="float64"))
-            terms.append({"term": f"{c}={lvl}", "covariate": c, "level": lvl, "reference": str(ref), "per": ""})
-    return np.column_stack(cols), terms, notes
-
-
-def _separation_check(column: str, labels: pd.Series, event: np.ndarray) -> None:
-    ev = pd.Series(event, index=labels.index).groupby(labels.to_numpy()).agg(["size", "sum"])
-    zero = ev[ev["sum"] == 0]
-    full = ev[ev["sum"] == ev["size"]]
-    if len(zero) or len(full):
-        bits = [f"{lvl!r}: {int(r['size']):,} customers, none left" for lvl, r in zero.head(3).iterrows()]
-        bits += [f"{lvl!r}: {int(r['size']):,} customers, all left" for lvl, r in full.head(3).iterrows()]
-        raise AnalysisError(
-            f"churn frame.{column}: (quasi-)complete separation, {'; '.join(bits)}; the Cox fit would diverge "
-            f"(hazard ratio 0 or infinite). Drop {column!r} from analyses.churn.cox_covariates, merge the level with "
-            "another, or use it as analyses.churn.cox_strata"
-        )
-
-
-def _ph_test(res: Any, time: np.ndarray, event: np.ndarray, terms: list[dict[str, Any]]) -> pd.DataFrame:
-    """Correlation of Schoenfeld residuals with the rank of event time, per term; worst term per covariate."""
-    from scipy.stats import pearsonr, rankdata
-
-    sr = np.asarray(res.schoenfeld_residuals)
-    m = (event == 1) & np.isfinite(sr).all(axis=1)
-    rows = []
-    if m.sum() < 3:
-        return pd.DataFrame(columns=["covariate", "terms", "rho", "p", "p_holm", "violated"])
-    rt = rankdata(time[m])
-    for j, term in enumerate(terms):
-        x = sr[m, j]
-        if np.nanstd(x) == 0:
-            r, p = 0.0, 1.0
-        else:
-            r, p = pearsonr(rt, x)
-        rows.append({"covariate": term["covariate"], "term": term["term"], "rho": float(r), "p": float(p)})
-    per_term = pd.DataFrame(rows)
-    g = per_term.groupby("covariate", sort=False)
-    out = pd.DataFrame(
-        {
-            "terms": g["term"].apply(lambda s: ", ".join(s)),
-            "rho": g["rho"].apply(lambda s: float(s.iloc[np.argmax(np.abs(s.to_numpy()))])),
-            # Bonferroni within a covariate's dummies, then Holm across covariates
-            "p": g["p"].apply(lambda s: float(min(1.0, s.min() * len(s)))),
-        }
-    ).reset_index()
-    out["p_holm"] = holm(out["p"])
-    return out
-
-
-def collinear_terms(X: np.ndarray, *, tol: float = 1e-8) -> list[int]:
-    """Columns of a design matrix that are linear combinations of earlier columns (with an
-    intercept), found by a pivot-free QR scan: column j is redundant when its residual on the
-    columns kept so far is (numerically) zero.
-
-    Examples
-    --------
-    >>> collinear_terms(np.array([[1., 0., 1.], [0., 1., 1.], [1., 1., 2.], [0., 0., 0.]]))
-    [2]
-    """
-    Xc = np.asarray(X, dtype="float64")
-    Xc = Xc - Xc.mean(axis=0)
-    kept: list[int] = []
-    redundant: list[int] = []
-    basis = np.zeros((Xc.shape[0], 0))
-    for j in range(Xc.shape[1]):
-        v = Xc[:, j]
-        norm_v = np.linalg.norm(v)
-        if norm_v == 0:
-            redundant.append(j)
-            continue
-        r = v - basis @ (basis.T @ v) if basis.shape[1] else v
-        if np.linalg.norm(r) <= tol * norm_v * max(1.0, np.sqrt(Xc.shape[0])) or np.linalg.norm(r) / norm_v < 1e-6:
-            redundant.append(j)
-            continue
-        basis = np.column_stack([basis, r / np.linalg.norm(r)])
-        kept.append(j)
-    return redundant
-
-
-def cox_model(
-    table: pd.DataFrame,
-    *,
-    covariates: list[str],
-    duration: str = "duration_months",
-    event: str = "event",
-    strata: str | None = None,
-    reference: dict[str, Any] | None = None,
-    scale: dict[str, float] | None = None,
-    min_events: int = 10,
-    max_levels: int = 30,
-    min_level_size: int = 20,
-    max_rows: int | None = 200_000,
-    confidence: float = 0.95,
-    random_state: int | None = None,
-) -> CoxResult:
-    """Cox proportional-hazards model with a proportional-hazards check.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        One row per customer (``ChurnFrame.table``).
-    covariates : list of str
-        Columns in the model (``analyses.churn.cox_covariates``). Numbers enter linearly (see
-        ``scale``), booleans and 0/1 numbers as one indicator, other columns as one indicator per
-        level against ``reference`` (default: the most frequent level).
-    duration, event : str
-    strata : str, optional
-        Separate baseline hazard per level of this column (``analyses.churn.cox_strata``); use it
-        for a covariate that fails the PH check or for a known segment.
-    reference : dict, optional
-        Column -> reference level.
-    scale : dict, optional
-        Column -> unit of its hazard ratio, e.g. ``{"age_at_signup": 10}`` for "per 10 years".
-    min_events : int, default 10
-        Events needed per model term (``analyses.churn.min_events``).
-    max_levels : int, default 30
-    min_level_size : int, default 20
-        Smaller levels are lumped into ``(other)`` (a level that small gives a useless ratio).
-    max_rows : int, optional
-        Fit on a seeded random sample of this many rows when the table is larger (the finding
-        says so); ``None`` for all rows.
-    confidence : float, default 0.95
-    random_state : int, optional
-        Seed of the subsample.
-
-    Returns
-    -------
-    CoxResult
-
-    Raises
-    ------
-    AnalysisError
-        Missing or constant covariates, too few events per term, a level without events or with
-        only events (separation), a fit that does not converge.
-    """
-    from scipy.stats import norm
-    from statsmodels.duration.hazard_regression import PHReg
-
-    covariates = list(dict.fromkeys(covariates))
-    if not covariates:
-        raise AnalysisError("cox_model: no covariates; set analyses.churn.cox_covariates")
-    missing = [c for c in covariates + ([strata] if strata else []) if c not in table.columns]
-    if missing:
-        raise AnalysisError(
-            f"churn frame: column(s) {', '.join(map(repr, missing))} not found; fix analyses.churn.cox_covariates "
-            f"or analyses.churn.cox_strata (available: {', '.join(map(str, table.columns[:20]))})"
-        )
-    if strata in covariates:
-        raise AnalysisError(f"cox_model: {strata!r} is both a covariate and the strata; remove it from one of them")
-    survival_inputs(table, duration=duration, event=event)
-    t = table[[duration, event, *covariates] + ([strata] if strata else [])]
-    t = t.assign(**{event: t[event].astype("float64")}) if t[event].dtype == bool else t
-    ok = t.notna().all(axis=1)
-    n_dropped = int((~ok).sum())
-    notes: list[str] = []
-    if n_dropped:
-        na = t.isna().sum()
-        na = na[na > 0]
-        notes.append(
-            f"{n_dropped:,} customers with a missing value were left out ("
-            + ", ".join(f"{k}: {int(v):,}" for k, v in na.items()) + ")."
-        )
-        if n_dropped > 0.2 * len(t):
-            warnings.warn(
-                f"cox_model: {n_dropped:,} of {len(t):,} customers have a missing covariate and are left out",
-                StatisticalWarning,
-                stacklevel=2,
-            )
-    t = t[ok]
-    sampled_from = None
-    if max_rows is not None and len(t) > max_rows:
-        rng = np.random.default_rng(random_state)
-        idx = np.sort(rng.choice(len(t), size=int(max_rows), replace=False))
-        sampled_from = len(t)
-        t = t.iloc[idx]
-    t = t.reset_index(drop=True)
-    time = t[duration].astype("float64").to_numpy()
-    ev = t[event].astype("float64").to_numpy().astype("int64")
-    n_ev = int(ev.sum())
-    if n_ev == 0 or n_ev == len(ev):
-        raise AnalysisError(
-            f"churn frame.{event}: {'no customer left' if n_ev == 0 else 'every customer left'} among the "
-            f"{len(ev):,} in the Cox model; a hazard model needs both (check analyses.churn.label)"
-        )
-    X, terms, extra = _design(
-        t, covariates, event=ev, reference=reference or {}, scale=scale or {},
-        max_levels=max_levels, min_level_size=min_level_size,
-    )  # fmt: skip
-    notes += extra
-    k = X.shape[1]
-    if n_ev < min_events * k:
-        raise AnalysisError(
-            f"cox_model: {n_ev:,} events for {k} model terms from covariates {', '.join(covariates)}; need "
-            f"{min_events} events per term ({min_events * k:,}, analyses.churn.min_events). Drop some covariates "
-            f"(categorical ones cost one term per level) or lower analyses.churn.min_events"
-        )
-    const = X.std(axis=0) == 0
-    if const.any():
-        names = [terms[j]["term"] for j in np.flatnonzero(const)]
-        raise AnalysisError(f"cox_model: term(s) {', '.join(names)} are constant; drop them from analyses.churn.cox_covariates")
-    redundant = collinear_terms(X)
-    if redundant:
-        names = [terms[j]["term"] for j in redundant]
-        raise AnalysisError(
-            f"cox_model: term(s) {', '.join(names)} are exact combinations of other terms (collinear covariates, e.g. "
-            "'No internet service' levels repeated across service columns); drop one of the overlapping covariates "
-            f"from analyses.churn.cox_covariates ({', '.join(covariates)})"
-        )
-    st = None
-    if strata:
-        st = t[strata].astype("string").fillna(_MISSING).astype(str).to_numpy()
-    # a tiny positive floor: statsmodels treats time 0 like any other time, but keep it explicit
-    time_fit = np.maximum(time, 1e-6)
-    model = PHReg(time_fit, X, status=ev, strata=st, ties="efron")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = model.fit()
-    params = np.asarray(res.params, dtype="float64")
-    bse = np.asarray(res.bse, dtype="float64")
-    if not (np.isfinite(params).all() and np.isfinite(bse).all()) or (np.abs(params) > 15).any():
-        worst = terms[int(np.nanargmax(np.abs(np.nan_to_num(params, nan=np.inf))))]["term"]
-        raise AnalysisError(
-            f"cox_model: the fit did not converge (term {worst!r} diverges, a sign of separation or collinearity); "
-            "drop or merge that covariate in analyses.churn.cox_covariates"
-        )
-    z = norm.ppf(1 - (1 - confidence) / 2)
-    pvals = 2 * norm.sf(np.abs(params / bse))
-    out = pd.DataFrame(terms)
-    out["coef"] = params
-    out["se"] = bse
-    out["hr"] = np.exp(params)
-    out["hr_lower"] = np.exp(params - z * bse)
-    out["hr_upper"] = np.exp(params + z * bse)
-    out["p"] = pvals
-    out["p_holm"] = holm(pvals)
-    out = out[["term", "covariate", "level", "reference", "coef", "se", "hr", "hr_lower", "hr_upper", "p", "p_holm", "per"]]
-    ph = _ph_test(res, time_fit, ev, terms)
-    ph["violated"] = ph["p_holm"] < 1 - confidence
-    return CoxResult(
-        table=out, ph_check=ph, covariates=covariates, strata=strata, n=len(t), n_events=n_ev,
-        n_dropped=n_dropped, sampled_from=sampled_from, confidence=confidence, llf=float(res.llf), notes=notes,
-    )  # fmt: skip
-
-
-#: How the synthetic generator's hazard-ratio names map onto model terms (``churn.hazard_ratios``
-#: in ``ground_truth.json``): membership is silver or gold vs non_member, age is per 10 years.
-GENERATOR_ALIASES: dict[str, list[str]] = {
-    "is_member": ["member_level=silver", "member_level=gold"],
-    "age_per_10_years": ["age_at_signup"],
-}
-
-
-def hazard_ratio_check(cox: CoxResult, truth: dict[str, float], *, aliases: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """Compare estimated hazard ratios with known true ones (synthetic data).
-
-    Parameters
-    ----------
-    cox : CoxResult
-        Fitted model (terms named ``column=level`` or ``column``).
-    truth : dict
-        True hazard ratio by name, e.g. the generator's ``churn.hazard_ratios``.
-    aliases : dict, optional
-        Truth name -> model terms it stands for (e.g. ``is_member`` ->
-        ``['member_level=silver', 'member_level=gold']``); default :data:`GENERATOR_ALIASES`.
-        Names not found are reported with ``term`` missing.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (truth name, term): ``truth_name``, ``term``, ``true_hr``, ``hr``,
-        ``hr_lower``, ``hr_upper``, ``covered`` (true ratio inside the interval), ``same_side``
-        (estimate on the same side of 1 as the truth, or truth = 1).
-    """
-    est = cox.intervals()
-    aliases = GENERATOR_ALIASES if aliases is None else aliases
-    rows = []
-    for name, true_hr in truth.items():
-        terms = aliases.get(name, [name])
-        for term in terms:
-            if term in est.index:
-                hr, lo, hi = (float(v) for v in est.loc[term, ["hr", "hr_lower", "hr_upper"]])
-            else:
-                hr = lo = hi = float("nan")
-            same = bool(true_hr == 1.0 or (hr - 1.0) * (true_hr - 1.0) > 0) if np.isfinite(hr) else False
-            rows.append({
-                "truth_name": name, "term": term if term in est.index else None, "true_hr": float(true_hr),
-                "hr": hr, "hr_lower": lo, "hr_upper": hi,
-                "covered": bool(np.isfinite(lo) and lo <= true_hr <= hi), "same_side": same,
-            })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def hazard_ratio_check_finding(check: pd.DataFrame) -> str:
-    """One paragraph on a :func:`hazard_ratio_check` table: how many true ratios the intervals
-    cover, how many estimates point the right way, and what attenuation means."""
-    found = check[check["term"].notna()]
-    if found.empty:
-        return "None of the true hazard ratios has a matching model term (check the Cox covariates)."
-    covered, same = int(found["covered"].sum()), int(found["same_side"].sum())
-    n = len(found)
-    toward_one = found[(found["true_hr"] != 1) & ~found["covered"]]
-    attenuated = toward_one[(np.log(toward_one["hr"]).abs() < np.log(toward_one["true_hr"]).abs())]
-    text = (f"The 95 % intervals cover {covered} of {n} true hazard ratios; {same} of {n} estimates lie on the "
-            f"same side of 1 as the truth.")
-    if len(attenuated):
-        text += (f" {len(attenuated)} of the misses are pulled toward 1 ({', '.join(attenuated['term'].astype(str))}): "
-                 "in retail data the moment a customer drops out is not observed, only the last purchase, and "
-                 "some customers counted as churned are merely slow buyers still alive. Effects are diluted, so "
-                 "read the ratios for direction and ranking, not as exact sizes.")
-    return text

@@ -1,0 +1,99 @@
+"""Shaping the churn analyses share: months between dates, purchase lines, and the levels of a
+column (categories, or quantile bins of a number) with churn rates per level."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from workbench.core.errors import StatisticalWarning
+from workbench.stats import wilson_interval
+
+__all__ = ["MONTH_DAYS", "MISSING", "months_between", "purchase_mask", "levels", "rate_rows", "skip_warning"]
+
+#: Days per month used for every duration in months.
+MONTH_DAYS = 30.4375
+#: Level of a missing value.
+MISSING = "(missing)"
+
+
+def months_between(a: pd.Series, b: pd.Series | pd.Timestamp) -> pd.Series:
+    """Months (of :data:`MONTH_DAYS` days) from ``a`` to ``b``."""
+    return (b - a).dt.total_seconds() / 86400.0 / MONTH_DAYS
+
+
+def purchase_mask(orders: pd.DataFrame) -> pd.Series:
+    """Purchase lines: positive amount, not flagged as refund (same rule as workbench.data.features)."""
+    m = orders["amount"] > 0
+    if "is_refund" in orders.columns:
+        m &= ~orders["is_refund"].fillna(False).astype(bool)
+    if "status" in orders.columns:
+        st = orders["status"].astype("string").str.lower().fillna("")
+        m &= ~(st.str.contains("refund") | st.str.contains("退"))
+    return m.fillna(False).astype(bool)
+
+
+def levels(s: pd.Series, *, bins: int, max_levels: int) -> tuple[pd.Series | None, str]:
+    """Text level per row and the kind (``categorical``/``numeric``); None when too many levels.
+
+    Numbers with more than ``max(bins, 10)`` values are cut into ``bins`` quantile bins labelled
+    ``"1: 0 to 1.47"``, ``"2: 1.47 to 3"`` (bins include their upper edge); missing values are the
+    level :data:`MISSING`.
+    """
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) and s.nunique() > max(bins, 10):
+        x = s.astype("float64")
+        codes, edges = pd.qcut(x, bins, labels=False, retbins=True, duplicates="drop")
+        names = [f"{i + 1}: {_fmt_edge(edges[i])} to {_fmt_edge(edges[i + 1])}" for i in range(len(edges) - 1)]
+        lab = pd.Series(np.asarray(names, dtype=object)[np.nan_to_num(codes, nan=0).astype(int)], index=s.index)
+        lab[np.isnan(codes)] = MISSING
+        return lab.astype(str), "numeric"
+    lab = s.astype("string").fillna(MISSING).astype(str)
+    if lab.nunique() > max_levels:
+        return None, "categorical"
+    return lab, "categorical"
+
+
+def _fmt_edge(v: float) -> str:
+    """Bin edge for a label: 3 significant digits, thousands separated, no ``-0``."""
+    if not np.isfinite(v):
+        return str(v)
+    v = 0.0 if abs(v) < 1e-9 else float(v)
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
+def skip_warning(column: str, n_levels: int, max_levels: int) -> str:
+    """Warn (:class:`StatisticalWarning`) that a column with too many levels is skipped; the message."""
+    msg = (
+        f"column {column!r} has {n_levels:,} levels (more than max_levels={max_levels}); skipped. "
+        "Group it into fewer levels or raise max_levels"
+    )
+    warnings.warn(msg, StatisticalWarning, stacklevel=3)
+    return msg
+
+
+def rate_rows(labels: pd.Series, y: np.ndarray, *, column: str, confidence: float) -> pd.DataFrame:
+    """Churn rate per level with a Wilson interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per level (sorted): ``column``, ``level``, ``customers``, ``churners``, ``rate``,
+        ``lower``, ``upper``, ``share_of_churners``.
+    """
+    g = pd.DataFrame({"level": labels.to_numpy(), "y": y}).groupby("level", sort=True)["y"].agg(["size", "sum"])
+    lo, hi = wilson_interval(g["sum"], g["size"], confidence=confidence)
+    total = y.sum()
+    return pd.DataFrame(
+        {
+            "column": column,
+            "level": g.index.astype(str),
+            "customers": g["size"].to_numpy().astype("int64"),
+            "churners": g["sum"].to_numpy().astype("int64"),
+            "rate": (g["sum"] / g["size"]).to_numpy(),
+            "lower": lo,
+            "upper": hi,
+            "share_of_churners": (g["sum"] / total).to_numpy() if total else np.nan,
+        }
+    )

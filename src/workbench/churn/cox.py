@@ -1,0 +1,664 @@
+"""Cox proportional hazards: what changes the hazard of leaving, holding the other covariates fixed.
+
+:func:`cox_model` fits statsmodels ``PHReg`` (Efron ties): hazard ratios with confidence
+intervals, and a check of the proportional-hazards assumption (correlation of Schoenfeld
+residuals with the rank of event time per covariate, Holm-adjusted). :func:`hazard_ratio_check`
+compares the estimates with known true ratios (synthetic data).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.churn._common import MISSING
+from workbench.churn.survival import OTHER_LEVEL, survival_inputs
+from workbench.core.errors import AnalysisError, StatisticalWarning, did_you_mean
+from workbench.report.fmt import num, pct
+from workbench.report.plotting import new_axes
+from workbench.report.results import Result
+from workbench.stats import holm
+
+__all__ = [
+    "CoxResult",
+    "HazardRatioCheck",
+    "cox_model",
+    "hazard_ratio_check",
+    "collinear_terms",
+    "GENERATOR_ALIASES",
+]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class CoxResult(Result):
+    """Cox proportional-hazards model (see :func:`cox_model`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per model term: ``term`` (``column=level`` for a category, the column name for a
+        number), ``covariate``, ``level``, ``reference``, ``coef``, ``se``, ``hr``, ``hr_lower``,
+        ``hr_upper``, ``p``, ``p_holm``, ``per`` (the unit of a numeric covariate's ratio).
+    ph_check : pandas.DataFrame
+        One row per covariate: ``covariate``, ``terms``, ``rho`` (largest absolute correlation of
+        a term's Schoenfeld residuals with the rank of event time), ``p`` (smallest term p),
+        ``p_holm`` (Holm across covariates), ``violated``.
+    covariates : list of str
+    strata : str or None
+    n : int
+        Customers in the fit.
+    n_events : int
+    n_dropped : int
+        Customers left out for a missing covariate.
+    sampled_from : int or None
+        Rows before subsampling (``max_rows``), None when all rows were used.
+    confidence : float
+    llf : float
+        Partial log-likelihood.
+    notes : list of str
+    """
+
+    table: pd.DataFrame
+    ph_check: pd.DataFrame
+    covariates: list[str]
+    strata: str | None
+    n: int
+    n_events: int
+    n_dropped: int
+    sampled_from: int | None
+    confidence: float
+    llf: float
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> pd.DataFrame:
+        """Hazard ratios with intervals and p-values, one row per term."""
+        return self.table[["term", "hr", "hr_lower", "hr_upper", "p", "p_holm", "reference", "per"]].copy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """All term columns."""
+        return self.table.copy()
+
+    def hazard_ratios(self) -> pd.Series:
+        """Hazard ratio by term (``acquisition_channel=referral``, ``age_at_signup``)."""
+        return self.table.set_index("term")["hr"]
+
+    def intervals(self) -> pd.DataFrame:
+        """``hr``, ``hr_lower``, ``hr_upper`` indexed by term."""
+        return self.table.set_index("term")[["hr", "hr_lower", "hr_upper"]]
+
+    def metrics(self) -> dict[str, Any]:
+        """Hazard ratios with intervals, PH check and sample sizes (JSON-able)."""
+        return {
+            "n": self.n,
+            "n_events": self.n_events,
+            "n_dropped": self.n_dropped,
+            "sampled_from": self.sampled_from,
+            "strata": self.strata,
+            "hazard_ratios": {
+                r.term: {"hr": num(r.hr), "lower": num(r.hr_lower), "upper": num(r.hr_upper), "p": num(r.p)}
+                for r in self.table.itertuples()
+            },
+            "ph_violations": [str(c) for c in self.ph_check.loc[self.ph_check["violated"], "covariate"]],
+        }
+
+    def finding(self) -> str:
+        """The strongest hazard ratios and the PH check, with what to do, from the numbers."""
+        t = self.table
+        alpha = 1 - self.confidence
+        sig = t[t["p_holm"] < alpha].copy()
+        parts = [
+            f"Cox model on {self.n:,} customers ({self.n_events:,} left)"
+            + (f", stratified by {self.strata}" if self.strata else "")
+            + "."
+        ]
+        if self.sampled_from:
+            parts.append(
+                f"It was fitted on a random sample of {self.n:,} of {self.sampled_from:,} customers "
+                "(raise max_rows for all)."
+            )
+        if sig.empty:
+            parts.append("No covariate changes the hazard detectably once the others are held fixed.")
+        else:
+            sig["strength"] = np.abs(np.log(sig["hr"]))
+            for r in sig.sort_values("strength", ascending=False).head(3).itertuples():
+                what = (
+                    f"{r.covariate} = {r.level} (vs {r.reference})" if isinstance(r.level, str)
+                    else f"each {r.per} more {r.covariate}" if r.reference == "" else f"{r.covariate} (yes vs no)"
+                )  # fmt: skip
+                change = (
+                    f"{r.hr:.2f}x the hazard ({pct(r.hr - 1, 0)} more)" if r.hr > 1
+                    else f"{r.hr:.2f}x the hazard ({pct(1 - r.hr, 0)} less)"
+                )  # fmt: skip
+                parts.append(f"{what}: {change}, {self.confidence:.0%} CI {r.hr_lower:.2f} to {r.hr_upper:.2f}.")
+        bad = self.ph_check[self.ph_check["violated"]]
+        if len(bad):
+            cols = ", ".join(map(str, bad["covariate"]))
+            cat = [c for c in bad["covariate"] if self.table.loc[self.table["covariate"] == c, "level"].map(
+                lambda v: isinstance(v, str)).any()]  # fmt: skip
+            advice = (
+                f"stratify by it (strata={cat[0]!r})"
+                if cat
+                else "split follow-up time (separate models before/after a cut) or add a time interaction"
+            )
+            parts.append(
+                f"The proportional-hazards assumption fails for {cols} (Schoenfeld residuals trend with time, "
+                f"Holm-adjusted p < {alpha:g}): its effect changes over tenure, so its single hazard ratio is an "
+                f"average; {advice}."
+            )
+        else:
+            parts.append("The proportional-hazards check finds no covariate whose effect drifts over tenure.")
+        parts.extend(self.notes)
+        return " ".join(parts)
+
+    def plot(self, ax: Any = None) -> Any:
+        """Forest plot: hazard ratio and interval per term on a log axis.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import seaborn as sns
+
+        t = self.table.iloc[::-1].reset_index(drop=True)
+        ax = new_axes(ax, figsize=(6.5, 0.35 * len(t) + 1.2))
+        sig = t["p_holm"] < 1 - self.confidence
+        sns.scatterplot(x=t["hr"].to_numpy(), y=t["term"].to_numpy(), hue=np.where(sig, "significant (Holm)", "not"),
+                        ax=ax, zorder=3)  # fmt: skip
+        ax.hlines(t["term"], t["hr_lower"], t["hr_upper"], color="grey")
+        ax.axvline(1, color="black", lw=0.8, ls="--")
+        ax.set_xscale("log")
+        ax.set_xlabel(f"hazard ratio ({self.confidence:.0%} CI, log scale)")
+        ax.set_ylabel("")
+        ax.set_title("Cox model: what raises (>1) or lowers (<1) the hazard of leaving")
+        return ax
+
+    def __repr__(self) -> str:
+        return (
+            f"CoxResult(covariates={len(self.covariates)}, terms={len(self.table)}, n={self.n:,}, "
+            f"events={self.n_events:,}, strata={self.strata!r})"
+        )
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _design(
+    t: pd.DataFrame,
+    covariates: list[str],
+    *,
+    event: np.ndarray,
+    reference: dict[str, Any],
+    scale: dict[str, float],
+    max_levels: int,
+    min_level_size: int,
+) -> tuple[np.ndarray, list[dict[str, Any]], list[str]]:
+    """Design matrix: numbers as they are (divided by ``scale``), booleans 0/1, categories one
+    dummy per level but the reference. Rejects levels without events or with only events."""
+    cols, terms, notes = [], [], []
+    for c in covariates:
+        s = t[c]
+        if pd.api.types.is_bool_dtype(s) or (_is_numeric(s) and set(pd.unique(s.dropna())) <= {0, 1}):
+            x = s.astype("float64").to_numpy()
+            cols.append(x)
+            terms.append({"term": c, "covariate": c, "level": None, "reference": "0/False", "per": "1"})
+            _separation_check(c, pd.Series(np.where(x == 1, "1", "0")), event)
+            continue
+        if _is_numeric(s):
+            sc = float(scale.get(c, 1.0))
+            cols.append(s.astype("float64").to_numpy() / sc)
+            terms.append({"term": c, "covariate": c, "level": None, "reference": "", "per": f"{sc:g}"})
+            continue
+        lab = s.astype("string").astype(str)
+        vc = lab.value_counts()
+        if len(vc) > max_levels:
+            raise AnalysisError(
+                f"churn frame.{c}: {len(vc):,} levels is too many for a Cox covariate (max_levels={max_levels}); "
+                "group it or drop it from covariates="
+            )
+        small = vc.index[vc < min_level_size]
+        if len(small) and len(small) < len(vc):
+            notes.append(
+                f"{c}: {len(small)} level(s) with fewer than {min_level_size} customers lumped into {OTHER_LEVEL}."
+            )
+            lab = lab.where(~lab.isin(small), OTHER_LEVEL)
+            vc = lab.value_counts()
+        if len(vc) < 2:
+            raise AnalysisError(
+                f"churn frame.{c}: only one level ({vc.index[0]!r}) among the customers in the model; "
+                "drop it from covariates="
+            )
+        _separation_check(c, lab, event)
+        ref = reference.get(c, vc.index[0])
+        if ref not in vc.index:
+            raise AnalysisError(
+                f"churn frame.{c}: reference level {ref!r} (reference=) not found"
+                f"{did_you_mean(ref, list(map(str, vc.index)))}; levels are {', '.join(map(repr, vc.index[:10]))}"
+            )
+        for lvl in sorted(vc.index, key=lambda v: (-vc[v], str(v))):
+            if lvl == ref:
+                continue
+            cols.append((lab == lvl).to_numpy(dtype="float64"))
+            terms.append({"term": f"{c}={lvl}", "covariate": c, "level": lvl, "reference": str(ref), "per": ""})
+    return np.column_stack(cols), terms, notes
+
+
+def _separation_check(column: str, labels: pd.Series, event: np.ndarray) -> None:
+    ev = pd.Series(event, index=labels.index).groupby(labels.to_numpy()).agg(["size", "sum"])
+    zero = ev[ev["sum"] == 0]
+    full = ev[ev["sum"] == ev["size"]]
+    if len(zero) or len(full):
+        bits = [f"{lvl!r}: {int(r['size']):,} customers, none left" for lvl, r in zero.head(3).iterrows()]
+        bits += [f"{lvl!r}: {int(r['size']):,} customers, all left" for lvl, r in full.head(3).iterrows()]
+        raise AnalysisError(
+            f"churn frame.{column}: (quasi-)complete separation, {'; '.join(bits)}; the Cox fit would diverge "
+            f"(hazard ratio 0 or infinite). Drop {column!r} from covariates=, merge the level with "
+            "another, or use it as strata="
+        )
+
+
+def _ph_test(res: Any, time: np.ndarray, event: np.ndarray, terms: list[dict[str, Any]]) -> pd.DataFrame:
+    """Correlation of Schoenfeld residuals with the rank of event time, per term; worst term per covariate."""
+    from scipy.stats import pearsonr, rankdata
+
+    sr = np.asarray(res.schoenfeld_residuals)
+    m = (event == 1) & np.isfinite(sr).all(axis=1)
+    rows = []
+    if m.sum() < 3:
+        return pd.DataFrame(columns=["covariate", "terms", "rho", "p", "p_holm", "violated"])
+    rt = rankdata(time[m])
+    for j, term in enumerate(terms):
+        x = sr[m, j]
+        if np.nanstd(x) == 0:
+            r, p = 0.0, 1.0
+        else:
+            r, p = pearsonr(rt, x)
+        rows.append({"covariate": term["covariate"], "term": term["term"], "rho": float(r), "p": float(p)})
+    per_term = pd.DataFrame(rows)
+    g = per_term.groupby("covariate", sort=False)
+    out = pd.DataFrame(
+        {
+            "terms": g["term"].apply(lambda s: ", ".join(s)),
+            "rho": g["rho"].apply(lambda s: float(s.iloc[np.argmax(np.abs(s.to_numpy()))])),
+            # Bonferroni within a covariate's dummies, then Holm across covariates
+            "p": g["p"].apply(lambda s: float(min(1.0, s.min() * len(s)))),
+        }
+    ).reset_index()
+    out["p_holm"] = holm(out["p"])
+    return out
+
+
+def collinear_terms(X: np.ndarray, *, tol: float = 1e-8) -> list[int]:
+    """Columns of a design matrix that are linear combinations of earlier columns (with an
+    intercept), found by a pivot-free QR scan: column j is redundant when its residual on the
+    columns kept so far is (numerically) zero.
+
+    Examples
+    --------
+    >>> collinear_terms(np.array([[1., 0., 1.], [0., 1., 1.], [1., 1., 2.], [0., 0., 0.]]))
+    [2]
+    """
+    Xc = np.asarray(X, dtype="float64")
+    Xc = Xc - Xc.mean(axis=0)
+    kept: list[int] = []
+    redundant: list[int] = []
+    basis = np.zeros((Xc.shape[0], 0))
+    for j in range(Xc.shape[1]):
+        v = Xc[:, j]
+        norm_v = np.linalg.norm(v)
+        if norm_v == 0:
+            redundant.append(j)
+            continue
+        r = v - basis @ (basis.T @ v) if basis.shape[1] else v
+        if np.linalg.norm(r) <= tol * norm_v * max(1.0, np.sqrt(Xc.shape[0])) or np.linalg.norm(r) / norm_v < 1e-6:
+            redundant.append(j)
+            continue
+        basis = np.column_stack([basis, r / np.linalg.norm(r)])
+        kept.append(j)
+    return redundant
+
+
+def cox_model(
+    table: pd.DataFrame,
+    *,
+    covariates: list[str],
+    duration: str = "duration_months",
+    event: str = "event",
+    strata: str | None = None,
+    reference: dict[str, Any] | None = None,
+    scale: dict[str, float] | None = None,
+    min_events: int = 10,
+    max_levels: int = 30,
+    min_level_size: int = 20,
+    max_rows: int | None = 200_000,
+    confidence: float = 0.95,
+    random_state: int | None = None,
+) -> CoxResult:
+    """Cox proportional-hazards model with a proportional-hazards check.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per customer (``ChurnFrame.table``).
+    covariates : list of str
+        Columns in the model. Numbers enter linearly (see ``scale``), booleans and 0/1 numbers as
+        one indicator, other columns as one indicator per level against ``reference`` (default:
+        the most frequent level).
+    duration, event : str
+    strata : str, optional
+        Separate baseline hazard per level of this column; use it for a covariate that fails the
+        PH check or for a known segment.
+    reference : dict, optional
+        Column -> reference level.
+    scale : dict, optional
+        Column -> unit of its hazard ratio, e.g. ``{"age_at_signup": 10}`` for "per 10 years".
+    min_events : int, default 10
+        Events needed per model term.
+    max_levels : int, default 30
+    min_level_size : int, default 20
+        Smaller levels are lumped into ``(other)`` (a level that small gives a useless ratio).
+    max_rows : int, optional
+        Fit on a seeded random sample of this many rows when the table is larger (the finding
+        says so); ``None`` for all rows.
+    confidence : float, default 0.95
+    random_state : int, optional
+        Seed of the subsample.
+
+    Returns
+    -------
+    CoxResult
+
+    Raises
+    ------
+    AnalysisError
+        Missing or constant covariates, too few events per term, a level without events or with
+        only events (separation), a fit that does not converge.
+    """
+    covariates = list(dict.fromkeys(covariates))
+    _step_check_columns(table, covariates, strata=strata)
+    survival_inputs(table, duration=duration, event=event)
+    notes: list[str] = []
+    t, n_dropped, sampled_from = _step_rows(
+        table, [duration, event, *covariates] + ([strata] if strata else []), event=event, max_rows=max_rows,
+        random_state=random_state, notes=notes,
+    )  # fmt: skip
+    time = t[duration].astype("float64").to_numpy()
+    ev = t[event].astype("float64").to_numpy().astype("int64")
+    n_ev = int(ev.sum())
+    if n_ev == 0 or n_ev == len(ev):
+        raise AnalysisError(
+            f"churn frame.{event}: {'no customer left' if n_ev == 0 else 'every customer left'} among the "
+            f"{len(ev):,} in the Cox model; a hazard model needs both (check the churn label)"
+        )
+    X, terms, extra = _design(
+        t, covariates, event=ev, reference=reference or {}, scale=scale or {},
+        max_levels=max_levels, min_level_size=min_level_size,
+    )  # fmt: skip
+    notes += extra
+    _step_check_design(X, terms, covariates, n_events=n_ev, min_events=min_events)
+    st = t[strata].astype("string").fillna(MISSING).astype(str).to_numpy() if strata else None
+    # a tiny positive floor: statsmodels treats time 0 like any other time, but keep it explicit
+    time_fit = np.maximum(time, 1e-6)
+    res, out = _step_fit(time_fit, X, ev, st, terms, confidence=confidence)
+    ph = _ph_test(res, time_fit, ev, terms)
+    ph["violated"] = ph["p_holm"] < 1 - confidence
+    return CoxResult(
+        table=out, ph_check=ph, covariates=covariates, strata=strata, n=len(t), n_events=n_ev,
+        n_dropped=n_dropped, sampled_from=sampled_from, confidence=confidence, llf=float(res.llf), notes=notes,
+    )  # fmt: skip
+
+
+def _step_check_columns(table: pd.DataFrame, covariates: list[str], *, strata: str | None) -> None:
+    """Covariates given, present, and not also the strata."""
+    if not covariates:
+        raise AnalysisError("cox_model: no covariates; pass covariates=")
+    missing = [c for c in covariates + ([strata] if strata else []) if c not in table.columns]
+    if missing:
+        raise AnalysisError(
+            f"churn frame: column(s) {', '.join(map(repr, missing))} not found"
+            f"{did_you_mean(str(missing[0]), list(map(str, table.columns)))}; fix covariates= or strata= "
+            f"(available: {', '.join(map(str, table.columns[:20]))})"
+        )
+    if strata in covariates:
+        raise AnalysisError(f"cox_model: {strata!r} is both a covariate and the strata; remove it from one of them")
+
+
+def _step_rows(
+    table: pd.DataFrame,
+    columns: list[str],
+    *,
+    event: str,
+    max_rows: int | None,
+    random_state: int | None,
+    notes: list[str],
+) -> tuple[pd.DataFrame, int, int | None]:
+    """Complete rows of ``columns``, subsampled to ``max_rows``: (rows, dropped, rows before sampling)."""
+    t = table[columns]
+    t = t.assign(**{event: t[event].astype("float64")}) if t[event].dtype == bool else t
+    ok = t.notna().all(axis=1)
+    n_dropped = int((~ok).sum())
+    if n_dropped:
+        na = t.isna().sum()
+        na = na[na > 0]
+        notes.append(
+            f"{n_dropped:,} customers with a missing value were left out ("
+            + ", ".join(f"{k}: {int(v):,}" for k, v in na.items())
+            + ")."
+        )
+        if n_dropped > 0.2 * len(t):
+            warnings.warn(
+                f"cox_model: {n_dropped:,} of {len(t):,} customers have a missing covariate and are left out",
+                StatisticalWarning,
+                stacklevel=3,
+            )
+    t = t[ok]
+    sampled_from = None
+    if max_rows is not None and len(t) > max_rows:
+        rng = np.random.default_rng(random_state)
+        idx = np.sort(rng.choice(len(t), size=int(max_rows), replace=False))
+        sampled_from = len(t)
+        t = t.iloc[idx]
+    return t.reset_index(drop=True), n_dropped, sampled_from
+
+
+def _step_check_design(
+    X: np.ndarray, terms: list[dict[str, Any]], covariates: list[str], *, n_events: int, min_events: int
+) -> None:
+    """Enough events per term, no constant and no collinear terms."""
+    k = X.shape[1]
+    if n_events < min_events * k:
+        raise AnalysisError(
+            f"cox_model: {n_events:,} events for {k} model terms from covariates {', '.join(covariates)}; need "
+            f"min_events={min_events} events per term ({min_events * k:,}). Drop some covariates "
+            f"(categorical ones cost one term per level) or lower min_events"
+        )
+    const = X.std(axis=0) == 0
+    if const.any():
+        names = [terms[j]["term"] for j in np.flatnonzero(const)]
+        raise AnalysisError(f"cox_model: term(s) {', '.join(names)} are constant; drop them from covariates=")
+    redundant = collinear_terms(X)
+    if redundant:
+        names = [terms[j]["term"] for j in redundant]
+        raise AnalysisError(
+            f"cox_model: term(s) {', '.join(names)} are exact combinations of other terms (collinear covariates, e.g. "
+            "'No internet service' levels repeated across service columns); drop one of the overlapping covariates "
+            f"from covariates= ({', '.join(covariates)})"
+        )
+
+
+def _step_fit(
+    time: np.ndarray,
+    X: np.ndarray,
+    ev: np.ndarray,
+    strata: np.ndarray | None,
+    terms: list[dict[str, Any]],
+    *,
+    confidence: float,
+) -> tuple[Any, pd.DataFrame]:
+    """Fit ``PHReg`` (Efron ties); the fit and its term table with hazard ratios and Holm p-values."""
+    from scipy.stats import norm
+    from statsmodels.duration.hazard_regression import PHReg
+
+    model = PHReg(time, X, status=ev, strata=strata, ties="efron")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = model.fit()
+    params = np.asarray(res.params, dtype="float64")
+    bse = np.asarray(res.bse, dtype="float64")
+    if not (np.isfinite(params).all() and np.isfinite(bse).all()) or (np.abs(params) > 15).any():
+        worst = terms[int(np.nanargmax(np.abs(np.nan_to_num(params, nan=np.inf))))]["term"]
+        raise AnalysisError(
+            f"cox_model: the fit did not converge (term {worst!r} diverges, a sign of separation or collinearity); "
+            "drop or merge that covariate in covariates="
+        )
+    z = norm.ppf(1 - (1 - confidence) / 2)
+    pvals = 2 * norm.sf(np.abs(params / bse))
+    out = pd.DataFrame(terms)
+    out["coef"] = params
+    out["se"] = bse
+    out["hr"] = np.exp(params)
+    out["hr_lower"] = np.exp(params - z * bse)
+    out["hr_upper"] = np.exp(params + z * bse)
+    out["p"] = pvals
+    out["p_holm"] = holm(pvals)
+    cols = ["term", "covariate", "level", "reference", "coef", "se", "hr", "hr_lower", "hr_upper", "p", "p_holm", "per"]
+    return res, out[cols]
+
+
+#: How the synthetic generator's hazard-ratio names map onto model terms (``churn.hazard_ratios``
+#: in ``ground_truth.json``): membership is silver or gold vs non_member, age is per 10 years.
+GENERATOR_ALIASES: dict[str, list[str]] = {
+    "is_member": ["member_level=silver", "member_level=gold"],
+    "age_per_10_years": ["age_at_signup"],
+}
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class HazardRatioCheck(Result):
+    """Estimated hazard ratios against known true ones (see :func:`hazard_ratio_check`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per (truth name, term): ``truth_name``, ``term`` (None when no model term
+        matches), ``true_hr``, ``hr``, ``hr_lower``, ``hr_upper``, ``covered`` (true ratio inside
+        the interval), ``same_side`` (estimate on the same side of 1 as the truth, or truth = 1).
+    confidence : float
+        Level of the Cox intervals.
+    """
+
+    table: pd.DataFrame
+    confidence: float = 0.95
+
+    @property
+    def found(self) -> pd.DataFrame:
+        """Rows with a matching model term."""
+        if "term" not in self.table:
+            return pd.DataFrame(
+                columns=["truth_name", "term", "true_hr", "hr", "hr_lower", "hr_upper", "covered", "same_side"]
+            )
+        return self.table[self.table["term"].notna()]
+
+    def summary(self) -> pd.DataFrame:
+        """The comparison table."""
+        return self.table.copy()
+
+    def metrics(self) -> dict[str, Any]:
+        """How many true ratios are covered and on the right side of 1 (JSON-able)."""
+        f = self.found
+        return {"n_compared": len(f), "n_covered": int(f["covered"].sum()), "n_same_side": int(f["same_side"].sum())}
+
+    def finding(self) -> str:
+        """How many true ratios the intervals cover, how many estimates point the right way, and
+        what attenuation means."""
+        found = self.found
+        if found.empty:
+            return "None of the true hazard ratios has a matching model term (check the Cox covariates)."
+        covered, same = int(found["covered"].sum()), int(found["same_side"].sum())
+        n = len(found)
+        toward_one = found[(found["true_hr"] != 1) & ~found["covered"]]
+        attenuated = toward_one[(np.log(toward_one["hr"]).abs() < np.log(toward_one["true_hr"]).abs())]
+        text = (
+            f"The {pct(self.confidence, 0)} intervals cover {covered} of {n} true hazard ratios; {same} of {n} "
+            "estimates lie on the same side of 1 as the truth."
+        )
+        if len(attenuated):
+            text += (
+                f" {len(attenuated)} of the misses are pulled toward 1 ({', '.join(attenuated['term'].astype(str))}): "
+                "in retail data the moment a customer drops out is not observed, only the last purchase, and "
+                "some customers counted as churned are merely slow buyers still alive. Effects are diluted, so "
+                "read the ratios for direction and ranking, not as exact sizes."
+            )
+        return text
+
+    def plot(self, ax: Any = None) -> Any:
+        """Estimated ratio with interval (bars) and the true ratio (marker) per term, log scale.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        f = self.found.iloc[::-1].reset_index(drop=True)
+        ax = new_axes(ax, figsize=(6.5, 0.35 * max(len(f), 1) + 1.2))
+        if f.empty:
+            ax.text(0.5, 0.5, "no matching model term", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            return ax
+        labels = f["term"].astype(str).to_numpy()
+        ax.hlines(labels, f["hr_lower"], f["hr_upper"], color="grey")
+        ax.scatter(f["hr"], labels, color="tab:blue", label="estimate", zorder=3)
+        ax.scatter(f["true_hr"], labels, color="tab:red", marker="x", label="truth", zorder=4)
+        ax.axvline(1, color="black", lw=0.8, ls="--")
+        ax.set_xscale("log")
+        ax.set_xlabel("hazard ratio (log scale)")
+        ax.set_title("Estimated vs true hazard ratios")
+        ax.legend()
+        return ax
+
+    def __repr__(self) -> str:
+        f = self.found
+        return f"HazardRatioCheck(compared={len(f)}, covered={int(f['covered'].sum())})"
+
+
+def hazard_ratio_check(
+    cox: CoxResult, truth: dict[str, float], *, aliases: dict[str, list[str]] | None = None
+) -> HazardRatioCheck:
+    """Compare estimated hazard ratios with known true ones (synthetic data).
+
+    Parameters
+    ----------
+    cox : CoxResult
+        Fitted model (terms named ``column=level`` or ``column``).
+    truth : dict
+        True hazard ratio by name, e.g. the generator's ``churn.hazard_ratios``.
+    aliases : dict, optional
+        Truth name -> model terms it stands for (e.g. ``is_member`` ->
+        ``['member_level=silver', 'member_level=gold']``); default :data:`GENERATOR_ALIASES`.
+        Names not found are reported with ``term`` missing.
+
+    Returns
+    -------
+    HazardRatioCheck
+        Its ``table``: one row per (truth name, term).
+    """
+    est = cox.intervals()
+    aliases = GENERATOR_ALIASES if aliases is None else aliases
+    rows = []
+    for name, true_hr in truth.items():
+        terms = aliases.get(name, [name])
+        for term in terms:
+            if term in est.index:
+                hr, lo, hi = (float(v) for v in est.loc[term, ["hr", "hr_lower", "hr_upper"]])
+            else:
+                hr = lo = hi = float("nan")
+            same = bool(true_hr == 1.0 or (hr - 1.0) * (true_hr - 1.0) > 0) if np.isfinite(hr) else False
+            rows.append({
+                "truth_name": name, "term": term if term in est.index else None, "true_hr": float(true_hr),
+                "hr": hr, "hr_lower": lo, "hr_upper": hi,
+                "covered": bool(np.isfinite(lo) and lo <= true_hr <= hi), "same_side": same,
+            })  # fmt: skip
+    return HazardRatioCheck(table=pd.DataFrame(rows), confidence=cox.confidence)

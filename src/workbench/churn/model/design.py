@@ -1,0 +1,127 @@
+"""The design matrix of the churn models: learned on the training rows, applied to any frame.
+
+Numeric features are median-filled (with a 0/1 missing-indicator column when the training rows
+had blanks) and standardized with the training mean and standard deviation (0/1 features kept
+as they are); categorical features become dummies of every level but the most frequent one
+(the reference). Levels not seen in training are scored as the reference, with a warning.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from workbench.churn.model._common import KEY, cat_col, numeric_col
+from workbench.churn.model.features import FeatureSpec
+from workbench.core.errors import AnalysisError, DataQualityWarning, format_examples
+
+__all__ = ["Design"]
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """Encoding of the features of ``spec`` learned on training rows (see module docstring).
+
+    Attributes
+    ----------
+    spec : FeatureSpec
+    medians, means, sds : dict
+        Numeric feature -> training median (fill value), mean and standard deviation.
+    indicators : tuple of str
+        Numeric features with a missing-indicator column.
+    levels, reference : dict
+        Categorical feature -> non-reference levels (most frequent first), reference level.
+    columns : tuple of str
+        Design column names (``tenure``, ``total_charges (missing)``, ``plan=Two year``).
+    groups : tuple of str
+        The feature of each design column.
+    """
+
+    spec: FeatureSpec
+    medians: dict[str, float]
+    indicators: tuple[str, ...]  # numeric columns with a missing-indicator
+    means: dict[str, float]
+    sds: dict[str, float]
+    levels: dict[str, tuple[str, ...]]  # categorical -> non-reference levels
+    reference: dict[str, str]  # categorical -> reference (most frequent) level
+    columns: tuple[str, ...]
+    groups: tuple[str, ...]  # design column -> original feature
+
+    @classmethod
+    def learn(cls, frame: pd.DataFrame, spec: FeatureSpec) -> Design:
+        """Learn fill values, scales and levels from the training ``frame`` (not modified)."""
+        medians, means, sds = {}, {}, {}
+        indicators = []
+        cols: list[str] = []
+        groups: list[str] = []
+        for c in spec.numeric:
+            v = numeric_col(frame, c)
+            med = float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0
+            medians[c] = med
+            filled = np.where(np.isnan(v), med, v)
+            if c in spec.boolean:  # 0/1 kept as is: odds ratio yes vs no
+                means[c], sds[c] = 0.0, 1.0
+            else:
+                means[c] = float(filled.mean())
+                sd = float(filled.std())
+                sds[c] = sd if sd > 0 else 1.0
+            cols.append(c)
+            groups.append(c)
+            if np.isnan(v).any():
+                indicators.append(c)
+                cols.append(f"{c} (missing)")
+                groups.append(c)
+        levels, reference = {}, {}
+        for c in spec.categorical:
+            s = cat_col(frame, c)
+            vc = s.value_counts()
+            ref = str(vc.index[0])
+            reference[c] = ref
+            lv = tuple(str(x) for x in vc.index[1:])
+            levels[c] = lv
+            for lvl in lv:
+                cols.append(f"{c}={lvl}")
+                groups.append(c)
+        return cls(spec, medians, tuple(indicators), means, sds, levels, reference, tuple(cols), tuple(groups))
+
+    def transform(self, frame: pd.DataFrame, *, what: str = "frame", warn_unseen: bool = True) -> np.ndarray:
+        """Design matrix: standardized numeric columns, 0/1 missing-indicators and dummies."""
+        need = [c for c in self.spec.features if c not in frame.columns]
+        if need:
+            raise AnalysisError(
+                f"churn {what} ({len(frame):,} rows) lacks feature column(s) {', '.join(need)} the "
+                f"models were trained on; build it like the training frame or add them to {KEY}.exclude"
+            )
+        n = len(frame)
+        X = np.zeros((n, len(self.columns)), dtype="float64")
+        j = 0
+        for c in self.spec.numeric:
+            v = numeric_col(frame, c, what=what)
+            isna = np.isnan(v)
+            X[:, j] = (np.where(isna, self.medians[c], v) - self.means[c]) / self.sds[c]
+            j += 1
+            if c in self.indicators:
+                X[:, j] = isna
+                j += 1
+        for c in self.spec.categorical:
+            s = cat_col(frame, c)
+            lv = self.levels[c]
+            codes = pd.Index(list(lv)).get_indexer(s)
+            known = set(lv) | {self.reference[c]}
+            unseen = ~s.isin(known)
+            if warn_unseen and unseen.any():
+                warnings.warn(
+                    f"churn {what}.{c}: {int(unseen.sum()):,} of {n:,} rows have levels not seen in "
+                    f"training, e.g. {format_examples(s[unseen].head(20))}; scored as the reference "
+                    f"level {self.reference[c]!r}",
+                    DataQualityWarning,
+                    stacklevel=3,
+                )
+            ok = codes >= 0
+            X[np.flatnonzero(ok), j + codes[ok]] = 1.0
+            j += len(lv)
+        return X
+

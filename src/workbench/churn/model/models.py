@@ -1,0 +1,314 @@
+"""The fitted churn models as a result: :class:`ChurnModels` and :func:`fit_churn_models`.
+
+Estimator and result are two objects. :class:`~workbench.churn.model.scorer.ChurnScorer` is the
+estimator (options in ``__init__``, ``fit`` -> self, ``predict_proba``, learned attributes ending
+in ``_``); it has no ``summary`` or ``finding``. :class:`ChurnModels` is the Result that wraps one
+fitted scorer (``models.scorer``) for the notebook: the split and calibration table, the logistic
+odds ratios, a forest plot, the metrics and the finding. :func:`fit_churn_models` is the one-line
+convenience that builds and fits the scorer and returns its :class:`ChurnModels`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench.churn.model._common import KEY, MODEL_NAMES, MODEL_TITLES, nice, short_number
+from workbench.churn.model.design import Design
+from workbench.churn.model.features import FeatureSpec
+from workbench.churn.model.scorer import ChurnScorer
+from workbench.report.fmt import num, pct
+from workbench.report.plotting import new_axes
+from workbench.report.results import Result
+from workbench.stats import holm
+
+__all__ = ["ChurnModels", "fit_churn_models", "odds_table"]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ChurnModels(Result):
+    """Both fitted churn models and their split (see :func:`fit_churn_models`).
+
+    Attributes
+    ----------
+    scorer : ChurnScorer
+        The fitted estimator (``scorer.models_``, ``scorer.logistic_``, ``scorer.design_``, ...).
+    odds : pandas.DataFrame
+        Odds ratios of the logistic model (see :meth:`odds_ratios`).
+    """
+
+    scorer: ChurnScorer
+    odds: pd.DataFrame
+
+    # -- the scorer's learned attributes the notebook and tests read ----------------------
+    @property
+    def spec(self) -> FeatureSpec:
+        """Features used."""
+        return self.scorer.spec_
+
+    @property
+    def split(self) -> dict[str, Any]:
+        """``kind`` (``out_of_time`` or ``stratified_holdout``), ``test_size``, row counts, base
+        rates, ``subsampled`` (training rows used of those available)."""
+        return self.scorer.split_
+
+    @property
+    def calibration(self) -> pd.DataFrame:
+        """Per model: test used to decide, p-value, calibrated (bool), method."""
+        return self.scorer.calibration_
+
+    @property
+    def test(self) -> pd.DataFrame:
+        """The held-out frame (copy of the rows), for :func:`evaluate_churn_models`."""
+        return self.scorer.test_
+
+    @property
+    def y_test(self) -> np.ndarray:
+        """Held-out labels (0/1)."""
+        return self.scorer.y_test_
+
+    # -------------------------------------------------------------------------------------
+    def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """P(churn) of each row by each model.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Rows with the feature columns (not modified); e.g. the base at the as-of date.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Same index as ``frame``; one column per model (``logistic``, ``hgb``).
+        """
+        s = self.scorer
+        X = s.design_.transform(frame, what="scoring frame")
+        return pd.DataFrame({m: s.predict_design(X, model=m) for m in MODEL_NAMES}, index=frame.index)
+
+    def odds_ratios(self) -> pd.DataFrame:
+        """Odds ratios of the logistic model with 95 % Wald intervals.
+
+        Numeric features: odds ratio per one standard deviation (``per``) of the training
+        rows; missing-indicators and levels: vs the reference (median-filled / most frequent
+        level). Standard errors come from the sandwich covariance of the L2-penalized fit
+        (close to the usual ones when the penalty is light); p-values are Wald tests, Holm
+        adjusted over all terms.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per term, largest odds ratio first: ``term``, ``feature``, ``per``,
+            ``coef``, ``std_err``, ``odds_ratio``, ``ci_low``, ``ci_high``, ``p_value``,
+            ``p_holm``.
+        """
+        return self.odds.copy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The full odds-ratio table (:meth:`odds_ratios`)."""
+        return self.odds_ratios()
+
+    def summary(self) -> pd.DataFrame:
+        """Per model: ``model``, ``n_train``, ``n_test``, ``split``, ``calibration_test``,
+        ``calibration_p``, ``calibrated``, ``calibration_method``."""
+        rows = []
+        for m in MODEL_NAMES:
+            c = self.calibration.set_index("model").loc[m]
+            rows.append(
+                {
+                    "model": MODEL_TITLES[m],
+                    "n_train": self.split["n_train_used"],
+                    "n_test": self.split["n_test"],
+                    "split": self.split["kind"],
+                    "calibration_test": c["test"],
+                    "calibration_p": c["p_value"],
+                    "calibrated": bool(c["calibrated"]),
+                    "calibration_method": c["method"],
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def metrics(self) -> dict[str, Any]:
+        """Split, calibration decisions and the odds ratios (JSON-able)."""
+        return {
+            "split": {k: (num(v) if isinstance(v, float) else v) for k, v in self.split.items()},
+            "C": num(float(self.scorer.C)),
+            "random_state": self.scorer.random_state,
+            "calibration": {
+                r.model: {"test": r.test, "p_value": num(r.p_value), "calibrated": bool(r.calibrated),
+                          "method": r.method}
+                for r in self.calibration.itertuples()
+            },
+            "odds_ratios": {
+                r.term: {"odds_ratio": num(r.odds_ratio), "ci_low": num(r.ci_low), "ci_high": num(r.ci_high),
+                         "p_holm": num(r.p_holm)}
+                for r in self.odds.itertuples()
+            },
+        }
+
+    def finding(self) -> str:
+        """How the models were trained and what the logistic model says, in words."""
+        s = self.split
+        if s["kind"] == "out_of_time":
+            text = (
+                f"Trained on {s['n_train']:,} customers of the earlier period (labels from the window "
+                f"after its as-of date) and tested out of time on {s['n_test']:,} customers of the later one."
+            )
+        else:
+            text = (
+                f"Trained on {s['n_train']:,} customers and tested on a stratified held-out "
+                f"{pct(s['test_size'], 0)} ({s['n_test']:,} customers) the models never saw."
+            )
+        if s["n_train_used"] < s["n_train"]:
+            text += (
+                f" Training used a seeded stratified sample of {s['n_train_used']:,} rows "
+                f"({KEY}.max_rows) to keep the run fast."
+            )
+        odds = self.odds
+        sig = odds[odds["p_holm"] < 0.05]
+        up = sig[sig["odds_ratio"] > 1].head(3)
+        down = sig[sig["odds_ratio"] < 1].sort_values("odds_ratio").head(3)
+        if len(up):
+            text += " Strongest risk raisers (odds ratio, 95 % CI): " + "; ".join(
+                f"{term_words(r)} {r.odds_ratio:.2f} ({r.ci_low:.2f}-{r.ci_high:.2f})" for r in up.itertuples()
+            ) + "."
+        if len(down):
+            text += " Strongest protectors: " + "; ".join(
+                f"{term_words(r)} {r.odds_ratio:.2f} ({r.ci_low:.2f}-{r.ci_high:.2f})" for r in down.itertuples()
+            ) + "."
+        cal = self.calibration[self.calibration["calibrated"]]
+        if len(cal):
+            text += " Probabilities of " + " and ".join(MODEL_TITLES[m] for m in cal["model"]) + (
+                f" were recalibrated ({', '.join(sorted(set(cal['method'])))}, fitted on training rows only)."
+            )
+        return text
+
+    def plot(self, ax: Any = None, *, top: int = 20) -> Any:
+        """Forest plot of the logistic odds ratios (log scale) with 95 % intervals.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import seaborn as sns
+
+        o = self.odds.copy()
+        o["size"] = np.abs(np.log(o["odds_ratio"]))
+        o = o.sort_values("size", ascending=False).head(top).sort_values("odds_ratio")
+        ax = new_axes(ax, figsize=(6.5, 0.32 * len(o) + 1.2))
+        o["label"] = [term_words(r) for r in o.itertuples()]
+        sns.scatterplot(data=o, x="odds_ratio", y="label", ax=ax, color="C0", zorder=3)
+        ax.hlines(o["label"], o["ci_low"], o["ci_high"], color="C0", lw=1.5)
+        ax.axvline(1, color="grey", ls="--", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("odds ratio of churn (95 % CI, log scale)")
+        ax.set_ylabel("")
+        ax.set_title("Logistic model: what raises and lowers churn odds")
+        return ax
+
+    def __repr__(self) -> str:
+        c = self.calibration
+        cal = ",".join(m for m, flag in zip(c["model"], c["calibrated"], strict=True) if flag)
+        return (
+            f"ChurnModels(split={self.split['kind']!r}, n_train={self.split['n_train_used']:,}, "
+            f"n_test={self.split['n_test']:,}, features={len(self.spec.features)}, calibrated={cal or 'none'})"
+        )
+
+
+def fit_churn_models(
+    train: pd.DataFrame,
+    *,
+    spec: FeatureSpec,
+    test: pd.DataFrame | None = None,
+    test_size: float = 0.25,
+    C: float = 1.0,
+    calibrate: Literal["auto", "always", "never"] = "auto",
+    max_rows: int = 200_000,
+    leakage_auc: float = 0.98,
+    random_state: int | None = 42,
+) -> ChurnModels:
+    """Fit the logistic regression and gradient boosting churn models on the same split.
+
+    ``ChurnScorer(...).fit(train, spec=spec, test=test)`` wrapped as a result; the options are
+    those of :class:`~workbench.churn.model.scorer.ChurnScorer` (params section
+    ``analyses.churn.model``: ``test_size``, ``logistic_C``, ``calibrate``, ``max_rows``,
+    ``leakage_auc``).
+
+    Parameters
+    ----------
+    train : pandas.DataFrame
+        Per-customer churn frame with the label and the features of ``spec`` (not modified).
+    spec : FeatureSpec
+        From :func:`prepare_features`.
+    test : pandas.DataFrame, optional
+        Out-of-time held-out frame; default: a stratified ``test_size`` split of ``train``.
+    test_size, C, calibrate, max_rows, leakage_auc, random_state
+        See :class:`~workbench.churn.model.scorer.ChurnScorer`.
+
+    Returns
+    -------
+    ChurnModels
+
+    Raises
+    ------
+    AnalysisError
+        Label missing or not binary; one class only in training or held-out rows; too few rows;
+        a feature that alone separates the classes (leakage); bad ``calibrate``.
+    """
+    scorer = ChurnScorer(
+        C=C, calibrate=calibrate, max_rows=max_rows, leakage_auc=leakage_auc, test_size=test_size,
+        random_state=random_state,
+    ).fit(train, spec=spec, test=test)
+    return ChurnModels(scorer=scorer, odds=odds_table(scorer))
+
+
+def odds_table(scorer: ChurnScorer) -> pd.DataFrame:
+    """Odds ratios of the fitted scorer's logistic model (see :meth:`ChurnModels.odds_ratios`)."""
+    from scipy.stats import norm
+
+    design: Design = scorer.design_
+    coef, cov = scorer.logistic_.coef_[0], scorer.coef_cov_
+
+    se = np.sqrt(np.clip(np.diag(cov)[1:], 0, None))
+    z = norm.ppf(0.975)
+    pers = []
+    for col, grp in zip(design.columns, design.groups, strict=True):
+        if col == grp and grp in design.spec.boolean:
+            pers.append("yes vs no")
+        elif col == grp:
+            pers.append(f"+1 SD ({short_number(design.sds[grp])})")
+        elif col.endswith(" (missing)"):
+            pers.append("missing vs present")
+        else:
+            pers.append(f"vs {design.reference[grp]}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pv = 2 * norm.sf(np.abs(coef / se))
+    out = pd.DataFrame(
+        {
+            "term": list(design.columns),
+            "feature": list(design.groups),
+            "per": pers,
+            "coef": coef,
+            "std_err": se,
+            "odds_ratio": np.exp(coef),
+            "ci_low": np.exp(coef - z * se),
+            "ci_high": np.exp(coef + z * se),
+            "p_value": pv,
+        }
+    )
+    out["p_holm"] = holm(out["p_value"].to_numpy())
+    return out.sort_values("odds_ratio", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def term_words(r: Any) -> str:
+    """An odds-ratio row as words: ``tenure months (+1 SD)``, ``plan: Two year``."""
+    if r.per.startswith("+1 SD"):
+        return f"{nice(r.feature)} (+1 SD)"
+    if r.per == "missing vs present":
+        return f"{nice(r.feature)} missing"
+    if r.per == "yes vs no":
+        return f"{nice(r.feature)}: yes"
+    return f"{nice(r.feature)}: {r.term.split('=', 1)[1]}"
+

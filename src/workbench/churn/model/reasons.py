@@ -1,0 +1,165 @@
+"""Per-customer churn reasons in words: :func:`churn_reasons` (section 4 of the churn model)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from workbench.churn.model._common import (
+    KEY,
+    MODEL_NAMES,
+    cat_col,
+    nice,
+    numeric_col,
+    short_number,
+    short_numbers,
+)
+from workbench.churn.model.models import ChurnModels
+from workbench.churn.model.scorer import ChurnScorer
+from workbench.core.errors import AnalysisError, did_you_mean
+
+__all__ = ["REASON_PHRASES", "churn_reasons"]
+
+#: Wording of numeric features in reasons: column -> (text when high, text when low); ``{v}``
+#: is the customer's value. Other columns read "<column> <value> (high|low; typical <median>)".
+REASON_PHRASES: dict[str, tuple[str, str]] = {
+    "recency_days": ("no purchase for {v} days", "bought {v} days ago"),
+    "tenure_months": ("tenure {v} months (long)", "tenure {v} months (short)"),
+    "tenure_days": ("customer for {v} days (long)", "customer for only {v} days (new)"),
+    "n_orders": ("{v} orders (many)", "only {v} orders"),
+    "frequency": ("{v} repeat purchases (many)", "only {v} repeat purchases"),
+    "monetary_sum": ("spent {v} in total (high)", "spent only {v} in total"),
+    "monetary_mean": ("average order {v} (high)", "average order only {v}"),
+    "monthly_charges": ("monthly charges {v} (high)", "monthly charges {v} (low)"),
+    "total_charges": ("total charges {v} (high)", "total charges only {v}"),
+    "n_refunds": ("{v} refunds", "{v} refunds (few)"),
+    "gap_mean_days": ("{v} days between purchases on average (long)", "{v} days between purchases (short)"),
+    "age": ("age {v}", "age {v} (young)"),
+    "n_complaints": ("{v} complaints", "{v} complaints (few)"),
+    "n_purchase_days": ("bought on {v} days (many)", "bought on only {v} days"),
+    "btyd_frequency": ("{v} repeat purchase days (many)", "only {v} repeat purchase days"),
+    "btyd_recency_days": ("first and last purchase {v} days apart", "first and last purchase only {v} days apart"),
+    "btyd_T_days": ("first purchase {v} days ago", "first purchase only {v} days ago"),
+    "clv": ("expected value {v} (high)", "expected value only {v}"),
+}
+
+
+def churn_reasons(
+    models: ChurnModels,
+    frame: pd.DataFrame,
+    *,
+    n: int = 3,
+    model: str = "logistic",
+    phrases: Mapping[str, tuple[str, str]] | None = None,
+) -> pd.DataFrame:
+    """P(churn) and the top factors raising each customer's risk, in words.
+
+    A factor's contribution is ``coef * (x - reference)`` on the logistic model's log-odds
+    scale, the reference being the average training customer (mean of each design column:
+    standardized numeric value, level share, missing share); the contributions of one feature
+    (its levels, its missing-indicator) are summed, so "plan: Month-to-month" is a reason when
+    that level carries more risk than the average mix of plans. The ``n`` largest positive
+    contributions are the reasons; a customer with fewer factors above the average gets
+    empty reasons.
+
+    Parameters
+    ----------
+    models : ChurnModels
+        From :func:`fit_churn_models`.
+    frame : pandas.DataFrame
+        Customers to score (id column and features; not modified).
+    n : int, default 3
+        Reasons per customer (``analyses.churn.model.n_reasons``).
+    model : {'logistic', 'hgb'}, default 'logistic'
+        Model giving ``p_churn`` (the reasons always come from the logistic model).
+    phrases : mapping, optional
+        Extra wording: column -> (text when high, text when low), ``{v}`` for the value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer, highest risk first: ``customer_id``, ``p_churn``,
+        ``reason_1`` ... ``reason_n`` (text or missing), ``log_odds_1`` ... (contribution).
+
+    Raises
+    ------
+    AnalysisError
+        Unknown ``model``, ``n`` < 1, or feature columns missing in ``frame``.
+    """
+    if model not in MODEL_NAMES:
+        raise AnalysisError(
+            f"churn_reasons: model={model!r} must be one of {', '.join(MODEL_NAMES)}{did_you_mean(model, MODEL_NAMES)}"
+        )
+    if n < 1:
+        raise AnalysisError(f"n={n}: churn_reasons needs at least 1 reason per customer ({KEY}.n_reasons)")
+    scorer = models.scorer
+    d = scorer.design_
+    idc = scorer.spec_.id_column
+    if idc not in frame.columns:
+        raise AnalysisError(f"churn scoring frame ({len(frame):,} rows) has no key column {idc!r}")
+    p = scorer.predict_proba(frame, model=model)[:, 1]
+    X = d.transform(frame, what="scoring frame", warn_unseen=False)
+    coef = scorer.logistic_.coef_[0]
+    # reference: the average training customer (design-column means), so the contributions of a
+    # customer add up to their log-odds minus the log-odds at the average
+    contrib_cols = (X - scorer.x_mean_) * coef
+    feats = list(dict.fromkeys(d.groups))
+    gidx = np.array([feats.index(g) for g in d.groups])
+    G = np.zeros((len(frame), len(feats)))
+    np.add.at(G.T, gidx, contrib_cols.T)
+    k = min(n, len(feats))
+    top = np.argsort(-G, axis=1, kind="stable")[:, :k]
+    vals = np.take_along_axis(G, top, axis=1)
+    words = {**REASON_PHRASES, **(phrases or {})}
+    out = pd.DataFrame({"customer_id": frame[idc].to_numpy(), "p_churn": p}, index=frame.index)
+    for r in range(n):
+        txt = pd.Series(pd.NA, index=frame.index, dtype="string")
+        lo = np.full(len(frame), np.nan)
+        if r < k:
+            pos = vals[:, r] > 1e-9
+            for fi, feat in enumerate(feats):
+                mask = pos & (top[:, r] == fi)
+                if mask.any():
+                    txt[mask] = _reason_text(scorer, frame.loc[mask], feat, words).to_numpy()
+            lo = np.where(pos, vals[:, r], np.nan)
+        out[f"reason_{r + 1}"] = txt
+        out[f"log_odds_{r + 1}"] = lo
+    out = out.sort_values("p_churn", ascending=False, kind="stable")
+    return out.reset_index(drop=True)
+
+
+def _reason_text(scorer: ChurnScorer, rows: pd.DataFrame, feat: str, words: Mapping[str, tuple[str, str]]) -> pd.Series:
+    """The reason ``feat`` in words for each of ``rows`` (value, and high or low vs the average)."""
+    d = scorer.design_
+    spec = scorer.spec_
+    if feat in spec.categorical:
+        return f"{nice(feat)}: " + cat_col(rows, feat)
+    v = pd.Series(numeric_col(rows, feat), index=rows.index)
+    j = d.columns.index(feat)
+    med = float(scorer.x_mean_[j] * d.sds[feat] + d.means[feat])  # training mean (imputed values)
+    out = pd.Series("", index=rows.index, dtype=object)
+    isna = v.isna()
+    if isna.any():
+        out[isna] = f"{nice(feat)} unknown"
+    ok = ~isna
+    if not ok.any():
+        return out
+    vv = v[ok]
+    if feat in spec.boolean:
+        out[ok] = np.where(vv > 0.5, f"{nice(feat)}: yes", f"{nice(feat)}: no")
+        return out
+    high = (vv > med).to_numpy()
+    txt = short_numbers(vv)
+    if feat in words:
+        hi_t, lo_t = words[feat]
+        hi_parts = hi_t.split("{v}")
+        lo_parts = lo_t.split("{v}")
+        res = np.where(high, hi_parts[0] + txt + (hi_parts[1] if len(hi_parts) > 1 else ""),
+                       lo_parts[0] + txt + (lo_parts[1] if len(lo_parts) > 1 else ""))
+    else:
+        res = np.where(high, nice(feat) + " " + txt + f" (high; average {short_number(med)})",
+                       nice(feat) + " " + txt + f" (low; average {short_number(med)})")
+    out[ok] = res
+    return out
