@@ -11,11 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.campaign import contacts as campaign
+from workbench import campaign, churn
 from workbench.campaign import experiments
-from workbench.churn import frame as churn
-from workbench.churn import survival
-from workbench.churn.params import ChurnLabelParams
+from workbench.churn import ChurnLabel
+from workbench.churn.drivers import _redundant
 from workbench.synth.simulate import generate
 
 
@@ -26,7 +25,7 @@ def example():
 
 def test_model_frames_are_out_of_time_and_never_carry_segment_columns():
     d = example()
-    label = ChurnLabelParams()
+    label = ChurnLabel()
     segments = pd.DataFrame({"customer_id": d.customers["customer_id"], "cluster_name": "x", "clv": 1.0})
     frame = churn.churn_frame(d.customers, d.orders, as_of="2025-09-30", label=label, segments=segments)
     train, test = churn.model_frames(frame, d.customers, d.orders, label=label)
@@ -47,7 +46,7 @@ def test_model_frames_are_out_of_time_and_never_carry_segment_columns():
 def test_model_frames_snapshot_data_use_one_frame():
     customers = pd.DataFrame({"customer_id": [f"c{i}" for i in range(40)], "churned": [1, 0] * 20,
                               "tenure_months": np.arange(40) % 12 + 1})  # fmt: skip
-    frame = churn.churn_frame(customers, as_of="2024-01-31", label=ChurnLabelParams(kind="contractual", end_date_column=None))
+    frame = churn.churn_frame(customers, as_of="2024-01-31", label=ChurnLabel(kind="contractual", end_date_column=None))
     train, test = churn.model_frames(frame, customers)
     assert test is None and len(train) == 40
     assert (churn.current_customers(frame)["churned"] == 0).all()
@@ -60,12 +59,12 @@ def test_hazard_ratio_check_covers_a_known_ratio():
     t = rng.exponential(1 / np.where(g == "b", 0.2, 0.1))
     cens = rng.uniform(0, 20, n)
     table = pd.DataFrame({"duration_months": np.minimum(t, cens), "event": (t <= cens).astype(int), "g": g})
-    cox = survival.cox_model(table, covariates=["g"], reference={"g": "a"}, random_state=0)
-    check = survival.hazard_ratio_check(cox, {"g=b": 2.0, "missing": 1.5}, aliases={})
+    cox = churn.cox_model(table, covariates=["g"], reference={"g": "a"}, random_state=0)
+    check = churn.hazard_ratio_check(cox, {"g=b": 2.0, "missing": 1.5}, aliases={}).table
     row = check.set_index("truth_name").loc["g=b"]
     assert row["covered"] and row["same_side"] and 1.8 < row["hr"] < 2.2
     assert pd.isna(check.set_index("truth_name").loc["missing", "term"])
-    assert "cover 1 of 1" in survival.hazard_ratio_check_finding(check)
+    assert "cover 1 of 1" in churn.hazard_ratio_check(cox, {"g=b": 2.0, "missing": 1.5}, aliases={}).finding()
 
 
 def test_campaign_truth_check_covers_every_segment_of_the_example():
@@ -123,11 +122,11 @@ def test_collinear_cox_covariates_stop_with_a_message_and_the_default_avoids_the
     t = rng.exponential(20, n)
     table = pd.DataFrame({"duration_months": np.minimum(t, 24), "event": (t < 24).astype(int),
                           "internet": internet, "security": security, "backup": backup})  # fmt: skip
-    with pytest.raises(AnalysisError, match="collinear.*analyses.churn.cox_covariates"):
-        survival.cox_model(table, covariates=["internet", "security", "backup"])
-    assert churn._redundant(table, ["internet"], "security")
-    assert not churn._redundant(table, ["internet"], "duration_months")
-    assert survival.collinear_terms(np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.5]])) == []
+    with pytest.raises(AnalysisError, match="collinear.*covariates="):
+        churn.cox_model(table, covariates=["internet", "security", "backup"])
+    assert _redundant(table, ["internet"], "security")
+    assert not _redundant(table, ["internet"], "duration_months")
+    assert churn.collinear_terms(np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.5]])) == []
 
 
 def test_campaign_notebook_checks_contacts_before_cleaning_merges_duplicate_keys():

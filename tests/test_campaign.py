@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.campaign.contacts import (
+from workbench.campaign import (
     attribute_orders,
     incremental_return,
     kpi_table,
@@ -185,13 +185,20 @@ def test_kpi_rates_hand_case() -> None:
     assert "Conversion rate ranges" in k.finding()
 
 
-def test_unknown_target_and_weight_are_params_errors(prepared) -> None:
+def test_unknown_target_and_weight_are_params_errors(prepared, tmp_path) -> None:
+    from workbench.run.params import params_from_dict
+
+    doc = {"name": "t", "as_of": "2024-12-31", "tables": {},
+           "analyses": {"campaign": {"targets": {"conversion_rat": 0.1}}}}  # fmt: skip
     with pytest.raises(
         ParamsError,
         match=r"analyses\.campaign\.targets\.conversion_rat.*did you mean 'conversion_rate'",
     ):
+        params_from_dict(doc, base_dir=tmp_path, check_files=False)
+    with pytest.raises(AnalysisError, match=r"targets\.conversion_rat.*did you mean 'conversion_rate'"):
         kpi_table(prepared, targets={"conversion_rat": 0.1})
-    with pytest.raises(ParamsError, match=r"engagement_weights\.clickd.*did you mean 'clicked'"):
+    # the flags are the contacts' columns: a data question, named by the keyword
+    with pytest.raises(AnalysisError, match=r"engagement_weights\.clickd.*did you mean 'clicked'"):
         kpi_table(prepared, engagement_weights={"clickd": 1.0})
 
 
@@ -288,7 +295,7 @@ def test_customer_in_two_arms_is_an_error() -> None:
 
 def test_unknown_campaign_param() -> None:
     with pytest.raises(
-        ParamsError, match=r"analyses\.campaign\.campaigns.*'k11'.*did you mean 'k1'"
+        AnalysisError, match=r"campaigns=.*'k11'.*did you mean 'k1'"
     ):
         prepare_contacts(_hand_contacts(), orders=_hand_orders(), campaigns=["k11"])
 
@@ -408,3 +415,33 @@ def test_hillstrom_published_figures(root) -> None:
     ir = incremental_return(data, margin=cp.margin, random_state=p.seed, bootstrap=0)
     assert ir.table["incremental_profit"].isna().all()  # no cost column: profit unknown, not cost 0
     assert (ir.table["incremental_margin_low"] > 0).all()
+
+
+def test_targeting_without_revenue_skips_instead_of_crashing() -> None:
+    """The value per conversion is derived in the package: contacts without revenue give no
+    targeting list (with a warning) unless a value is given, where the notebook used to fail on
+    ``margin * None``."""
+    from workbench.campaign import targeting, uplift_section
+
+    rng = np.random.default_rng(1)
+    n = 800
+    ids = [f"C{i:05d}" for i in range(n)]
+    x1 = rng.normal(size=n)
+    treated = rng.random(n) < 0.5
+    converted = rng.random(n) < 1 / (1 + np.exp(-(-1.5 + 0.5 * x1 + 0.5 * treated)))
+    contacts = pd.DataFrame({"customer_id": ids, "campaign_id": "c1", "arm": np.where(treated, "treatment", "control"),
+                             "converted": converted})  # fmt: skip
+    features = pd.DataFrame({"customer_id": ids, "x1": x1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = prepare_contacts(contacts, outcome_source="columns")
+        section = uplift_section(data, customers=features, learner="logistic", bootstrap=0, random_state=0)
+    assert section is not None and section.data.value_per_conversion is None
+    with pytest.warns(StatisticalWarning, match="no targeting list.*value_per_conversion="):
+        assert targeting(section, customers=features, as_of="2025-01-01", contact_cost=0.1, salt="s") is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        given = targeting(section, customers=features, as_of="2025-01-01", value_per_conversion=20.0,
+                          contact_cost=0.1, salt="s")  # fmt: skip
+    assert given is not None and given.value_per_conversion == 20.0
+    assert targeting(None, as_of="2025-01-01") is None

@@ -132,17 +132,23 @@ def test_synthetic_truth_reproduced_exactly(synth_data) -> None:
 def test_missing_step_names_event_names(synth_data) -> None:
     with pytest.raises(
         AnalysisError,
-        match=r"'purchase' never occur.*'exposure' \(\d.*fix analyses\.campaign\.funnel\.steps",
+        match=r"'purchase' never occur.*'exposure' \(\d.*fix steps=",
     ):
         funnel(synth_data.events, steps=["exposure", "visit", "purchase"])
     with pytest.raises(AnalysisError, match=r"did you mean 'add_to_cart'"):
         funnel(synth_data.events, steps=["exposure", "add_to_card"])
 
 
-def test_bad_params_and_columns() -> None:
-    with pytest.raises(ParamsError, match="at least two steps"):
+def test_bad_params_and_columns(tmp_path) -> None:
+    from workbench.run.params import params_from_dict
+
+    for steps, message in ((["exposure"], "at least two steps"), (["exposure", "visit", "exposure"], "appear twice")):
+        doc = {"name": "t", "as_of": "2024-12-31", "tables": {}, "analyses": {"campaign": {"funnel": {"steps": steps}}}}
+        with pytest.raises(ParamsError, match=r"analyses\.campaign\.funnel\.steps.*" + message):
+            params_from_dict(doc, base_dir=tmp_path, check_files=False)
+    with pytest.raises(AnalysisError, match="at least two steps"):
         funnel(HAND, steps=["exposure"])
-    with pytest.raises(ParamsError, match="appear twice"):
+    with pytest.raises(AnalysisError, match="appear twice"):
         funnel(HAND, steps=["exposure", "visit", "exposure"])
     with pytest.raises(AnalysisError, match="session_id.*unit: customer"):
         funnel(HAND.drop(columns="session_id"), steps=STEPS)

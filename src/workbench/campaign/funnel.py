@@ -19,7 +19,6 @@ group), so tens of millions of events are fine; only per-step and per-group coun
 
 from __future__ import annotations
 
-import difflib
 import math
 import warnings
 from collections.abc import Sequence
@@ -29,32 +28,25 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from workbench.campaign._common import naive_time
 from workbench.core.errors import (
     AnalysisError,
     DataQualityWarning,
-    ParamsError,
     StatisticalWarning,
+    did_you_mean,
     format_examples,
 )
 from workbench.report.fmt import num, pct
+from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import holm, wilson_interval
 
-__all__ = ["DEFAULT_STEPS", "FunnelResult", "funnel"]
+__all__ = ["DEFAULT_STEPS", "FunnelResult", "funnel", "steps_problem"]
 
 #: Default funnel steps (``analyses.campaign.funnel.steps``).
 DEFAULT_STEPS: tuple[str, ...] = ("exposure", "visit", "add_to_cart", "checkout", "order")
-_KEY = "analyses.campaign.funnel"
 _TABLE = "events"
 _MISSING = "(missing)"
-
-
-def _naive_time(s: pd.Series) -> pd.Series:
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return s.dt.tz_convert("UTC").dt.tz_localize(None)
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return s
-    return pd.to_datetime(s, errors="coerce")
 
 
 def _rates(
@@ -249,12 +241,10 @@ class FunnelResult(Result):
 
     def plot(self, ax: Any = None) -> Any:
         """Funnel bar chart: units reaching each step, labelled with step and overall rates."""
-        import matplotlib.pyplot as plt
         import seaborn as sns
 
         t = self.table
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 0.6 * len(t) + 1.5))
+        ax = new_axes(ax, figsize=(8, 0.6 * len(t) + 1.5))
         sns.barplot(data=t, y="step", x="reached", ax=ax, color=sns.color_palette()[0], orient="h")
         top = max(float(t["reached"].max()), 1.0)
         for i, r in enumerate(t.itertuples()):
@@ -274,15 +264,13 @@ class FunnelResult(Result):
 
     def plot_by_group(self, ax: Any = None) -> Any:
         """Overall rate at each step per group (lines, log scale), with Wilson intervals."""
-        import matplotlib.pyplot as plt
         import seaborn as sns
 
         if not len(self.by):
-            raise AnalysisError(f"the funnel has no groups; pass by=... ({_KEY}.by)")
+            raise AnalysisError("the funnel has no groups; pass by=[...] to funnel")
         g = self.groups.copy()
         g["group"] = g[list(self.by)].astype(str).agg(" · ".join, axis=1)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4.5))
+        ax = new_axes(ax, figsize=(8, 4.5))
         sns.lineplot(data=g, x="step", y="overall_rate", hue="group", marker="o", ax=ax, sort=False)
         for _, sub in g.groupby("group", sort=False):
             ax.fill_between(
@@ -303,6 +291,235 @@ class FunnelResult(Result):
         )
 
 
+@dataclass
+class _Groups:
+    """Where each ``by`` column comes from: the events (``g<i>``) or the segments (``sg<i>``)."""
+
+    by: tuple[str, ...]
+    ev_by: list[str]
+    seg_cols: list[str]
+    seg: pd.DataFrame | None
+
+    def sql_name(self, b: str) -> str:
+        return f"g{self.ev_by.index(b)}" if b in self.ev_by else f"sg{self.seg_cols.index(b)}"
+
+
+def steps_problem(steps: Sequence[str]) -> str | None:
+    """What is wrong with a list of funnel steps (fewer than two, or repeated), or None.
+
+    The params model (``FunnelParams.steps``) and :func:`funnel` both ask this.
+
+    Examples
+    --------
+    >>> steps_problem(["visit", "order", "visit"])
+    'step(s) visit appear twice; each step must be a distinct event name'
+    """
+    steps = [str(s) for s in steps]
+    if len(steps) < 2:
+        return f"a funnel needs at least two steps (got {steps!r})"
+    dup = sorted({s for s in steps if steps.count(s) > 1})
+    if dup:
+        return f"step(s) {', '.join(dup)} appear twice; each step must be a distinct event name"
+    return None
+
+
+def _check_steps(steps: Sequence[str]) -> list[str]:
+    """The steps as text; an unusable list stops, naming ``steps=``."""
+    problem = steps_problem(steps)
+    if problem:
+        raise AnalysisError(f"steps=: {problem}")
+    return [str(s) for s in steps]
+
+
+def _step_groups(events: pd.DataFrame, unit_col: str, by: tuple[str, ...], segments: pd.DataFrame | None) -> _Groups:
+    """Check the columns and find each ``by`` column in the events or the segments."""
+    missing = [c for c in ("event_time", "event_name", unit_col) if c not in events.columns]
+    if missing:
+        hint = "; or set unit: customer" if "session_id" in missing else ""
+        raise AnalysisError(
+            f"{_TABLE}: column(s) {', '.join(missing)} missing (columns: {', '.join(map(str, events.columns))}); "
+            f"map them under tables.{_TABLE}.columns{hint}"
+        )
+    seg = None
+    if segments is not None:
+        seg = segments.reset_index() if "customer_id" not in segments.columns else segments
+        if "customer_id" not in seg.columns:
+            raise AnalysisError(
+                f"segments: needs a customer_id column or index (columns: {', '.join(map(str, segments.columns))})"
+            )
+    ev_by = [b for b in by if b in events.columns]
+    seg_cols: list[str] = []
+    for b in by:
+        if b in ev_by:
+            continue
+        if seg is not None and b in seg.columns:
+            seg_cols.append(b)
+            continue
+        cands = list(events.columns) + (list(seg.columns) if seg is not None else [])
+        raise AnalysisError(
+            f"funnel: group column {b!r} is neither in {_TABLE} nor in the segments frame{did_you_mean(b, cands)}; "
+            "fix by= or pass segments=..."
+        )
+    if seg_cols and "customer_id" not in events.columns:
+        raise AnalysisError(f"{_TABLE}: column customer_id is needed to join segment columns {', '.join(seg_cols)}")
+    if seg is not None and seg["customer_id"].duplicated().any():
+        d = seg.loc[seg["customer_id"].duplicated(), "customer_id"]
+        raise AnalysisError(
+            f"segments: {len(d):,} customer_id values repeat (e.g. {format_examples(d.head(20))}); one row per customer"
+        )
+    return _Groups(by=by, ev_by=ev_by, seg_cols=seg_cols, seg=seg)
+
+
+def _step_event_frame(events: pd.DataFrame, unit_col: str, unit: str, groups: _Groups) -> pd.DataFrame:
+    """The few columns the SQL reads: ``u``, ``t``, ``name``, ``customer_id``, ``g<i>``."""
+    cols = {"u": events[unit_col], "t": naive_time(events["event_time"]), "name": events["event_name"]}
+    if groups.seg_cols and unit != "customer":
+        cols["customer_id"] = events["customer_id"]
+    for i, b in enumerate(groups.ev_by):
+        cols[f"g{i}"] = events[b]
+    return pd.DataFrame(cols)
+
+
+def _step_check_names(con: Any, steps: list[str], n_events: int) -> None:
+    """Every step occurs at least once; else name the event names that do occur."""
+    names = con.execute(
+        "SELECT CAST(name AS VARCHAR) AS name, count(*) AS n FROM ev_raw GROUP BY 1 ORDER BY n DESC"
+    ).df()
+    present = set(names["name"].dropna())
+    absent = [s for s in steps if s not in present]
+    if absent:
+        seen = ", ".join(f"{r.name!r} ({r.n:,})" for r in names.head(20).itertuples())
+        hints = "".join(f"; {a!r}:{hint}" for a in absent if (hint := did_you_mean(a, sorted(present))))
+        raise AnalysisError(
+            f"{_TABLE}.event_name: funnel step(s) {', '.join(map(repr, absent))} never occur in {n_events:,} "
+            f"events; event names that occur: {seen}{hints}; fix steps="
+        )
+
+
+def _step_load_events(con: Any, steps: list[str], n_groups: int, with_customer: bool, unit_col: str,
+                      notes: list[str]) -> int:  # fmt: skip
+    """Table ``e``: the funnel-step events with a unit and a time; returns how many."""
+    step_list = ", ".join("'" + s.replace("'", "''") + "'" for s in steps)
+    gsel = "".join(f", g{i}" for i in range(n_groups))
+    csel = ", customer_id" if with_customer else ""
+    con.execute(
+        f"""
+        CREATE TEMP TABLE e AS
+        SELECT CAST(u AS VARCHAR) AS u, epoch_us(t) AS ts, CAST(name AS VARCHAR) AS name{gsel}{csel}
+        FROM ev_raw WHERE CAST(name AS VARCHAR) IN ({step_list})
+        """
+    )
+    n_used, n_bad = con.execute(
+        "SELECT count(*) FILTER (WHERE u IS NOT NULL AND ts IS NOT NULL), "
+        "count(*) FILTER (WHERE u IS NULL OR ts IS NULL) FROM e"
+    ).fetchone()
+    if n_bad:
+        msg = (
+            f"{_TABLE}: {n_bad:,} of {n_used + n_bad:,} funnel-step events have no {unit_col} or no event_time "
+            "and are left out"
+        )
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        notes.append(msg)
+        con.execute("DELETE FROM e WHERE u IS NULL OR ts IS NULL")
+    return int(n_used)
+
+
+def _step_reach(con: Any, steps: list[str], n_groups: int, with_customer: bool, max_step_hours: float | None) -> None:
+    """Table ``r``: per unit, the time each step was reached in order (NULL when not)."""
+    # step 1: the unit's first first-step event, with its group values
+    attrs = "".join(f", arg_min(g{i}, ts) AS g{i}" for i in range(n_groups))
+    if with_customer:
+        attrs += ", arg_min(customer_id, ts) AS customer_id"
+    con.execute(f"CREATE TEMP TABLE r1 AS SELECT u, min(ts) AS t1{attrs} FROM e WHERE name = ? GROUP BY u", [steps[0]])
+    # step k: earliest step-k event after the unit's step k-1 time (only units still in the funnel)
+    win = "" if max_step_hours is None else f" AND e.ts <= p.t + {int(round(max_step_hours * 3600e6))}"
+    con.execute("CREATE TEMP TABLE s1 AS SELECT u, t1 AS t FROM r1")
+    for k in range(1, len(steps)):
+        con.execute(
+            f"""
+            CREATE TEMP TABLE s{k + 1} AS
+            SELECT p.u, min(e.ts) AS t
+            FROM s{k} p JOIN e ON e.u = p.u AND e.name = ? AND e.ts > p.t{win}
+            GROUP BY p.u
+            """,
+            [steps[k]],
+        )
+    joins = "".join(f" LEFT JOIN s{k + 1} ON s{k + 1}.u = r1.u" for k in range(1, len(steps)))
+    tcols = "".join(f", s{k + 1}.t AS t{k + 1}" for k in range(1, len(steps)))
+    con.execute(f"CREATE TEMP TABLE r AS SELECT r1.*{tcols} FROM r1{joins}")
+
+
+def _step_join_segments(con: Any, groups: _Groups, unit: str) -> str:
+    """Table ``f`` = ``r`` with the segment columns (``sg<i>``); returns the table to aggregate."""
+    if not groups.seg_cols:
+        return "r"
+    key_cust = "u" if unit == "customer" else "customer_id"
+    sg = groups.seg[["customer_id", *groups.seg_cols]].copy()
+    sg.columns = ["customer_id", *[f"sg{i}" for i in range(len(groups.seg_cols))]]
+    sg["customer_id"] = sg["customer_id"].astype("string")
+    con.register("seg", sg)
+    con.execute(
+        f"CREATE TEMP TABLE f AS SELECT r.*{''.join(f', seg.sg{i}' for i in range(len(groups.seg_cols)))} "
+        f"FROM r LEFT JOIN seg ON CAST(seg.customer_id AS VARCHAR) = CAST(r.{key_cust} AS VARCHAR)"
+    )
+    return "f"
+
+
+def _step_aggregate(con: Any, final: str, steps: list[str], groups: _Groups) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Reached counts and step timings, overall and per group."""
+    reach = ", ".join(f"count(t{k + 1}) AS n{k + 1}" for k in range(len(steps)))
+    tsel = ", ".join(
+        f"median((t{k + 1} - t{k}) / 6e7) AS med{k + 1}, "
+        f"quantile_cont((t{k + 1} - t{k}) / 6e7, 0.9) AS p90_{k + 1}, "
+        f"avg((t{k + 1} - t{k}) / 6e7) AS mean{k + 1}"
+        for k in range(1, len(steps))
+    )
+    overall = con.execute(f"SELECT {reach}, {tsel} FROM {final}").df()
+    if not groups.by:
+        return overall, None
+    gcols = ", ".join(f"coalesce(CAST({groups.sql_name(b)} AS VARCHAR), '{_MISSING}') AS \"{b}\"" for b in groups.by)
+    gnames = ", ".join(f'"{b}"' for b in groups.by)
+    grouped = con.execute(
+        f"SELECT {gcols}, {reach}, {tsel} FROM {final} GROUP BY ALL ORDER BY n1 DESC, {gnames}"
+    ).df()
+    return overall, grouped
+
+
+def _timing_rows(frame: pd.Series, labels: dict[str, Any], steps: list[str]) -> list[dict[str, Any]]:
+    """Minutes from the previous step, one row per step 2..k."""
+    return [
+        {
+            "step": steps[k], "from_step": steps[k - 1], **labels, "units": int(frame[f"n{k + 1}"]),
+            "median_minutes": num(frame[f"med{k + 1}"]), "p90_minutes": num(frame[f"p90_{k + 1}"]),
+            "mean_minutes": num(frame[f"mean{k + 1}"]),
+        }
+        for k in range(1, len(steps))
+    ]  # fmt: skip
+
+
+def _step_tables(overall: pd.DataFrame, grouped: pd.DataFrame | None, steps: list[str], by: tuple[str, ...],
+                 unit: str, confidence: float, notes: list[str]) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """The step, group, timing and test tables of the result."""
+    k_steps = len(steps)
+    reached = overall[[f"n{k + 1}" for k in range(k_steps)]].iloc[0].to_numpy(float)
+    table = _step_frame(reached, steps, confidence)
+    trows = _timing_rows(overall.iloc[0], {b: "(all)" for b in by}, steps)
+    groups = pd.DataFrame(columns=[*by, *table.columns])
+    tests = pd.DataFrame(columns=["step", "groups", "chi2", "dof", "p_value", "p_holm"])
+    if by and grouped is not None and len(grouped):
+        parts = []
+        for _, r in grouped.iterrows():
+            f = _step_frame(r[[f"n{k + 1}" for k in range(k_steps)]].to_numpy(float), steps, confidence)
+            parts.append(pd.concat([pd.DataFrame({b: [r[b]] * k_steps for b in by}), f], axis=1))
+            trows += _timing_rows(r, {b: r[b] for b in by}, steps)
+        groups = pd.concat(parts, ignore_index=True)
+        tests = _homogeneity(grouped, steps)
+        small = int((grouped["n1"] < 30).sum())
+        if small:
+            notes.append(f"{small} group(s) have fewer than 30 {unit}s at the first step: wide intervals")
+    return {"table": table, "groups": groups, "timing_table": pd.DataFrame(trows), "tests": tests}
+
+
 def funnel(
     events: pd.DataFrame,
     *,
@@ -321,17 +538,17 @@ def funnel(
         The ``events`` table: ``customer_id``, ``event_time``, ``event_name``; ``session_id``
         for ``unit="session"``; any ``by`` columns.
     steps : sequence of str
-        Event names in funnel order (``analyses.campaign.funnel.steps``), at least two, distinct.
+        Event names in funnel order, at least two, distinct.
     unit : {"session", "customer"}
-        What passes through the funnel (``analyses.campaign.funnel.unit``).
+        What passes through the funnel.
     by : sequence of str
         Group columns: event columns (value at the unit's first-step event) or columns of
-        ``segments`` (``analyses.campaign.funnel.by``).
+        ``segments``.
     segments : pandas.DataFrame, optional
         Customer-level columns, keyed by a ``customer_id`` column (or index).
     max_step_hours : float, optional
-        A step more than this many hours after the previous one does not count
-        (``analyses.campaign.funnel.max_step_hours``).
+        A step more than this many hours after the previous one does not count (positive;
+        validated by the params model).
     confidence : float, default 0.95
         Level of the Wilson intervals.
 
@@ -341,246 +558,41 @@ def funnel(
 
     Raises
     ------
-    ParamsError
-        Fewer than two steps, repeated steps, unknown unit, non-positive ``max_step_hours``.
     AnalysisError
-        Missing columns; a step that never occurs (naming the event names that do occur);
-        a ``by`` column found neither in events nor in segments.
+        Fewer than two steps or repeated steps; missing columns; a step that never occurs
+        (naming the event names that do occur); a ``by`` column found neither in events nor in
+        segments.
     """
     import duckdb
 
-    steps = [str(s) for s in steps]
-    if len(steps) < 2:
-        raise ParamsError(f"{_KEY}.steps: a funnel needs at least two steps (got {steps!r})")
-    dup = sorted({s for s in steps if steps.count(s) > 1})
-    if dup:
-        raise ParamsError(
-            f"{_KEY}.steps: step(s) {', '.join(dup)} appear twice; each step must be a distinct event name"
-        )
-    if unit not in ("session", "customer"):
-        raise ParamsError(f"{_KEY}.unit: must be 'session' or 'customer' (got {unit!r})")
-    if max_step_hours is not None and not max_step_hours > 0:
-        raise ParamsError(f"{_KEY}.max_step_hours: must be positive (got {max_step_hours!r})")
+    steps = _check_steps(steps)
     by = tuple(str(b) for b in by)
     unit_col = "session_id" if unit == "session" else "customer_id"
-    need = ["event_time", "event_name", unit_col]
-    missing = [c for c in need if c not in events.columns]
-    if missing:
-        hint = f"; or set {_KEY}.unit: customer" if "session_id" in missing else ""
-        raise AnalysisError(
-            f"{_TABLE}: column(s) {', '.join(missing)} missing (columns: {', '.join(map(str, events.columns))}); "
-            f"map them under tables.{_TABLE}.columns{hint}"
-        )
-    seg = None
-    seg_cols: list[str] = []
-    if segments is not None:
-        seg = segments.reset_index() if "customer_id" not in segments.columns else segments
-        if "customer_id" not in seg.columns:
-            raise AnalysisError(
-                f"segments: needs a customer_id column or index (columns: {', '.join(map(str, segments.columns))})"
-            )
-    ev_by = [b for b in by if b in events.columns]
-    for b in by:
-        if b in ev_by:
-            continue
-        if seg is not None and b in seg.columns:
-            seg_cols.append(b)
-            continue
-        cands = list(events.columns) + (list(seg.columns) if seg is not None else [])
-        close = difflib.get_close_matches(b, [str(c) for c in cands], n=1)
-        raise AnalysisError(
-            f"funnel: group column {b!r} is neither in {_TABLE} nor in the segments frame"
-            + (f" (did you mean {close[0]!r}?)" if close else "")
-            + f"; fix {_KEY}.by or pass segments=..."
-        )
-    if seg_cols and "customer_id" not in events.columns:
-        raise AnalysisError(
-            f"{_TABLE}: column customer_id is needed to join segment columns {', '.join(seg_cols)}"
-        )
-    if seg is not None and seg["customer_id"].duplicated().any():
-        d = seg.loc[seg["customer_id"].duplicated(), "customer_id"]
-        raise AnalysisError(
-            f"segments: {len(d):,} customer_id values repeat (e.g. {format_examples(d.head(20))}); one row per customer"
-        )
-
-    cols = {
-        "u": events[unit_col],
-        "t": _naive_time(events["event_time"]),
-        "name": events["event_name"],
-    }
-    if seg_cols and unit != "customer":
-        cols["customer_id"] = events["customer_id"]
-    for i, b in enumerate(ev_by):
-        cols[f"g{i}"] = events[b]
-    ev = pd.DataFrame(cols)
+    groups = _step_groups(events, unit_col, by, segments)
+    ev = _step_event_frame(events, unit_col, unit, groups)
+    with_customer = "customer_id" in ev.columns
     notes: list[str] = []
     con = duckdb.connect()
     try:
         con.register("ev_raw", ev)
-        names = con.execute(
-            "SELECT CAST(name AS VARCHAR) AS name, count(*) AS n FROM ev_raw GROUP BY 1 ORDER BY n DESC"
-        ).df()
-        present = set(names["name"].dropna())
-        absent = [s for s in steps if s not in present]
-        if absent:
-            seen = ", ".join(f"{r.name!r} ({r.n:,})" for r in names.head(20).itertuples())
-            hints = "".join(
-                f"; {a!r}: did you mean {c[0]!r}?"
-                for a in absent
-                if (c := difflib.get_close_matches(a, sorted(present), n=1))
-            )
-            raise AnalysisError(
-                f"{_TABLE}.event_name: funnel step(s) {', '.join(map(repr, absent))} never occur in {len(events):,} "
-                f"events; event names that occur: {seen}{hints}; fix {_KEY}.steps"
-            )
-        step_list = ", ".join("'" + s.replace("'", "''") + "'" for s in steps)
-        gsel = "".join(f", g{i}" for i in range(len(ev_by)))
-        csel = ", customer_id" if "customer_id" in cols else ""
-        con.execute(
-            f"""
-            CREATE TEMP TABLE e AS
-            SELECT CAST(u AS VARCHAR) AS u, epoch_us(t) AS ts, CAST(name AS VARCHAR) AS name{gsel}{csel}
-            FROM ev_raw WHERE CAST(name AS VARCHAR) IN ({step_list})
-            """
-        )
-        n_used, n_bad = con.execute(
-            "SELECT count(*) FILTER (WHERE u IS NOT NULL AND ts IS NOT NULL), "
-            "count(*) FILTER (WHERE u IS NULL OR ts IS NULL) FROM e"
-        ).fetchone()
-        if n_bad:
-            msg = (
-                f"{_TABLE}: {n_bad:,} of {n_used + n_bad:,} funnel-step events have no {unit_col} or no event_time "
-                "and are left out"
-            )
-            warnings.warn(msg, DataQualityWarning, stacklevel=2)
-            notes.append(msg)
-            con.execute("DELETE FROM e WHERE u IS NULL OR ts IS NULL")
-        # step 1: the unit's first first-step event, with its group values
-        attrs = "".join(f", arg_min(g{i}, ts) AS g{i}" for i in range(len(ev_by)))
-        if "customer_id" in cols:
-            attrs += ", arg_min(customer_id, ts) AS customer_id"
-        con.execute(
-            f"CREATE TEMP TABLE r1 AS SELECT u, min(ts) AS t1{attrs} FROM e WHERE name = ? GROUP BY u",
-            [steps[0]],
-        )
-        # step k: earliest step-k event after the unit's step k-1 time (only units still in the funnel)
-        win = (
-            ""
-            if max_step_hours is None
-            else f" AND e.ts <= p.t + {int(round(max_step_hours * 3600e6))}"
-        )
-        con.execute("CREATE TEMP TABLE s1 AS SELECT u, t1 AS t FROM r1")
-        for k in range(1, len(steps)):
-            con.execute(
-                f"""
-                CREATE TEMP TABLE s{k + 1} AS
-                SELECT p.u, min(e.ts) AS t
-                FROM s{k} p JOIN e ON e.u = p.u AND e.name = ? AND e.ts > p.t{win}
-                GROUP BY p.u
-                """,
-                [steps[k]],
-            )
-        joins = "".join(f" LEFT JOIN s{k + 1} ON s{k + 1}.u = r1.u" for k in range(1, len(steps)))
-        tcols = "".join(f", s{k + 1}.t AS t{k + 1}" for k in range(1, len(steps)))
-        con.execute(f"CREATE TEMP TABLE r AS SELECT r1.*{tcols} FROM r1{joins}")
-        final = "r"
-        key_cust = "u" if unit == "customer" else "customer_id"
-        group_exprs: list[str] = []
-        if seg_cols:
-            sg = seg[["customer_id", *seg_cols]].copy()
-            sg.columns = ["customer_id", *[f"sg{i}" for i in range(len(seg_cols))]]
-            sg["customer_id"] = sg["customer_id"].astype("string")
-            con.register("seg", sg)
-            con.execute(
-                f"CREATE TEMP TABLE f AS SELECT r.*{''.join(f', seg.sg{i}' for i in range(len(seg_cols)))} "
-                f"FROM {final} r LEFT JOIN seg ON CAST(seg.customer_id AS VARCHAR) = CAST(r.{key_cust} AS VARCHAR)"
-            )
-            final = "f"
-        name_of = {}
-        for b in by:
-            if b in ev_by:
-                name_of[b] = f"g{ev_by.index(b)}"
-            else:
-                name_of[b] = f"sg{seg_cols.index(b)}"
-        group_exprs = [
-            f"coalesce(CAST({name_of[b]} AS VARCHAR), '{_MISSING}') AS \"{b}\"" for b in by
-        ]
-        reach = ", ".join(f"count(t{k + 1}) AS n{k + 1}" for k in range(len(steps)))
-        tsel = ", ".join(
-            f"median((t{k + 1} - t{k}) / 6e7) AS med{k + 1}, "
-            f"quantile_cont((t{k + 1} - t{k}) / 6e7, 0.9) AS p90_{k + 1}, "
-            f"avg((t{k + 1} - t{k}) / 6e7) AS mean{k + 1}"
-            for k in range(1, len(steps))
-        )
-        overall = con.execute(f"SELECT {reach}, {tsel} FROM {final}").df()
-        grouped = None
-        if by:
-            gcols = ", ".join(group_exprs)
-            gnames = ", ".join(f'"{b}"' for b in by)
-            grouped = con.execute(
-                f"SELECT {gcols}, {reach}, {tsel} FROM {final} GROUP BY ALL ORDER BY n1 DESC, {gnames}"
-            ).df()
+        _step_check_names(con, steps, len(events))
+        n_used = _step_load_events(con, steps, len(groups.ev_by), with_customer, unit_col, notes)
+        _step_reach(con, steps, len(groups.ev_by), with_customer, max_step_hours)
+        final = _step_join_segments(con, groups, unit)
+        overall, grouped = _step_aggregate(con, final, steps, groups)
     finally:
         con.close()
-
-    k_steps = len(steps)
-    reached = overall[[f"n{k + 1}" for k in range(k_steps)]].iloc[0].to_numpy(float)
-    table = _step_frame(reached, steps, confidence)
-
-    def timing_rows(frame: pd.DataFrame, labels: dict[str, Any]) -> list[dict[str, Any]]:
-        out = []
-        for k in range(1, k_steps):
-            out.append(
-                {
-                    "step": steps[k],
-                    "from_step": steps[k - 1],
-                    **labels,
-                    "units": int(frame[f"n{k + 1}"]),
-                    "median_minutes": num(frame[f"med{k + 1}"]),
-                    "p90_minutes": num(frame[f"p90_{k + 1}"]),
-                    "mean_minutes": num(frame[f"mean{k + 1}"]),
-                }
-            )
-        return out
-
-    trows = timing_rows(overall.iloc[0], {b: "(all)" for b in by})
-    groups = pd.DataFrame(columns=[*by, *table.columns])
-    tests = pd.DataFrame(columns=["step", "groups", "chi2", "dof", "p_value", "p_holm"])
-    if by and grouped is not None and len(grouped):
-        parts = []
-        for _, r in grouped.iterrows():
-            f = _step_frame(
-                r[[f"n{k + 1}" for k in range(k_steps)]].to_numpy(float), steps, confidence
-            )
-            f = pd.concat([pd.DataFrame({b: [r[b]] * k_steps for b in by}), f], axis=1)
-            parts.append(f)
-            trows += timing_rows(r, {b: r[b] for b in by})
-        groups = pd.concat(parts, ignore_index=True)
-        tests = _homogeneity(grouped, steps)
-        small = int((grouped["n1"] < 30).sum())
-        if small:
-            notes.append(
-                f"{small} group(s) have fewer than 30 {unit}s at the first step: wide intervals"
-            )
+    tables = _step_tables(overall, grouped, steps, by, unit, confidence, notes)
     if max_step_hours is not None:
         notes.append(f"steps more than {max_step_hours:g} h after the previous step do not count")
-    timing_table = pd.DataFrame(trows)
     res = FunnelResult(
-        table=table,
-        groups=groups,
-        timing_table=timing_table,
-        tests=tests,
-        steps=tuple(steps),
-        unit=unit,
-        by=by,
-        max_step_hours=max_step_hours,
-        confidence=float(confidence),
-        n_events=int(n_used),
-        notes=tuple(notes),
-    )
+        **tables, steps=tuple(steps), unit=unit, by=by, max_step_hours=max_step_hours,
+        confidence=float(confidence), n_events=n_used, notes=tuple(notes),
+    )  # fmt: skip
+    reached = tables["table"]["reached"].to_numpy()
     if reached[0] > 0 and reached[-1] == 0:
         warnings.warn(
-            f"no {unit} reached the last step {steps[-1]!r} in order; check the step order in {_KEY}.steps",
+            f"no {unit} reached the last step {steps[-1]!r} in order; check the step order (steps=)",
             StatisticalWarning,
             stacklevel=2,
         )

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, field_validator
 
+from workbench.campaign.funnel import steps_problem
+from workbench.campaign.kpi import KPI_DEFINITIONS
+from workbench.core.errors import did_you_mean
 from workbench.core.params import AnalysisSection, StrictModel
 
 __all__ = ["CampaignExperimentParams", "UpliftParams", "FunnelParams", "CampaignParams"]
+
+
+def _kpi_name(name: str) -> str:
+    """A key of ``targets`` must be a KPI of :data:`workbench.campaign.kpi.KPI_DEFINITIONS`."""
+    if name not in KPI_DEFINITIONS:
+        raise ValueError(f"unknown KPI {name!r}{did_you_mean(name, KPI_DEFINITIONS)}; KPIs: {', '.join(KPI_DEFINITIONS)}")
+    return name
+
+
+KPIName = Annotated[str, AfterValidator(_kpi_name)]
 
 
 class CampaignExperimentParams(StrictModel):
@@ -79,6 +92,14 @@ class FunnelParams(StrictModel):
     by: list[str] = Field(default_factory=lambda: ["channel"], description="break the funnel down by")
     max_step_hours: float | None = Field(None, gt=0, description="a step later than this does not count")
 
+    @field_validator("steps")
+    @classmethod
+    def _distinct_steps(cls, v: list[str]) -> list[str]:
+        problem = steps_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
 
 class CampaignParams(AnalysisSection):
     """Campaign evaluation (``analyses.campaign``)."""
@@ -90,7 +111,7 @@ class CampaignParams(AnalysisSection):
     outcome_source: Literal["auto", "columns", "orders"] = Field(
         "auto", description="auto: outcome columns when present, else attributed from orders"
     )
-    targets: dict[str, float] = Field(
+    targets: dict[KPIName, float] = Field(
         default_factory=dict, description="KPI -> target, e.g. conversion_rate: 0.05, roi: 1.0"
     )
     engagement_weights: dict[str, float] = Field(
