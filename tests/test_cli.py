@@ -161,7 +161,7 @@ def test_synth_passes_options(tmp_path, monkeypatch, capsys):
         calls.append((out_dir, kwargs))
         return {"orders": Path(out_dir) / "orders.csv"}
 
-    monkeypatch.setitem(sys.modules, "workbench.synth.simulate", types.SimpleNamespace(write_example=write_example))
+    monkeypatch.setitem(sys.modules, "workbench.synth.export", types.SimpleNamespace(write_example=write_example))
     code = cli.main(["synth", "--customers", "120", "--seed", "7", "--out", str(tmp_path),
                      "--no-defects", "--format", "canonical"])
     assert code == 0

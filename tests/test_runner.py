@@ -19,6 +19,8 @@ import pytest
 
 from workbench.core.errors import WorkbenchError
 from workbench.run import execute as runner
+from workbench.run import html as report_html
+from workbench.run import kernel
 from workbench.run import registry as analyses
 from workbench.run.registry import Analysis
 
@@ -268,7 +270,7 @@ def test_kernel_fallback_installs_spec_for_this_python(tmp_path, monkeypatch):
     }), encoding="utf-8")  # fmt: skip
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
-    assert runner.kernel_name.__wrapped__() == runner.FALLBACK_KERNEL
+    assert kernel.kernel_name.__wrapped__() == kernel.FALLBACK_KERNEL
     spec = tmp_path / "prefix/share/jupyter/kernels/crm-workbench/kernel.json"
     if spec.exists():  # not when the environment already holds a valid crm-workbench spec
         assert json.loads(spec.read_text(encoding="utf-8"))["argv"][0] == sys.executable
@@ -280,7 +282,7 @@ def test_drop_css_rules_only_touches_styles():
         "@media (max-width: 1px) { .jp-InputArea-editor { z: 3; } .b { w: 4; } }</style>"
         "<p>.jp-InputArea-editor { text }</p>"
     )
-    out = runner._drop_css_rules(html, "jp-InputArea-editor")
+    out = report_html._drop_css_rules(html, "jp-InputArea-editor")
     assert out.count("jp-InputArea-editor") == 1, "only the paragraph text is left"
     assert ".a { x: 1; }" in out and ".b { w: 4; }" in out and "@media (max-width: 1px) {" in out
 

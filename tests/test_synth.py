@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench import synth
 from workbench.core.contract import TABLES, check_references, parse_datetime, parse_money
 from workbench.core.io import load_tables
 from workbench.run.params import load_params, params_from_dict
-from workbench.synth import simulate as synth
+from workbench.synth import spec as synth_spec
 
 N = 2000
 SEED = 11
@@ -107,7 +108,7 @@ def test_orders_within_lifetimes_and_refunds(data):
     assert (refunds["amount"] < 0).all() and (refunds["status"] == "refunded").all()
     assert set(purchases["status"]) == {"paid"}
     share = len(refunds) / data.truth["orders"]["n_background_purchases"]
-    assert share == pytest.approx(synth.REFUND_RATE, abs=0.01)
+    assert share == pytest.approx(synth_spec.REFUND_RATE, abs=0.01)
     assert o["order_time"].is_monotonic_increasing
     # margin about 30 % of the amount
     assert purchases["margin"].sum() / purchases["amount"].sum() == pytest.approx(0.3, abs=0.05)
@@ -218,7 +219,7 @@ def test_campaign_conversions_are_orders_and_pre_period(data):
     assert hit.reindex(spring["customer_id"]).fillna(False).all()
     summer = cc[cc["campaign_id"] == "summer_email_2025"]
     m = summer[["customer_id", "contact_time", "pre_period_revenue"]].merge(o, on="customer_id")
-    lo = m["contact_time"] - pd.Timedelta(days=synth.PRE_PERIOD_DAYS)
+    lo = m["contact_time"] - pd.Timedelta(days=synth_spec.PRE_PERIOD_DAYS)
     m = m[(m["order_time"] >= lo) & (m["order_time"] < m["contact_time"])]
     pre = m.groupby("customer_id")["amount"].sum().reindex(summer["customer_id"]).fillna(0.0)
     close = np.isclose(pre.to_numpy(), summer["pre_period_revenue"].to_numpy(), atol=0.02)
@@ -253,14 +254,14 @@ def test_tickets(data):
     ).all()
     r = t["resolved_at"].notna()
     assert (t.loc[r, "resolved_at"] >= t.loc[r, "first_response_at"]).all()
-    assert (~r).mean() == pytest.approx(synth.UNRESOLVED_SHARE, abs=0.03)
+    assert (~r).mean() == pytest.approx(synth_spec.UNRESOLVED_SHARE, abs=0.03)
     assert (
         t.loc[t["is_complaint"], "satisfaction"].mean()
         < t.loc[~t["is_complaint"], "satisfaction"].mean() - 1
     )
     resp = (t["first_response_at"] - t["opened_at"]).dt.total_seconds()
     assert resp[t["is_complaint"]].median() > resp[~t["is_complaint"]].median()
-    assert set(t["channel"]) <= set(synth.TICKET_CHANNELS)
+    assert set(t["channel"]) <= set(synth_spec.TICKET_CHANNELS)
 
 
 def test_kmeans_recovers_segments(data):

@@ -1,7 +1,8 @@
 """The data contract: named tables, their columns, types and rules, and the intake that maps an
 analyst's own file onto them.
 
-Every notebook goes through this module. After :func:`apply_contract`, code uses only canonical
+Every notebook goes through this module. The value parsers it applies live in
+:mod:`workbench.core.parsing` (re-exported here). After :func:`apply_contract`, code uses only canonical
 column names (``customer_id``, ``order_time``, ``amount`` ...), whatever the headers were in the
 source (``会员ID``, ``下单时间``, ``实付金额``).
 
@@ -16,14 +17,24 @@ table, column, source header, rows, examples and params key.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import ContractError
+from workbench.core.errors import ContractError, did_you_mean, example_values
+from workbench.core.parsing import (
+    DEFAULT_FALSE_VALUES,
+    DEFAULT_PLACEHOLDERS,
+    DEFAULT_TRUE_VALUES,
+    clean_text,
+    parse_bool,
+    parse_datetime,
+    parse_money,
+    parse_number,
+)
 
 __all__ = [
     "ColumnSpec",
@@ -206,18 +217,6 @@ TABLES: dict[str, TableSpec] = {
     ),
 }
 
-DEFAULT_PLACEHOLDERS: tuple[str, ...] = (
-    "", "未知", "不详", "无", "暂无", "空", "N/A", "NA", "n/a", "na", "#N/A", "NULL", "null",
-    "None", "none", "NaN", "nan", "-", "--", "—", "?", "unknown", "Unknown",
-)  # fmt: skip
-DEFAULT_TRUE_VALUES: tuple[str, ...] = (
-    "1", "true", "t", "yes", "y", "是", "有", "已", "对", "真", "1.0",
-)  # fmt: skip
-DEFAULT_FALSE_VALUES: tuple[str, ...] = (
-    "0", "false", "f", "no", "n", "否", "无", "未", "假", "0.0",
-)  # fmt: skip
-
-
 @dataclass
 class ColumnReport:
     """What intake did to one column.
@@ -301,266 +300,6 @@ class LoadedTable:
 
     def __repr__(self) -> str:
         return f"LoadedTable({self.name!r}, rows={len(self.frame):,}, columns={self.frame.shape[1]})"
-
-
-# --------------------------------------------------------------------------------------------
-# Value parsers. Each takes a Series and returns (parsed Series, mask of unparseable values);
-# input that is already typed (numbers, datetimes from Parquet/Excel/DuckDB) passes through.
-# --------------------------------------------------------------------------------------------
-
-_DATE_RE = re.compile(
-    r"^(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?"
-    r"(?:[ T]+(?P<H>\d{1,2})[:时点](?P<M>\d{1,2})(?:[:分](?P<S>\d{1,2})(?:\.(?P<f>\d+))?秒?|分)?)?"
-    r"(?:Z|[+-]\d{2}:?\d{2})?$"
-)
-_COMPACT_RE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?$")
-_FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y%m%d", "%Y/%m/%d")
-_EXCEL_SERIAL_RE = re.compile(r"^\d{5}(?:\.\d+)?$")
-
-
-def clean_text(values: pd.Series, placeholders: tuple[str, ...] | list[str]) -> tuple[pd.Series, pd.Series, dict[str, int]]:
-    """Strip text and turn placeholders into missing values.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Raw values (any dtype).
-    placeholders : sequence of str
-        Texts meaning "no value" (compared after stripping whitespace).
-
-    Returns
-    -------
-    text : pandas.Series
-        String series (pandas ``string`` dtype) with placeholders as ``<NA>``.
-    blank : pandas.Series of bool
-        True where the value was missing or a placeholder.
-    counts : dict
-        Placeholder text -> rows (only non-empty placeholders).
-    """
-    text = values.astype("string").str.strip()
-    text = text.str.replace("\u3000", " ", regex=False).str.strip()
-    ph = text.isin(list(placeholders))
-    counts: dict[str, int] = {}
-    if ph.any():
-        vc = text[ph].value_counts()
-        counts = {str(k): int(v) for k, v in vc.items() if str(k) != ""}
-    blank = ph | text.isna()
-    text = text.mask(blank)
-    return text, blank.fillna(True).astype(bool), counts
-
-
-def _assemble(parts: pd.DataFrame) -> pd.Series:
-    num = parts.apply(pd.to_numeric, errors="coerce")
-    for col in ("H", "M", "S"):
-        if col not in num:
-            num[col] = 0
-        num[col] = num[col].fillna(0)
-    frame = pd.DataFrame(
-        {
-            "year": num["y"],
-            "month": num["m"],
-            "day": num["d"],
-            "hour": num["H"],
-            "minute": num["M"],
-            "second": num["S"],
-        }
-    )
-    ok = frame.notna().all(axis=1)
-    out = pd.Series(pd.NaT, index=parts.index, dtype="datetime64[ns]")
-    if ok.any():
-        out.loc[ok] = pd.to_datetime(frame.loc[ok].astype("int64"), errors="coerce")
-    return out
-
-
-def parse_datetime(
-    values: pd.Series,
-    *,
-    date_format: str | None = None,
-    placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS,
-) -> tuple[pd.Series, pd.Series]:
-    """Parse dates and times written in mixed formats within one column.
-
-    Recognised without a format: ``2024-03-05``, ``2024/3/5``, ``2024.3.5``,
-    ``2024-03-05 14:22[:05]``, ``2024-03-05T14:22:05Z``, ``20240305``, ``20240305142205``,
-    ``2024年03月05日 [14时22分]``, Excel serial day numbers (``45356``) and values already typed as
-    dates. Ambiguous day/month-first styles (``05/03/2024``) need ``date_format``.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Raw values.
-    date_format : str, optional
-        A strftime format; when given it is tried first and the automatic rules fill the rest.
-    placeholders : sequence of str
-        Texts meaning "no value".
-
-    Returns
-    -------
-    parsed : pandas.Series
-        ``datetime64[ns]`` (timezone-naive).
-    bad : pandas.Series of bool
-        True where a non-blank value could not be parsed.
-
-    Examples
-    --------
-    >>> s = pd.Series(["2024/3/5", "2024-03-05 14:22", "20240305", "2024年03月05日", "未知"])
-    >>> parse_datetime(s)[0].dt.strftime("%Y-%m-%d %H:%M").tolist()[:4]
-    ['2024-03-05 00:00', '2024-03-05 14:22', '2024-03-05 00:00', '2024-03-05 00:00']
-    """
-    if pd.api.types.is_datetime64_any_dtype(values):
-        out = values
-        if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_convert(None)
-        return out.astype("datetime64[ns]"), pd.Series(False, index=values.index)
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    if values.dtype == object:
-        is_ts = values.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"))
-        if is_ts.any():
-            out.loc[is_ts] = pd.to_datetime(values[is_ts].astype(object), errors="coerce")
-    else:
-        is_ts = pd.Series(False, index=values.index)
-    if pd.api.types.is_numeric_dtype(values):
-        text, blank, _ = clean_text(values.astype("Float64").astype("string").str.replace(r"\.0$", "", regex=True), placeholders)
-    else:
-        text, blank, _ = clean_text(values.mask(is_ts), placeholders)
-    todo = ~blank & ~is_ts
-    if date_format and todo.any():
-        got = pd.to_datetime(text[todo], format=date_format, errors="coerce")
-        out.loc[got.index[got.notna()]] = got[got.notna()]
-        todo = todo & out.isna()
-    if todo.any():
-        # fast path: common exact formats via the C parser, each tried only when a sample of the
-        # values still unparsed matches it; the regex rules below take whatever is left
-        for fmt in _FAST_FORMATS:
-            rest_idx = todo[todo].index
-            if len(rest_idx) == 0:
-                break
-            sample = text[rest_idx[:2000]]
-            if pd.to_datetime(sample, format=fmt, errors="coerce").notna().any():
-                got = pd.to_datetime(text[rest_idx], format=fmt, errors="coerce")
-                ok = got.notna()
-                out.loc[got.index[ok]] = got[ok]
-                todo = todo & out.isna()
-    if todo.any():
-        sub = text[todo]
-        parts = sub.str.extract(_DATE_RE)
-        hit = parts["y"].notna()
-        if hit.any():
-            out.loc[parts.index[hit]] = _assemble(parts.loc[hit, ["y", "m", "d", "H", "M", "S"]])
-        rest = sub[~hit]
-        if len(rest):
-            parts = rest.str.extract(_COMPACT_RE)
-            hit2 = parts["y"].notna()
-            if hit2.any():
-                out.loc[parts.index[hit2]] = _assemble(parts.loc[hit2])
-            rest = rest[~hit2]
-        if len(rest):
-            serial = rest.str.match(_EXCEL_SERIAL_RE).fillna(False).astype(bool)
-            if serial.any():
-                days = pd.to_numeric(rest[serial], errors="coerce").astype(float)
-                plausible = days.between(20000, 80000)  # 1954 .. 2119
-                idx = days.index[plausible]
-                out.loc[idx] = pd.Timestamp("1899-12-30") + pd.to_timedelta(days[plausible], unit="D")
-    bad = (~blank) & out.isna()
-    return out, bad
-
-
-def _parse_float(
-    values: pd.Series,
-    *,
-    placeholders: tuple[str, ...] | list[str],
-    rest: Callable[[pd.Series], pd.Series],
-) -> tuple[pd.Series, pd.Series]:
-    """Text to float: plain numbers go straight through the C parser; only the values it cannot
-    read are NFKC-normalised (when not ASCII) and handed to ``rest`` to clean and parse."""
-    text, blank, _ = clean_text(values, placeholders)
-    num = pd.to_numeric(text, errors="coerce").astype("float64")
-    todo = (~blank) & num.isna()
-    if todo.any():
-        t = text[todo]
-        if not t.str.isascii().all():
-            t = t.str.normalize("NFKC")
-        got = rest(t)
-        num.loc[got.index] = got
-    return num, (~blank) & num.isna()
-
-
-_MONEY_STRIP = re.compile(r"[￥¥$€£,，\s]|RMB|CNY|USD|元|圆|块")
-
-
-def parse_money(
-    values: pd.Series, *, placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS
-) -> tuple[pd.Series, pd.Series]:
-    """Parse money amounts such as ``￥1,234.50``, ``1234.5元``, ``(12.00)``, ``-3.5``.
-
-    Parentheses and a trailing minus mean negative. Full-width digits are normalised.
-
-    Returns
-    -------
-    parsed : pandas.Series of float64
-    bad : pandas.Series of bool
-        True where a non-blank value could not be parsed.
-
-    Examples
-    --------
-    >>> parse_money(pd.Series(["￥1,234.50", "(12.00)", "3元", "abc"]))[0].tolist()
-    [1234.5, -12.0, 3.0, nan]
-    """
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.astype("float64"), pd.Series(False, index=values.index)
-
-    def rest(t: pd.Series) -> pd.Series:
-        neg = t.str.match(r"^\(.*\)$").fillna(False) | t.str.endswith("-").fillna(False)
-        t = t.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.rstrip("-")
-        got = pd.to_numeric(t.str.replace(_MONEY_STRIP, "", regex=True), errors="coerce").astype("float64")
-        return got.where(~neg.astype(bool), -got.abs())
-
-    return _parse_float(values, placeholders=placeholders, rest=rest)
-
-
-def parse_number(
-    values: pd.Series, *, placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS
-) -> tuple[pd.Series, pd.Series]:
-    """Parse plain numbers (thousands separators and percent signs allowed; ``5%`` -> 0.05)."""
-    if pd.api.types.is_numeric_dtype(values):  # booleans included: True -> 1.0
-        return values.astype("float64"), pd.Series(False, index=values.index)
-
-    def rest(t: pd.Series) -> pd.Series:
-        t = t.str.replace(r"[,\s]", "", regex=True)
-        pct = t.str.endswith("%").fillna(False).astype(bool)
-        got = pd.to_numeric(t.str.rstrip("%"), errors="coerce").astype("float64")
-        return got.where(~pct, got / 100.0)
-
-    return _parse_float(values, placeholders=placeholders, rest=rest)
-
-
-def parse_bool(
-    values: pd.Series,
-    *,
-    true_values: tuple[str, ...] | list[str] = DEFAULT_TRUE_VALUES,
-    false_values: tuple[str, ...] | list[str] = DEFAULT_FALSE_VALUES,
-    placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS,
-) -> tuple[pd.Series, pd.Series]:
-    """Parse yes/no flags (``Yes``/``No``, ``是``/``否``, ``1``/``0``, ``True``/``False``).
-
-    Returns
-    -------
-    parsed : pandas.Series of pandas ``boolean`` dtype (nullable)
-    bad : pandas.Series of bool
-    """
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype("boolean"), pd.Series(False, index=values.index)
-    tv = {str(v).lower() for v in true_values}
-    fv = {str(v).lower() for v in false_values}
-    # a value that is both a placeholder and a false word ("无") counts as False
-    ph = [p for p in placeholders if p.lower() not in fv and p.lower() not in tv]
-    text, blank, _ = clean_text(values, ph)
-    low = text.str.lower()
-    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    out = out.mask(low.isin(tv).fillna(False).astype(bool), True)
-    out = out.mask(low.isin(fv).fillna(False).astype(bool), False)
-    bad = (~blank) & out.isna()
-    return out, bad
 
 
 def _parse_column(
@@ -681,15 +420,47 @@ def apply_contract(
     prefix = params_prefix or f"tables.{table}"
     options = dict(options or {})
     constants = dict(constants or {})
-    n = len(raw)
+    headers = _step_check_mapping(raw, spec, columns=columns, constants=constants, prefix=prefix)
+    out: dict[str, pd.Series] = {}
+    reports: list[ColumnReport] = []
+    for col in spec.columns:
+        if col.name in columns:
+            values, report = _step_mapped_column(
+                raw, spec, col, columns[col.name], options=options, placeholders=placeholders,
+                max_unparseable_share=max_unparseable_share, prefix=prefix,
+            )  # fmt: skip
+        elif col.name in constants:
+            values, report = _step_constant_column(raw, spec, col, constants[col.name], options=options)
+        else:
+            continue
+        out[col.name] = values
+        reports.append(report)
+    if keep_extra_columns:
+        _step_extra_columns(raw, spec, headers, columns=columns, placeholders=placeholders, out=out, reports=reports)
+    frame = pd.DataFrame(out, index=raw.index).reset_index(drop=True)
+    return LoadedTable(name=table, frame=frame, source=dict(source or {}), columns=reports)
+
+
+def _step_check_mapping(
+    raw: pd.DataFrame,
+    spec: TableSpec,
+    *,
+    columns: Mapping[str, str],
+    constants: Mapping[str, Any],
+    prefix: str,
+) -> list[str]:
+    """Check the column mapping against the contract and the file; return the file's headers.
+
+    Raises
+    ------
+    ContractError
+        An unknown canonical column, a required column not mapped, or a mapped header that is
+        not in the file (each with a did-you-mean).
+    """
+    table = spec.name
     unknown = [c for c in list(columns) + list(constants) if c not in spec.names]
     if unknown:
-        import difflib
-
-        hints = []
-        for u in unknown:
-            close = difflib.get_close_matches(u, spec.names, n=1)
-            hints.append(f"{u!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        hints = [f"{u!r}{did_you_mean(u, spec.names)}" for u in unknown]
         raise ContractError(
             table,
             f"maps unknown canonical column(s) {', '.join(hints)}; the contract columns are "
@@ -707,91 +478,107 @@ def apply_contract(
     headers = [str(h) for h in raw.columns]
     absent = [(c, h) for c, h in columns.items() if h != "@index" and h not in headers]
     if absent:
-        import difflib
-
-        parts = []
-        for c, h in absent:
-            close = difflib.get_close_matches(h, headers, n=1, cutoff=0.5)
-            parts.append(f"{c} -> {h!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        parts = [f"{c} -> {h!r}{did_you_mean(h, headers, cutoff=0.5)}" for c, h in absent]
         raise ContractError(
             table,
             f"mapped header(s) not found in the file: {'; '.join(parts)}. The file's headers "
             f"are: {', '.join(headers[:30])}",
             params_key=f"{prefix}.columns",
         )
+    return headers
 
-    out: dict[str, pd.Series] = {}
-    reports: list[ColumnReport] = []
-    for col in spec.columns:
-        if col.name in columns:
-            src = columns[col.name]
-            if src == "@index":
-                out[col.name] = pd.Series(np.arange(1, n + 1), index=raw.index).astype("string")
-                reports.append(ColumnReport(table, col.name, "@index", col.type, n))
-                continue
-            values, blank, bad, counts = _parse_column(
-                raw[src], col.type, opts=options, placeholders=placeholders
-            )
-            n_bad = int(bad.sum())
-            n_nonblank = int((~blank).sum())
-            examples = raw[src][bad].astype(str).unique()[:5].tolist() if n_bad else []
-            if n_bad and n_bad > max_unparseable_share * max(n_nonblank, 1):
-                raise ContractError(
-                    table,
-                    f"cannot be read as {col.type} ({n_bad / max(n_nonblank, 1):.1%} of non-blank "
-                    f"values, tolerance {max_unparseable_share:.1%})",
-                    column=col.name,
-                    source_column=src,
-                    n_rows=n_bad,
-                    n_total=n,
-                    examples=examples,
-                    params_key=(
-                        f"{prefix}.columns.{col.name} (or {prefix}.date_format, "
-                        f"intake.max_unparseable_share)"
-                        if col.type == "datetime"
-                        else f"{prefix}.columns.{col.name} (or intake.max_unparseable_share)"
-                    ),
-                )
-            if col.required and n_nonblank == 0 and n > 0:
-                raise ContractError(
-                    table,
-                    "is required but every value is blank or a placeholder",
-                    column=col.name,
-                    source_column=src,
-                    n_rows=n,
-                    n_total=n,
-                    examples=raw[src].astype(str).unique()[:5].tolist(),
-                    params_key=f"{prefix}.columns.{col.name}",
-                )
-            out[col.name] = values
-            reports.append(
-                ColumnReport(
-                    table, col.name, src, col.type, n,
-                    n_blank=int(blank.sum()), n_unparseable=n_bad, examples=examples,
-                    placeholders=counts,
-                )
-            )  # fmt: skip
-        elif col.name in constants:
-            value = constants[col.name]
-            values, _, _, _ = _parse_column(
-                pd.Series([value] * n, index=raw.index, dtype=object),
-                col.type, opts=options, placeholders=(),
-            )  # fmt: skip
-            out[col.name] = values
-            reports.append(ColumnReport(table, col.name, f"@const {value!r}", col.type, n))
-    if keep_extra_columns:
-        used = {h for h in columns.values()}
-        for h in headers:
-            if h in used or h in out:
-                continue
-            values, kind = _infer_extra(raw[h], placeholders)
-            blank = values.isna()
-            out[h] = values
-            reports.append(
-                ColumnReport(table, h, h, kind, n, n_blank=int(blank.sum()), extra=True)
-            )
-    frame = pd.DataFrame(out, index=raw.index).reset_index(drop=True)
-    return LoadedTable(name=table, frame=frame, source=dict(source or {}), columns=reports)
+
+def _step_mapped_column(
+    raw: pd.DataFrame,
+    spec: TableSpec,
+    col: ColumnSpec,
+    src: str,
+    *,
+    options: Mapping[str, Any],
+    placeholders: tuple[str, ...] | list[str],
+    max_unparseable_share: float,
+    prefix: str,
+) -> tuple[pd.Series, ColumnReport]:
+    """Parse one mapped column (``@index`` numbers the rows); stop on too many bad values.
+
+    Raises
+    ------
+    ContractError
+        More unparseable values than ``max_unparseable_share``, or a required column that is
+        entirely blank.
+    """
+    table, n = spec.name, len(raw)
+    if src == "@index":
+        values = pd.Series(np.arange(1, n + 1), index=raw.index).astype("string")
+        return values, ColumnReport(table, col.name, "@index", col.type, n)
+    values, blank, bad, counts = _parse_column(raw[src], col.type, opts=options, placeholders=placeholders)
+    n_bad = int(bad.sum())
+    n_nonblank = int((~blank).sum())
+    examples = example_values(raw[src][bad].astype(str)) if n_bad else []
+    if n_bad and n_bad > max_unparseable_share * max(n_nonblank, 1):
+        raise ContractError(
+            table,
+            f"cannot be read as {col.type} ({n_bad / max(n_nonblank, 1):.1%} of non-blank "
+            f"values, tolerance {max_unparseable_share:.1%})",
+            column=col.name,
+            source_column=src,
+            n_rows=n_bad,
+            n_total=n,
+            examples=examples,
+            params_key=(
+                f"{prefix}.columns.{col.name} (or {prefix}.date_format, "
+                f"intake.max_unparseable_share)"
+                if col.type == "datetime"
+                else f"{prefix}.columns.{col.name} (or intake.max_unparseable_share)"
+            ),
+        )
+    if col.required and n_nonblank == 0 and n > 0:
+        raise ContractError(
+            table,
+            "is required but every value is blank or a placeholder",
+            column=col.name,
+            source_column=src,
+            n_rows=n,
+            n_total=n,
+            examples=example_values(raw[src].astype(str)),
+            params_key=f"{prefix}.columns.{col.name}",
+        )
+    report = ColumnReport(
+        table, col.name, src, col.type, n,
+        n_blank=int(blank.sum()), n_unparseable=n_bad, examples=examples, placeholders=counts,
+    )  # fmt: skip
+    return values, report
+
+
+def _step_constant_column(
+    raw: pd.DataFrame, spec: TableSpec, col: ColumnSpec, value: Any, *, options: Mapping[str, Any]
+) -> tuple[pd.Series, ColumnReport]:
+    """A column the file does not have, filled with one constant (parsed to the column's type)."""
+    n = len(raw)
+    values, _, _, _ = _parse_column(
+        pd.Series([value] * n, index=raw.index, dtype=object), col.type, opts=options, placeholders=()
+    )
+    return values, ColumnReport(spec.name, col.name, f"@const {value!r}", col.type, n)
+
+
+def _step_extra_columns(
+    raw: pd.DataFrame,
+    spec: TableSpec,
+    headers: list[str],
+    *,
+    columns: Mapping[str, str],
+    placeholders: tuple[str, ...] | list[str],
+    out: dict[str, pd.Series],
+    reports: list[ColumnReport],
+) -> None:
+    """Append the unmapped source columns to ``out``/``reports``, typed by inference."""
+    used = set(columns.values())
+    for h in headers:
+        if h in used or h in out:
+            continue
+        values, kind = _infer_extra(raw[h], placeholders)
+        out[h] = values
+        reports.append(ColumnReport(spec.name, h, h, kind, len(raw), n_blank=int(values.isna().sum()), extra=True))
 
 
 def fast_isin(values: pd.Series, lookup: pd.Series | np.ndarray | pd.Index) -> np.ndarray:

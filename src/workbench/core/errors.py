@@ -20,6 +20,8 @@ __all__ = [
     "StatisticalWarning",
     "format_examples",
     "did_you_mean",
+    "closest",
+    "example_values",
 ]
 
 
@@ -146,6 +148,59 @@ def format_examples(values: Iterable[Any], limit: int = 5) -> str:
     return ", ".join(repr(v) for v in seen)
 
 
+def example_values(values: Any, limit: int = 5) -> list[Any]:
+    """The first ``limit`` distinct non-missing values, in order of appearance.
+
+    Parameters
+    ----------
+    values : pandas.Series or array-like
+        Values to pick examples from (e.g. the rows that failed a check).
+    limit : int, default 5
+        How many to return at most.
+
+    Returns
+    -------
+    list
+        Up to ``limit`` values (for a message: :func:`format_examples`).
+
+    Examples
+    --------
+    >>> example_values(["abc", None, "—", "abc", "x"], limit=2)
+    ['abc', '—']
+    """
+    import pandas as pd
+
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    return series.dropna().drop_duplicates().head(limit).tolist()
+
+
+def closest(name: Any, choices: Iterable[Any], *, cutoff: float = 0.6) -> str | None:
+    """The choice most similar to ``name`` (``difflib``), or None when none is close enough.
+
+    Parameters
+    ----------
+    name : str
+        What was given.
+    choices : iterable
+        What is allowed.
+    cutoff : float, default 0.6
+        ``difflib`` similarity a suggestion needs.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> closest("oders", ["orders", "customers"])
+    'orders'
+    """
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
 def did_you_mean(name: Any, choices: Iterable[Any], *, cutoff: float = 0.6) -> str:
     """A did-you-mean hint for a name that is not among ``choices`` (empty when none is close).
 
@@ -168,7 +223,5 @@ def did_you_mean(name: Any, choices: Iterable[Any], *, cutoff: float = 0.6) -> s
     >>> did_you_mean("oders", ["orders", "customers"])
     " (did you mean 'orders'?)"
     """
-    import difflib
-
-    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=cutoff)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest(name, choices, cutoff=cutoff)
+    return f" (did you mean {close!r}?)" if close is not None else ""

@@ -15,7 +15,6 @@ Errors name the key path, what was expected and what was found; unknown keys get
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -23,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from workbench.core.contract import DEFAULT_PLACEHOLDERS, TABLES
-from workbench.core.errors import ParamsError
+from workbench.core.errors import ParamsError, closest, did_you_mean
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -155,10 +154,7 @@ class DatasetParams(StrictModel):
     def _known_tables(cls, v: dict[str, TableSource]) -> dict[str, TableSource]:
         unknown = [k for k in v if k not in TABLES]
         if unknown:
-            hints = []
-            for u in unknown:
-                close = difflib.get_close_matches(u, list(TABLES), n=1)
-                hints.append(f"{u!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            hints = [f"{u!r}{did_you_mean(u, TABLES)}" for u in unknown]
             raise ValueError(f"unknown table(s) {', '.join(hints)}; contract tables: {', '.join(TABLES)}")
         if not v:
             raise ValueError("at least one table is needed")
@@ -219,8 +215,8 @@ def _format_errors(err: ValidationError, raw: dict[str, Any], model: type[BaseMo
             choices = _fields_at(model, loc[:-1])
             if loc and loc[0] == "tables" and len(loc) == 3:
                 choices = list(TableSource.model_fields)
-            close = difflib.get_close_matches(str(loc[-1]), choices, n=1)
-            hint = f"; did you mean {'.'.join(map(str, loc[:-1] + (close[0],)))!r}?" if close else ""
+            close = closest(loc[-1], choices)
+            hint = f"; did you mean {'.'.join(map(str, loc[:-1] + (close,)))!r}?" if close else ""
             lines.append(f"{key}: unknown key{hint} (allowed: {', '.join(c for c in choices if c != 'base_dir')})")
         elif e["type"] == "missing":
             lines.append(f"{key}: required key is missing")

@@ -43,8 +43,11 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.contract import TABLES, LoadedTable, fast_isin
-from workbench.core.errors import ContractError
+from workbench.core.errors import ContractError, example_values
 from workbench.core.params import CleaningParams
+from workbench.data.orders import REFUND_STATUSES, negative_amount_mask, purchase_mask, refund_mask
+from workbench.report.plotting import new_axes
+from workbench.report.results import Result
 
 __all__ = [
     "REFUND_STATUSES",
@@ -52,6 +55,7 @@ __all__ = [
     "CleanResult",
     "clean_tables",
     "refund_mask",
+    "purchase_mask",
     "negative_amount_mask",
     "robust_z",
     "spender_scores",
@@ -60,12 +64,6 @@ __all__ = [
     "to_timestamp",
     "fast_isin",
 ]
-
-REFUND_STATUSES: tuple[str, ...] = (
-    "refunded", "refund", "returned", "return", "chargeback",
-    "退款", "已退款", "退款成功", "退货", "已退货", "退货退款",
-)  # fmt: skip
-"""Order ``status`` values (compared lower-cased, stripped) that mark a refund line."""
 
 EVENT_TIME_COLUMNS: dict[str, str] = {
     "orders": "order_time",
@@ -100,47 +98,6 @@ def _default_data_end(data_end: dt.date | str | pd.Timestamp | None) -> pd.Times
     """End of the plausible data: the given day, or today; the whole day counts."""
     ts = to_timestamp(data_end) if data_end is not None else pd.Timestamp.today()
     return ts.normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
-
-
-def refund_mask(orders: pd.DataFrame) -> pd.Series:
-    """Rows marked as refund lines.
-
-    A row is a refund when ``is_refund`` is true or ``status`` (lower-cased) is one of
-    :data:`REFUND_STATUSES`.
-
-    Parameters
-    ----------
-    orders : pandas.DataFrame
-        Canonical orders (``is_refund`` and ``status`` optional).
-
-    Returns
-    -------
-    pandas.Series of bool
-        Same index as ``orders``.
-    """
-    mask = np.zeros(len(orders), dtype=bool)
-    if "is_refund" in orders:
-        mask |= orders["is_refund"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    if "status" in orders:
-        codes, uniques = pd.factorize(orders["status"], use_na_sentinel=True)
-        if len(uniques):
-            hit = np.array([str(u).strip().lower() in REFUND_STATUSES for u in uniques])
-            mask |= (codes >= 0) & hit[np.maximum(codes, 0)]
-    return pd.Series(mask, index=orders.index)
-
-
-def negative_amount_mask(orders: pd.DataFrame) -> pd.Series:
-    """Rows with a negative ``amount`` that are not marked as refunds (see :func:`refund_mask`).
-
-    Returns
-    -------
-    pandas.Series of bool
-        Same index as ``orders``; all False without an ``amount`` column.
-    """
-    if "amount" not in orders:
-        return pd.Series(False, index=orders.index)
-    amount = pd.to_numeric(orders["amount"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    return pd.Series((amount < 0) & ~refund_mask(orders).to_numpy(), index=orders.index)
 
 
 def robust_z(values: np.ndarray | pd.Series) -> np.ndarray:
@@ -251,7 +208,7 @@ def _date_values(series: pd.Series) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class CleanResult:
+class CleanResult(Result):
     """Cleaned tables and the log of what each rule did.
 
     Attributes
@@ -362,10 +319,7 @@ class CleanResult:
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4))
+        ax = new_axes(ax, figsize=(8, 4))
         lg = self.log_frame[self.log_frame["rows_touched"] > 0]
         if lg.empty:
             ax.text(0.5, 0.5, "no rule touched a row", ha="center", va="center", transform=ax.transAxes)
@@ -377,10 +331,6 @@ class CleanResult:
         ax.set_xlabel("rows touched")
         ax.set_title("Cleaning rules")
         return ax
-
-    def _repr_html_(self) -> str:
-        head = f"<p><b>{self!r}</b></p>"
-        return head + self.summary().to_html() + self.log_frame.to_html(index=False)
 
     def __repr__(self) -> str:
         n_in = sum(self.rows_in.values())
@@ -410,10 +360,6 @@ class _Log:
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=_LOG_COLUMNS)
-
-
-def _examples(values: pd.Series, limit: int = 5) -> list[Any]:
-    return values.dropna().drop_duplicates().head(limit).tolist()
 
 
 def _fmt_n(n: int, total: int) -> str:
@@ -487,7 +433,7 @@ def _step_duplicate_keys(frames: dict[str, pd.DataFrame], rules: CleaningParams,
                 column=label,
                 n_rows=n_involved,
                 n_total=n,
-                examples=_examples(ex),
+                examples=example_values(ex),
                 params_key=key_param,
             )
         if mode == "flag":

@@ -22,7 +22,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from workbench.core.dates import end_of
 from workbench.core.errors import ContractError
+from workbench.report.fmt import money
 
 # Ibis 12 under pandas 3 emits deprecation chatter that would clutter every report.
 warnings.filterwarnings("ignore", message=".*future.infer_string.*")
@@ -111,11 +113,6 @@ def register(con: ibis.BaseBackend, tables: Mapping[str, pd.DataFrame | str | Pa
     return out
 
 
-def _end_of(as_of: dt.date | str | pd.Timestamp) -> pd.Timestamp:
-    """First instant after the as-of day (features use ``time < end``)."""
-    return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
-
-
 def purchases_expr(orders: ir.Table, *, as_of: dt.date | str | pd.Timestamp) -> tuple[ir.Table, ir.Table]:
     """Split orders up to ``as_of`` into purchase lines and refund lines.
 
@@ -126,7 +123,7 @@ def purchases_expr(orders: ir.Table, *, as_of: dt.date | str | pd.Timestamp) -> 
     -------
     purchases, refunds : ibis Table
     """
-    end = ibis.timestamp(_end_of(as_of).to_pydatetime())
+    end = ibis.timestamp(end_of(as_of).to_pydatetime())
     t = orders.filter([orders.order_time < end, orders.customer_id.notnull(), orders.amount.notnull()])
     is_refund = t.amount < 0
     cols = t.columns
@@ -321,15 +318,15 @@ def customer_features(
     return frame.reset_index(drop=True)
 
 
-def feature_finding(features: pd.DataFrame, *, currency: str = "¥") -> str:
+def feature_finding(features: pd.DataFrame) -> str:
     """A plain-language sentence about a customer feature table.
+
+    Amounts are written with the run's currency (:func:`workbench.report.fmt.money`).
 
     Parameters
     ----------
     features : pandas.DataFrame
         Output of :func:`customer_features`.
-    currency : str, default "¥"
-        Currency symbol for amounts.
 
     Returns
     -------
@@ -349,7 +346,7 @@ def feature_finding(features: pd.DataFrame, *, currency: str = "¥") -> str:
         k = max(1, int(round(0.2 * len(top))))
         share = top.iloc[:k].sum() / top.sum() if top.sum() > 0 else float("nan")
         text += (
-            f"Median spend per buyer is {currency}{buyers['monetary_sum'].median():,.0f} and the "
+            f"Median spend per buyer is {money(buyers['monetary_sum'].median())} and the "
             f"top 20 % of buyers bring {share:.0%} of revenue; median days since last purchase: "
             f"{buyers['recency_days'].median():.0f}."
         )

@@ -308,7 +308,7 @@ def _column_rows(columns: list[Any]) -> Any:
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     try:
-        from workbench.synth.simulate import write_example
+        from workbench.synth.export import write_example
     except ImportError as err:
         raise WorkbenchError(f"the synthetic data generator is not available: {err}") from None
     if args.customers < 1:
@@ -343,7 +343,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    from workbench.run.execute import read_runs, rebuild_index
+    from workbench.run.index import read_runs, rebuild_index
 
     path = rebuild_index(args.reports)
     print(f"wrote {path} ({len(read_runs(args.reports))} run(s))")

@@ -13,6 +13,9 @@ Order of a dataset's run: params are validated, the tables go through intake (a
 each analysis runs in a kernel of this very interpreter. A failed analysis keeps its executed
 notebook (error visible) and its report; analyses that depend on it are skipped, the rest run.
 
+The pieces: :mod:`~workbench.run.kernel` (which kernel), :mod:`~workbench.run.html` (the
+report page), :mod:`~workbench.run.index` (run folders, ``run.json``, ``index.html``).
+
 Examples
 --------
 >>> from workbench.run.execute import run_all
@@ -24,23 +27,43 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
-import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from workbench.core.errors import WorkbenchError
+from workbench.report.results import Result
 from workbench.run import registry as _registry
+from workbench.run.html import render_report
+from workbench.run.index import (
+    _display_path,
+    _initial_record,
+    _iso,
+    _merge_records,
+    _now,
+    _overall_status,
+    _relative,
+    _write_run_json,
+    new_run_dir,
+    read_runs,
+    rebuild_index,
+)
+from workbench.run.kernel import FALLBACK_KERNEL, kernel_name
 from workbench.run.params import Params, load_params
 from workbench.run.registry import Analysis, get_analysis
+from workbench.run.status import (
+    STATUS_FAILED,
+    STATUS_INTERRUPTED,
+    STATUS_INVALID,
+    STATUS_OK,
+    STATUS_RUNNING,
+)
 
 __all__ = [
     "AnalysisResult",
@@ -53,27 +76,16 @@ __all__ = [
     "summary_table",
     "kernel_name",
     "new_run_dir",
+    "FALLBACK_KERNEL",
     "STATUS_OK",
     "STATUS_FAILED",
     "STATUS_INVALID",
+    "STATUS_RUNNING",
+    "STATUS_INTERRUPTED",
 ]
 
-STATUS_OK = "ok"
-STATUS_FAILED = "failed"
-STATUS_INVALID = "invalid input"
-STATUS_RUNNING = "running"
-STATUS_INTERRUPTED = "interrupted"
 
-#: Kernel spec name installed into ``sys.prefix`` when ``python3`` is some other interpreter.
-FALLBACK_KERNEL = "crm-workbench"
-
-_TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 _INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-
-
-# ----------------------------------------------------------------------------------------------
-# Results
-# ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -128,7 +140,7 @@ class AnalysisResult:
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunResult(Result):
     """One params file's run: its folder and how each analysis ended.
 
     Attributes
@@ -180,6 +192,50 @@ class RunResult:
         the error when the input was invalid)."""
         return summary_table([self])
 
+    def plot(self, ax: Any = None) -> Any:
+        """Seconds per analysis (a bar per analysis).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from workbench.report.plotting import bar_chart
+
+        return bar_chart(self.summary(), value="seconds", label="analysis", ax=ax,
+                         title=f"{self.dataset}: seconds per analysis")
+
+    def metrics(self) -> dict[str, Any]:
+        """Status of the run and of each analysis.
+
+        Returns
+        -------
+        dict
+            ``dataset``, ``status``, ``n_analyses``, ``n_failed`` and ``analyses``
+            (key -> status).
+        """
+        return {
+            "dataset": self.dataset,
+            "status": self.status,
+            "n_analyses": len(self.analyses),
+            "n_failed": len(self.failed),
+            "analyses": {a.key: a.status for a in self.analyses},
+        }
+
+    def finding(self) -> str:
+        """One sentence: how the run ended and which analyses did not succeed."""
+        if self.status == STATUS_INVALID:
+            return f"{self.dataset}: input rejected, nothing ran ({self.error})."
+        ok = len(self.analyses) - len(self.failed)
+        text = f"{self.dataset}: {ok} of {len(self.analyses)} analyses ran without error"
+        if self.failed:
+            text += "; not ok: " + ", ".join(f"{a.key} ({a.status})" for a in self.failed)
+        return text + "."
+
     def __repr__(self) -> str:
         where = self.run_dir.name if self.run_dir else "no run folder"
         return (f"RunResult({self.dataset!r}, status={self.status!r}, "
@@ -216,11 +272,6 @@ def summary_table(results: Sequence[RunResult]) -> pd.DataFrame:
                 "error": a.error,
             })
     return pd.DataFrame(rows, columns=["dataset", "analysis", "status", "seconds", "report", "error"])
-
-
-# ----------------------------------------------------------------------------------------------
-# Public entry points
-# ----------------------------------------------------------------------------------------------
 
 
 def run_analysis(
@@ -308,11 +359,6 @@ def run_all(
                          progress=progress, only=wanted)
         )
     return results
-
-
-# ----------------------------------------------------------------------------------------------
-# One dataset
-# ----------------------------------------------------------------------------------------------
 
 
 def _run_dataset(
@@ -505,11 +551,6 @@ def _report_facts(params: Params, params_file: Path, started: dt.datetime, secon
     ]
 
 
-# ----------------------------------------------------------------------------------------------
-# Execution
-# ----------------------------------------------------------------------------------------------
-
-
 def _execute(notebook: Path, output: Path, *, params_file: Path, run_dir: Path, progress: bool) -> None:
     """Run ``notebook`` with papermill into ``output`` (written also when it fails)."""
     import papermill
@@ -574,427 +615,6 @@ def _failing_cell_text(notebook: Path) -> str | None:
                      for line in out.get("text", "").splitlines() if line.strip()]
             return lines[-1] if lines else None
     return None
-
-
-@lru_cache(maxsize=1)
-def kernel_name() -> str:
-    """Name of a kernel spec that starts this very interpreter (``sys.executable``).
-
-    ``python3`` when it does: its ``argv[0]`` is ``python``/``python3`` (jupyter_client then
-    starts ``sys.executable``) or this interpreter's path. Otherwise a ``crm-workbench`` spec
-    pointing at ``sys.executable`` is written into ``<sys.prefix>/share/jupyter/kernels`` (the
-    user's Jupyter folder when that is not writable) and used.
-
-    Returns
-    -------
-    str
-    """
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    manager = KernelSpecManager()
-    try:
-        if _starts_this_python(manager.get_kernel_spec("python3").argv):
-            return "python3"
-    except NoSuchKernel:
-        pass
-    try:
-        spec = manager.get_kernel_spec(FALLBACK_KERNEL)
-        if _starts_this_python(spec.argv):
-            return FALLBACK_KERNEL
-    except NoSuchKernel:
-        pass
-    try:
-        install_kernel_spec(Path(sys.prefix))
-    except OSError:
-        from jupyter_core.paths import jupyter_data_dir
-
-        install_kernel_spec(Path(jupyter_data_dir()), data_dir=True)
-    return FALLBACK_KERNEL
-
-
-def _starts_this_python(argv: Sequence[str]) -> bool:
-    if not argv:
-        return False
-    exe = argv[0]
-    short = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
-    return exe in short or os.path.abspath(exe) == os.path.abspath(sys.executable)
-
-
-def install_kernel_spec(prefix: Path, *, data_dir: bool = False) -> Path:
-    """Write the ``crm-workbench`` kernel spec (``sys.executable -m ipykernel_launcher``).
-
-    Parameters
-    ----------
-    prefix : Path
-        Environment prefix (spec goes to ``share/jupyter/kernels``), or a Jupyter data folder
-        when ``data_dir`` (spec goes to ``kernels``).
-    data_dir : bool, default False
-        ``prefix`` is a Jupyter data folder.
-
-    Returns
-    -------
-    Path
-        The spec folder.
-    """
-    folder = prefix / ("kernels" if data_dir else "share/jupyter/kernels") / FALLBACK_KERNEL
-    folder.mkdir(parents=True, exist_ok=True)
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (crm-workbench)",
-        "language": "python",
-        "metadata": {"debugger": True},
-    }
-    (folder / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
-    return folder
-
-
-# ----------------------------------------------------------------------------------------------
-# HTML report
-# ----------------------------------------------------------------------------------------------
-
-_REPORT_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
-{#- the lab template without code cells and without scripts from a CDN, so it works offline -#}
-{%- block html_head_js -%}{%- endblock html_head_js -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-{%- block extra_css -%}
-<style type="text/css">
-.wb-header { max-width: 1100px; margin: 24px auto 8px; padding: 0 20px 12px;
-  border-bottom: 1px solid #ddd; font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", sans-serif; }
-.wb-header h1 { font-size: 1.6em; margin: 0 0 8px; }
-.wb-header dl { display: flex; flex-wrap: wrap; gap: 4px 28px; margin: 0; font-size: 0.95em; }
-.wb-header dt { display: inline; color: #666; margin-right: 6px; }
-.wb-header dd { display: inline; margin: 0; }
-.wb-status { padding: 1px 8px; border-radius: 10px; color: #fff; }
-.wb-ok { background: #2e7d32; } .wb-failed { background: #c62828; }
-main { max-width: 1100px; margin: 0 auto; }
-/* Chinese text: use the reader's CJK fonts (Windows, macOS, Linux) before the generic family */
-body, .jp-RenderedHTMLCommon, .jp-RenderedText pre, table {
-  font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Hiragino Sans GB",
-    "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif; }
-.jp-RenderedHTMLCommon table { font-size: 12px; }
-</style>
-{%- endblock extra_css -%}
-{%- block body_header -%}
-{{ super() }}
-{%- set wb = resources.workbench %}
-<header class="wb-header">
-<h1>{{ wb.title | e }}</h1>
-<dl>
-{%- for name, value in wb.facts %}
-<div><dt>{{ name | e }}</dt><dd>{{ value | e }}</dd></div>
-{%- endfor %}
-<div><dt>Status</dt><dd><span class="wb-status wb-{{ wb.status_class }}">{{ wb.status | e }}</span></dd></div>
-</dl>
-</header>
-{%- endblock body_header -%}
-"""
-
-
-def render_report(
-    notebook: str | Path,
-    html: str | Path,
-    *,
-    title: str,
-    facts: Sequence[tuple[str, str]] = (),
-    status: str = STATUS_OK,
-) -> Path:
-    """Render an executed notebook as a self-contained HTML report without code.
-
-    Uses nbconvert's ``lab`` template with inputs and prompts excluded, images embedded and
-    no scripts loaded from a CDN (require.js, MathJax, Mermaid, widgets). Cells tagged
-    ``remove-cell`` are dropped, ``remove-output`` lose their outputs.
-
-    Parameters
-    ----------
-    notebook : path
-        Executed ``.ipynb``.
-    html : path
-        Where to write the report.
-    title : str
-        Page title and heading (params title · analysis title).
-    facts : sequence of (str, str)
-        Header facts shown under the title (dataset, as of, run time, ...).
-    status : str, default "ok"
-        Status shown in the header (``failed: ValueError: ...`` shows red).
-
-    Returns
-    -------
-    Path
-        ``html``.
-    """
-    import nbformat
-    from jinja2 import DictLoader
-    from nbconvert import HTMLExporter
-    from traitlets.config import Config
-
-    config = Config()
-    config.TagRemovePreprocessor.enabled = True
-    config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
-    config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
-    config.TagRemovePreprocessor.remove_input_tags = {"remove-input"}
-    exporter = HTMLExporter(
-        config=config,
-        template_name="lab",
-        extra_loaders=[DictLoader({"workbench_report.html.j2": _REPORT_TEMPLATE})],
-        template_file="workbench_report.html.j2",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-    )
-    nb = nbformat.read(str(notebook), as_version=4)
-    nb.metadata["title"] = title
-    resources = {
-        "metadata": {"path": str(Path(notebook).parent), "name": Path(notebook).stem},
-        "workbench": {
-            "title": title,
-            "facts": list(facts),
-            "status": status,
-            "status_class": "ok" if status == STATUS_OK else "failed",
-        },
-    }
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
-    out = Path(html)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(_drop_css_rules(body, "jp-InputArea-editor"), encoding="utf-8")
-    return out
-
-
-def _drop_css_rules(html: str, selector_part: str) -> str:
-    """Remove CSS rules whose selector mentions ``selector_part`` from ``<style>`` blocks.
-
-    Code cells are not rendered, so their editor styles are dead weight; without them the
-    report holds no trace of code-input markup at all.
-    """
-    def clean(match: re.Match[str]) -> str:
-        tokens = re.split(r"([{}])", match.group(2))
-        kept: list[str] = []
-        i = 0
-        while i < len(tokens):
-            is_rule = tokens[i + 1:i + 2] == ["{"] and tokens[i + 3:i + 4] == ["}"]
-            if is_rule and tokens[i] not in "{}" and selector_part in tokens[i]:
-                i += 4
-                continue
-            kept.append(tokens[i])
-            i += 1
-        return match.group(1) + "".join(kept) + match.group(3)
-
-    return re.sub(r"(<style[^>]*>)(.*?)(</style>)", clean, html, flags=re.DOTALL)
-
-
-# ----------------------------------------------------------------------------------------------
-# run.json and index.html
-# ----------------------------------------------------------------------------------------------
-
-
-def new_run_dir(reports_dir: str | Path, name: str, *, now: dt.datetime | None = None) -> Path:
-    """Create ``<reports_dir>/<name>-<YYYYmmdd-HHMMSS>`` (``_2``, ``_3``, ... appended when it
-    exists, keeping the ``<name>-<date>-<time>`` shape other runs are found by).
-
-    Parameters
-    ----------
-    reports_dir : path
-        Parent folder (created when missing).
-    name : str
-        Dataset name (``params.name``).
-    now : datetime, optional
-        Time stamp; default now.
-
-    Returns
-    -------
-    Path
-        The new, empty folder (absolute).
-    """
-    base = Path(reports_dir).expanduser().resolve()
-    base.mkdir(parents=True, exist_ok=True)
-    stem = f"{name}-{(now or _now()):%Y%m%d-%H%M%S}"
-    for i in range(1, 1000):
-        candidate = base / (stem if i == 1 else f"{stem}_{i}")
-        try:
-            candidate.mkdir()
-        except FileExistsError:
-            continue
-        return candidate
-    raise WorkbenchError(f"cannot create a run folder for {stem} in {base}: 999 exist")
-
-
-def _initial_record(params: Params, params_file: Path, run_dir: Path, started: dt.datetime) -> dict[str, Any]:
-    """The ``run.json`` of a starting run (or the existing one, when re-running into a folder)."""
-    path = run_dir / "run.json"
-    old: dict[str, Any] = {}
-    if path.exists():
-        with contextlib.suppress(ValueError, OSError):
-            old = json.loads(path.read_text(encoding="utf-8"))
-    return {
-        "dataset": params.name,
-        "title": params.title,
-        "as_of": str(params.as_of),
-        "params_file": str(params_file),
-        "run_dir": run_dir.name,
-        "started": old.get("started", _iso(started)),
-        "finished": None,
-        "status": STATUS_RUNNING,
-        "error": None,
-        "python": sys.executable,
-        "kernel": kernel_name(),
-        "analyses": old.get("analyses", []),
-    }
-
-
-def _merge_records(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Analyses entries of ``old`` replaced by those of ``new`` with the same key, in registry
-    order (unknown keys last)."""
-    merged = {r["key"]: r for r in old}
-    merged.update({r["key"]: r for r in new})
-    order = list(_registry.ANALYSES)
-    return sorted(merged.values(), key=lambda r: order.index(r["key"]) if r["key"] in order else len(order))
-
-
-def _overall_status(analyses: list[dict[str, Any]]) -> str:
-    return STATUS_OK if all(a["status"] == STATUS_OK for a in analyses) else STATUS_FAILED
-
-
-def _write_run_json(run_dir: Path, record: dict[str, Any]) -> None:
-    tmp = run_dir / "run.json.tmp"
-    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    tmp.replace(run_dir / "run.json")
-
-
-def read_runs(reports_dir: str | Path) -> list[dict[str, Any]]:
-    """Every ``run.json`` under ``reports_dir`` (one level deep), newest first.
-
-    Parameters
-    ----------
-    reports_dir : path
-
-    Returns
-    -------
-    list of dict
-        The records, each with ``run_dir`` set to the folder name.
-    """
-    runs = []
-    for path in Path(reports_dir).glob("*/run.json"):
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, OSError):
-            continue
-        if isinstance(record, dict):
-            record["run_dir"] = path.parent.name
-            runs.append(record)
-    return sorted(runs, key=lambda r: (str(r.get("started") or ""), r["run_dir"]), reverse=True)
-
-
-def rebuild_index(reports_dir: str | Path = "reports") -> Path:
-    """Write ``<reports_dir>/index.html``: one self-contained page over every run found there,
-    newest first, linking each analysis's report and notebook.
-
-    Parameters
-    ----------
-    reports_dir : path, default "reports"
-
-    Returns
-    -------
-    Path
-        The index file.
-    """
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    folder = Path(reports_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    runs = [_index_entry(r) for r in read_runs(folder)]
-    env = Environment(loader=FileSystemLoader(str(_TEMPLATE_DIR)),
-                      autoescape=select_autoescape(["html", "j2"]))
-    page = env.get_template("index.html.j2").render(
-        runs=runs, generated=f"{_now():%Y-%m-%d %H:%M}", reports_dir=str(folder.resolve()),
-    )  # fmt: skip
-    out = folder / "index.html"
-    out.write_text(page, encoding="utf-8")
-    return out
-
-
-def _index_entry(record: dict[str, Any]) -> dict[str, Any]:
-    """A run record shaped for the index template (links relative to ``reports/``)."""
-    name = record["run_dir"]
-
-    def link(rel: str | None) -> str | None:
-        return f"{name}/{rel}" if rel else None
-
-    analyses = [
-        {**a, "html": link(a.get("html")), "notebook": link(a.get("notebook")),
-         "metrics": link(a.get("metrics")), "css": _status_css(str(a.get("status", "")))}
-        for a in record.get("analyses", [])
-    ]  # fmt: skip
-    return {
-        "run_dir": name,
-        "dataset": record.get("dataset", name),
-        "title": record.get("title") or "",
-        "as_of": record.get("as_of") or "",
-        "started": _short_time(record.get("started")),
-        "seconds": _elapsed(record.get("started"), record.get("finished")),
-        "status": record.get("status", ""),
-        "css": _status_css(str(record.get("status", ""))),
-        "error": record.get("error"),
-        "analyses": analyses,
-    }
-
-
-def _status_css(status: str) -> str:
-    if status == STATUS_OK:
-        return "ok"
-    if status.startswith("skipped"):
-        return "skipped"
-    if status in (STATUS_RUNNING, STATUS_INTERRUPTED):
-        return "running"
-    return "failed"
-
-
-def _short_time(iso: str | None) -> str:
-    if not iso:
-        return ""
-    try:
-        return f"{dt.datetime.fromisoformat(iso):%Y-%m-%d %H:%M}"
-    except ValueError:
-        return iso
-
-
-def _elapsed(start: str | None, end: str | None) -> str:
-    try:
-        seconds = (dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds()
-    except (TypeError, ValueError):
-        return ""
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-
-
-# ----------------------------------------------------------------------------------------------
-# Small helpers
-# ----------------------------------------------------------------------------------------------
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now().astimezone()
-
-
-def _iso(t: dt.datetime) -> str:
-    return t.isoformat(timespec="seconds")
-
-
-def _relative(path: Path | None, base: Path) -> str | None:
-    if path is None:
-        return None
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _display_path(path: Path) -> str:
-    """``path`` relative to the current folder when it is below it, else absolute."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _say(message: str) -> None:

@@ -1,0 +1,146 @@
+"""Rendering an executed notebook into a self-contained ``report.html`` (no code cells, no CDN)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from workbench.run.status import STATUS_OK
+
+__all__ = ["render_report"]
+
+
+_TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+
+_REPORT_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
+{#- the lab template without code cells and without scripts from a CDN, so it works offline -#}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block extra_css -%}
+<style type="text/css">
+.wb-header { max-width: 1100px; margin: 24px auto 8px; padding: 0 20px 12px;
+  border-bottom: 1px solid #ddd; font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", sans-serif; }
+.wb-header h1 { font-size: 1.6em; margin: 0 0 8px; }
+.wb-header dl { display: flex; flex-wrap: wrap; gap: 4px 28px; margin: 0; font-size: 0.95em; }
+.wb-header dt { display: inline; color: #666; margin-right: 6px; }
+.wb-header dd { display: inline; margin: 0; }
+.wb-status { padding: 1px 8px; border-radius: 10px; color: #fff; }
+.wb-ok { background: #2e7d32; } .wb-failed { background: #c62828; }
+main { max-width: 1100px; margin: 0 auto; }
+/* Chinese text: use the reader's CJK fonts (Windows, macOS, Linux) before the generic family */
+body, .jp-RenderedHTMLCommon, .jp-RenderedText pre, table {
+  font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Hiragino Sans GB",
+    "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif; }
+.jp-RenderedHTMLCommon table { font-size: 12px; }
+</style>
+{%- endblock extra_css -%}
+{%- block body_header -%}
+{{ super() }}
+{%- set wb = resources.workbench %}
+<header class="wb-header">
+<h1>{{ wb.title | e }}</h1>
+<dl>
+{%- for name, value in wb.facts %}
+<div><dt>{{ name | e }}</dt><dd>{{ value | e }}</dd></div>
+{%- endfor %}
+<div><dt>Status</dt><dd><span class="wb-status wb-{{ wb.status_class }}">{{ wb.status | e }}</span></dd></div>
+</dl>
+</header>
+{%- endblock body_header -%}
+"""
+
+
+def render_report(
+    notebook: str | Path,
+    html: str | Path,
+    *,
+    title: str,
+    facts: Sequence[tuple[str, str]] = (),
+    status: str = STATUS_OK,
+) -> Path:
+    """Render an executed notebook as a self-contained HTML report without code.
+
+    Uses nbconvert's ``lab`` template with inputs and prompts excluded, images embedded and
+    no scripts loaded from a CDN (require.js, MathJax, Mermaid, widgets). Cells tagged
+    ``remove-cell`` are dropped, ``remove-output`` lose their outputs.
+
+    Parameters
+    ----------
+    notebook : path
+        Executed ``.ipynb``.
+    html : path
+        Where to write the report.
+    title : str
+        Page title and heading (params title · analysis title).
+    facts : sequence of (str, str)
+        Header facts shown under the title (dataset, as of, run time, ...).
+    status : str, default "ok"
+        Status shown in the header (``failed: ValueError: ...`` shows red).
+
+    Returns
+    -------
+    Path
+        ``html``.
+    """
+    import nbformat
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
+    config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
+    config.TagRemovePreprocessor.remove_input_tags = {"remove-input"}
+    exporter = HTMLExporter(
+        config=config,
+        template_name="lab",
+        extra_loaders=[DictLoader({"workbench_report.html.j2": _REPORT_TEMPLATE})],
+        template_file="workbench_report.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    nb = nbformat.read(str(notebook), as_version=4)
+    nb.metadata["title"] = title
+    resources = {
+        "metadata": {"path": str(Path(notebook).parent), "name": Path(notebook).stem},
+        "workbench": {
+            "title": title,
+            "facts": list(facts),
+            "status": status,
+            "status_class": "ok" if status == STATUS_OK else "failed",
+        },
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    out = Path(html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(_drop_css_rules(body, "jp-InputArea-editor"), encoding="utf-8")
+    return out
+
+
+def _drop_css_rules(html: str, selector_part: str) -> str:
+    """Remove CSS rules whose selector mentions ``selector_part`` from ``<style>`` blocks.
+
+    Code cells are not rendered, so their editor styles are dead weight; without them the
+    report holds no trace of code-input markup at all.
+    """
+    def clean(match: re.Match[str]) -> str:
+        tokens = re.split(r"([{}])", match.group(2))
+        kept: list[str] = []
+        i = 0
+        while i < len(tokens):
+            is_rule = tokens[i + 1:i + 2] == ["{"] and tokens[i + 3:i + 4] == ["}"]
+            if is_rule and tokens[i] not in "{}" and selector_part in tokens[i]:
+                i += 4
+                continue
+            kept.append(tokens[i])
+            i += 1
+        return match.group(1) + "".join(kept) + match.group(3)
+
+    return re.sub(r"(<style[^>]*>)(.*?)(</style>)", clean, html, flags=re.DOTALL)
