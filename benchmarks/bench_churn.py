@@ -98,11 +98,11 @@ STEP = textwrap.dedent(
         n = min(200_000, len(y))
         idx = np.sort(np.concatenate([rng.choice(np.flatnonzero(y == k), round(n * (y == k).mean()), replace=False)
                                       for k in (0, 1)]))
-        X, y = models.scorer.design_.transform(train.iloc[idx], what="training frame"), y[idx]
+        X, y = models.estimator.design_.transform(train.iloc[idx], what="training frame"), y[idx]
         if step == "fit_logistic_only":
-            est = clone(models.scorer.logistic_)
+            est = clone(models.estimator.logistic_)
         else:
-            m = models.scorer.models_["hgb"]
+            m = models.estimator.models_["hgb"]
             est = clone(getattr(m, "estimator", m))
         def run():
             est.fit(X, y)

@@ -34,7 +34,7 @@ STEP = textwrap.dedent(
     step, folder, extra = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     t0 = time.perf_counter()
     if step == "synth":
-        from workbench.synth.simulate import write_example
+        from workbench.synth import write_example
         write_example(folder, n_customers=extra["customers"], seed=1, defects=False, formats="canonical")
         import pandas as pd
         info = {"orders": len(pd.read_parquet(folder + "/orders.parquet", columns=["order_id"]))}
@@ -50,7 +50,6 @@ STEP = textwrap.dedent(
     elif step == "profiling":
         import pandas as pd
         from workbench.core.contract import LoadedTable, ColumnReport
-        from workbench.profiling.params import ProfilingParams
         from workbench import profiling
         frame = pd.read_parquet(folder + "/orders.parquet")
         cust = pd.read_parquet(folder + "/customers.parquet")
@@ -59,8 +58,7 @@ STEP = textwrap.dedent(
             "orders": LoadedTable("orders", frame, {"path": "orders.parquet"}, []),
             "customers": LoadedTable("customers", cust, {"path": "customers.parquet"}, []),
         }
-        prof = profiling.profile_tables(tables, params=ProfilingParams(), as_of="2025-09-30",
-                                        launch_date="2023-01-01", random_state=0)
+        prof = profiling.profile_tables(tables, as_of="2025-09-30", launch_date="2023-01-01", random_state=0)
         alerts = prof.alerts()
         info = {"rows": len(frame), "alerts": len(alerts)}
     elif step == "features":

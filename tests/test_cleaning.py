@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,7 @@ from workbench.core.contract import apply_contract
 from workbench.core.errors import ContractError
 from workbench.core.params import CleaningParams
 from workbench.data.cleaning import (
+    CleaningRules,
     clean_tables,
     extreme_spenders,
     fast_isin,
@@ -62,8 +65,7 @@ def _touched(res, table, rule):
 def test_default_rules_touch_the_planted_rows_and_leave_inputs_alone():
     tables = make_tables()
     before = {k: t.frame.copy() for k, t in tables.items()}
-    rules = CleaningParams(impute={"customers.age": "median"})
-    res = clean_tables(tables, rules=rules, as_of=AS_OF, launch_date=LAUNCH, data_end=DATA_END)
+    res = clean_tables(tables, as_of=AS_OF, launch_date=LAUNCH, data_end=DATA_END, impute={"customers.age": "median"})
 
     assert _touched(res, "orders", "drop_exact_duplicates") == 2
     assert _touched(res, "orders", "missing_required") == 1
@@ -115,11 +117,11 @@ def test_default_rules_touch_the_planted_rows_and_leave_inputs_alone():
 
 def test_alternative_modes():
     tables = make_tables()
-    rules = CleaningParams(
+    rules = dict(
         duplicate_keys="keep_first", orphan_orders="drop", negative_amounts="drop",
         future_dates="flag", prelaunch_dates="keep", extreme_spenders="drop", missing_required="keep",
     )  # fmt: skip
-    res = clean_tables(tables, rules=rules, as_of=AS_OF, launch_date=LAUNCH, data_end=DATA_END)
+    res = clean_tables(tables, as_of=AS_OF, launch_date=LAUNCH, data_end=DATA_END, **rules)
     orders = res.tables["orders"]
     assert _touched(res, "orders", "missing_required") == 0
     assert orders.loc[orders["order_id"] == "O05", "customer_id"].tolist() == ["C03"]
@@ -132,7 +134,7 @@ def test_alternative_modes():
 
 
 def test_duplicate_keys_flag_marks_every_row_sharing_a_key():
-    res = clean_tables(make_tables(), rules=CleaningParams(duplicate_keys="flag"), as_of=AS_OF, data_end=DATA_END)
+    res = clean_tables(make_tables(), duplicate_keys="flag", as_of=AS_OF, data_end=DATA_END)
     orders = res.tables["orders"]
     assert orders.loc[orders["flag_duplicate_key"].astype(bool), "order_id"].tolist() == ["O05", "O05"]
     assert _touched(res, "orders", "duplicate_keys") == 2
@@ -140,7 +142,7 @@ def test_duplicate_keys_flag_marks_every_row_sharing_a_key():
 
 
 def test_cap_extreme_spender_amounts():
-    res = clean_tables(make_tables(), rules=CleaningParams(extreme_spenders="cap"), as_of=AS_OF,
+    res = clean_tables(make_tables(), extreme_spenders="cap", as_of=AS_OF,
                        launch_date=LAUNCH, data_end=DATA_END)  # fmt: skip
     orders = res.tables["orders"]
     others = orders.loc[(orders["customer_id"] != "C08") & (orders["amount"] > 0), "amount"]
@@ -151,27 +153,37 @@ def test_cap_extreme_spender_amounts():
 
 def test_duplicate_keys_error_names_table_column_rows_and_params_key():
     with pytest.raises(ContractError) as err:
-        clean_tables(make_tables(), rules=CleaningParams(duplicate_keys="error"), as_of=AS_OF, data_end=DATA_END)
+        clean_tables(make_tables(), duplicate_keys="error", as_of=AS_OF, data_end=DATA_END)
     msg = str(err.value)
     assert err.value.table == "orders" and err.value.column == "order_id"
-    assert "orders.order_id" in msg and "cleaning.duplicate_keys" in msg and "'O05'" in msg
+    assert "orders.order_id" in msg and "set duplicate_keys= to keep_first" in msg and "'O05'" in msg
     assert "2 of 13 rows" in msg  # after dropping the exact duplicates and the row without amount
 
 
 def test_impute_rules_and_their_errors():
     tables = make_tables()
-    res = clean_tables(tables, rules=CleaningParams(impute={"orders.channel": "mode", "customers.city": "unknown"}),
+    res = clean_tables(tables, impute={"orders.channel": "mode", "customers.city": "unknown"},
                        as_of=AS_OF, data_end=DATA_END)  # fmt: skip
     assert _touched(res, "orders", "impute mode") == 0
-    with pytest.raises(ContractError, match=r"cleaning\.impute\.customers\.city"):
-        clean_tables(tables, rules=CleaningParams(impute={"customers.city": "median"}), as_of=AS_OF)
+    with pytest.raises(ContractError, match=r"impute=\{'customers\.city': 'median'\}"):
+        clean_tables(tables, impute={"customers.city": "median"}, as_of=AS_OF)
     with pytest.raises(ContractError, match="has no column 'nope'"):
-        clean_tables(tables, rules=CleaningParams(impute={"customers.nope": "zero"}), as_of=AS_OF)
+        clean_tables(tables, impute={"customers.nope": "zero"}, as_of=AS_OF)
+
+
+def test_rules_are_the_cleaning_params_keywords():
+    assert asdict(CleaningRules()) == CleaningParams().model_dump()
+    with pytest.raises(TypeError, match="unknown cleaning rule 'duplicate_key' .*did you mean 'duplicate_keys'"):
+        clean_tables(make_tables(), as_of=AS_OF, duplicate_key="flag")
+    with pytest.raises(ValueError, match="orphan_orders='remove' is not a rule; choose one of drop, flag, keep"):
+        clean_tables(make_tables(), as_of=AS_OF, orphan_orders="remove")
+    with pytest.raises(ValueError, match="extreme_spender_mad_z=0 must be > 0"):
+        clean_tables(make_tables(), as_of=AS_OF, extreme_spender_mad_z=0)
 
 
 def test_plain_dataframes_are_accepted():
     frames = {k: t.frame for k, t in make_tables().items()}
-    res = clean_tables(frames, rules=CleaningParams(), as_of=AS_OF, launch_date=LAUNCH, data_end=DATA_END)
+    res = clean_tables(frames, as_of=AS_OF, launch_date=LAUNCH, data_end=DATA_END)
     assert len(res.tables["orders"]) == 10
 
 

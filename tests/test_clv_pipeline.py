@@ -36,6 +36,9 @@ def test_simple_method(orders):
     c = res.to_frame()
     assert res.method == "simple" and np.isfinite(c["clv"]).all()
     assert (c.loc[c["n_orders"] == 0, "clv"] == -10.0).all()
+    s = res.per_customer()  # the series value_potential_grid takes
+    assert s.name == "clv" and s.index.name == "customer_id" and s.index.is_unique
+    assert s.to_numpy().tolist() == c["clv"].tolist() and s.index.tolist() == c["customer_id"].tolist()
 
 
 def test_value_potential_grid_hand_case():

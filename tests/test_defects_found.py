@@ -13,7 +13,7 @@ from workbench import profiling
 from workbench.core.io import load_tables
 from workbench.data import cleaning
 from workbench.run.params import load_params
-from workbench.synth.simulate import write_example
+from workbench.synth import write_example
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,7 +99,8 @@ def test_personal_data_never_shown_raw(profiled, synth_params):
 
 def test_cleaning_touches_exactly_the_planted_rows(profiled, truth):
     params, tables, _ = profiled
-    res = cleaning.clean_tables(tables, rules=params.cleaning, as_of=params.as_of, launch_date=params.launch_date)
+    res = cleaning.clean_tables(tables, as_of=params.as_of, launch_date=params.launch_date,
+                                 **params.cleaning.model_dump())
     log = res.log().set_index(["table", "rule"])["rows_touched"]
     o, c = truth["orders"], truth["customers"]
     assert log[("orders", "drop_exact_duplicates")] == o["exact_duplicate_rows"]["count"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workbench.campaign.params import CampaignParams
 from workbench.churn.params import ChurnParams
+from workbench.profiling.params import ProfilingParams
 from workbench.run.session import params_hint
 
 
@@ -16,6 +17,11 @@ def test_option_keyword_gets_its_params_key_through_nested_sections():
     )
     text = params_hint("set cuped_covariate= to a pre-period column", CampaignParams, "analyses.campaign")
     assert text.endswith("(params: analyses.campaign.experiment.cuped_covariate)")
+
+
+def test_shared_cleaning_options_get_their_params_key():
+    text = params_hint("set duplicate_keys= to keep_first", ProfilingParams, "analyses.data_profiling")
+    assert text == "set duplicate_keys= to keep_first (params: cleaning.duplicate_keys)"
 
 
 def test_unknown_or_ambiguous_options_and_named_keys_are_left_alone():

@@ -359,7 +359,7 @@ def test_too_few_repeat_customers_names_count_and_param():
     d = d[d["frequency"] == 0]
     few = pd.concat([d, simulate_bgnbd(400, (0.25, 4.0, 0.8, 2.5), T=39.0, random_state=1).query("frequency > 0").head(7)])
     for cls in (BetaGeoModel, ParetoNBDModel):
-        with pytest.raises(AnalysisError, match=r"only 7 of .* analyses\.segmentation\.clv\.calibration_end"):
+        with pytest.raises(AnalysisError, match=r"only 7 of .* calibration_end="):
             cls().fit(few)
         with pytest.raises(AnalysisError, match="every one of the .* single purchase"):
             cls().fit(d)
@@ -370,7 +370,7 @@ def test_too_few_repeat_customers_names_count_and_param():
 def test_single_purchase_orders_name_the_window():
     orders = _orders([(f"c{i}", f"2024-01-{1 + i % 20:02d}", 10.0) for i in range(60)])
     s = rfm_summary(orders, calibration_end="2024-01-31")
-    with pytest.raises(AnalysisError, match=r"calibration_end \(now 2024-01-31\) later"):
+    with pytest.raises(AnalysisError, match=r"calibration_end=2024-01-31 later"):
         BetaGeoModel().fit(s)
 
 

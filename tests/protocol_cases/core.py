@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from protocol_cases._data import AS_OF, small_base
-from workbench.core.params import CleaningParams
 from workbench.data.cleaning import CleanResult, clean_tables
 from workbench.run.execute import AnalysisResult, RunResult
 from workbench.synth import SynthData
@@ -17,7 +16,7 @@ def _synth_data() -> SynthData:
 
 def _clean_result() -> CleanResult:
     tables = {name: frame.copy() for name, frame in small_base().tables.items()}
-    return clean_tables(tables, rules=CleaningParams(), as_of=AS_OF, launch_date="2023-01-01")
+    return clean_tables(tables, as_of=AS_OF, launch_date="2023-01-01")
 
 
 def _run_result() -> RunResult:

@@ -47,9 +47,6 @@ __all__ = ["ARM_SIZE_RATIO_WARN", "MIN_ARM_CONTACTS", "CampaignData", "prepare_c
 ARM_SIZE_RATIO_WARN: float = 0.05
 #: Arms with fewer contacts get a warning (intervals too wide to act on).
 MIN_ARM_CONTACTS: int = 100
-#: Two warnings land in ``metrics.json`` (``campaigns.notes``) with their old wording, which names the
-#: params section; switch them to the keyword form (``set control_arm=``) together with the metrics snapshot.
-_NOTE_KEY = "analyses.campaign"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -321,7 +318,7 @@ def _step_designs(s: _Prep) -> None:
             s.warn(
                 f"campaign {camp!r} has no arm named {control_arm!r} (arms seen: {', '.join(arms)}){no_ctl_hint}; "
                 "it is evaluated as observational (no causal effect). If one of these arms is the hold-out, "
-                f"set {_NOTE_KEY}.control_arm",
+                "set control_arm=",
                 StatisticalWarning,
             )
         designs.append({
@@ -421,7 +418,7 @@ def _warn_converted_before_contact(s: _Prep) -> None:
         s.warn(
             f"{TABLE}.converted: {int(bad.sum()):,} contacts flagged converted whose customer has no order "
             f"after the contact (the conversion precedes the contact or is missing from orders), e.g. "
-            f"{format_examples(df.loc[bad, 'customer_id'])}; check contact_time or set {_NOTE_KEY}.outcome_source: orders",
+            f"{format_examples(df.loc[bad, 'customer_id'])}; check contact_time or set outcome_source='orders'",
             DataQualityWarning,
         )
 

@@ -35,7 +35,8 @@ _NOT_FEATURES = {
     "customer_id", "churned", "event", "duration_months", "name", "phone", "email", "start_date",
     "signup_date", "birth_date", "first_order", "last_order", "last_ticket_at", "churn_date", "end_date",
 }  # fmt: skip
-#: Segment columns tried, in order, for the retention list and value at risk by segment.
+#: Segment columns tried, in order, for the retention list and value at risk by segment (the one
+#: list: :func:`segment_column` and ``retention_list(segments="auto")``).
 SEGMENT_COLUMNS: tuple[str, ...] = ("cluster_name", "rfm_segment", "abc_class", "plan", "member_level")
 
 

@@ -79,7 +79,7 @@ class RetentionParams(StrictModel):
     )
     top_n: int | None = Field(None, ge=1, description="cap the list length (default: all worth contacting)")
     segment_column: str | None = Field(
-        None, description="segment of the list and of value at risk; default the first of cluster_name, abc_class"
+        None, description="segment of the list and of value at risk; default the first of cluster_name, rfm_segment, abc_class, plan, member_level"
     )
 
 

@@ -36,15 +36,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal, get_args, get_type_hints
 
 import numpy as np
 import pandas as pd
 
 from workbench.core.contract import TABLES, LoadedTable, fast_isin
-from workbench.core.errors import ContractError, example_values
-from workbench.core.params import CleaningParams
+from workbench.core.errors import ContractError, did_you_mean, example_values
 from workbench.data.orders import REFUND_STATUSES, negative_amount_mask, purchase_mask, refund_mask
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -53,6 +52,7 @@ __all__ = [
     "REFUND_STATUSES",
     "EVENT_TIME_COLUMNS",
     "CleanResult",
+    "CleaningRules",
     "clean_tables",
     "refund_mask",
     "purchase_mask",
@@ -208,6 +208,80 @@ def _date_values(series: pd.Series) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class CleaningRules:
+    """The rules of one cleaning run: the keyword options of :func:`clean_tables`.
+
+    Names and defaults equal the fields of the params section ``cleaning``
+    (:class:`~workbench.core.params.CleaningParams`), so a notebook passes
+    ``**P.cleaning.model_dump()``. The module docstring says what each rule does.
+
+    Attributes
+    ----------
+    drop_exact_duplicates : bool
+        Drop rows identical to an earlier row.
+    duplicate_keys : {"keep_first", "keep_last", "flag", "error"}
+        Rows sharing a primary key.
+    orphan_orders : {"drop", "flag", "keep"}
+        Orders of customers not in the customers table.
+    negative_amounts : {"refund", "drop", "keep"}
+        Negative amount lines not marked as refunds.
+    future_dates, prelaunch_dates : {"drop", "flag", "keep"}
+        Dates after ``data_end`` / before ``launch_date``.
+    extreme_spenders : {"flag", "drop", "cap", "keep"}
+        Customers whose robust z of log total spend exceeds ``extreme_spender_mad_z``.
+    extreme_spender_mad_z : float
+        That threshold (> 0).
+    missing_required : {"drop", "keep"}
+        Rows missing a required contract column.
+    impute : mapping of str to str
+        ``"table.column"`` -> ``median``, ``mode``, ``unknown`` or ``zero``.
+    """
+
+    drop_exact_duplicates: bool = True
+    duplicate_keys: Literal["keep_first", "keep_last", "flag", "error"] = "keep_last"
+    orphan_orders: Literal["drop", "flag", "keep"] = "flag"
+    negative_amounts: Literal["refund", "drop", "keep"] = "refund"
+    future_dates: Literal["drop", "flag", "keep"] = "drop"
+    prelaunch_dates: Literal["drop", "flag", "keep"] = "drop"
+    extreme_spenders: Literal["flag", "drop", "cap", "keep"] = "flag"
+    extreme_spender_mad_z: float = 4.5
+    missing_required: Literal["drop", "keep"] = "drop"
+    impute: Mapping[str, Literal["median", "mode", "unknown", "zero"]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        hints = get_type_hints(type(self))
+        for f in fields(self):
+            choices = get_args(hints[f.name]) if f.name != "impute" else ()
+            value = getattr(self, f.name)
+            if choices and value not in choices:
+                raise ValueError(f"{f.name}={value!r} is not a rule; choose one of {', '.join(choices)}")
+        hows = get_args(get_args(hints["impute"])[1])
+        for target, how in dict(self.impute).items():
+            if how not in hows:
+                raise ValueError(f"impute={{{target!r}: {how!r}}}: choose one of {', '.join(hows)}")
+        if not self.extreme_spender_mad_z > 0:
+            raise ValueError(f"extreme_spender_mad_z={self.extreme_spender_mad_z!r} must be > 0")
+
+    @classmethod
+    def of(cls, **rules: Any) -> CleaningRules:
+        """The rules of the keyword options :func:`clean_tables` was given (others: defaults).
+
+        Raises
+        ------
+        TypeError
+            An option that is not a rule, with a did-you-mean.
+        ValueError
+            A rule's value is not one of its choices.
+        """
+        names = [f.name for f in fields(cls)]
+        for name in rules:
+            if name not in names:
+                raise TypeError(f"unknown cleaning rule {name!r}{did_you_mean(name, names)}; "
+                                f"rules: {', '.join(names)}")  # fmt: skip
+        return cls(**rules)
+
+
+@dataclass(frozen=True)
 class CleanResult(Result):
     """Cleaned tables and the log of what each rule did.
 
@@ -217,7 +291,7 @@ class CleanResult(Result):
         Cleaned canonical frames.
     log_frame : pandas.DataFrame
         One row per rule and table; see :meth:`log`.
-    rules : CleaningParams
+    rules : CleaningRules
         The rules applied.
     as_of, data_end, launch_date : pandas.Timestamp or None
         Dates used (``data_end``: later dates are "future").
@@ -225,7 +299,7 @@ class CleanResult(Result):
 
     tables: dict[str, pd.DataFrame]
     log_frame: pd.DataFrame
-    rules: CleaningParams
+    rules: CleaningRules
     as_of: pd.Timestamp | None
     data_end: pd.Timestamp
     launch_date: pd.Timestamp | None = None
@@ -287,7 +361,7 @@ class CleanResult(Result):
             "as_of": None if self.as_of is None else str(self.as_of.date()),
             "data_end": str(self.data_end.date()),
             "launch_date": None if self.launch_date is None else str(self.launch_date.date()),
-            "rules": self.rules.model_dump(),
+            "rules": asdict(self.rules),
         }
 
     def finding(self) -> str:
@@ -366,7 +440,7 @@ def _fmt_n(n: int, total: int) -> str:
     return f"{n:,} of {total:,} rows ({n / total if total else 0:.1%})"
 
 
-def _step_exact_duplicates(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+def _step_exact_duplicates(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
     for name, frame in frames.items():
         n = len(frame)
         if not rules.drop_exact_duplicates:
@@ -380,7 +454,7 @@ def _step_exact_duplicates(frames: dict[str, pd.DataFrame], rules: CleaningParam
                 f"dropped {_fmt_n(k, n)} identical to an earlier row")  # fmt: skip
 
 
-def _step_missing_required(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+def _step_missing_required(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
     for name, frame in frames.items():
         spec = TABLES.get(name)
         n = len(frame)
@@ -403,7 +477,7 @@ def _step_missing_required(frames: dict[str, pd.DataFrame], rules: CleaningParam
         log.add(name, "missing_required", "cleaning.missing_required", n, len(frames[name]), touched, detail)
 
 
-def _step_duplicate_keys(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+def _step_duplicate_keys(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
     key_param = "cleaning.duplicate_keys"
     for name, frame in frames.items():
         spec = TABLES.get(name)
@@ -429,12 +503,11 @@ def _step_duplicate_keys(frames: dict[str, pd.DataFrame], rules: CleaningParams,
             raise ContractError(
                 name,
                 f"share a key value with another row ({n_keys:,} {label} values appear more than "
-                f"once); set {key_param} to keep_first, keep_last or flag to resolve them",
+                f"once); set duplicate_keys= to keep_first, keep_last or flag to resolve them",
                 column=label,
                 n_rows=n_involved,
                 n_total=n,
                 examples=example_values(ex),
-                params_key=key_param,
             )
         if mode == "flag":
             out = frame.copy()
@@ -512,7 +585,7 @@ def _step_dates(
         log.add(name, rule, key, n, len(out), k, detail)
 
 
-def _step_negative_amounts(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+def _step_negative_amounts(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
     key = "cleaning.negative_amounts"
     if "orders" not in frames:
         return
@@ -546,7 +619,7 @@ def _step_negative_amounts(frames: dict[str, pd.DataFrame], rules: CleaningParam
     log.add("orders", "negative_amounts", key, n, n, k, detail + ")")
 
 
-def _step_orphans(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+def _step_orphans(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
     key = "cleaning.orphan_orders"
     if "orders" not in frames:
         return
@@ -575,7 +648,7 @@ def _step_orphans(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _
         log.add("orders", "orphan_orders", key, n, n, 0, f"kept {what}")
 
 
-def _step_extreme(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+def _step_extreme(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
     key = "cleaning.extreme_spenders"
     if "orders" not in frames or not {"customer_id", "amount"} <= set(frames["orders"].columns):
         return
@@ -622,13 +695,13 @@ def _step_extreme(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _
                 f"capped {int(over.sum()):,} order amounts of {who} at {cap:,.2f} (p99.9 of the other customers' orders)")  # fmt: skip
 
 
-def _step_impute(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _Log) -> None:
+def _step_impute(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
     for target, how in rules.impute.items():
         key = f"cleaning.impute.{target}"
+        fix = f"; fix the data or impute={{{target!r}: {how!r}}}"
         if "." not in target:
             raise ContractError(
-                target, 'is not "table.column"; write impute keys like "customers.age: median"',
-                params_key="cleaning.impute",
+                target, 'is not "table.column": write impute keys like impute={"customers.age": "median"}',
             )  # fmt: skip
         name, col = target.split(".", 1)
         if name not in frames:
@@ -638,8 +711,8 @@ def _step_impute(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _L
         n = len(frame)
         if col not in frame:
             raise ContractError(
-                name, f"has no column {col!r} to impute; columns: {', '.join(map(str, frame.columns))}",
-                column=col, params_key=key,
+                name, f"has no column {col!r} to impute; columns: {', '.join(map(str, frame.columns))}{fix}",
+                column=col,
             )  # fmt: skip
         s = frame[col]
         miss = s.isna().to_numpy()
@@ -647,8 +720,8 @@ def _step_impute(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _L
         numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
         if how == "median":
             if not numeric:
-                raise ContractError(name, f"cannot be imputed by median: it is not numeric ({s.dtype})",
-                                    column=col, params_key=key)  # fmt: skip
+                raise ContractError(name, f"cannot be imputed by median: it is not numeric ({s.dtype}){fix}",
+                                    column=col)  # fmt: skip
             value: Any = float(s.median()) if s.notna().any() else np.nan
         elif how == "zero":
             if pd.api.types.is_bool_dtype(s):
@@ -656,12 +729,12 @@ def _step_impute(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _L
             elif numeric:
                 value = 0.0
             else:
-                raise ContractError(name, f"cannot be imputed by zero: it is not numeric or yes/no ({s.dtype})",
-                                    column=col, params_key=key)  # fmt: skip
+                raise ContractError(name, f"cannot be imputed by zero: it is not numeric or yes/no ({s.dtype}){fix}",
+                                    column=col)  # fmt: skip
         elif how == "unknown":
             if numeric or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_bool_dtype(s):
-                raise ContractError(name, f"cannot be imputed by 'unknown': it is not text ({s.dtype}); use median, mode or zero",
-                                    column=col, params_key=key)  # fmt: skip
+                raise ContractError(name, f"cannot be imputed by 'unknown': it is not text ({s.dtype}); use median, mode or zero{fix}",
+                                    column=col)  # fmt: skip
             value = "unknown"
         else:  # mode
             vc = s.value_counts(dropna=True)
@@ -682,10 +755,10 @@ def _step_impute(frames: dict[str, pd.DataFrame], rules: CleaningParams, log: _L
 def clean_tables(
     tables: Mapping[str, LoadedTable] | Mapping[str, pd.DataFrame],
     *,
-    rules: CleaningParams,
     as_of: dt.date | str | pd.Timestamp | None,
     launch_date: dt.date | str | pd.Timestamp | None = None,
     data_end: dt.date | str | pd.Timestamp | None = None,
+    **rules: Any,
 ) -> CleanResult:
     """Apply the cleaning rules to the tables, in the order documented in this module.
 
@@ -693,8 +766,6 @@ def clean_tables(
     ----------
     tables : mapping of str to LoadedTable or DataFrame
         Canonical tables by contract name (never modified).
-    rules : CleaningParams
-        The ``cleaning`` params.
     as_of : date-like or None
         Analysis date; recorded only. It is *not* a cutoff: later rows are kept for labels.
     launch_date : date-like, optional
@@ -702,6 +773,12 @@ def clean_tables(
         skipped.
     data_end : date-like, optional
         Last plausible day of the data; later dates are "future". Default: today.
+    **rules
+        The rules, the fields of :class:`CleaningRules` (``drop_exact_duplicates``,
+        ``duplicate_keys``, ``orphan_orders``, ``negative_amounts``, ``future_dates``,
+        ``prelaunch_dates``, ``extreme_spenders``, ``extreme_spender_mad_z``,
+        ``missing_required``, ``impute``): the names of the params section ``cleaning``. Rules
+        not given keep their defaults.
 
     Returns
     -------
@@ -711,16 +788,21 @@ def clean_tables(
     Raises
     ------
     ContractError
-        ``rules.duplicate_keys == "error"`` and a key is duplicated (names the table, key column,
-        rows, examples and ``cleaning.duplicate_keys``); an ``impute`` entry names an unknown
-        column or a rule that does not fit the column's type.
+        ``duplicate_keys="error"`` and a key is duplicated (names the table, key column, rows,
+        examples and ``duplicate_keys=``); an ``impute`` entry names an unknown column or a rule
+        that does not fit the column's type.
+    TypeError
+        An unknown rule (with a did-you-mean).
+    ValueError
+        A rule's value is not one of its choices.
 
     Examples
     --------
-    >>> res = clean_tables(tables, rules=params.cleaning, as_of=params.as_of,
-    ...                    launch_date=params.launch_date)  # doctest: +SKIP
+    >>> res = clean_tables(tables, as_of=params.as_of, launch_date=params.launch_date,
+    ...                    **params.cleaning.model_dump())  # doctest: +SKIP
     >>> res.log()  # doctest: +SKIP
     """
+    applied = CleaningRules.of(**rules)
     frames: dict[str, pd.DataFrame] = {}
     for name, t in tables.items():
         frame = t.frame if isinstance(t, LoadedTable) else t
@@ -733,15 +815,15 @@ def clean_tables(
     log = _Log()
 
     steps = [
-        lambda: _step_exact_duplicates(frames, rules, log),
-        lambda: _step_missing_required(frames, rules, log),
-        lambda: _step_duplicate_keys(frames, rules, log),
-        lambda: _step_dates(frames, rule="future_dates", mode=rules.future_dates, bound=end, after=True, log=log),
-        lambda: _step_dates(frames, rule="prelaunch_dates", mode=rules.prelaunch_dates, bound=launch, after=False, log=log),
-        lambda: _step_negative_amounts(frames, rules, log),
-        lambda: _step_orphans(frames, rules, log),
-        lambda: _step_extreme(frames, rules, log),
-        lambda: _step_impute(frames, rules, log),
+        lambda: _step_exact_duplicates(frames, applied, log),
+        lambda: _step_missing_required(frames, applied, log),
+        lambda: _step_duplicate_keys(frames, applied, log),
+        lambda: _step_dates(frames, rule="future_dates", mode=applied.future_dates, bound=end, after=True, log=log),
+        lambda: _step_dates(frames, rule="prelaunch_dates", mode=applied.prelaunch_dates, bound=launch, after=False, log=log),
+        lambda: _step_negative_amounts(frames, applied, log),
+        lambda: _step_orphans(frames, applied, log),
+        lambda: _step_extreme(frames, applied, log),
+        lambda: _step_impute(frames, applied, log),
     ]
     for i, step in enumerate(steps, start=1):
         log.step = i
@@ -750,7 +832,7 @@ def clean_tables(
     return CleanResult(
         tables=out,
         log_frame=log.frame(),
-        rules=rules,
+        rules=applied,
         as_of=to_timestamp(as_of),
         data_end=end,
         launch_date=launch,

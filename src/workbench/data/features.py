@@ -296,8 +296,7 @@ def customer_features(
     cols = list(orders.columns)
     missing = [c for c in needed if c not in cols]
     if missing:
-        raise ContractError("orders", f"feature build needs column(s) {', '.join(missing)}",
-                            params_key="tables.orders.columns")
+        raise ContractError("orders", f"feature build needs column(s) {', '.join(missing)}")
     con = con or connect()
     o = orders if isinstance(orders, ir.Table) else register(con, {"orders": orders})["orders"]
     c = None

@@ -37,6 +37,7 @@ from pydantic import BaseModel
 from workbench.core.contract import ColumnReport, LoadedTable
 from workbench.core.errors import WorkbenchError
 from workbench.core.io import load_tables
+from workbench.core.params import CleaningParams, PrivacyParams
 from workbench.run.params import Params, load_params
 from workbench.run.registry import get_analysis
 
@@ -210,8 +211,8 @@ class RunContext:
         from workbench.data.cleaning import clean_tables
 
         result = clean_tables(
-            self.tables(), rules=self.params.cleaning, as_of=self.params.as_of,
-            launch_date=self.params.launch_date,
+            self.tables(), as_of=self.params.as_of, launch_date=self.params.launch_date,
+            **self.params.cleaning.model_dump(),
         )  # fmt: skip
         return dict(result.tables)
 
@@ -323,9 +324,15 @@ def _field_paths(model: type[BaseModel], prefix: str) -> dict[str, list[str]]:
     return out
 
 
+#: The shared sections every analysis's notebook may meet (``clean_tables(**P.cleaning...)``).
+_SHARED_SECTIONS: tuple[tuple[type[BaseModel], str], ...] = ((CleaningParams, "cleaning"), (PrivacyParams, "privacy"))
+
+
 def params_hint(message: str, section: type[BaseModel], prefix: str) -> str:
     """The message with the params key of each option it names (library code names options by
-    their keyword, ``max_levels=30``; the analyst edits ``analyses.churn.max_levels``).
+    their keyword, ``max_levels=30``; the analyst edits ``analyses.churn.max_levels``). An option
+    the analysis's section does not have is looked up in the shared ``cleaning`` and ``privacy``
+    sections (``duplicate_keys=`` -> ``cleaning.duplicate_keys``).
 
     Parameters
     ----------
@@ -349,10 +356,17 @@ def params_hint(message: str, section: type[BaseModel], prefix: str) -> str:
     'more than max_levels=30 levels (params: analyses.churn.max_levels)'
     """
     paths = _field_paths(section, prefix)
+    shared: dict[str, list[str]] = {}
+    for model, key in _SHARED_SECTIONS:
+        for name, keys_ in _field_paths(model, key).items():
+            shared.setdefault(name, []).extend(keys_)
     keys: list[str] = []
     for token in _OPTION.findall(message):
-        parts = token.split(".")
-        found = [k for k in paths.get(parts[-1], []) if k.endswith("." + token)]
+        last = token.split(".")[-1]
+        for table in (paths, shared):
+            found = [k for k in table.get(last, []) if k.endswith("." + token)]
+            if found:
+                break
         if len(found) == 1 and found[0] not in keys and found[0] not in message:
             keys.append(found[0])
     return f"{message} (params: {', '.join(keys)})" if keys else message

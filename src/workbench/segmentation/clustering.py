@@ -27,7 +27,6 @@ from workbench.stats import seed_ints
 __all__ = ["GMM_REG_COVAR", "STABILITY_SAMPLE", "PROJECTION_SAMPLE", "ClusterResult", "adjusted_rand",
            "cluster_customers"]
 
-_CLUSTER_KEY = "analyses.segmentation.clustering"
 
 
 #: Variance floor added to the GMM covariances (standardized units): a spike of tied values
@@ -207,7 +206,7 @@ class ClusterResult(Result):
         """
         method = method or self.method
         need_columns(features, ["customer_id", *self.features], what="cluster assignment",
-                      key=f"{_CLUSTER_KEY}.features")
+                      key="features=")
         X, ok = _transform(features, self.features, self.logged, self.center, self.scale)
         out = pd.array(np.zeros(len(features), dtype=np.int64), dtype="Int64")
         out[~ok] = pd.NA
@@ -518,7 +517,7 @@ def _step_options(
 ) -> tuple[list[str], list[str], list[int]]:
     """Check the options against the table; return the feature columns, methods and the k to try."""
     cols = list(dict.fromkeys(features))
-    key = f"{_CLUSTER_KEY}.features"
+    key = "features="
     if not cols:
         raise AnalysisError(f"no clustering features given; fix {key}")
     need_columns(data, ["customer_id", *cols], what="clustering", key=key)
@@ -530,9 +529,9 @@ def _step_options(
         )
     methods = list(dict.fromkeys(methods))
     if not methods:
-        raise AnalysisError(f"no clustering method; fix {_CLUSTER_KEY}.methods (kmeans, gmm)")
+        raise AnalysisError("no clustering method; fix methods= (kmeans, gmm)")
     if k is None and k_min > k_max:
-        raise AnalysisError(f"k_min ({k_min}) is larger than k_max ({k_max}); fix {_CLUSTER_KEY}.k_max")
+        raise AnalysisError(f"k_min ({k_min}) is larger than k_max ({k_max}); fix k_max=")
     ks = [int(k)] if k is not None else list(range(k_min, k_max + 1))
     return cols, methods, ks
 
@@ -564,7 +563,7 @@ class _Matrix:
 
 def _step_matrix(data: pd.DataFrame, cols: list[str], *, log_transform: str, need: int) -> _Matrix:
     """Complete rows (others warned about), log1p of skewed features, standardization."""
-    key = f"{_CLUSTER_KEY}.features"
+    key = "features="
     raw = np.column_stack([pd.to_numeric(data[c], errors="coerce").to_numpy(dtype=float) for c in cols])
     ok = np.isfinite(raw).all(axis=1)
     n_total, n_ok = len(data), int(ok.sum())
@@ -580,7 +579,7 @@ def _step_matrix(data: pd.DataFrame, cols: list[str], *, log_transform: str, nee
     if n_ok < need:
         raise AnalysisError(
             f"clustering needs at least {need} customers with complete features; got {n_ok:,} of {n_total:,}; "
-            f"fix {key} or {_CLUSTER_KEY}.k_max"
+            f"fix {key} or k_max="
         )
     Xr = raw[ok]
     logged: list[str] = []

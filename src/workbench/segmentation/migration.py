@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -150,13 +149,8 @@ def rfm_migration(
     *,
     from_date: Any,
     to_date: Any,
-    method: Literal["quantile", "thresholds"] = "quantile",
-    bins: int = 5,
-    recency_thresholds: Sequence[float] | None = None,
-    frequency_thresholds: Sequence[float] | None = None,
-    monetary_thresholds: Sequence[float] | None = None,
-    segment_map: Mapping[str, str] | None = None,
     con: Any = None,
+    **rfm_options: Any,
 ) -> MigrationResult:
     """RFM segments at two as-of dates and the from x to migration matrix.
 
@@ -175,10 +169,12 @@ def rfm_migration(
     from_date, to_date : date-like
         Earlier and later as-of dates (``analyses.segmentation.rfm.migration_from`` and
         ``as_of``).
-    method, bins, recency_thresholds, frequency_thresholds, monetary_thresholds, segment_map
-        Options of :func:`~workbench.segmentation.rfm.rfm_scores`, the same at both dates.
     con : Ibis backend, optional
         Engine passed to :func:`~workbench.data.features.customer_features`.
+    **rfm_options
+        Options of :func:`~workbench.segmentation.rfm.rfm_scores` (``method``, ``bins``,
+        ``recency_thresholds``, ``frequency_thresholds``, ``monetary_thresholds``,
+        ``segment_map``), the same at both dates.
 
     Returns
     -------
@@ -195,11 +191,8 @@ def rfm_migration(
     if not t0 < t1:
         raise AnalysisError(
             f"migration needs from_date before to_date; got {t0.date()} and {t1.date()}; "
-            "fix analyses.segmentation.rfm.migration_from"
+            "fix migration_from="
         )
-    rfm_options = {"method": method, "bins": bins, "recency_thresholds": recency_thresholds,
-                   "frequency_thresholds": frequency_thresholds, "monetary_thresholds": monetary_thresholds,
-                   "segment_map": segment_map}  # fmt: skip
     f0 = customer_features(orders, as_of=t0, customers=customers, con=con)
     f1 = customer_features(orders, as_of=t1, customers=customers, con=con)
     with warnings.catch_warnings(record=True) as caught:
@@ -209,7 +202,7 @@ def rfm_migration(
         else:
             raise AnalysisError(
                 f"migration: no customer has purchased by from_date {t0.date()}; "
-                "choose a later analyses.segmentation.rfm.migration_from"
+                "choose a later migration_from="
             )
         r1 = rfm_scores(f1, **rfm_options)
     seen: set[str] = set()

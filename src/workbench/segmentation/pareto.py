@@ -271,7 +271,7 @@ def abc_classes(
     if v.sum() <= 0:
         raise AnalysisError(
             f"ABC classes: no customer has a positive {col} ({len(v):,} customers); "
-            "check the as-of date or analyses.segmentation.abc.measure"
+            "check the as-of date or measure="
         )
     table = _step_classes(features["customer_id"].to_numpy(), raw, v, cuts_t)
     lorenz, top = _step_lorenz(v, table["cum_share"].to_numpy())
@@ -295,14 +295,14 @@ def _step_check(features: pd.DataFrame, *, measure: str, cuts: Sequence[float]) 
     columns = _MEASURE_COLUMNS
     if measure not in columns:
         raise AnalysisError(
-            f"ABC measure must be one of {', '.join(columns)}; got {measure!r}; fix analyses.segmentation.abc.measure"
+            f"ABC measure must be one of {', '.join(columns)}; got {measure!r}; fix measure="
         )
     col = columns[measure]
     if col not in features.columns:
         hint = " (orders need a margin column and features a margin_sum)" if measure == "margin" else ""
         raise AnalysisError(
             f"ABC measure {measure!r} needs column {col!r} in the feature table{hint}; "
-            f"columns: {', '.join(map(str, features.columns))}; fix analyses.segmentation.abc.measure"
+            f"columns: {', '.join(map(str, features.columns))}; fix measure="
         )
     need_columns(features, ["customer_id"], what="ABC classes")
     cuts_t = tuple(float(c) for c in cuts)
@@ -310,10 +310,10 @@ def _step_check(features: pd.DataFrame, *, measure: str, cuts: Sequence[float]) 
     if not cuts_t or any(not 0 < c < 1 for c in cuts_t) or not increasing:
         raise AnalysisError(
             f"ABC cuts must be increasing shares strictly between 0 and 1, e.g. [0.8, 0.95]; got {list(cuts)}; "
-            "fix analyses.segmentation.abc.cuts"
+            "fix cuts="
         )
     if len(cuts_t) > 25:
-        raise AnalysisError("at most 25 ABC cuts; fix analyses.segmentation.abc.cuts")
+        raise AnalysisError("at most 25 ABC cuts; fix cuts=")
     if len(features) == 0:
         raise AnalysisError("ABC classes: the feature table has no customers")
     check_unique_ids(features, what="ABC classes")
@@ -326,7 +326,7 @@ def _step_negatives(raw: np.ndarray, *, measure: str, col: str) -> int:
     if n_neg:
         warnings.warn(
             f"ABC on {measure}: {n_neg:,} of {len(raw):,} customers have a negative {col}; they count as 0 "
-            "in shares and Gini and are put in the last class (or use analyses.segmentation.abc.measure: revenue)",
+            "in shares and Gini and are put in the last class (or use measure='revenue')",
             StatisticalWarning,
             stacklevel=3,
         )

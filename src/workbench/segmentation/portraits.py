@@ -162,24 +162,20 @@ class PortraitResult(Result):
             a.set_xlabel("")
             a.set_ylabel("")
             a.set_yticklabels([])
-        if not self.channel_mix.empty:
-            sns.heatmap(100 * self.channel_mix.reindex(order), annot=True, fmt=".0f", cmap="Blues", ax=axes[1, 1],
-                        cbar=False, annot_kws={"fontsize": 7})
-            axes[1, 1].set_title("channel mix (% of orders)")
-        else:
-            sns.barplot(data=t, y="segment", x="median_recency_days", order=order, ax=axes[1, 1], color=color)
-            axes[1, 1].set_title("median days since last purchase")
-        axes[1, 1].set_ylabel("")
-        axes[1, 1].set_yticklabels([])
-        if "age_band" in self.demographics:
-            sns.heatmap(100 * self.demographics["age_band"].reindex(order), annot=True, fmt=".0f", cmap="Greens",
-                        ax=axes[1, 2], cbar=False, annot_kws={"fontsize": 7})
-            axes[1, 2].set_title("age band (% of customers)")
-        else:
-            sns.barplot(data=t, y="segment", x="median_recency_days", order=order, ax=axes[1, 2], color=color)
-            axes[1, 2].set_title("median days since last purchase")
-        axes[1, 2].set_ylabel("")
-        axes[1, 2].set_yticklabels([])
+        def mix(a: Any, shares: pd.DataFrame | None, cmap: str, title: str) -> None:
+            """A share heatmap per segment; the median recency bars when there is no such table."""
+            if shares is not None:
+                sns.heatmap(100 * shares.reindex(order), annot=True, fmt=".0f", cmap=cmap, ax=a, cbar=False,
+                            annot_kws={"fontsize": 7})
+                a.set_title(title)
+            else:
+                sns.barplot(data=t, y="segment", x="median_recency_days", order=order, ax=a, color=color)
+                a.set_title("median days since last purchase")
+            a.set_ylabel("")
+            a.set_yticklabels([])
+
+        mix(axes[1, 1], None if self.channel_mix.empty else self.channel_mix, "Blues", "channel mix (% of orders)")
+        mix(axes[1, 2], self.demographics.get("age_band"), "Greens", "age band (% of customers)")
         fig.suptitle("Segment portraits")
         fig.tight_layout()
         return fig

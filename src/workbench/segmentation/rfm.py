@@ -47,7 +47,7 @@ DEFAULT_SEGMENT_MAP: dict[str, str] = {
     "lost": "r == 1 and f == 1",
 }
 
-_SEGMAP_KEY = "analyses.segmentation.rfm.segment_map"
+_SEGMAP_KEY = "segment_map="
 
 
 def _uses_m(segment_map: Mapping[str, str]) -> bool:
@@ -305,10 +305,10 @@ def _thresholds(values: np.ndarray, thresholds: Sequence[float], bins: int, *, i
     t = np.asarray(list(thresholds), dtype=float)
     if len(t) != bins - 1:
         raise AnalysisError(
-            f"{key} needs {bins - 1} thresholds for bins: {bins} (got {len(t)}: {list(thresholds)}); fix {key}"
+            f"{key} needs {bins - 1} thresholds for bins={bins} (got {len(t)}: {list(thresholds)}); fix {key}="
         )
     if np.any(np.diff(t) <= 0):
-        raise AnalysisError(f"{key} must be strictly ascending; got {list(thresholds)}; fix {key}")
+        raise AnalysisError(f"{key} must be strictly ascending; got {list(thresholds)}; fix {key}=")
     if invert:  # recency: value <= t[0] -> bins (most recent), ..., value > t[-1] -> 1
         return (bins - np.searchsorted(t, values, side="left")).astype(np.int64)
     return (1 + np.searchsorted(t, values, side="right")).astype(np.int64)
@@ -403,8 +403,8 @@ def rfm_scores(
         which = "; ".join(f"{k.upper()} levels {v}" for k, v in unused.items() if v)
         warnings.warn(
             f"RFM {method} scores: no buyer got {which} (heavy ties: equal values share one "
-            "score). Segments on those levels stay empty; set analyses.segmentation.rfm.method: "
-            "thresholds with your own cut points if that matters",
+            "score). Segments on those levels stay empty; set rfm.method='thresholds' "
+            "with your own cut points if that matters",
             StatisticalWarning,
             stacklevel=2,
         )
@@ -435,19 +435,18 @@ def _step_scores(
     mon = pd.to_numeric(b["monetary_sum"], errors="coerce").fillna(0.0)
     if method == "quantile":
         return rank_scores(rec, bins, invert=True), rank_scores(freq, bins), rank_scores(mon, bins)
-    missing = [f"analyses.segmentation.rfm.{k}" for k, v in thresholds.items() if v is None]
+    missing = [f"{k}=" for k, v in thresholds.items() if v is None]
     if missing:
         raise AnalysisError(
             f"RFM method 'thresholds' needs thresholds for R, F and M; missing: {', '.join(missing)} "
-            "(or set analyses.segmentation.rfm.method: quantile)"
+            "(or set rfm.method='quantile')"
         )
-    key = "analyses.segmentation.rfm."
     r = _thresholds(rec.to_numpy(float), thresholds["recency_thresholds"], bins, invert=True,
-                    key=key + "recency_thresholds")
+                    key="recency_thresholds")
     f = _thresholds(freq.to_numpy(float), thresholds["frequency_thresholds"], bins, invert=False,
-                    key=key + "frequency_thresholds")
+                    key="frequency_thresholds")
     m = _thresholds(mon.to_numpy(float), thresholds["monetary_thresholds"], bins, invert=False,
-                    key=key + "monetary_thresholds")  # fmt: skip
+                    key="monetary_thresholds")  # fmt: skip
     return r, f, m
 
 

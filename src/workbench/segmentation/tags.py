@@ -139,7 +139,7 @@ def _step_rule_tags(out: pd.DataFrame, ev: pd.DataFrame, tags: Mapping[str, str]
     and ``ev`` (later rules may use earlier tags)."""
     available = ", ".join(ev.columns)
     for name, rule in tags.items():
-        key = f"analyses.segmentation.tags.{name}"
+        key = f"tags= (tag {name!r})"
         if name in ev.columns:
             raise AnalysisError(f"tag name {name!r} is already a column of the tag table; rename it in {key}")
         val = eval_condition(

@@ -130,22 +130,6 @@ __all__ = [
     "UNRESOLVED_SHARE",
 ]
 
-#: Names that moved to :mod:`workbench.synth.export` / :mod:`workbench.synth.layout`; still
-#: readable here for old ``from workbench.synth.simulate import write_example`` imports.
-_MOVED = frozenset(
-    {"write_example", "example_params", "EXPORT_FILES", "EXPORT_COLUMNS", "CANONICAL_FILES", "DEFECT_SPEC"}
-)
-
-
-def __getattr__(name: str) -> Any:
-    """Old import paths of the writers (PEP 562); new code imports from ``workbench.synth``."""
-    if name in _MOVED:
-        import workbench.synth
-
-        return getattr(workbench.synth, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 _MAX_CUSTOMERS = 8_000_000  # ids C1000001..C8999999; C9xxxxxx is kept for orphan defects
 
 

@@ -44,7 +44,7 @@ def _margin_share(orders: pd.DataFrame, *, margin_col: str | None, default: floa
             share = float(pos[margin_col].sum() / pos["amount"].sum())
             if 0 < share <= 1:
                 return share, f"{share:.1%} (from the orders' {margin_col} column)"
-    return float(default), f"{default:.0%} (analyses.segmentation.clv.margin)"
+    return float(default), f"{default:.0%} (margin={default:g})"
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,11 @@ class CLVResult(Result):
     def to_frame(self) -> pd.DataFrame:
         """Per-customer table (see the class docstring)."""
         return self.customers.copy()
+
+    def per_customer(self) -> pd.Series:
+        """CLV per customer: a Series named ``clv`` indexed by ``customer_id`` (the input of
+        :func:`value_potential_grid`)."""
+        return self.customers.set_index("customer_id")["clv"].copy()
 
     def summary(self) -> pd.DataFrame:
         """Parameter estimates with standard errors and 95 % intervals (models), or the CLV
@@ -140,7 +145,7 @@ class CLVResult(Result):
     def holdout_finding(self) -> str:
         """How well the forecast matched the holdout period (:meth:`HoldoutComparison.finding`)."""
         if self.holdout is None:
-            return ("No holdout check: set analyses.segmentation.clv.calibration_end to a date before "
+            return ("No holdout check: set calibration_end= to a date before "
                     "as_of to fit on the earlier period and compare with what customers did afterwards.")
         return self.holdout.finding()
 

@@ -40,7 +40,7 @@ _INDEPENDENCE_TAIL: dict[str, str] = {
     "material": (
         "The Gamma-Gamma model assumes spend is independent of frequency; that is doubtful "
         "here, so its spend and CLV figures are biased - report them with this caveat or use "
-        "a simpler average-spend CLV (analyses.segmentation.clv.method: simple)."
+        "a simpler average-spend CLV (clv.method='simple')."
     ),
 }
 

@@ -113,29 +113,28 @@ def simple_clv(
     >>> round(float(simple_clv(f, margin=0.5, expected_lifetime_years=1, discount_rate=0)["clv"][0]), 2)
     100.0
     """
-    key = "analyses.segmentation.clv"
     if not 0 < margin <= 1:
-        raise AnalysisError(f"margin must be in (0, 1]; got {margin}; fix {key}.margin")
+        raise AnalysisError(f"margin must be in (0, 1]; got {margin}; fix margin=")
     if not expected_lifetime_years > 0:
         raise AnalysisError(
-            f"expected_lifetime_years must be > 0; got {expected_lifetime_years}; fix {key}.expected_lifetime_years"
+            f"expected_lifetime_years must be > 0; got {expected_lifetime_years}; fix expected_lifetime_years="
         )
     if not 0 <= discount_rate < 1:
-        raise AnalysisError(f"discount_rate must be in [0, 1); got {discount_rate}; fix {key}.discount_rate")
+        raise AnalysisError(f"discount_rate must be in [0, 1); got {discount_rate}; fix discount_rate=")
     if acquisition_cost < 0:
-        raise AnalysisError(f"acquisition_cost must be >= 0; got {acquisition_cost}; fix {key}.acquisition_cost")
+        raise AnalysisError(f"acquisition_cost must be >= 0; got {acquisition_cost}; fix acquisition_cost=")
     need_columns(features, ["customer_id", "n_orders", "monetary_sum", "tenure_days"], what="simple CLV")
     by_channel = dict(acquisition_cost_by_channel or {})
     if by_channel:
         if channel_col is None:
             raise AnalysisError(
-                f"{key}.acquisition_cost_by_channel needs channel_col naming the acquisition channel column "
+                "acquisition_cost_by_channel= needs channel_col= naming the acquisition channel column "
                 "(e.g. acquisition_channel joined from customers)"
             )
-        need_columns(features, [channel_col], what="CAC by channel", key=f"{key}.acquisition_cost_by_channel")
+        need_columns(features, [channel_col], what="CAC by channel", key="acquisition_cost_by_channel=")
         bad = {k: v for k, v in by_channel.items() if v is None or v < 0}
         if bad:
-            raise AnalysisError(f"acquisition costs must be >= 0; got {bad}; fix {key}.acquisition_cost_by_channel")
+            raise AnalysisError(f"acquisition costs must be >= 0; got {bad}; fix acquisition_cost_by_channel=")
     n_orders = pd.to_numeric(features["n_orders"], errors="coerce").fillna(0).to_numpy(dtype=float)
     revenue = pd.to_numeric(features["monetary_sum"], errors="coerce").fillna(0).to_numpy(dtype=float)
     tenure = pd.to_numeric(features["tenure_days"], errors="coerce").to_numpy(dtype=float)

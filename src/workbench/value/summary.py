@@ -30,14 +30,14 @@ TimeUnit = Literal["days", "weeks", "months"]
 #: Days per time unit.
 TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}
 
-CALIBRATION_KEY = "analyses.segmentation.clv.calibration_end"
+CALIBRATION_KEY = "calibration_end="
 
 
 def _unit_days(time_unit: str) -> float:
     if time_unit not in TIME_UNITS:
         raise AnalysisError(
             f"time_unit must be one of {', '.join(repr(u) for u in TIME_UNITS)}, got {time_unit!r}; "
-            "fix analyses.segmentation.clv.time_unit"
+            "fix time_unit="
         )
     return TIME_UNITS[time_unit]
 

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from workbench.core.errors import AnalysisError, DataQualityWarning, did_you_mean, format_examples
+from workbench.data.numbers import to_number
 from workbench.report.fmt import NA, money, pct
 from workbench.stats import welch, wilson_interval
 
@@ -106,15 +107,8 @@ def as_float(values: pd.Series, *, column: str) -> np.ndarray:
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
     if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-        conv = pd.to_numeric(s, errors="coerce")
-        bad = conv.isna() & s.notna()
-        if bad.any():
-            ex = s[bad].head(5).tolist()
-            raise AnalysisError(
-                f"{TABLE}.{column}: {int(bad.sum()):,} of {len(s):,} rows are not numbers or 0/1, "
-                f"e.g. {format_examples(ex)}; fix the column or leave it out of the metrics"
-            )
-        s = conv
+        s = to_number(s, name=f"{TABLE}.{column}", noun="numbers or 0/1", scan=5,
+                      fix="fix the column or leave it out of the metrics")
     return s.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
 
 

@@ -42,12 +42,12 @@ from workbench.campaign.uplift.evaluate import (
     uplift_curves,
 )
 from workbench.campaign.uplift.learners import (
-    SINGLE_THREAD_ROWS,
     UpliftModel,
     UpliftModels,
     fit_uplift,
 )
 from workbench.campaign.uplift.targeting import TargetingList, targeting_list
+from workbench.data.threads import SINGLE_THREAD_ROWS
 
 __all__ = [
     "MODELS",

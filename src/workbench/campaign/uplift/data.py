@@ -31,6 +31,7 @@ from workbench.core.errors import (
     did_you_mean,
     format_examples,
 )
+from workbench.data.numbers import to_number
 from workbench.report.fmt import num, pct, pp
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -244,14 +245,8 @@ def _as_outcome(values: pd.Series, outcome: str) -> tuple[pd.Series, bool]:
     if pd.api.types.is_bool_dtype(s.dtype):
         return s.astype("Float64").astype("float64"), True
     if not pd.api.types.is_numeric_dtype(s.dtype):
-        conv = pd.to_numeric(s, errors="coerce")
-        bad = conv.isna() & s.notna()
-        if bad.any():
-            raise AnalysisError(
-                f"{TABLE}.{outcome}: {int(bad.sum()):,} of {len(s):,} rows are not numbers or true/false, "
-                f"e.g. {format_examples(s[bad])}; pass a numeric or 0/1 column as outcome="
-            )
-        s = conv
+        s = to_number(s, name=f"{TABLE}.{outcome}", noun="numbers or true/false",
+                      fix="pass a numeric or 0/1 column as outcome=")
     s = s.astype("float64")
     vals = s.dropna()
     binary = bool(vals.isin([0.0, 1.0]).all())

@@ -49,6 +49,7 @@ from workbench.campaign.uplift._common import (
 )
 from workbench.campaign.uplift.data import UpliftData
 from workbench.core.errors import AnalysisError, did_you_mean
+from workbench.data.threads import limit_threads
 from workbench.report.fmt import num, pct, pp
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -130,24 +131,6 @@ class _Design:
         if not cols:
             return np.zeros((len(frame), 0)), np.zeros(0, dtype=bool)
         return np.column_stack(cols), np.asarray(cat_mask, dtype=bool)
-
-
-#: Below this many rows gradient boosting runs single-threaded: faster on small data and immune to
-#: OpenMP slow-downs when other processes share the cores.
-SINGLE_THREAD_ROWS: int = 50_000
-
-
-def _threads(n_rows: int) -> Any:
-    """Context limiting OpenMP to one thread for small data (no-op for large data)."""
-    import contextlib
-
-    from threadpoolctl import threadpool_limits
-
-    return (
-        threadpool_limits(limits=1, user_api="openmp")
-        if n_rows < SINGLE_THREAD_ROWS
-        else contextlib.nullcontext()
-    )
 
 
 def _estimator(
@@ -327,7 +310,7 @@ class UpliftModel:
 
         def fit(task_: str, Xs: np.ndarray, ys: np.ndarray, seed: int) -> Any:
             est = _estimator(self.learner, task_, cat_mask, seed)  # type: ignore[arg-type]
-            with warnings.catch_warnings(), _threads(len(ys)):
+            with warnings.catch_warnings(), limit_threads(len(ys)):
                 warnings.simplefilter("ignore", category=UserWarning)
                 return est.fit(Xs, ys.astype(np.int64) if task_ == "classify" else ys)
 
@@ -392,7 +375,7 @@ class UpliftModel:
                 "candidates the same way as the training features (or fit on other feature_columns=)"
             )
         X, _ = self.design_.matrix(frame, self.learner)
-        with _threads(len(frame)):
+        with limit_threads(len(frame)):
             return self._predict_matrix(frame, X, model)
 
     def _mu(self, name: str, X: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ stores the options, ``fit(train, *, spec, test=None)`` returns ``self`` and sets
 attributes ending in ``_``, ``predict_proba(frame, *, model="logistic" | "hgb")`` returns an
 array). It has no ``summary`` or ``finding``: it is not a result. :func:`fit_churn_models`
 builds and fits one and returns :class:`ChurnModels`, the Result that wraps the fitted scorer
-(``models.scorer``) with the split, calibration decisions, odds ratios, forest plot, metrics and
+(``models.estimator``) with the split, calibration decisions, odds ratios, forest plot, metrics and
 finding. :func:`churn_reasons` scores with the scorer's ``predict_proba``.
 
 Modules

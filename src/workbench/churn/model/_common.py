@@ -13,14 +13,12 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import AnalysisError, format_examples
+from workbench.data.numbers import to_number
 
 #: Model names, in the order of every table (logistic first: the explainable one).
 MODEL_NAMES: tuple[str, ...] = ("logistic", "hgb")
 MODEL_TITLES: dict[str, str] = {"logistic": "logistic regression", "hgb": "gradient boosting"}
 
-#: Params sections the messages point to (where the analyst changes an option).
-KEY = "analyses.churn.model"
-RKEY = "analyses.churn.retention"
 #: Fewest rows of the training / held-out frame, and fewest of each class in them.
 MIN_TRAIN_ROWS: int = 50
 MIN_TRAIN_CLASS: int = 10
@@ -67,7 +65,7 @@ def binary_label(values: pd.Series, *, label: str, table: str = "churn frame") -
         raise AnalysisError(
             f"{table}.{label}: {int(bad.sum()):,} of {len(s):,} rows are not a 0/1 churn label, "
             f"e.g. {format_examples(ex)}; the label must be 0/1, true/false or yes/no "
-            f"(fix the data or analyses.churn.label.flag_column)"
+            f"(fix the data or label.flag_column=)"
         )
     return out
 
@@ -117,13 +115,7 @@ def numeric_col(frame: pd.DataFrame, c: str, *, what: str = "frame") -> np.ndarr
     s = frame[c]
     if pd.api.types.is_bool_dtype(s.dtype):
         return s.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    out = pd.to_numeric(s, errors="coerce")
-    bad = out.isna() & s.notna()
-    if bad.any():
-        raise AnalysisError(
-            f"churn {what}.{c}: {int(bad.sum()):,} of {len(s):,} rows are not numbers, e.g. "
-            f"{format_examples(s[bad].head(20))}; fix the data or add {c} to {KEY}.exclude"
-        )
+    out = to_number(s, name=f"churn {what}.{c}", scan=20, fix=f"fix the data or add {c} to model.exclude=")
     return out.to_numpy(dtype="float64", na_value=np.nan)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from workbench.churn.model._common import KEY, cat_col, numeric_col
+from workbench.churn.model._common import cat_col, numeric_col
 from workbench.churn.model.features import FeatureSpec
 from workbench.core.errors import AnalysisError, DataQualityWarning, format_examples
 
@@ -93,7 +93,7 @@ class Design:
         if need:
             raise AnalysisError(
                 f"churn {what} ({len(frame):,} rows) lacks feature column(s) {', '.join(need)} the "
-                f"models were trained on; build it like the training frame or add them to {KEY}.exclude"
+                f"models were trained on; build it like the training frame or add them to model.exclude="
             )
         n = len(frame)
         X = np.zeros((n, len(self.columns)), dtype="float64")

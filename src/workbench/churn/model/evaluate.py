@@ -23,6 +23,7 @@ from workbench.churn.model.calibration import calibration_points, hosmer_lemesho
 from workbench.churn.model.design import Design
 from workbench.churn.model.models import ChurnModels
 from workbench.core.errors import AnalysisError
+from workbench.data.threads import limit_threads
 from workbench.report.fmt import num, pct
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -387,7 +388,7 @@ def evaluate_churn_models(
     -------
     ChurnEvaluation
     """
-    scorer = models.scorer
+    scorer = models.estimator
     y = scorer.y_test_
     ss = np.random.SeedSequence(random_state).generate_state(3)
     brier_ref = float(np.mean((y - scorer.train_base_rate_) ** 2))
@@ -497,10 +498,11 @@ def _step_importance(
     tcrit = float(student_t.ppf(0.975, repeats - 1)) if repeats > 1 else float("nan")
     imps = []
     for m in MODEL_NAMES:
-        r = permutation_importance(
-            _FrameClassifier(scorer.design_, scorer.models_[m]), Xi, yi, scoring="roc_auc",
-            n_repeats=repeats, random_state=seeds[1],
-        )
+        with limit_threads(n_imp):
+            r = permutation_importance(
+                _FrameClassifier(scorer.design_, scorer.models_[m]), Xi, yi, scoring="roc_auc",
+                n_repeats=repeats, random_state=seeds[1],
+            )
         se = r.importances_std / math.sqrt(max(repeats, 1))
         imps.append(
             pd.DataFrame(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.churn.model._common import KEY, LEAK_NAME_RE, binary_label
+from workbench.churn.model._common import LEAK_NAME_RE, binary_label
 from workbench.core.errors import AnalysisError, did_you_mean
 from workbench.report.results import Result
 
@@ -175,7 +175,7 @@ def prepare_features(
         raise AnalysisError(
             f"churn frame ({len(frame):,} rows): no usable feature column is left "
             f"(dropped: {', '.join(f'{k} ({v})' for k, v in list(dropped.items())[:10])}); "
-            f"add customer features or change {KEY}.features / {KEY}.exclude"
+            f"add customer features or change model.features= / model.exclude="
         )
     return FeatureSpec(
         label=label,
@@ -207,7 +207,7 @@ def _step_check_label(frame: pd.DataFrame, label: str) -> None:
     if label not in frame.columns:
         raise AnalysisError(
             f"churn frame ({len(frame):,} rows) has no label column {label!r} (columns: "
-            f"{', '.join(map(str, frame.columns))}); fix analyses.churn.label.flag_column"
+            f"{', '.join(map(str, frame.columns))}); fix label.flag_column="
             f"{did_you_mean(label, [str(c) for c in frame.columns])}"
         )
     binary_label(frame[label], label=label)
@@ -226,18 +226,18 @@ def _step_candidates(
             hint = did_you_mean(str(missing_cols[0]), [str(c) for c in frame.columns])
             raise AnalysisError(
                 f"features= lists column(s) {', '.join(missing_cols)} that the churn frame ({len(frame):,} rows) "
-                f"does not have{hint}; columns are: {', '.join(map(str, frame.columns))} ({KEY}.features)"
+                f"does not have{hint}; columns are: {', '.join(map(str, frame.columns))} (model.features=)"
             )
         leaky = [c for c in features if LEAK_NAME_RE.search(str(c)) and c != label]
         if leaky:
             raise AnalysisError(
-                f"{KEY}.features lists {', '.join(leaky)}, which record(s) the outcome (survival "
-                f"time, event or end date known only after churn); remove from {KEY}.features"
+                f"model.features= lists {', '.join(leaky)}, which record(s) the outcome (survival "
+                f"time, event or end date known only after churn); remove from model.features="
             )
         candidates = [c for c in features if c not in (label, id_column)]
         for c in frame.columns:
             if c not in candidates and c not in (label, id_column):
-                dropped[str(c)] = "not in analyses.churn.model.features"
+                dropped[str(c)] = "not in model.features="
     if id_column in frame.columns:
         dropped[id_column] = "customer key"
     return candidates, dropped
@@ -268,7 +268,7 @@ def _step_roles(
 def _role(c: str, s: pd.Series, *, exclude: set[str], check_names: bool, max_levels: int) -> str:
     """``numeric``, ``boolean`` or ``categorical``; else why the column is not a feature."""
     if c in exclude:
-        return f"excluded by {KEY}.exclude"
+        return "excluded by model.exclude="
     if check_names and LEAK_NAME_RE.search(str(c)):
         return "outcome: named like the survival time, event or churn date"
     if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype):
@@ -288,7 +288,7 @@ def _role(c: str, s: pd.Series, *, exclude: set[str], check_names: bool, max_lev
     if nunique > max_levels:
         if nunique >= 0.9 * nn and nn > max_levels:
             return f"looks like an id ({nunique:,} distinct values)"
-        return f"{nunique:,} levels > analyses.churn.max_levels = {max_levels}"
+        return f"{nunique:,} levels > max_levels={max_levels}"
     return "categorical"
 
 

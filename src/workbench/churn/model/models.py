@@ -3,7 +3,7 @@
 Estimator and result are two objects. :class:`~workbench.churn.model.scorer.ChurnScorer` is the
 estimator (options in ``__init__``, ``fit`` -> self, ``predict_proba``, learned attributes ending
 in ``_``); it has no ``summary`` or ``finding``. :class:`ChurnModels` is the Result that wraps one
-fitted scorer (``models.scorer``) for the notebook: the split and calibration table, the logistic
+fitted scorer (``models.estimator``, as uplift's ``UpliftModels.estimator``) for the notebook: the split and calibration table, the logistic
 odds ratios, a forest plot, the metrics and the finding. :func:`fit_churn_models` is the one-line
 convenience that builds and fits the scorer and returns its :class:`ChurnModels`.
 """
@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.churn.model._common import KEY, MODEL_NAMES, MODEL_TITLES, nice, short_number
+from workbench.churn.model._common import MODEL_NAMES, MODEL_TITLES, nice, short_number
 from workbench.churn.model.design import Design
 from workbench.churn.model.features import FeatureSpec
 from workbench.churn.model.scorer import ChurnScorer
@@ -34,41 +34,41 @@ class ChurnModels(Result):
 
     Attributes
     ----------
-    scorer : ChurnScorer
-        The fitted estimator (``scorer.models_``, ``scorer.logistic_``, ``scorer.design_``, ...).
+    estimator : ChurnScorer
+        The fitted scorer (``estimator.models_``, ``estimator.logistic_``, ``estimator.design_``, ...).
     odds : pandas.DataFrame
         Odds ratios of the logistic model (see :meth:`odds_ratios`).
     """
 
-    scorer: ChurnScorer
+    estimator: ChurnScorer
     odds: pd.DataFrame
 
     # -- the scorer's learned attributes the notebook and tests read ----------------------
     @property
     def spec(self) -> FeatureSpec:
         """Features used."""
-        return self.scorer.spec_
+        return self.estimator.spec_
 
     @property
     def split(self) -> dict[str, Any]:
         """``kind`` (``out_of_time`` or ``stratified_holdout``), ``test_size``, row counts, base
         rates, ``subsampled`` (training rows used of those available)."""
-        return self.scorer.split_
+        return self.estimator.split_
 
     @property
     def calibration(self) -> pd.DataFrame:
         """Per model: test used to decide, p-value, calibrated (bool), method."""
-        return self.scorer.calibration_
+        return self.estimator.calibration_
 
     @property
     def test(self) -> pd.DataFrame:
         """The held-out frame (copy of the rows), for :func:`evaluate_churn_models`."""
-        return self.scorer.test_
+        return self.estimator.test_
 
     @property
     def y_test(self) -> np.ndarray:
         """Held-out labels (0/1)."""
-        return self.scorer.y_test_
+        return self.estimator.y_test_
 
     # -------------------------------------------------------------------------------------
     def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -84,7 +84,7 @@ class ChurnModels(Result):
         pandas.DataFrame
             Same index as ``frame``; one column per model (``logistic``, ``hgb``).
         """
-        s = self.scorer
+        s = self.estimator
         X = s.design_.transform(frame, what="scoring frame")
         return pd.DataFrame({m: s.predict_design(X, model=m) for m in MODEL_NAMES}, index=frame.index)
 
@@ -134,8 +134,8 @@ class ChurnModels(Result):
         """Split, calibration decisions and the odds ratios (JSON-able)."""
         return {
             "split": {k: (num(v) if isinstance(v, float) else v) for k, v in self.split.items()},
-            "C": num(float(self.scorer.C)),
-            "random_state": self.scorer.random_state,
+            "C": num(float(self.estimator.C)),
+            "random_state": self.estimator.random_state,
             "calibration": {
                 r.model: {"test": r.test, "p_value": num(r.p_value), "calibrated": bool(r.calibrated),
                           "method": r.method}
@@ -164,7 +164,7 @@ class ChurnModels(Result):
         if s["n_train_used"] < s["n_train"]:
             text += (
                 f" Training used a seeded stratified sample of {s['n_train_used']:,} rows "
-                f"({KEY}.max_rows) to keep the run fast."
+                f"(model.max_rows=) to keep the run fast."
             )
         odds = self.odds
         sig = odds[odds["p_holm"] < 0.05]
@@ -261,7 +261,7 @@ def fit_churn_models(
         C=C, calibrate=calibrate, max_rows=max_rows, leakage_auc=leakage_auc, test_size=test_size,
         random_state=random_state,
     ).fit(train, spec=spec, test=test)
-    return ChurnModels(scorer=scorer, odds=odds_table(scorer))
+    return ChurnModels(estimator=scorer, odds=odds_table(scorer))
 
 
 def odds_table(scorer: ChurnScorer) -> pd.DataFrame:

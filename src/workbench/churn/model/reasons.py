@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from workbench.churn.model._common import (
-    KEY,
     MODEL_NAMES,
     cat_col,
     nice,
@@ -93,8 +92,8 @@ def churn_reasons(
             f"churn_reasons: model={model!r} must be one of {', '.join(MODEL_NAMES)}{did_you_mean(model, MODEL_NAMES)}"
         )
     if n < 1:
-        raise AnalysisError(f"n={n}: churn_reasons needs at least 1 reason per customer ({KEY}.n_reasons)")
-    scorer = models.scorer
+        raise AnalysisError(f"n={n}: churn_reasons needs at least 1 reason per customer (model.n_reasons=)")
+    scorer = models.estimator
     d = scorer.design_
     idc = scorer.spec_.id_column
     if idc not in frame.columns:

@@ -15,16 +15,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.churn.model._common import RKEY
+from workbench.churn.frame import SEGMENT_COLUMNS, segment_column
 from workbench.core.errors import AnalysisError, DataQualityWarning, did_you_mean, format_examples
 from workbench.report.fmt import money, num, pct, settings
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
 __all__ = ["SEGMENT_COLUMNS", "value_at_risk", "RetentionList", "retention_list"]
-
-#: Segment columns tried by ``retention_list(segments="auto")``, in order.
-SEGMENT_COLUMNS: tuple[str, ...] = ("cluster_name", "abc_class", "rfm_segment", "segment")
 
 
 def value_at_risk(
@@ -67,14 +64,14 @@ def value_at_risk(
         raise AnalysisError(f"value at risk: frame ({len(frame):,} rows) has no key column {id_column!r}")
     if source not in ("auto", "clv", "formula"):
         raise AnalysisError(
-            f"source={source!r} must be 'auto', 'clv' or 'formula' ({RKEY}.value_source)"
+            f"source={source!r} must be 'auto', 'clv' or 'formula' (retention.value_source=)"
             f"{did_you_mean(source, ('auto', 'clv', 'formula'))}"
         )
     if source == "clv" or (source == "auto" and "clv" in frame.columns):
         if "clv" not in frame.columns:
             raise AnalysisError(
-                f"{RKEY}.value_source is 'clv' but the frame ({len(frame):,} rows) has no clv column; run the "
-                f"segmentation notebook first (its CLV artifact) or set {RKEY}.value_source: formula"
+                f"retention.value_source='clv' but the frame ({len(frame):,} rows) has no clv column; run the "
+                f"segmentation notebook first (its CLV artifact) or set retention.value_source='formula'"
             )
         v = pd.to_numeric(frame["clv"], errors="coerce")
         name = "clv"
@@ -83,13 +80,13 @@ def value_at_risk(
             v = frame.eval(formula, engine="python")
         except Exception as exc:  # any failure of a user expression is a params problem
             raise AnalysisError(
-                f"{RKEY}.value_formula {formula!r} cannot be evaluated on the customer frame: {exc}; "
+                f"retention.value_formula={formula!r} cannot be evaluated on the customer frame: {exc}; "
                 f"columns available: {', '.join(map(str, frame.columns))}"
             ) from exc
         if np.isscalar(v):
             v = pd.Series(float(v), index=frame.index)
         if not isinstance(v, pd.Series) or not pd.api.types.is_numeric_dtype(v.dtype):
-            raise AnalysisError(f"{RKEY}.value_formula {formula!r} does not give one number per customer")
+            raise AnalysisError(f"retention.value_formula={formula!r} does not give one number per customer")
         name = formula
     return pd.Series(v.to_numpy(dtype="float64", na_value=np.nan), index=frame[id_column].to_numpy(), name=name)
 
@@ -196,7 +193,7 @@ class RetentionList(Result):
             f"retention contact: their expected saved value exceeds the {money(a['contact_cost'], 2)} contact cost. "
         )
         if len(self.export) < n_worth:
-            text += f"The list is capped at the best {len(self.export):,} (analyses.churn.retention.top_n). "
+            text += f"The list is capped at the best {len(self.export):,} (retention.top_n=). "
         text += (
             f"Contacting the {len(self.export):,} on the list is worth {money(s['expected net value'])} net in "
             f"expectation ({money(s['expected value saved'])} saved minus {money(s['contact cost'])} cost), "
@@ -292,7 +289,7 @@ def retention_list(
     segments : Series or str, optional
         Segment per customer (Series indexed by ``customer_id``, or a column name of
         ``scores``/``customers`` such as ``cluster_name`` or ``abc_class``; ``"auto"``: the first
-        of :data:`SEGMENT_COLUMNS` present, else none) - ``analyses.churn.retention.segment_column``.
+        of :data:`workbench.churn.frame.SEGMENT_COLUMNS` present, else none) - ``analyses.churn.retention.segment_column``.
     customers : pandas.DataFrame, optional
         Customer columns (with ``customer_id``) for ``value`` formulas and ``segments``.
 
@@ -343,11 +340,11 @@ def _step_check_scores(scores: pd.DataFrame, *, save_rate: float, contact_cost: 
                 f"{', '.join(map(str, scores.columns))}); use churn_reasons(...)"
             )
     if not 0 < save_rate <= 1:
-        raise AnalysisError(f"save_rate={save_rate} must be in (0, 1] ({RKEY}.save_rate)")
+        raise AnalysisError(f"save_rate={save_rate} must be in (0, 1] (retention.save_rate=)")
     if contact_cost < 0 or not math.isfinite(contact_cost):
-        raise AnalysisError(f"contact_cost={contact_cost} must be a non-negative number ({RKEY}.contact_cost)")
+        raise AnalysisError(f"contact_cost={contact_cost} must be a non-negative number (retention.contact_cost=)")
     if top_n is not None and top_n < 1:
-        raise AnalysisError(f"top_n={top_n} must be at least 1 ({RKEY}.top_n)")
+        raise AnalysisError(f"top_n={top_n} must be at least 1 (retention.top_n=)")
     dup = scores["customer_id"].duplicated()
     if dup.any():
         raise AnalysisError(
@@ -417,7 +414,7 @@ def _step_value(scores: pd.DataFrame, base: pd.DataFrame, value: pd.Series | str
 def _step_segments(ids: pd.Series, base: pd.DataFrame, segments: pd.Series | str | None) -> np.ndarray | None:
     """Segment label per score row (``(none)`` when missing), or ``None`` without segments."""
     if isinstance(segments, str) and segments == "auto":
-        segments = next((c for c in SEGMENT_COLUMNS if c in base.columns), None)
+        segments = segment_column(base)
     if segments is None:
         return None
     if isinstance(segments, str):

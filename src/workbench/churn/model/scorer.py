@@ -16,7 +16,6 @@ import pandas as pd
 
 from workbench.churn.model._common import (
     CALIBRATION_SHARE,
-    KEY,
     MIN_TEST_CLASS,
     MIN_TRAIN_CLASS,
     MIN_TRAIN_ROWS,
@@ -31,6 +30,7 @@ from workbench.churn.model.calibration import spiegelhalter
 from workbench.churn.model.design import Design
 from workbench.churn.model.features import FeatureSpec
 from workbench.core.errors import AnalysisError, did_you_mean, format_examples
+from workbench.data.threads import limit_threads
 from workbench.stats import holm
 
 __all__ = ["ChurnScorer"]
@@ -157,8 +157,9 @@ class ChurnScorer:
         X_tr = design.transform(train_fr, what="training frame")
         X_te = design.transform(test_fr, what="test frame")  # checks columns and unseen levels now
         seeds = np.random.SeedSequence(self.random_state).generate_state(4)
-        logit = _fit_quietly("logistic", X_tr, y_tr, C=self.C, seed=int(seeds[0]))
-        models, cal_rows = self._step_models(X_tr, y_tr, logit, seeds)
+        with limit_threads(len(y_tr)):  # one OpenMP thread on small data: same models, no thrashing
+            logit = _fit_quietly("logistic", X_tr, y_tr, C=self.C, seed=int(seeds[0]))
+            models, cal_rows = self._step_models(X_tr, y_tr, logit, seeds)
 
         self.spec_ = spec
         self.design_ = design
@@ -217,11 +218,11 @@ class ChurnScorer:
     def _check_options(self) -> None:
         if self.calibrate not in _CALIBRATE:
             raise AnalysisError(
-                f"calibrate={self.calibrate!r} must be 'auto', 'always' or 'never' ({KEY}.calibrate)"
+                f"calibrate={self.calibrate!r} must be 'auto', 'always' or 'never' (model.calibrate=)"
                 f"{did_you_mean(self.calibrate, _CALIBRATE)}"
             )
         if not 0 < self.test_size < 1:
-            raise AnalysisError(f"test_size={self.test_size} must be between 0 and 1 ({KEY}.test_size)")
+            raise AnalysisError(f"test_size={self.test_size} must be between 0 and 1 (model.test_size=)")
 
     def _step_split(
         self, train: pd.DataFrame, test: pd.DataFrame | None, spec: FeatureSpec
@@ -322,7 +323,7 @@ def _check_label_columns(label: str, *, train: pd.DataFrame, test: pd.DataFrame 
         if fr is not None and label not in fr.columns:
             raise AnalysisError(
                 f"churn {name} ({len(fr):,} rows) has no label column {label!r}; "
-                f"fix analyses.churn.label.flag_column"
+                "fix label.flag_column="
             )
 
 
@@ -344,7 +345,7 @@ def _one_class(counts: np.ndarray, what: str, n: int) -> None:
     only = "churners" if counts[0] == 0 else "non-churners"
     raise AnalysisError(
         f"churn {what}: all {n:,} rows are {only} (one class only); a churn model needs both - check "
-        f"the label (analyses.churn.label) and the as-of date / window of the frame"
+        f"the label (label=) and the as-of date / window of the frame"
     )
 
 
@@ -360,8 +361,8 @@ def _check_classes(train_fr: pd.DataFrame, test_fr: pd.DataFrame, y_tr: np.ndarr
         if counts.min() < k:
             raise AnalysisError(
                 f"churn {what}: only {counts[1]:,} churners and {counts[0]:,} non-churners; a model needs "
-                f"at least {k} of each - use more customers, a longer analyses.churn.label.inactivity_days "
-                f"window, or a different {KEY}.test_size"
+                f"at least {k} of each - use more customers, a longer label.inactivity_days= "
+                f"window, or a different model.test_size="
             )
     if len(y_tr) < MIN_TRAIN_ROWS:
         raise AnalysisError(
@@ -398,7 +399,7 @@ def _check_leakage(frame: pd.DataFrame, y: np.ndarray, design: Design, *, leakag
         f"churn frame.{col}: this feature alone separates churners from non-churners in "
         f"{len(y):,} training rows (single-feature ROC AUC {auc:.3f} >= leakage_auc = "
         f"{leakage_auc}){same}{others}. A feature that good is almost always recorded after the "
-        f"outcome (leakage); add {col!r} to {KEY}.exclude (or raise {KEY}.leakage_auc if it is "
+        f"outcome (leakage); add {col!r} to model.exclude= (or raise model.leakage_auc= if it is "
         f"truly known before the as-of date)"
     )
 

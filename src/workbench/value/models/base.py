@@ -81,7 +81,7 @@ def _rfm_arrays(summary: pd.DataFrame, what: str) -> tuple[np.ndarray, np.ndarra
     tx = summary["recency"].to_numpy(dtype="float64", na_value=np.nan)
     T = summary["T"].to_numpy(dtype="float64", na_value=np.nan)
     if len(x) == 0:
-        raise AnalysisError(f"{what}: the summary has no customers; check calibration_end ({CALIBRATION_KEY})")
+        raise AnalysisError(f"{what}: the summary has no customers; check {CALIBRATION_KEY}")
     _bad_rows(summary, ~(np.isfinite(x) & np.isfinite(tx) & np.isfinite(T)), what, "have a missing or infinite frequency, recency or T")
     _bad_rows(summary, (x < 0) | (x != np.round(x)), what, "have a frequency that is not a whole number >= 0")
     _bad_rows(summary, (tx < 0) | (tx > T * (1 + 1e-12) + 1e-12), what, "have recency < 0 or recency > T")
@@ -92,19 +92,19 @@ def _rfm_arrays(summary: pd.DataFrame, what: str) -> tuple[np.ndarray, np.ndarra
 def _check_repeat(x: np.ndarray, summary: pd.DataFrame, minimum: int, what: str) -> None:
     n_rep = int((x > 0).sum())
     cal = summary.attrs.get("rfm", {}).get("calibration_end") if hasattr(summary, "attrs") else None
-    where = f" (now {cal})" if cal else ""
+    move = f"calibration_end={cal}" if cal else CALIBRATION_KEY
     if n_rep == 0:
         raise AnalysisError(
             f"{what}: every one of the {len(x):,} customers made a single purchase in the calibration "
             f"window: there is no repeat purchase to learn from. Use a longer calibration window: move "
-            f"{CALIBRATION_KEY}{where} later, or use the simple CLV formula "
-            "(analyses.segmentation.clv.method: simple)"
+            f"{move} later, or use the simple CLV formula "
+            "(clv.method='simple')"
         )
     if n_rep < minimum:
         raise AnalysisError(
             f"{what}: only {n_rep:,} of {len(x):,} customers made a repeat purchase (frequency > 0) in "
             f"the calibration window; at least {minimum} are needed to fit the model. Use a longer "
-            f"calibration window: move {CALIBRATION_KEY}{where} later"
+            f"calibration window: move {move} later"
         )
 
 
@@ -250,7 +250,7 @@ class _FittedModel(Result):
             warnings.warn(
                 f"{self._label}: the Hessian of the log-likelihood is not positive definite at the "
                 "estimate, so no standard errors; the model may be over-parameterised for these data "
-                f"(try the other purchase model, analyses.segmentation.clv.model, or a longer "
+                f"(try the other purchase model, model=, or a longer "
                 f"calibration window, {CALIBRATION_KEY})",
                 StatisticalWarning,
                 stacklevel=3,

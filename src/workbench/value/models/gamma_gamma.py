@@ -255,9 +255,9 @@ class GammaGammaModel(_FittedModel):
             raise AnalysisError("customer_lifetime_value: transaction_model must be a fitted BetaGeoModel or ParetoNBDModel")
         transaction_model._check_fitted()
         if not (0 <= discount_rate < 1):
-            raise AnalysisError(f"discount_rate must be in [0, 1), got {discount_rate}; fix analyses.segmentation.clv.discount_rate")
+            raise AnalysisError(f"discount_rate must be in [0, 1), got {discount_rate}; fix discount_rate=")
         if not (0 < margin <= 1):
-            raise AnalysisError(f"margin must be in (0, 1], got {margin}; fix analyses.segmentation.clv.margin")
+            raise AnalysisError(f"margin must be in (0, 1], got {margin}; fix margin=")
         if int(time) != time or time < 1:
             raise AnalysisError(f"time must be a whole number of months >= 1, got {time}")
         unit = time_unit or transaction_model.time_unit_ or "weeks"
