@@ -84,11 +84,11 @@ def test_protect_masks_and_pseudonymizes_unless_allowed():
         }
     )
     before = frame.copy()
-    out = protect(frame, "customers", privacy=PrivacyParams(salt="k"))
+    out = protect(frame, "customers", salt="k")
     assert out["phone"].tolist() == ["138****5678", "139****4321"]
     assert out["name"].tolist() == ["张*", "李*"]
     assert out["city"].tolist() == ["北京", "上海"]
     assert out["customer_id"].tolist() == pseudonymize(frame["customer_id"], salt="k").tolist()
     pd.testing.assert_frame_equal(frame, before)
-    raw = protect(frame, "customers", privacy=PrivacyParams(allow_personal_data=True, allow_raw_keys=True))
+    raw = protect(frame, "customers", **PrivacyParams(allow_personal_data=True, allow_raw_keys=True).model_dump())
     pd.testing.assert_frame_equal(raw, frame)

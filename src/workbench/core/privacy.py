@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.contract import TABLES, pii_columns
-from workbench.core.params import PrivacyParams
 
 __all__ = [
     "MaskKind",
@@ -249,15 +248,18 @@ def protect(
     frame: pd.DataFrame,
     table: str,
     *,
-    privacy: PrivacyParams,
+    allow_personal_data: bool = False,
+    allow_raw_keys: bool = False,
+    salt: str = "crm-workbench",
     key_columns: Sequence[str] = ("customer_id",),
 ) -> pd.DataFrame:
     """Make a table safe to show or export: mask personal data and pseudonymize customer keys.
 
     Personal-data columns are those of :func:`workbench.core.contract.pii_columns` (contract PII
     columns plus extra columns whose values look like phones, e-mails or ID numbers); they are
-    masked unless ``privacy.allow_personal_data``. Key columns present in the frame are replaced
-    by :func:`pseudonymize` pseudonyms (salt ``privacy.salt``) unless ``privacy.allow_raw_keys``.
+    masked unless ``allow_personal_data``. Key columns present in the frame are replaced by
+    :func:`pseudonymize` pseudonyms (keyed by ``salt``) unless ``allow_raw_keys``. The options
+    are the fields of the ``privacy`` params (``protect(frame, t, **P.privacy.model_dump())``).
 
     Parameters
     ----------
@@ -265,8 +267,12 @@ def protect(
         Canonical frame (not modified).
     table : str
         Contract table name.
-    privacy : PrivacyParams
-        The ``privacy`` params.
+    allow_personal_data : bool, default False
+        Keep names, phones, e-mails and ID numbers raw.
+    allow_raw_keys : bool, default False
+        Keep customer keys raw instead of pseudonyms.
+    salt : str, default "crm-workbench"
+        Secret of the pseudonyms.
     key_columns : sequence of str, default ("customer_id",)
         Columns holding customer keys.
 
@@ -283,11 +289,11 @@ def protect(
     if table not in TABLES:
         raise KeyError(f"{table!r} is not a contract table; choose one of {sorted(TABLES)}")
     out = frame.copy()
-    if not privacy.allow_personal_data:
+    if not allow_personal_data:
         for col in pii_columns(table, frame):
             out[col] = mask_series(frame[col], pii_kind(col, frame[col]))
-    if not privacy.allow_raw_keys:
+    if not allow_raw_keys:
         for col in key_columns:
             if col in out:
-                out[col] = pseudonymize(frame[col], salt=privacy.salt)
+                out[col] = pseudonymize(frame[col], salt=salt)
     return out

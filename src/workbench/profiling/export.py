@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from workbench.core.params import PrivacyParams
 from workbench.core.privacy import protect
 
 __all__ = ["clean_artifacts"]
@@ -32,5 +31,7 @@ def clean_artifacts(
     dict of str to DataFrame
         In table order; for ``session.save_artifacts``.
     """
-    privacy = PrivacyParams(allow_personal_data=allow_personal_data)
-    return {f"clean_{name}": protect(frame, name, privacy=privacy, key_columns=()) for name, frame in tables.items()}
+    return {
+        f"clean_{name}": protect(frame, name, allow_personal_data=allow_personal_data, key_columns=())
+        for name, frame in tables.items()
+    }
