@@ -117,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     old = json.loads(args.snapshot.read_text(encoding="utf-8"))
     diff = compare(old, current, rtol=args.rtol, partial=args.partial)
     print("\n".join(diff[:200]))
-    print(f"{len(old):,} figures in the snapshot, {len(current):,} now, {len(diff)} differences")
+    texts = sum(1 for k in set(old) & set(current) if isinstance(old[k], str) and old[k] != current[k])
+    print(f"{len(old):,} figures in the snapshot, {len(current):,} now, {len(diff)} differences"
+          + (f" ({texts} of them texts, {len(diff) - texts} numbers or keys)" if diff else ""))
     return 1 if diff else 0
 
 
