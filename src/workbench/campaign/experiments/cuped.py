@@ -31,6 +31,8 @@ from workbench.report.results import Result
 from workbench.stats import welch
 
 __all__ = ["CupedResult", "cuped"]
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class CupedResult(Result):
     """CUPED-adjusted arm differences (see :func:`cuped`).

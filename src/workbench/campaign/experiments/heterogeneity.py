@@ -30,6 +30,8 @@ from workbench.report.results import Result
 from workbench.stats import holm, welch
 
 __all__ = ["HeterogeneityResult", "heterogeneity"]
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class HeterogeneityResult(Result):
     """Effect of one arm by subgroup (see :func:`heterogeneity`).

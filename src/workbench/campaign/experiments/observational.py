@@ -35,6 +35,8 @@ from workbench.report.results import Result
 from workbench.stats import bootstrap_ci, welch
 
 __all__ = ["ObservationalResult", "observational_effect"]
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class ObservationalResult(Result):
     """Propensity-score (IPW) effect of a campaign without a control group.

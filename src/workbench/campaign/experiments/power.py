@@ -26,6 +26,8 @@ from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
 __all__ = ["PowerPlan", "power_plan"]
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class PowerPlan(Result):
     """Power, minimum detectable effect and sample sizes (see :func:`power_plan`).
