@@ -43,9 +43,10 @@ def _subclasses(cls: type) -> list[type]:
 
 
 _import_all()
+#: Every Result subclass in the package; private ones (``_FittedModel``) are shared bases.
+ALL_RESULTS = {c for c in _subclasses(Result) if c.__module__.startswith("workbench.")}
 RESULT_CLASSES = sorted(
-    {c for c in _subclasses(Result) if c.__module__.startswith("workbench.") and not c.__name__.startswith("_")},
-    key=lambda c: f"{c.__module__}.{c.__qualname__}",
+    (c for c in ALL_RESULTS if not c.__name__.startswith("_")), key=lambda c: f"{c.__module__}.{c.__qualname__}"
 )
 
 
@@ -63,7 +64,7 @@ def _classes_with_summary_or_finding() -> list[str]:
 
 
 def test_every_class_with_summary_or_finding_is_a_result():
-    names = {f"{c.__module__}.{c.__qualname__}" for c in RESULT_CLASSES} | {"workbench.report.results.Result"}
+    names = {f"{c.__module__}.{c.__qualname__}" for c in ALL_RESULTS} | {"workbench.report.results.Result"}
     outside = [n for n in _classes_with_summary_or_finding() if n not in names]
     assert outside == [], f"these define summary/finding but do not inherit Result: {outside}"
 

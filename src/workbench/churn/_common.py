@@ -1,5 +1,6 @@
-"""Shaping the churn analyses share: months between dates, purchase lines, and the levels of a
-column (categories, or quantile bins of a number) with churn rates per level."""
+"""Shaping the churn analyses share: months between dates, purchase lines
+(:func:`workbench.data.orders.purchase_mask`), and the levels of a column (categories, or
+quantile bins of a number) with churn rates per level."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import StatisticalWarning
+from workbench.data.orders import purchase_mask
 from workbench.stats import wilson_interval
 
 __all__ = ["MONTH_DAYS", "MISSING", "months_between", "purchase_mask", "levels", "rate_rows", "skip_warning"]
@@ -22,17 +24,6 @@ MISSING = "(missing)"
 def months_between(a: pd.Series, b: pd.Series | pd.Timestamp) -> pd.Series:
     """Months (of :data:`MONTH_DAYS` days) from ``a`` to ``b``."""
     return (b - a).dt.total_seconds() / 86400.0 / MONTH_DAYS
-
-
-def purchase_mask(orders: pd.DataFrame) -> pd.Series:
-    """Purchase lines: positive amount, not flagged as refund (same rule as workbench.data.features)."""
-    m = orders["amount"] > 0
-    if "is_refund" in orders.columns:
-        m &= ~orders["is_refund"].fillna(False).astype(bool)
-    if "status" in orders.columns:
-        st = orders["status"].astype("string").str.lower().fillna("")
-        m &= ~(st.str.contains("refund") | st.str.contains("退"))
-    return m.fillna(False).astype(bool)
 
 
 def levels(s: pd.Series, *, bins: int, max_levels: int) -> tuple[pd.Series | None, str]:

@@ -52,7 +52,9 @@ def refund_mask(orders: pd.DataFrame) -> pd.Series:
 
 
 def purchase_mask(orders: pd.DataFrame) -> pd.Series:
-    """Purchase lines: a positive ``amount`` and not a refund line (:func:`refund_mask`).
+    """Purchase lines, by the rule of the engine's customer features
+    (:func:`workbench.data.features.purchases_expr`): a positive ``amount``, ``is_refund`` not
+    true, and a ``status`` that does not contain "refund" or "退".
 
     Parameters
     ----------
@@ -66,12 +68,17 @@ def purchase_mask(orders: pd.DataFrame) -> pd.Series:
 
     Examples
     --------
-    >>> lines = pd.DataFrame({"amount": [10.0, -5.0, 0.0, 8.0], "is_refund": [False, True, False, True]})
+    >>> lines = pd.DataFrame({"amount": [10.0, -5.0, 0.0, 8.0], "status": ["paid", "paid", "paid", "退货中"]})
     >>> purchase_mask(lines).tolist()
     [True, False, False, False]
     """
-    amount = pd.to_numeric(orders["amount"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    return pd.Series((amount > 0) & ~refund_mask(orders).to_numpy(), index=orders.index)
+    m = orders["amount"] > 0
+    if "is_refund" in orders.columns:
+        m &= ~orders["is_refund"].fillna(False).astype(bool)
+    if "status" in orders.columns:
+        st = orders["status"].astype("string").str.lower().fillna("")
+        m &= ~(st.str.contains("refund") | st.str.contains("退"))
+    return m.fillna(False).astype(bool)
 
 
 def negative_amount_mask(orders: pd.DataFrame) -> pd.Series:

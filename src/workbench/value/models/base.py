@@ -164,9 +164,9 @@ class _FittedModel(Result):
 
     A model is an estimator: the dataclass fields are its options (``__init__`` stores them and
     nothing else), :meth:`fit` returns ``self`` and sets the learned attributes ending in ``_``.
-    Once fitted it is also a result of its parameters: each public model defines ``summary()``
-    (:meth:`_parameter_table`) and ``finding()`` (:meth:`_fit_finding`); ``metrics()``,
-    ``to_frame()`` and the one-line repr live here. The dataclass is not frozen because
+    Once fitted it is also a result of its parameters: ``summary()`` (the parameter table),
+    ``metrics()``, ``to_frame()`` and the one-line repr live here; each public model adds its
+    ``finding()`` on top of :meth:`_fit_finding`. The dataclass is not frozen because
     :meth:`fit` sets the learned attributes.
 
     Parameters
@@ -285,8 +285,8 @@ class _FittedModel(Result):
             raise AnalysisError(f"{self._label}: call fit(summary) first")
 
     # -- reporting ---------------------------------------------------------------------------
-    def _parameter_table(self) -> pd.DataFrame:
-        """Estimates with standard errors and 95 % Wald intervals (the public ``summary()``).
+    def summary(self) -> pd.DataFrame:
+        """Estimates of the model's parameters with standard errors and 95 % Wald intervals.
 
         Returns
         -------
@@ -308,7 +308,7 @@ class _FittedModel(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """The parameter table (``summary()``) plus the covariance matrix columns ``cov_<param>``."""
-        out = self._parameter_table()
+        out = self.summary()
         for j, p in enumerate(self._param_names):
             out[f"cov_{p}"] = self.covariance_[:, j]
         return out

@@ -136,11 +136,6 @@ class BetaGeoModel(_TransactionModel):
     _param_names = ("r", "alpha", "a", "b")
     _label = "BG/NBD"
 
-    def summary(self) -> pd.DataFrame:
-        """BG/NBD estimates ``r``, ``alpha``, ``a``, ``b`` with standard errors and 95 % Wald intervals
-        (columns ``param``, ``estimate``, ``se``, ``lower``, ``upper``)."""
-        return self._parameter_table()
-
     def finding(self) -> str:
         """The fit in words, with the mean purchase rate and the dropout chance per repeat purchase."""
         if not hasattr(self, "params_"):

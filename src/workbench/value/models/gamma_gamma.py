@@ -107,11 +107,6 @@ class GammaGammaModel(_FittedModel):
     _param_names = ("p", "q", "v")
     _label = "Gamma-Gamma"
 
-    def summary(self) -> pd.DataFrame:
-        """Gamma-Gamma estimates ``p``, ``q``, ``v`` with standard errors and 95 % Wald intervals
-        (columns ``param``, ``estimate``, ``se``, ``lower``, ``upper``)."""
-        return self._parameter_table()
-
     def finding(self) -> str:
         """The fit in words, with the population mean spend per purchase."""
         if not hasattr(self, "params_"):

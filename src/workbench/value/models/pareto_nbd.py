@@ -217,11 +217,6 @@ class ParetoNBDModel(_TransactionModel):
     _label = "Pareto/NBD"
     _hessian_step = 1e-4
 
-    def summary(self) -> pd.DataFrame:
-        """Pareto/NBD estimates ``r``, ``alpha``, ``s``, ``beta`` with standard errors and 95 % Wald
-        intervals (columns ``param``, ``estimate``, ``se``, ``lower``, ``upper``)."""
-        return self._parameter_table()
-
     def finding(self) -> str:
         """The fit in words, with the mean purchase rate and the mean dropout rate."""
         if not hasattr(self, "params_"):
