@@ -106,12 +106,57 @@ class CleaningParams(StrictModel):
     )
 
 
-class PrivacyParams(StrictModel):
-    """What personal data may leave the workbench."""
+PiiKind = Literal["name", "phone", "email", "id_number", "bank_card", "address"]
+PiiTreatment = Literal["mask", "pseudonymize", "drop"]
+#: The secret shipped with the workbench: pseudonyms made with it can be recomputed by anyone.
+DEFAULT_SECRET = "crm-workbench"
 
-    allow_personal_data: bool = Field(False, description="show names/phones/e-mails raw in reports")
+
+def _default_treatments() -> dict[str, str]:
+    return {"name": "mask", "phone": "mask", "email": "mask", "id_number": "mask",
+            "bank_card": "drop", "address": "mask"}
+
+
+class PrivacyParams(StrictModel):
+    """What personal data may leave the workbench, and how it is treated at intake.
+
+    Every column of every table (mapped or not) is checked for personal data by header and by
+    content; detected columns get the treatment of their kind before anything else sees them.
+    """
+
+    allow_personal_data: bool = Field(False, description="keep names/phones/e-mails raw in reports and artifacts")
     allow_raw_keys: bool = Field(False, description="export raw customer keys instead of pseudonyms")
-    salt: str = Field("crm-workbench", description="secret mixed into pseudonymized keys; set your own")
+    salt: str = Field(DEFAULT_SECRET, description="secret of the keyed pseudonyms (HMAC-SHA256); set your own")
+    secret_env: str = Field(
+        "WORKBENCH_SECRET", description="environment variable whose value, when set, is the secret instead of salt"
+    )
+    treatment: dict[PiiKind, PiiTreatment] = Field(
+        default_factory=_default_treatments, description="kind of personal data -> mask, pseudonymize or drop"
+    )
+    columns: dict[str, Literal["mask", "pseudonymize", "drop", "not_personal"]] = Field(
+        default_factory=dict,
+        description='"table.column" (canonical name or header) -> treatment, or not_personal for a false alarm',
+    )
+    detect_sample: int = Field(2000, ge=50, description="values per column checked by content (seeded sample)")
+    detect_min_share: float = Field(
+        0.5, gt=0, le=1, description="share of checked values that must look personal for a content detection"
+    )
+
+    @field_validator("treatment")
+    @classmethod
+    def _all_kinds(cls, v: dict[str, str]) -> dict[str, str]:
+        return {**_default_treatments(), **v}
+
+    def secret(self) -> str:
+        """The pseudonym secret: the ``secret_env`` environment variable when set, else ``salt``."""
+        import os
+
+        return os.environ.get(self.secret_env) or self.salt
+
+    @property
+    def default_secret(self) -> bool:
+        """True when pseudonyms use the secret shipped with the workbench (reports warn)."""
+        return self.secret() == DEFAULT_SECRET
 
 
 class DatasetParams(StrictModel):
