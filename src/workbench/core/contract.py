@@ -17,6 +17,7 @@ table, column, source header, rows, examples and params key.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -24,13 +25,23 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import ContractError, did_you_mean, example_values
+from workbench.core.errors import (
+    ContractError,
+    DataQualityWarning,
+    did_you_mean,
+    example_values,
+    format_examples,
+)
 from workbench.core.parsing import (
+    DATETIME_RANGE,
     DEFAULT_FALSE_VALUES,
     DEFAULT_PLACEHOLDERS,
     DEFAULT_TRUE_VALUES,
     clean_text,
+    currency_code,
+    parse_amounts,
     parse_bool,
+    parse_dates,
     parse_datetime,
     parse_money,
     parse_number,
@@ -45,8 +56,12 @@ __all__ = [
     "DEFAULT_FALSE_VALUES",
     "ColumnReport",
     "LoadedTable",
+    "OUT_OF_RANGE_SUFFIX",
+    "out_of_range_column",
     "apply_contract",
+    "parse_dates",
     "parse_datetime",
+    "parse_amounts",
     "parse_money",
     "parse_number",
     "parse_bool",
@@ -143,6 +158,11 @@ TABLES: dict[str, TableSpec] = {
             _c("total_charges", "money", "charges to date"),
             _c("churned", "bool", "explicit churn flag (contractual business)"),
             _c("churn_date", "datetime", "date the contract ended"),
+            _c("marketing_consent", "bool",
+               "the customer agreed to marketing contact; false = never put in targeting or retention lists"),
+            _c("marketing_opt_out", "bool",
+               "the customer opted out of marketing contact (the inverse of marketing_consent; when only "
+               "this is mapped, intake derives marketing_consent = not marketing_opt_out)"),
         ),
     ),
     "orders": TableSpec(
@@ -239,6 +259,15 @@ class ColumnReport:
         A few unparseable values.
     placeholders : dict
         Placeholder text -> count.
+    extra : bool
+        An unmapped source column kept as it is.
+    n_out_of_range : int
+        Dates outside what ``datetime64[ns]`` holds (``2999-01-01``): blank in the column, the
+        source text in :func:`out_of_range_column`; not counted as unparseable.
+    out_of_range_examples : list
+        A few of them.
+    currencies : dict
+        Money columns: ISO code of each currency marker found (``¥``, ``USD``, ``元``) -> rows.
     """
 
     table: str
@@ -251,6 +280,9 @@ class ColumnReport:
     examples: list[Any] = field(default_factory=list)
     placeholders: dict[str, int] = field(default_factory=dict)
     extra: bool = False
+    n_out_of_range: int = 0
+    out_of_range_examples: list[Any] = field(default_factory=list)
+    currencies: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the report as a plain dict (for DataFrames and JSON)."""
@@ -265,6 +297,9 @@ class ColumnReport:
             "n_unparseable": self.n_unparseable,
             "examples": ", ".join(map(repr, self.examples)),
             "placeholders": ", ".join(f"{k!r}×{v}" for k, v in self.placeholders.items()),
+            "n_out_of_range": self.n_out_of_range,
+            "out_of_range_examples": ", ".join(map(repr, self.out_of_range_examples)),
+            "currencies": ", ".join(f"{k}×{v}" for k, v in self.currencies.items()),
         }
 
 
@@ -302,19 +337,52 @@ class LoadedTable:
         return f"LoadedTable({self.name!r}, rows={len(self.frame):,}, columns={self.frame.shape[1]})"
 
 
+OUT_OF_RANGE_SUFFIX = "_out_of_range"
+"""Suffix of the text column intake adds next to a date column holding out-of-range dates."""
+
+
+def out_of_range_column(column: str) -> str:
+    """Name of the column holding the source text of ``column``'s out-of-range dates.
+
+    Intake blanks a date ``datetime64[ns]`` cannot hold (``2999-01-01``) and keeps its text in
+    this column (``<NA>`` on the other rows); the cleaning rule ``out_of_range_dates`` drops,
+    flags or keeps those rows.
+
+    Examples
+    --------
+    >>> out_of_range_column("order_time")
+    'order_time_out_of_range'
+    """
+    return f"{column}{OUT_OF_RANGE_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """One parsed column: values, masks (blank, unparseable, out of range), placeholder counts
+    and, for money, the currency marker per value."""
+
+    values: pd.Series
+    blank: pd.Series
+    bad: pd.Series
+    counts: dict[str, int]
+    out_of_range: pd.Series | None = None
+    currency: pd.Series | None = None
+
+
 def _parse_column(
     raw: pd.Series,
     spec_type: str,
     *,
     opts: Mapping[str, Any],
     placeholders: tuple[str, ...] | list[str],
-) -> tuple[pd.Series, pd.Series, pd.Series, dict[str, int]]:
-    """Parse one column; return (values, blank mask, bad mask, placeholder counts)."""
+) -> _Parsed:
+    """Parse one column to its contract type."""
     _, blank, counts = clean_text(raw, placeholders) if not pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_datetime64_any_dtype(raw) else (None, raw.isna(), {})
+    oor = currency = None
     if spec_type == "datetime":
-        out, bad = parse_datetime(raw, date_format=opts.get("date_format"), placeholders=placeholders)
+        out, bad, oor = parse_dates(raw, date_format=opts.get("date_format"), placeholders=placeholders)
     elif spec_type == "money":
-        out, bad = parse_money(raw, placeholders=placeholders)
+        out, bad, currency = parse_amounts(raw, placeholders=placeholders)
     elif spec_type == "number":
         out, bad = parse_number(raw, placeholders=placeholders)
     elif spec_type == "bool":
@@ -334,7 +402,19 @@ def _parse_column(
     else:  # category / text
         out, blank, counts = clean_text(raw, placeholders)
         bad = pd.Series(False, index=raw.index)
-    return out, blank.astype(bool), bad.astype(bool), counts
+    return _Parsed(out, blank.astype(bool), bad.astype(bool), counts, oor, currency)
+
+
+_IDENTIFIER_RE = re.compile(r"^\+?\d[\d \-]*\d$")
+
+
+def _identifier_share(sample: pd.Series) -> float:
+    """Share of values that are long digit strings (11+ digits, maybe with ``+``, spaces or
+    dashes): identifiers such as phone, ID or card numbers, which must stay text (as numbers a
+    19-digit card loses digits and ``+86 138 ...`` becomes one number)."""
+    text = sample.astype("string").str.strip()
+    digits = text.str.count(r"\d")
+    return float((text.str.match(_IDENTIFIER_RE) & (digits >= 11)).mean()) if len(text) else 0.0
 
 
 def _infer_extra(raw: pd.Series, placeholders: tuple[str, ...] | list[str]) -> tuple[pd.Series, str]:
@@ -347,6 +427,8 @@ def _infer_extra(raw: pd.Series, placeholders: tuple[str, ...] | list[str]) -> t
         return text, "text"
     # decide on a sample first, so a text column is not run through every parser in full
     sample = raw[~blank].head(2000)
+    if _identifier_share(sample) >= 0.9:  # phones, ID and card numbers, long order numbers
+        return text, "category" if text.nunique() <= max(50, 0.5 * n) else "text"
     if parse_number(sample, placeholders=placeholders)[1].mean() <= 0.001:
         num, bad = parse_number(raw, placeholders=placeholders)
         if bad.sum() <= 0.001 * n:
@@ -375,6 +457,7 @@ def apply_contract(
     options: Mapping[str, Any] | None = None,
     source: Mapping[str, Any] | None = None,
     params_prefix: str | None = None,
+    currency: str | None = None,
 ) -> LoadedTable:
     """Map a raw table onto the contract and parse every column to its type.
 
@@ -403,16 +486,28 @@ def apply_contract(
         Where the raw table came from (kept in the result).
     params_prefix : str, optional
         Params path of this table (``tables.orders``) for error messages.
+    currency : str, optional
+        The report currency (params ``currency``, ``¥``); a money column whose markers all name
+        another currency gets a warning.
 
     Returns
     -------
     LoadedTable
+        Dates ``datetime64[ns]`` cannot hold (``2999-01-01``) are blank and counted
+        (``ColumnReport.n_out_of_range``); their text is kept in :func:`out_of_range_column`.
+        When only ``marketing_opt_out`` is mapped, ``marketing_consent`` is its negation.
 
     Raises
     ------
     ContractError
         Unknown table or canonical column, a required column not mapped, a mapped header not in
-        the file, too many unparseable values, or a required column entirely empty.
+        the file, too many unparseable values, a required column entirely empty, or a money
+        column with amounts in more than one currency.
+
+    Warns
+    -----
+    DataQualityWarning
+        Out-of-range dates; a money column in another currency than ``currency``.
     """
     if table not in TABLES:
         raise ContractError(table, f"is not a contract table; choose one of {sorted(TABLES)}")
@@ -423,18 +518,23 @@ def apply_contract(
     headers = _step_check_mapping(raw, spec, columns=columns, constants=constants, prefix=prefix)
     out: dict[str, pd.Series] = {}
     reports: list[ColumnReport] = []
+    markers: dict[str, pd.Series] = {}
     for col in spec.columns:
         if col.name in columns:
-            values, report = _step_mapped_column(
+            values, report, marker = _step_mapped_column(
                 raw, spec, col, columns[col.name], options=options, placeholders=placeholders,
-                max_unparseable_share=max_unparseable_share, prefix=prefix,
+                max_unparseable_share=max_unparseable_share, prefix=prefix, currency=currency,
             )  # fmt: skip
+            if marker is not None:
+                markers[out_of_range_column(col.name)] = marker
         elif col.name in constants:
             values, report = _step_constant_column(raw, spec, col, constants[col.name], options=options)
         else:
             continue
         out[col.name] = values
         reports.append(report)
+    _step_derived_consent(spec, out, reports)
+    out.update(markers)
     if keep_extra_columns:
         _step_extra_columns(raw, spec, headers, columns=columns, placeholders=placeholders, out=out, reports=reports)
     frame = pd.DataFrame(out, index=raw.index).reset_index(drop=True)
@@ -498,20 +598,29 @@ def _step_mapped_column(
     placeholders: tuple[str, ...] | list[str],
     max_unparseable_share: float,
     prefix: str,
-) -> tuple[pd.Series, ColumnReport]:
+    currency: str | None = None,
+) -> tuple[pd.Series, ColumnReport, pd.Series | None]:
     """Parse one mapped column (``@index`` numbers the rows); stop on too many bad values.
+
+    Returns
+    -------
+    values : pandas.Series
+    report : ColumnReport
+    marker : pandas.Series or None
+        For a date column with out-of-range dates: their source text (``<NA>`` elsewhere).
 
     Raises
     ------
     ContractError
-        More unparseable values than ``max_unparseable_share``, or a required column that is
-        entirely blank.
+        More unparseable values than ``max_unparseable_share``, a required column that is
+        entirely blank, or amounts in more than one currency.
     """
     table, n = spec.name, len(raw)
     if src == "@index":
         values = pd.Series(np.arange(1, n + 1), index=raw.index).astype("string")
-        return values, ColumnReport(table, col.name, "@index", col.type, n)
-    values, blank, bad, counts = _parse_column(raw[src], col.type, opts=options, placeholders=placeholders)
+        return values, ColumnReport(table, col.name, "@index", col.type, n), None
+    parsed = _parse_column(raw[src], col.type, opts=options, placeholders=placeholders)
+    blank, bad = parsed.blank, parsed.bad
     n_bad = int(bad.sum())
     n_nonblank = int((~blank).sum())
     examples = example_values(raw[src][bad].astype(str)) if n_bad else []
@@ -545,9 +654,91 @@ def _step_mapped_column(
         )
     report = ColumnReport(
         table, col.name, src, col.type, n,
-        n_blank=int(blank.sum()), n_unparseable=n_bad, examples=examples, placeholders=counts,
+        n_blank=int(blank.sum()), n_unparseable=n_bad, examples=examples, placeholders=parsed.counts,
     )  # fmt: skip
-    return values, report
+    marker = None
+    if parsed.out_of_range is not None and parsed.out_of_range.any():
+        marker = _out_of_range_marker(raw[src], parsed.out_of_range, report, prefix=prefix)
+    if parsed.currency is not None:
+        report.currencies = _check_currencies(raw[src], parsed.currency, report, prefix=prefix, currency=currency)
+    return parsed.values, report, marker
+
+
+def _row_numbers(mask: pd.Series, limit: int = 5) -> str:
+    """``data rows 3, 8, 12`` (1 = the first row after the header) of the first ``limit`` True
+    positions of ``mask``."""
+    pos = np.flatnonzero(mask.to_numpy(dtype=bool))[:limit] + 1
+    more = " ..." if int(mask.sum()) > limit else ""
+    return "data row" + ("s" if len(pos) > 1 else "") + " " + ", ".join(map(str, pos)) + more
+
+
+def _where(report: ColumnReport) -> str:
+    """``orders.order_time (from '下单时间')`` for a message."""
+    where = f"{report.table}.{report.column}"
+    return where + (f" (from {report.source!r})" if report.source != report.column else "")
+
+
+def _out_of_range_marker(raw: pd.Series, oor: pd.Series, report: ColumnReport, *, prefix: str) -> pd.Series:
+    """Count the out-of-range dates in ``report``, warn, and return their source text."""
+    text = raw.astype("string").where(oor)
+    report.n_out_of_range = int(oor.sum())
+    report.out_of_range_examples = example_values(text[oor])
+    lo, hi = (d.date() for d in DATETIME_RANGE)
+    warnings.warn(
+        f"{_where(report)}: {report.n_out_of_range:,} of {report.n_rows:,} rows hold a date outside "
+        f"{lo}..{hi} ({_row_numbers(oor)}), e.g. "
+        f"{format_examples(report.out_of_range_examples)}; they are blank in {report.column} and "
+        f"kept as text in {out_of_range_column(report.column)}. The cleaning rule "
+        f"cleaning.out_of_range_dates drops, flags or keeps them; or fix the file "
+        f"({prefix}.columns.{report.column})",
+        DataQualityWarning,
+        stacklevel=4,
+    )
+    return text
+
+
+def _check_currencies(
+    raw: pd.Series, codes: pd.Series, report: ColumnReport, *, prefix: str, currency: str | None
+) -> dict[str, int]:
+    """Currency code -> rows of a money column; stop when it mixes currencies, warn when its one
+    currency is not the report currency.
+
+    Raises
+    ------
+    ContractError
+        More than one currency among the values' markers.
+    """
+    counts = {str(k): int(v) for k, v in codes.value_counts().items()}
+    if len(counts) > 1:
+        parts = []
+        for code, k in counts.items():
+            hit = (codes == code).fillna(False).astype(bool)
+            parts.append(f"{code} ×{k:,} (e.g. {format_examples(example_values(raw[hit].astype(str)), 3)}; "
+                         f"{_row_numbers(hit, 3)})")  # fmt: skip
+        raise ContractError(
+            report.table,
+            f"carry a currency marker, in {len(counts)} currencies: {', '.join(parts)}. Amounts in different currencies cannot be added up: split "
+            f"the file by currency or convert the amounts to one currency before intake (the "
+            f"params key currency is only the currency reports show)",
+            column=report.column,
+            source_column=report.source,
+            n_rows=sum(counts.values()),
+            n_total=report.n_rows,
+            params_key=f"{prefix}.columns.{report.column} / currency",
+        )
+    want = currency_code(currency) if currency else None
+    if len(counts) == 1 and want is not None and next(iter(counts)) != want:
+        code = next(iter(counts))
+        hit = (codes == code).fillna(False).astype(bool)
+        warnings.warn(
+            f"{_where(report)}: every currency marker is {code} (e.g. "
+            f"{format_examples(example_values(raw[hit].astype(str)), 3)}) but the params currency is "
+            f"{currency!r} ({want}); reports will show the amounts as {currency}. Set currency: to "
+            f"the symbol of {code} if the amounts are in {code}",
+            DataQualityWarning,
+            stacklevel=4,
+        )
+    return counts
 
 
 def _step_constant_column(
@@ -555,10 +746,20 @@ def _step_constant_column(
 ) -> tuple[pd.Series, ColumnReport]:
     """A column the file does not have, filled with one constant (parsed to the column's type)."""
     n = len(raw)
-    values, _, _, _ = _parse_column(
+    parsed = _parse_column(
         pd.Series([value] * n, index=raw.index, dtype=object), col.type, opts=options, placeholders=()
     )
-    return values, ColumnReport(spec.name, col.name, f"@const {value!r}", col.type, n)
+    return parsed.values, ColumnReport(spec.name, col.name, f"@const {value!r}", col.type, n)
+
+
+def _step_derived_consent(spec: TableSpec, out: dict[str, pd.Series], reports: list[ColumnReport]) -> None:
+    """``marketing_consent = not marketing_opt_out`` when only the opt-out is mapped."""
+    if spec.name != "customers" or "marketing_opt_out" not in out or "marketing_consent" in out:
+        return
+    opt_out = out["marketing_opt_out"].astype("boolean")
+    out["marketing_consent"] = ~opt_out
+    reports.append(ColumnReport(spec.name, "marketing_consent", "@not marketing_opt_out", "bool", len(opt_out),
+                                n_blank=int(opt_out.isna().sum())))  # fmt: skip
 
 
 def _step_extra_columns(
@@ -655,8 +856,8 @@ def check_references(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def pii_columns(table: str, frame: pd.DataFrame) -> list[str]:
-    """Columns of ``frame`` holding personal data: contract PII columns plus extra columns whose
-    values look like phone numbers, e-mail addresses or ID numbers.
+    """Columns of ``frame`` holding personal data: contract PII columns plus any column whose
+    header or values look personal (:func:`workbench.core.pii.detect_personal_data`).
 
     Parameters
     ----------
@@ -669,17 +870,7 @@ def pii_columns(table: str, frame: pd.DataFrame) -> list[str]:
     -------
     list of str
     """
-    spec = TABLES[table]
-    found = [c.name for c in spec.columns if c.pii and c.name in frame]
-    pattern = re.compile(
-        r"^(?:\+?86[- ]?)?1[3-9]\d{9}$|^[\w.+-]+@[\w-]+\.[\w.]+$|^\d{17}[\dXx]$"
-    )
-    for col in frame.columns:
-        if col in spec.names or not (
-            pd.api.types.is_string_dtype(frame[col]) or frame[col].dtype == object
-        ):
-            continue
-        sample = frame[col].dropna().astype(str).head(200)
-        if len(sample) and sample.str.match(pattern).mean() > 0.5:
-            found.append(col)
-    return found
+    from workbench.core.pii import detect_personal_data
+
+    canonical = {c.name: c.name for c in TABLES[table].columns if c.pii}
+    return [pc.column for pc in detect_personal_data(frame, table, canonical_pii=canonical)]

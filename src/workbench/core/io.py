@@ -1,12 +1,20 @@
 """Readers: CSV (encoding detected: UTF-8, UTF-8 with BOM, GBK/GB18030), Excel, Parquet and
 DuckDB tables, plus :func:`load_tables`, the one intake every notebook goes through.
 
+What a file is comes from its content before its name: an Excel workbook saved as ``.csv`` is
+read as Excel (with a warning). A CSV whose header row reads as one column holding ``;``, a tab
+or ``|`` while every mapped header is among its parts is read with that delimiter (with a
+warning naming ``tables.<t>.sep``). A header written twice stops the intake when it is mapped and
+is kept under two names (with a warning) when it is not. A table with no rows stops the intake.
+
 Raw files are opened read-only and never written.
 """
 
 from __future__ import annotations
 
 import gzip
+import warnings
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.core.contract import LoadedTable, apply_contract
-from workbench.core.errors import ContractError
+from workbench.core.errors import ContractError, DataQualityWarning, format_examples
 from workbench.core.params import DatasetParams, TableSource
 
 __all__ = ["detect_encoding", "read_raw", "load_tables"]
@@ -67,12 +75,18 @@ def detect_encoding(path: Path | str) -> str:
         return "latin-1"
 
 
-def _detect_format(path: Path) -> str:
+_EXCEL_EXT = {".xlsx", ".xlsm", ".xls", ".ods"}
+_SNIFF_SEPS = (";", "\t", "|", ",")
+_SEP_NAMES = {";": '";"', "\t": '"\\t"', "|": '"|"', ",": '","'}  # as written in YAML
+
+
+def _format_by_extension(path: Path) -> str:
+    """The format the file name says (``.gz`` aside); ``csv`` for anything unknown."""
     suffixes = [s.lower() for s in path.suffixes]
     if ".gz" in suffixes:
         suffixes.remove(".gz")
     ext = suffixes[-1] if suffixes else ""
-    if ext in {".xlsx", ".xlsm", ".xls", ".ods"}:
+    if ext in _EXCEL_EXT:
         return "excel"
     if ext in {".parquet", ".pq"}:
         return "parquet"
@@ -81,8 +95,243 @@ def _detect_format(path: Path) -> str:
     return "csv"
 
 
+def _content_format(path: Path) -> str | None:
+    """The format the first bytes say: ``excel`` (an xlsx/xlsm/ods zip, or the OLE2 container of
+    an old ``.xls``), ``parquet``, ``html`` (a web page), ``csv`` (text without NUL bytes), or
+    None (not recognised)."""
+    if path.suffix.lower() == ".gz" or not path.is_file():
+        return None
+    head = _open_bytes(path, 512)
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+        except zipfile.BadZipFile:
+            return None
+        if any(n.startswith("xl/") for n in names) or "content.xml" in names:
+            return "excel"
+        return None
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "excel"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<!doctype html", b"<html", b"<table")):
+        return "html"
+    if head and b"\0" not in head:
+        return "csv"
+    return None
+
+
+def _detect_format(path: Path) -> str:
+    """The format of a file: its content when recognisable (an Excel workbook named ``x.csv`` is
+    ``excel``), else its extension.
+
+    Parameters
+    ----------
+    path : Path
+
+    Returns
+    -------
+    str
+        ``csv``, ``excel``, ``parquet``, ``duckdb`` or ``html`` (a web page, which cannot be read).
+    """
+    by_ext = _format_by_extension(path)
+    if by_ext == "duckdb":
+        return by_ext
+    content = _content_format(path)
+    return content if content is not None else by_ext
+
+
+def _check_format(path: Path, src: TableSource, *, table: str, params_prefix: str) -> str:
+    """The format to read ``path`` as; warn when the content contradicts the extension.
+
+    Raises
+    ------
+    ContractError
+        The file is a web page, or its content is not the format the params set.
+    """
+    content = _detect_format(path)
+    key = f"{params_prefix}.format"
+    if content == "html":
+        raise ContractError(
+            table,
+            f"file {path} is a web page (HTML), not a table file, whatever its extension; open it in "
+            f"Excel and save it as .xlsx or .csv, then point {params_prefix}.path at that copy",
+            params_key=f"{params_prefix}.path",
+        )
+    if src.format != "auto":
+        if src.format == "csv" and content in {"excel", "parquet"}:
+            raise ContractError(
+                table,
+                f"file {path} is {'an Excel workbook' if content == 'excel' else 'a Parquet file'} "
+                f"but {key} is csv; set {key}: {content} (or auto)",
+                params_key=key,
+            )
+        return src.format
+    by_ext = _format_by_extension(path)
+    if content != by_ext:
+        what = {"excel": "an Excel workbook", "parquet": "a Parquet file", "csv": "text"}[content]
+        warnings.warn(
+            f"{table}: {path.name} is {what} despite its {''.join(path.suffixes) or 'missing'} "
+            f"extension; read as {content}. Rename the file, or set {key}: {content} to say so",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    return content
+
+
+def _csv_options(src: TableSource, enc: str, sep: str) -> dict[str, Any]:
+    """``pandas.read_csv`` keywords: every value as text, nothing turned into NaN."""
+    kw: dict[str, Any] = {
+        "dtype": str,
+        "keep_default_na": False,
+        "na_filter": False,
+        "encoding": enc,
+        "compression": "infer",
+        "sep": r"\s+" if sep == "whitespace" else sep,
+    }
+    if not src.header:
+        kw["header"] = None
+        kw["names"] = src.column_names
+    return kw
+
+
+def _csv_header(path: Path, kw: dict[str, Any]) -> list[str]:
+    """The header row as written (pandas renames a repeated header ``amount.1``; this does not)."""
+    head = pd.read_csv(path, **{**kw, "header": None, "names": None, "nrows": 1})
+    return [str(v) for v in head.iloc[0].tolist()] if len(head) else []
+
+
+def _sniff_sep(path: Path, src: TableSource, kw: dict[str, Any], *, table: str, params_prefix: str) -> str | None:
+    """Another delimiter when the header read with ``src.sep`` is one column holding ``;``, a tab,
+    ``|`` or ``,`` and every mapped header is among its parts; None to keep ``src.sep``.
+
+    Raises
+    ------
+    ContractError
+        The header looks separated by another delimiter but not every mapped header is among
+        its parts (names the delimiter, ``tables.<t>.sep`` and the headers missing).
+    """
+    if not src.header or src.sep == "whitespace":
+        return None
+    header = _csv_header(path, kw)
+    if len(header) != 1:
+        return None
+    mapped = [h for h in src.columns.values() if h != "@index"]
+    for cand in _SNIFF_SEPS:
+        if cand == src.sep or cand not in header[0]:
+            continue
+        parts = _csv_header(path, {**kw, "sep": cand})
+        missing = [h for h in mapped if h not in parts]
+        shown = _SEP_NAMES[cand]
+        if not missing:
+            warnings.warn(
+                f"{table}: the header row of {path.name} is one column with sep {_SEP_NAMES.get(src.sep, repr(src.sep))} "
+                f"but splits into {len(parts)} headers with {shown}, among them every mapped one; "
+                f"read it as {shown}-separated. Set {params_prefix}.sep: {shown} to say so",
+                DataQualityWarning,
+                stacklevel=4,
+            )
+            return cand
+        raise ContractError(
+            table,
+            f"the header row of {path} is one column ({header[0][:120]!r}): the file looks "
+            f"{shown}-separated, but then mapped header(s) {format_examples(missing)} are still not "
+            f"among its headers {format_examples(parts, 30)}; set {params_prefix}.sep: {shown} and check "
+            f"{params_prefix}.columns",
+            params_key=f"{params_prefix}.sep",
+        )
+    return None
+
+
+def _distinct_names(names: list[str]) -> list[str]:
+    """Repeated names made distinct the way pandas does it: ``amount``, ``amount.1`` ..."""
+    used = set(names)
+    seen: dict[str, int] = {}
+    out = []
+    for h in names:
+        if h not in seen:
+            seen[h] = 0
+            out.append(h)
+            continue
+        k = seen[h] + 1
+        while f"{h}.{k}" in used:
+            k += 1
+        seen[h] = k
+        used.add(f"{h}.{k}")
+        out.append(f"{h}.{k}")
+    return out
+
+
+def _read_excel(path: Path, src: TableSource, sheet: str | int) -> tuple[pd.DataFrame, list[str]]:
+    """An Excel sheet as object columns, and its header row as written (empty without one)."""
+    frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="calamine", header=None)
+    if not src.header:
+        if src.column_names:
+            frame.columns = src.column_names
+        frame.columns = [str(c) for c in frame.columns]
+        return frame, []
+    if len(frame) == 0:
+        return frame, []
+    header = ["" if pd.isna(v) else str(v) for v in frame.iloc[0].tolist()]
+    header = [h if h else f"Unnamed: {i}" for i, h in enumerate(header)]
+    body = frame.iloc[1:].reset_index(drop=True)
+    return body.set_axis(header, axis=1), header
+
+
+def _check_duplicate_headers(
+    frame: pd.DataFrame, header: list[str], src: TableSource, *, path: Path, table: str, params_prefix: str
+) -> pd.DataFrame:
+    """Stop on a header written twice that the params map; keep an unmapped one under distinct
+    names (pandas' ``amount.1``), with a warning. Returns the frame with distinct column names.
+
+    Raises
+    ------
+    ContractError
+        A mapped header appears more than once in the file (names the table, header, column
+        positions and ``tables.<t>.columns.<canonical>``).
+    """
+    if len(header) != frame.shape[1]:
+        header = [str(c) for c in frame.columns]
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) < len(names):  # Excel, Parquet, DuckDB: repeated names, make them distinct
+        names = _distinct_names(names)
+        frame = frame.set_axis(names, axis=1)
+    positions: dict[str, list[int]] = {}
+    for i, h in enumerate(header):
+        positions.setdefault(h, []).append(i)
+    mapped = {h: c for c, h in src.columns.items()}
+    for h, pos in positions.items():
+        if len(pos) < 2 or not h.strip():  # blank headers (trailing commas) are pandas' "Unnamed: i"
+            continue
+        cols = ", ".join(str(i + 1) for i in pos)
+        if h in mapped:
+            canon = mapped[h]
+            key = f"{params_prefix}.columns.{canon}"
+            raise ContractError(
+                table,
+                f"the file {path.name} has the header {h!r} {len(pos)} times (columns {cols}) and "
+                f"{key} maps it, so which column is meant is unclear; rename the headers in your "
+                f"export so each is unique, or map the later one by the name intake gives it "
+                f"({key}: {names[pos[1]]!r} = column {pos[1] + 1})",
+                params_key=key,
+            )
+        warnings.warn(
+            f"{table}: the file {path.name} has the header {h!r} {len(pos)} times (columns {cols}); "
+            f"it is not mapped, so each is kept as its own extra column: "
+            f"{', '.join(repr(names[i]) for i in pos)}",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    return frame
+
+
 def read_raw(src: TableSource, *, path: Path, table: str, params_prefix: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read one source as it is (text columns stay text for the contract parsers).
+
+    The format comes from the content when it is recognisable (:func:`_detect_format`), a CSV's
+    delimiter may be sniffed (:func:`_sniff_sep`), and a header written twice is checked
+    (:func:`_check_duplicate_headers`).
 
     Parameters
     ----------
@@ -99,42 +348,44 @@ def read_raw(src: TableSource, *, path: Path, table: str, params_prefix: str) ->
     -------
     frame : pandas.DataFrame
     info : dict
-        ``path``, ``format``, ``encoding``, ``sheet``, ``rows``, ``columns``, ``bytes``.
+        ``path``, ``format``, ``encoding``, ``sep`` (CSV), ``sheet``, ``rows``, ``columns``,
+        ``bytes``.
 
     Raises
     ------
     ContractError
-        The file cannot be read (names the file, the format tried and the params key).
+        The file is empty or cannot be read (names the file, the format tried and the params
+        key), is a web page, or maps a header the file has twice.
+
+    Warns
+    -----
+    DataQualityWarning
+        The content is not what the extension says, the delimiter was sniffed, or an unmapped
+        header appears twice.
     """
-    fmt = _detect_format(path) if src.format == "auto" else src.format
-    info: dict[str, Any] = {"path": str(path), "format": fmt, "bytes": path.stat().st_size}
+    size = path.stat().st_size
+    if size == 0:
+        raise ContractError(table, f"file {path} is empty (0 bytes): no header, no rows",
+                            params_key=f"{params_prefix}.path")  # fmt: skip
+    fmt = _check_format(path, src, table=table, params_prefix=params_prefix)
+    info: dict[str, Any] = {"path": str(path), "format": fmt, "bytes": size}
+    header: list[str] = []
     try:
         if fmt == "csv":
             enc = detect_encoding(path) if src.encoding == "auto" else src.encoding
             info["encoding"] = enc
-            kw: dict[str, Any] = {
-                "dtype": str,
-                "keep_default_na": False,
-                "na_filter": False,
-                "encoding": enc,
-                "compression": "infer",
-            }
-            if src.sep == "whitespace":
-                kw["sep"] = r"\s+"
-            else:
-                kw["sep"] = src.sep
-            if not src.header:
-                kw["header"] = None
-                kw["names"] = src.column_names
+            kw = _csv_options(src, enc, src.sep)
+            sniffed = _sniff_sep(path, src, kw, table=table, params_prefix=params_prefix)
+            if sniffed is not None:
+                kw = _csv_options(src, enc, sniffed)
+                info["sep"] = sniffed
             frame = pd.read_csv(path, **kw)
+            if src.header:
+                header = _csv_header(path, kw)
         elif fmt == "excel":
             sheet = 0 if src.sheet is None else src.sheet
             info["sheet"] = sheet
-            frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="calamine",
-                                  header=0 if src.header else None)
-            if not src.header and src.column_names:
-                frame.columns = src.column_names
-            frame.columns = [str(c) for c in frame.columns]
+            frame, header = _read_excel(path, src, sheet)
         elif fmt == "parquet":
             frame = pd.read_parquet(path)
         elif fmt == "duckdb":
@@ -162,6 +413,7 @@ def read_raw(src: TableSource, *, path: Path, table: str, params_prefix: str) ->
             f"cannot read {path} as {fmt}: {type(err).__name__}: {str(err).splitlines()[0][:300]}",
             params_key=f"{params_prefix}.format / {params_prefix}.sep / {params_prefix}.path",
         ) from None
+    frame = _check_duplicate_headers(frame, header, src, path=path, table=table, params_prefix=params_prefix)
     info["rows"] = len(frame)
     info["columns"] = int(frame.shape[1])
     return frame, info
@@ -184,7 +436,7 @@ def load_tables(params: DatasetParams, names: Iterable[str] | None = None) -> di
     Raises
     ------
     ContractError
-        For the first table that cannot be read or does not meet the contract.
+        For the first table that cannot be read, has no rows, or does not meet the contract.
     """
     wanted = list(params.tables) if names is None else list(names)
     out: dict[str, LoadedTable] = {}
@@ -198,6 +450,15 @@ def load_tables(params: DatasetParams, names: Iterable[str] | None = None) -> di
         prefix = f"tables.{name}"
         path = params.resolve(src.path)
         raw, info = read_raw(src, path=path, table=name, params_prefix=prefix)
+        if len(raw) == 0:
+            what = "has a header but no rows" if info["columns"] else "has no header and no rows"
+            raise ContractError(
+                name,
+                f"file {path} {what} ({info['columns']} columns, 0 rows); every table in the params "
+                f"needs data: export the rows too, or remove {prefix} if the analyses do not need "
+                f"this table",
+                params_key=f"{prefix}.path",
+            )
         out[name] = apply_contract(
             raw,
             name,
@@ -213,6 +474,7 @@ def load_tables(params: DatasetParams, names: Iterable[str] | None = None) -> di
             },
             source=info,
             params_prefix=prefix,
+            currency=params.currency,
         )
     return out
 

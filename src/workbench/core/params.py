@@ -94,6 +94,11 @@ class CleaningParams(StrictModel):
     negative_amounts: Literal["refund", "drop", "keep"] = Field(
         "refund", description="negative amount lines: treat as refunds, drop, or keep as they are"
     )
+    out_of_range_dates: Literal["drop", "flag", "keep"] = Field(
+        "drop",
+        description="dates datetime64[ns] cannot hold (year 2999, 0001): drop the row (own time) or leave the "
+        "date blank, flag, or keep blank",
+    )
     future_dates: Literal["drop", "flag", "keep"] = "drop"
     prelaunch_dates: Literal["drop", "flag", "keep"] = "drop"
     extreme_spenders: Literal["flag", "drop", "cap", "keep"] = "flag"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,15 @@ __all__ = [
     "DEFAULT_PLACEHOLDERS",
     "DEFAULT_TRUE_VALUES",
     "DEFAULT_FALSE_VALUES",
+    "DATETIME_RANGE",
+    "CURRENCY_MARKERS",
+    "DateParse",
+    "MoneyParse",
     "clean_text",
+    "currency_code",
+    "parse_dates",
     "parse_datetime",
+    "parse_amounts",
     "parse_money",
     "parse_number",
     "parse_bool",
@@ -79,7 +87,31 @@ def clean_text(values: pd.Series, placeholders: tuple[str, ...] | list[str]) -> 
     return text, blank.fillna(True).astype(bool), counts
 
 
+DATETIME_RANGE: tuple[pd.Timestamp, pd.Timestamp] = (pd.Timestamp.min, pd.Timestamp.max)
+"""The dates ``datetime64[ns]`` can hold (1677-09-21 .. 2262-04-11); a valid calendar date outside
+it (``2999-01-01``, ``0001-01-01``, ``9999-12-31``) is *out of range*, not unparseable."""
+
+
+class DateParse(NamedTuple):
+    """Result of :func:`parse_dates`.
+
+    Attributes
+    ----------
+    values : pandas.Series
+        ``datetime64[ns]``; missing where blank, unparseable or out of range.
+    bad : pandas.Series of bool
+        A non-blank value that is not a date.
+    out_of_range : pandas.Series of bool
+        A valid date outside :data:`DATETIME_RANGE` (now missing in ``values``).
+    """
+
+    values: pd.Series
+    bad: pd.Series
+    out_of_range: pd.Series
+
+
 def _assemble(parts: pd.DataFrame) -> pd.Series:
+    """Date parts (``y m d H M S`` text) to ``datetime64[us]`` (NaT for an invalid date)."""
     num = parts.apply(pd.to_numeric, errors="coerce")
     for col in ("H", "M", "S"):
         if col not in num:
@@ -96,24 +128,35 @@ def _assemble(parts: pd.DataFrame) -> pd.Series:
         }
     )
     ok = frame.notna().all(axis=1)
-    out = pd.Series(pd.NaT, index=parts.index, dtype="datetime64[ns]")
+    out = pd.Series(pd.NaT, index=parts.index, dtype="datetime64[us]")
     if ok.any():
-        out.loc[ok] = pd.to_datetime(frame.loc[ok].astype("int64"), errors="coerce")
+        got = pd.to_datetime(frame.loc[ok].astype("int64"), errors="coerce")
+        out.loc[ok] = got.astype("datetime64[us]")
     return out
 
 
-def parse_datetime(
+def _typed_dates(values: pd.Series) -> pd.Series:
+    """Already typed datetimes (any unit, naive or aware) as naive ``datetime64[us]``."""
+    out = values
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert(None)
+    return out.astype("datetime64[us]")
+
+
+def parse_dates(
     values: pd.Series,
     *,
     date_format: str | None = None,
     placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS,
-) -> tuple[pd.Series, pd.Series]:
+) -> DateParse:
     """Parse dates and times written in mixed formats within one column.
 
     Recognised without a format: ``2024-03-05``, ``2024/3/5``, ``2024.3.5``,
     ``2024-03-05 14:22[:05]``, ``2024-03-05T14:22:05Z``, ``20240305``, ``20240305142205``,
     ``2024年03月05日 [14时22分]``, Excel serial day numbers (``45356``) and values already typed as
-    dates. Ambiguous day/month-first styles (``05/03/2024``) need ``date_format``.
+    dates. Ambiguous day/month-first styles (``05/03/2024``) need ``date_format``. A valid date
+    that ``datetime64[ns]`` cannot hold (``2999-01-01``, ``0001-01-01``; see
+    :data:`DATETIME_RANGE`) is reported in ``out_of_range``, not in ``bad``.
 
     Parameters
     ----------
@@ -126,27 +169,41 @@ def parse_datetime(
 
     Returns
     -------
-    parsed : pandas.Series
-        ``datetime64[ns]`` (timezone-naive).
-    bad : pandas.Series of bool
-        True where a non-blank value could not be parsed.
+    DateParse
+        ``values`` (``datetime64[ns]``, timezone-naive), ``bad`` and ``out_of_range`` masks.
 
     Examples
     --------
-    >>> s = pd.Series(["2024/3/5", "2024-03-05 14:22", "20240305", "2024年03月05日", "未知"])
-    >>> parse_datetime(s)[0].dt.strftime("%Y-%m-%d %H:%M").tolist()[:4]
-    ['2024-03-05 00:00', '2024-03-05 14:22', '2024-03-05 00:00', '2024-03-05 00:00']
+    >>> r = parse_dates(pd.Series(["2024/3/5", "2999-01-01", "abc", "未知"]))
+    >>> r.values.dt.strftime("%Y-%m-%d").tolist(), r.bad.tolist(), r.out_of_range.tolist()
+    (['2024-03-05', nan, nan, nan], [False, False, True, False], [False, True, False, False])
     """
     if pd.api.types.is_datetime64_any_dtype(values):
-        out = values
-        if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_convert(None)
-        return out.astype("datetime64[ns]"), pd.Series(False, index=values.index)
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+        out = values.dt.tz_convert(None) if getattr(values.dt, "tz", None) is not None else values
+        if str(out.dtype) == "datetime64[ns]":  # cannot be out of range; keep the nanoseconds
+            return DateParse(out, pd.Series(False, index=values.index), pd.Series(False, index=values.index))
+        out = _typed_dates(out)
+        blank = out.isna()
+    else:
+        out, blank = _parse_date_text(values, date_format=date_format, placeholders=placeholders)
+    lo, hi = DATETIME_RANGE
+    oor = out.notna() & ((out < lo) | (out > hi))
+    bad = (~blank) & out.isna()
+    return DateParse(out.mask(oor).astype("datetime64[ns]"), bad.astype(bool), oor.astype(bool))
+
+
+def _parse_date_text(
+    values: pd.Series, *, date_format: str | None, placeholders: tuple[str, ...] | list[str]
+) -> tuple[pd.Series, pd.Series]:
+    """Text (or a mix of text and date objects) to ``datetime64[us]``; return it and the blank mask."""
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     if values.dtype == object:
-        is_ts = values.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"))
+        is_ts = values.notna() & values.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"))
         if is_ts.any():
-            out.loc[is_ts] = pd.to_datetime(values[is_ts].astype(object), errors="coerce")
+            got = pd.to_datetime(values[is_ts].astype(object), errors="coerce")
+            if not pd.api.types.is_datetime64_any_dtype(got):  # mixed time zones
+                got = pd.to_datetime(values[is_ts].astype(object), errors="coerce", utc=True)
+            out.loc[is_ts] = _typed_dates(got)
     else:
         is_ts = pd.Series(False, index=values.index)
     if pd.api.types.is_numeric_dtype(values):
@@ -156,7 +213,7 @@ def parse_datetime(
     todo = ~blank & ~is_ts
     if date_format and todo.any():
         got = pd.to_datetime(text[todo], format=date_format, errors="coerce")
-        out.loc[got.index[got.notna()]] = got[got.notna()]
+        out.loc[got.index[got.notna()]] = got[got.notna()].astype("datetime64[us]")
         todo = todo & out.isna()
     if todo.any():
         # fast path: common exact formats via the C parser, each tried only when a sample of the
@@ -169,30 +226,72 @@ def parse_datetime(
             if pd.to_datetime(sample, format=fmt, errors="coerce").notna().any():
                 got = pd.to_datetime(text[rest_idx], format=fmt, errors="coerce")
                 ok = got.notna()
-                out.loc[got.index[ok]] = got[ok]
+                out.loc[got.index[ok]] = got[ok].astype("datetime64[us]")
                 todo = todo & out.isna()
     if todo.any():
-        sub = text[todo]
-        parts = sub.str.extract(_DATE_RE)
-        hit = parts["y"].notna()
-        if hit.any():
-            out.loc[parts.index[hit]] = _assemble(parts.loc[hit, ["y", "m", "d", "H", "M", "S"]])
-        rest = sub[~hit]
-        if len(rest):
-            parts = rest.str.extract(_COMPACT_RE)
-            hit2 = parts["y"].notna()
-            if hit2.any():
-                out.loc[parts.index[hit2]] = _assemble(parts.loc[hit2])
-            rest = rest[~hit2]
-        if len(rest):
-            serial = rest.str.match(_EXCEL_SERIAL_RE).fillna(False).astype(bool)
-            if serial.any():
-                days = pd.to_numeric(rest[serial], errors="coerce").astype(float)
-                plausible = days.between(20000, 80000)  # 1954 .. 2119
-                idx = days.index[plausible]
-                out.loc[idx] = pd.Timestamp("1899-12-30") + pd.to_timedelta(days[plausible], unit="D")
-    bad = (~blank) & out.isna()
-    return out, bad
+        _parse_date_rules(text[todo], out)
+    return out, blank & ~is_ts
+
+
+def _parse_date_rules(sub: pd.Series, out: pd.Series) -> None:
+    """The regex rules (``2024年3月5日``, ``20240305``, Excel serials) for the values the fast
+    formats left; writes into ``out``."""
+    parts = sub.str.extract(_DATE_RE)
+    hit = parts["y"].notna()
+    if hit.any():
+        out.loc[parts.index[hit]] = _assemble(parts.loc[hit, ["y", "m", "d", "H", "M", "S"]])
+    rest = sub[~hit]
+    if len(rest):
+        parts = rest.str.extract(_COMPACT_RE)
+        hit2 = parts["y"].notna()
+        if hit2.any():
+            out.loc[parts.index[hit2]] = _assemble(parts.loc[hit2])
+        rest = rest[~hit2]
+    if len(rest):
+        serial = rest.str.match(_EXCEL_SERIAL_RE).fillna(False).astype(bool)
+        if serial.any():
+            days = pd.to_numeric(rest[serial], errors="coerce").astype(float)
+            plausible = days.between(20000, 80000)  # 1954 .. 2119
+            idx = days.index[plausible]
+            got = pd.Timestamp("1899-12-30") + pd.to_timedelta(days[plausible], unit="D")
+            out.loc[idx] = got.astype("datetime64[us]")
+
+
+def parse_datetime(
+    values: pd.Series,
+    *,
+    date_format: str | None = None,
+    placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS,
+) -> tuple[pd.Series, pd.Series]:
+    """Parse dates (:func:`parse_dates`) and return ``(parsed, bad)``.
+
+    Here ``bad`` also holds the out-of-range dates (``2999-01-01``): a caller that must tell them
+    apart from text that is not a date uses :func:`parse_dates`.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Raw values.
+    date_format : str, optional
+        A strftime format tried first.
+    placeholders : sequence of str
+        Texts meaning "no value".
+
+    Returns
+    -------
+    parsed : pandas.Series
+        ``datetime64[ns]`` (timezone-naive).
+    bad : pandas.Series of bool
+        True where a non-blank value is not a date ``datetime64[ns]`` can hold.
+
+    Examples
+    --------
+    >>> s = pd.Series(["2024/3/5", "2024-03-05 14:22", "20240305", "2024年03月05日", "未知"])
+    >>> parse_datetime(s)[0].dt.strftime("%Y-%m-%d %H:%M").tolist()[:4]
+    ['2024-03-05 00:00', '2024-03-05 14:22', '2024-03-05 00:00', '2024-03-05 00:00']
+    """
+    got = parse_dates(values, date_format=date_format, placeholders=placeholders)
+    return got.values, got.bad | got.out_of_range
 
 
 def _parse_float(
@@ -215,15 +314,124 @@ def _parse_float(
     return num, (~blank) & num.isna()
 
 
-_MONEY_STRIP = re.compile(r"[￥¥$€£,，\s]|RMB|CNY|USD|元|圆|块")
+CURRENCY_MARKERS: tuple[tuple[str, str], ...] = (
+    ("USD", r"US\$|USD|美元|美金"),
+    ("HKD", r"HK\$|HKD|港币|港元"),
+    ("EUR", r"€|EUR|欧元"),
+    ("GBP", r"£|GBP|英镑"),
+    ("JPY", r"JPY|円|日元"),
+    ("CNY", r"[¥￥]|RMB|CNY|人民币|元|圆|块"),
+    ("USD", r"\$"),
+)
+"""ISO code and the markers that mean it (checked in this order, case-insensitive, after NFKC
+normalisation: ``美元`` is USD before ``元`` is CNY, ``HK$`` is HKD before ``$`` is USD)."""
+_CURRENCY_RES = tuple((code, re.compile(rx, re.IGNORECASE)) for code, rx in CURRENCY_MARKERS)
+_MONEY_STRIP = re.compile(
+    "|".join(rx for _, rx in CURRENCY_MARKERS) + r"|[,，\s]", re.IGNORECASE
+)
+
+
+class MoneyParse(NamedTuple):
+    """Result of :func:`parse_amounts`.
+
+    Attributes
+    ----------
+    values : pandas.Series of float64
+        Amounts; NaN where blank or unparseable.
+    bad : pandas.Series of bool
+        A non-blank value that is not an amount.
+    currency : pandas.Series of str
+        ISO code of the currency marker a value carries (``CNY`` for ``¥12``, ``12元``,
+        ``RMB 8``; ``USD`` for ``$3``), ``<NA>`` where it carries none.
+    """
+
+    values: pd.Series
+    bad: pd.Series
+    currency: pd.Series
+
+
+def currency_code(marker: str) -> str | None:
+    """The ISO code of a currency symbol, code or word (``"¥"`` -> ``"CNY"``), or None.
+
+    Parameters
+    ----------
+    marker : str
+        What the params ``currency`` or a value holds.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> currency_code("¥"), currency_code("$"), currency_code("EUR"), currency_code("pts")
+    ('CNY', 'USD', 'EUR', None)
+    """
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", str(marker))
+    for code, rx in _CURRENCY_RES:
+        if rx.search(text):
+            return code
+    return None
+
+
+def _currencies(t: pd.Series) -> pd.Series:
+    """Currency code per value (first marker of :data:`CURRENCY_MARKERS` found), ``<NA>`` for none."""
+    out = pd.Series(pd.NA, index=t.index, dtype="string")
+    for code, rx in _CURRENCY_RES:
+        hit = out.isna() & t.str.contains(rx, regex=True).fillna(False).astype(bool)
+        out = out.mask(hit, code)
+    return out
+
+
+def parse_amounts(
+    values: pd.Series, *, placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS
+) -> MoneyParse:
+    """Parse money amounts such as ``￥1,234.50``, ``1234.5元``, ``USD 5``, ``(12.00)``, ``-3.5``
+    and note the currency marker each carries.
+
+    Parentheses and a trailing minus mean negative. Full-width digits are normalised. The
+    markers are stripped whatever the currency: whether one column mixes currencies is the
+    caller's check (:func:`workbench.core.contract.apply_contract` stops on it).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Raw values (numbers pass through, with no currency).
+    placeholders : sequence of str
+        Texts meaning "no value".
+
+    Returns
+    -------
+    MoneyParse
+        ``values``, ``bad`` and ``currency`` (ISO code per value).
+
+    Examples
+    --------
+    >>> r = parse_amounts(pd.Series(["¥12.5", "$3", "12元", "7", "abc"]))
+    >>> r.values.tolist(), r.currency.tolist()
+    ([12.5, 3.0, 12.0, 7.0, nan], ['CNY', 'USD', 'CNY', <NA>, <NA>])
+    """
+    currency = pd.Series(pd.NA, index=values.index, dtype="string")
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return MoneyParse(values.astype("float64"), pd.Series(False, index=values.index), currency)
+
+    def rest(t: pd.Series) -> pd.Series:
+        currency.loc[t.index] = _currencies(t)
+        neg = t.str.match(r"^\(.*\)$").fillna(False) | t.str.endswith("-").fillna(False)
+        t = t.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.rstrip("-")
+        got = pd.to_numeric(t.str.replace(_MONEY_STRIP, "", regex=True), errors="coerce").astype("float64")
+        return got.where(~neg.astype(bool), -got.abs())
+
+    num, bad = _parse_float(values, placeholders=placeholders, rest=rest)
+    return MoneyParse(num, bad, currency)
 
 
 def parse_money(
     values: pd.Series, *, placeholders: tuple[str, ...] | list[str] = DEFAULT_PLACEHOLDERS
 ) -> tuple[pd.Series, pd.Series]:
-    """Parse money amounts such as ``￥1,234.50``, ``1234.5元``, ``(12.00)``, ``-3.5``.
-
-    Parentheses and a trailing minus mean negative. Full-width digits are normalised.
+    """Parse money amounts (:func:`parse_amounts`) and return ``(parsed, bad)``.
 
     Returns
     -------
@@ -236,16 +444,8 @@ def parse_money(
     >>> parse_money(pd.Series(["￥1,234.50", "(12.00)", "3元", "abc"]))[0].tolist()
     [1234.5, -12.0, 3.0, nan]
     """
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.astype("float64"), pd.Series(False, index=values.index)
-
-    def rest(t: pd.Series) -> pd.Series:
-        neg = t.str.match(r"^\(.*\)$").fillna(False) | t.str.endswith("-").fillna(False)
-        t = t.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.rstrip("-")
-        got = pd.to_numeric(t.str.replace(_MONEY_STRIP, "", regex=True), errors="coerce").astype("float64")
-        return got.where(~neg.astype(bool), -got.abs())
-
-    return _parse_float(values, placeholders=placeholders, rest=rest)
+    got = parse_amounts(values, placeholders=placeholders)
+    return got.values, got.bad
 
 
 def parse_number(

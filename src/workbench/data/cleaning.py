@@ -5,28 +5,36 @@ Rules run in this order (each on every table it concerns; a rule that does not a
 logged, with the reason in ``detail``):
 
 1. ``drop_exact_duplicates`` - drop rows identical to an earlier row in every column.
-2. ``missing_required`` - drop rows whose required contract columns are missing.
-3. ``duplicate_keys`` - rows sharing a primary key (:attr:`TableSpec.key`): keep the first or the
+2. ``out_of_range_dates`` - dates ``datetime64[ns]`` cannot hold (``2999-01-01``,
+   ``0001-01-01``): intake leaves them blank and keeps their text in a column
+   ``<date column>_out_of_range`` (:func:`workbench.core.contract.out_of_range_column`).
+   ``drop`` drops the row when the date is the row's own time and otherwise leaves only that date
+   blank, and removes the text columns; ``flag`` adds ``flag_out_of_range_date``; ``keep`` leaves
+   the dates blank. The log names each column with a few of the values. It runs before
+   ``missing_required`` so such a row is counted here, not as a missing value (with ``flag`` or
+   ``keep`` a row whose required own time is blank is still dropped by ``missing_required``).
+3. ``missing_required`` - drop rows whose required contract columns are missing.
+4. ``duplicate_keys`` - rows sharing a primary key (:attr:`TableSpec.key`): keep the first or the
    last, flag them all (``flag_duplicate_key``), or stop with a :class:`ContractError`.
    Rows whose key is missing are not duplicates.
-4. ``future_dates`` - dates after ``data_end`` (default: today). ``as_of`` is *not* a cutoff:
+5. ``future_dates`` - dates after ``data_end`` (default: today). ``as_of`` is *not* a cutoff:
    rows after ``as_of`` are kept, churn labels and holdouts need them.
-5. ``prelaunch_dates`` - dates before ``launch_date`` (skipped when it is not set; birth dates
+6. ``prelaunch_dates`` - dates before ``launch_date`` (skipped when it is not set; birth dates
    are never checked).
-   For 4 and 5, ``drop`` drops the row when the bad date is the row's own time (``order_time``,
+   For 5 and 6, ``drop`` drops the row when the bad date is the row's own time (``order_time``,
    ``event_time``, ``opened_at``, ``contact_time``) and otherwise blanks only that date
    (``signup_date``, ``resolved_at`` ...), so a customer is not lost for a wrong sign-up date;
    ``flag`` adds ``flag_future_date`` / ``flag_prelaunch_date``.
-6. ``negative_amounts`` - order lines with a negative amount not marked as refunds: mark them as
+7. ``negative_amounts`` - order lines with a negative amount not marked as refunds: mark them as
    refunds (``is_refund`` True, ``status`` "refunded" when the column exists), drop them or keep
    them.
-7. ``orphan_orders`` - orders whose ``customer_id`` is not in the customers table (only when
+8. ``orphan_orders`` - orders whose ``customer_id`` is not in the customers table (only when
    both tables are given): drop, flag (``flag_orphan``) or keep.
-8. ``extreme_spenders`` - customers whose log total spend has a robust z above
+9. ``extreme_spenders`` - customers whose log total spend has a robust z above
    ``extreme_spender_mad_z`` (see :func:`spender_scores`): flag (``flag_extreme`` on customers and
    orders), drop their orders, or cap their order amounts at the 99.9th percentile of the other
    customers' order amounts.
-9. ``impute`` - fill missing values of ``"table.column"`` by ``median``, ``mode``, ``unknown`` or
+10. ``impute`` - fill missing values of ``"table.column"`` by ``median``, ``mode``, ``unknown`` or
    ``zero``; statistics come from the cleaned table.
 
 Inputs are never modified.
@@ -42,8 +50,9 @@ from typing import Any, Literal, get_args, get_type_hints
 import numpy as np
 import pandas as pd
 
-from workbench.core.contract import TABLES, LoadedTable, fast_isin
-from workbench.core.errors import ContractError, did_you_mean, example_values
+from workbench.core.contract import OUT_OF_RANGE_SUFFIX, TABLES, LoadedTable, fast_isin
+from workbench.core.errors import ContractError, did_you_mean, example_values, format_examples
+from workbench.core.parsing import DATETIME_RANGE
 from workbench.data.orders import REFUND_STATUSES, negative_amount_mask, purchase_mask, refund_mask
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -225,6 +234,8 @@ class CleaningRules:
         Orders of customers not in the customers table.
     negative_amounts : {"refund", "drop", "keep"}
         Negative amount lines not marked as refunds.
+    out_of_range_dates : {"drop", "flag", "keep"}
+        Dates intake could not hold (year 2999, 0001), now blank.
     future_dates, prelaunch_dates : {"drop", "flag", "keep"}
         Dates after ``data_end`` / before ``launch_date``.
     extreme_spenders : {"flag", "drop", "cap", "keep"}
@@ -241,6 +252,7 @@ class CleaningRules:
     duplicate_keys: Literal["keep_first", "keep_last", "flag", "error"] = "keep_last"
     orphan_orders: Literal["drop", "flag", "keep"] = "flag"
     negative_amounts: Literal["refund", "drop", "keep"] = "refund"
+    out_of_range_dates: Literal["drop", "flag", "keep"] = "drop"
     future_dates: Literal["drop", "flag", "keep"] = "drop"
     prelaunch_dates: Literal["drop", "flag", "keep"] = "drop"
     extreme_spenders: Literal["flag", "drop", "cap", "keep"] = "flag"
@@ -551,38 +563,92 @@ def _step_dates(
         for c in cols:
             v = _date_values(frame[c])
             masks[c] = (v > b) if after else (v < b)  # NaT compares False
-        any_bad = np.logical_or.reduce(list(masks.values()))
-        k = int(any_bad.sum())
         where = "after" if after else "before"
         per_col = ", ".join(f"{c} {int(m.sum()):,}" for c, m in masks.items() if m.any())
-        if k == 0:
+        if not np.logical_or.reduce(list(masks.values())).any():
             log.add(name, rule, key, n, n, 0, f"no dates {where} {bound.date()}")
             continue
-        if mode == "keep":
-            log.add(name, rule, key, n, n, 0, f"kept {_fmt_n(k, n)} with dates {where} {bound.date()} ({per_col})")
-            continue
-        out = frame.copy()
-        if mode == "flag":
-            out[flag_col] = pd.array(any_bad, dtype="boolean")
-            frames[name] = out
-            log.add(name, rule, key, n, n, k, f"flagged {_fmt_n(k, n)} with dates {where} {bound.date()} ({per_col}; {flag_col})")
-            continue
-        own = EVENT_TIME_COLUMNS.get(name)
-        drop = masks[own] if own in masks else np.zeros(n, dtype=bool)
-        blanked = []
-        for c, m in masks.items():
-            if c == own:
-                continue
-            m2 = m & ~drop
-            if m2.any():
-                out.loc[m2, c] = pd.NaT
-                blanked.append(f"{c} {int(m2.sum()):,}")
-        out = out.loc[~drop]
+        _apply_date_rule(frames, name, masks, mode=mode, flag_col=flag_col, what=f"with dates {where} {bound.date()}",
+                         own_what=f"{where} {bound.date()}", per_col=per_col, rule=rule, log=log)  # fmt: skip
+
+
+def _apply_date_rule(
+    frames: dict[str, pd.DataFrame],
+    name: str,
+    masks: Mapping[str, np.ndarray],
+    *,
+    mode: str,
+    flag_col: str,
+    what: str,
+    own_what: str,
+    per_col: str,
+    rule: str,
+    log: _Log,
+    note: str = "",
+) -> pd.DataFrame:
+    """Drop, flag or keep the rows of ``frames[name]`` with a bad date (``masks``: column -> rows).
+
+    ``drop`` drops a row whose own time (:data:`EVENT_TIME_COLUMNS`) is bad and blanks the other
+    bad dates; ``flag`` adds ``flag_col``. Logs the rule (``note`` ends the detail of a drop) and
+    returns the new frame.
+    """
+    key = f"cleaning.{rule}"
+    frame = frames[name]
+    n = len(frame)
+    any_bad = np.logical_or.reduce(list(masks.values()))
+    k = int(any_bad.sum())
+    if mode == "keep":
+        log.add(name, rule, key, n, n, 0, f"kept {_fmt_n(k, n)} {what} ({per_col})")
+        return frame
+    out = frame.copy()
+    if mode == "flag":
+        out[flag_col] = pd.array(any_bad, dtype="boolean")
         frames[name] = out
-        detail = f"dropped {_fmt_n(int(drop.sum()), n)} ({own} {where} {bound.date()})" if drop.any() else ""
-        if blanked:
-            detail += ("; " if detail else "") + f"dates blanked: {', '.join(blanked)}"
-        log.add(name, rule, key, n, len(out), k, detail)
+        log.add(name, rule, key, n, n, k, f"flagged {_fmt_n(k, n)} {what} ({per_col}; {flag_col})")
+        return out
+    own = EVENT_TIME_COLUMNS.get(name)
+    drop = masks[own] if own in masks else np.zeros(n, dtype=bool)
+    blanked = []
+    for c, m in masks.items():
+        if c == own:
+            continue
+        m2 = m & ~drop
+        if m2.any():
+            out.loc[m2, c] = pd.NaT
+            blanked.append(f"{c} {int(m2.sum()):,}")
+    out = out.loc[~drop]
+    frames[name] = out
+    detail = f"dropped {_fmt_n(int(drop.sum()), n)} ({own} {own_what})" if drop.any() else ""
+    if blanked:
+        detail += ("; " if detail else "") + f"dates blanked: {', '.join(blanked)}"
+    log.add(name, rule, key, n, len(out), k, detail + note)
+    return out
+
+
+def _step_out_of_range_dates(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
+    """Rows whose dates intake could not hold: the text columns ``<date>_out_of_range``."""
+    rule, key = "out_of_range_dates", "cleaning.out_of_range_dates"
+    for name, frame in frames.items():
+        n = len(frame)
+        markers = {c[: -len(OUT_OF_RANGE_SUFFIX)]: c for c in frame.columns
+                   if str(c).endswith(OUT_OF_RANGE_SUFFIX) and str(c)[: -len(OUT_OF_RANGE_SUFFIX)] in frame}  # fmt: skip
+        masks = {d: frame[m].notna().to_numpy(dtype=bool) for d, m in markers.items()}
+        masks = {d: m for d, m in masks.items() if m.any()}
+        if not masks:
+            log.add(name, rule, key, n, n, 0, "no out-of-range dates")
+            if markers:
+                frames[name] = frame.drop(columns=list(markers.values()))
+            continue
+        per_col = "; ".join(
+            f"{d} {int(m.sum()):,}, e.g. {format_examples(example_values(frame.loc[m, markers[d]]), 3)}"
+            for d, m in masks.items()
+        )
+        lo, hi = (d.date() for d in DATETIME_RANGE)
+        out = _apply_date_rule(frames, name, masks, mode=rules.out_of_range_dates, flag_col="flag_out_of_range_date",
+                               what=f"with dates outside {lo}..{hi}", own_what="out of range",
+                               per_col=per_col, rule=rule, log=log, note=f"; {per_col}")  # fmt: skip
+        if rules.out_of_range_dates == "drop":
+            frames[name] = out.drop(columns=list(markers.values()))
 
 
 def _step_negative_amounts(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
@@ -775,7 +841,7 @@ def clean_tables(
         Last plausible day of the data; later dates are "future". Default: today.
     **rules
         The rules, the fields of :class:`CleaningRules` (``drop_exact_duplicates``,
-        ``duplicate_keys``, ``orphan_orders``, ``negative_amounts``, ``future_dates``,
+        ``duplicate_keys``, ``orphan_orders``, ``negative_amounts``, ``out_of_range_dates``, ``future_dates``,
         ``prelaunch_dates``, ``extreme_spenders``, ``extreme_spender_mad_z``,
         ``missing_required``, ``impute``): the names of the params section ``cleaning``. Rules
         not given keep their defaults.
@@ -816,6 +882,7 @@ def clean_tables(
 
     steps = [
         lambda: _step_exact_duplicates(frames, applied, log),
+        lambda: _step_out_of_range_dates(frames, applied, log),
         lambda: _step_missing_required(frames, applied, log),
         lambda: _step_duplicate_keys(frames, applied, log),
         lambda: _step_dates(frames, rule="future_dates", mode=applied.future_dates, bound=end, after=True, log=log),
