@@ -2,19 +2,24 @@
 
 What is in each table, what is wrong with it, and what that means for CRM analysis:
 :func:`profile_tables` returns a :class:`DataProfile` (tables, alerts, findings, charts);
-:func:`service_kpis` a :class:`ServiceKPIs`; :func:`clean_artifacts` the cleaned tables to save.
+:func:`service_kpis` a :class:`ServiceKPIs`; :func:`personal_data_section` a
+:class:`PersonalDataReport` (which columns hold personal data, why, and how intake treated
+them); :func:`clean_artifacts` the cleaned tables to save. Values of personal-data columns are
+never shown (counts only) unless ``privacy.allow_personal_data``.
 
 Modules: ``options`` (thresholds), ``alerts`` (alert kinds and the column rules), ``columns``
 (column statistics), ``dates`` (daily counts, gaps, spikes), ``missing`` (patterns, nullity),
 ``correlations`` (Spearman, Cramér's V), ``checks`` (CRM checks across tables), ``tables``
 (one table's profile), ``profile`` (all tables), ``findings`` (section texts), ``plots``,
-``service`` (customer-service KPIs), ``export`` (artifacts), ``params`` (the params section).
+``service`` (customer-service KPIs), ``personal`` (the personal-data section and which columns
+to hide), ``export`` (artifacts), ``params`` (the params section).
 """
 
 from workbench.profiling.alerts import ALERT_KINDS, CRM_KINDS, SEVERITIES, Alert
 from workbench.profiling.correlations import cramers_v
 from workbench.profiling.export import clean_artifacts
 from workbench.profiling.options import ProfilingOptions
+from workbench.profiling.personal import PersonalDataReport, personal_data_section
 from workbench.profiling.profile import DataProfile, profile_tables
 from workbench.profiling.service import ServiceKPIs, service_kpis
 from workbench.profiling.tables import TableProfile, intake_report, profile_table
@@ -33,5 +38,7 @@ __all__ = [
     "ServiceKPIs",
     "service_kpis",
     "clean_artifacts",
+    "PersonalDataReport",
+    "personal_data_section",
     "cramers_v",
 ]

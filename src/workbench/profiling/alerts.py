@@ -54,8 +54,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.contract import ColumnReport
-from workbench.core.privacy import mask_series, pii_kind
 from workbench.profiling.options import ProfilingOptions
+from workbench.profiling.personal import hidden_label
 
 __all__ = [
     "Alert",
@@ -134,7 +134,7 @@ class Alert:
     share : float or None
         ``n_rows`` as a share of the table's rows.
     examples : tuple
-        A few example values (masked for personal data).
+        A few example values (none for personal data unless ``privacy.allow_personal_data``).
     """
 
     table: str
@@ -227,6 +227,7 @@ def column_alerts(
     is_pii: bool,
     allow_personal_data: bool,
     top: pd.DataFrame | None,
+    pii_kind: str | None = None,
 ) -> list[Alert]:
     """The ydata-style alerts of one column (see the module docstring for definitions).
 
@@ -242,9 +243,12 @@ def column_alerts(
         The table's key (a key column is not ``unique``-alerted).
     options : ProfilingOptions
     is_pii, allow_personal_data : bool
-        Whether the column holds personal data and whether it may be shown raw.
+        Whether the column holds personal data and whether it may be shown raw; when it may
+        not, no alert names a value of it.
     top : pandas.DataFrame or None
-        The column's top values (examples).
+        The column's top values (examples; None for hidden columns).
+    pii_kind : str, optional
+        Kind of personal data (``phone``), named in the ``personal_data`` alert.
 
     Returns
     -------
@@ -254,11 +258,12 @@ def column_alerts(
     kind = row["kind"]
     n, n_valid, n_missing = row["n"], row["n_valid"], row["n_missing"]
     n_distinct = row["n_distinct"]
+    hidden = is_pii and not allow_personal_data
     if is_pii:
-        how = "shown raw (privacy.allow_personal_data is true)" if allow_personal_data else "masked in this report"
-        out.append(Alert(table, col, "personal_data", "info",
-                         f"{where} holds personal data ({pii_kind(col)}); values are {how}", n_valid,
-                         n_valid / n if n else None))  # fmt: skip
+        what = f"personal data ({pii_kind})" if pii_kind else "personal data"
+        text = (f"{where} holds {what}; values are shown raw (privacy.allow_personal_data is true)"
+                if allow_personal_data else f"{where}: {hidden_label(pii_kind)} in this report (counts only)")
+        out.append(Alert(table, col, "personal_data", "info", text, n_valid, n_valid / n if n else None))
     if n == 0:
         return out
     if n_valid == 0:
@@ -269,11 +274,11 @@ def column_alerts(
         req = " (a required column)" if row.get("required") else ""
         out.append(Alert(table, col, "missing", sev, f"{where}{req}: {rows_text(n_missing, n)} are missing",
                          n_missing, n_missing / n))  # fmt: skip
-    examples = tuple(top["value"].head(3)) if top is not None else ()
+    examples = tuple(top["value"].head(3)) if top is not None and not hidden else ()
     if n_distinct == 1 and not str(row.get("source") or "").startswith("@const"):
-        value = examples[0] if examples else row.get("date_min")
+        value = "hidden: personal data" if hidden else repr(examples[0] if examples else row.get("date_min"))
         out.append(Alert(table, col, "constant", "warning",
-                         f"{where} has one value ({value!r}) in all {n_valid:,} non-missing rows; "
+                         f"{where} has one value ({value}) in all {n_valid:,} non-missing rows; "
                          "it carries no information",
                          n_valid, n_valid / n, examples[:1]))  # fmt: skip
     is_key = col in key
@@ -324,6 +329,7 @@ def intake_alerts(
     *,
     is_pii: bool,
     allow_personal_data: bool,
+    pii_kind: str | None = None,
 ) -> list[Alert]:
     """The ``unparseable`` and ``placeholder`` alerts of one column, from its intake report.
 
@@ -334,8 +340,12 @@ def intake_alerts(
     rep : ColumnReport
         What intake did to the column.
     series : pandas.Series
-        The column (to tell the kind of personal data when masking examples).
+        The column (its length).
     is_pii, allow_personal_data : bool
+        Whether the column holds personal data and whether it may be shown raw; when it may
+        not, the unreadable values are counted, not shown.
+    pii_kind : str, optional
+        Kind of personal data, named instead of the values.
 
     Returns
     -------
@@ -345,12 +355,12 @@ def intake_alerts(
     n = len(series)
     n_ph = int(sum(rep.placeholders.values()))
     if rep.n_unparseable:
-        ex = list(rep.examples)
-        if is_pii and not allow_personal_data:
-            ex = mask_series(pd.Series(ex, dtype=object), pii_kind(col, series)).tolist()
+        hidden = is_pii and not allow_personal_data
+        ex = [] if hidden else list(rep.examples)
+        eg = f" ({hidden_label(pii_kind)})" if hidden else (f", e.g. {', '.join(map(repr, ex[:5]))}" if ex else "")
         out.append(Alert(table, col, "unparseable", "warning",
                          f"{where}: {rows_text(rep.n_unparseable, n, 'values')} could not be read as {rep.type} "
-                         f"and are now missing" + (f", e.g. {', '.join(map(repr, ex[:5]))}" if ex else ""),
+                         f"and are now missing" + eg,
                          rep.n_unparseable, rep.n_unparseable / n if n else None, tuple(ex[:5])))  # fmt: skip
     if n_ph:
         # blank-or-placeholder rows: the placeholder texts plus empty cells

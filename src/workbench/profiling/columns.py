@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.contract import TABLES, ColumnReport
-from workbench.core.privacy import mask_series, pii_kind
 from workbench.data.cleaning import _date_values
 from workbench.profiling.alerts import Alert, column_alerts, fmt_value, intake_alerts
 from workbench.profiling.dates import DateColumn, profile_dates
 from workbench.profiling.options import ProfilingOptions
+from workbench.profiling.personal import hidden_label
 
 __all__ = ["TableContext", "ColumnProfile", "profile_column", "numeric_stats", "imbalance", "top_indices"]
 
@@ -42,13 +42,14 @@ class TableContext:
         Rows of the table.
     reports : mapping of str to ColumnReport
         Intake report per column.
-    pii : tuple of str
-        Personal-data columns.
+    pii : mapping of str to str or None
+        Personal-data columns -> their kind (None when unknown); unless ``allow_personal_data``
+        the profile shows only their counts (missing, distinct), never a value.
     key, required : tuple of str
         The contract key and required columns.
     options : ProfilingOptions
     allow_personal_data : bool
-        Show personal data raw.
+        Show personal data raw (values, statistics and charts as for any column).
     end : pandas.Timestamp
         Last plausible instant.
     as_of_end : pandas.Timestamp or None
@@ -60,7 +61,7 @@ class TableContext:
     name: str
     n: int
     reports: Mapping[str, ColumnReport]
-    pii: tuple[str, ...]
+    pii: Mapping[str, str | None]
     key: tuple[str, ...]
     required: tuple[str, ...]
     options: ProfilingOptions
@@ -68,6 +69,10 @@ class TableContext:
     end: pd.Timestamp
     as_of_end: pd.Timestamp | None
     launch: pd.Timestamp | None
+
+    def hides(self, col: str) -> bool:
+        """Whether the values of ``col`` are hidden (personal data, not allowed raw)."""
+        return col in self.pii and not self.allow_personal_data
 
 
 @dataclass(frozen=True)
@@ -229,16 +234,12 @@ def _step_counts(row: dict[str, Any], s: pd.Series, kind: str) -> tuple[np.ndarr
     return counts, uniques, values
 
 
-def _step_top_values(
-    ctx: TableContext, row: dict[str, Any], col: str, s: pd.Series, counts: np.ndarray, uniques: Any
-) -> pd.DataFrame:
-    """Top values of a column (masked for personal data), their share and the level statistics."""
+def _step_top_values(ctx: TableContext, row: dict[str, Any], counts: np.ndarray, uniques: Any) -> pd.DataFrame:
+    """Top values of a column, their share and the level statistics (not for hidden columns)."""
     opts = ctx.options
     n_valid, kind = row["n_valid"], row["kind"]
     top = top_indices(counts, opts.top_n)
     vals = pd.Series(np.asarray(uniques.take(top), dtype=object))
-    if col in ctx.pii and not ctx.allow_personal_data:
-        vals = mask_series(vals, pii_kind(col, s))
     tv = pd.DataFrame(
         {
             "value": vals.map(fmt_value).to_numpy(dtype=object),
@@ -308,6 +309,8 @@ def profile_column(ctx: TableContext, col: str, s: pd.Series) -> ColumnProfile:
         "n": ctx.n,
     }
     counts, uniques, values = _step_counts(row, s, kind)
+    if ctx.hides(col):
+        return _hidden_column(ctx, row, col, where, rep, s)
     if kind == "numeric" and rep is not None and rep.extra and 1 < row["n_distinct"] <= _LOW_CATEGORICAL:
         # ydata-profiling's low_categorical_threshold: a few numeric codes (0/1 flags,
         # 1-5 ratings) in an undeclared column are categories
@@ -316,7 +319,7 @@ def profile_column(ctx: TableContext, col: str, s: pd.Series) -> ColumnProfile:
     cramers_levels = None
     key_dups, key_examples = 0, ()
     if counts is not None and row["n_valid"]:
-        top = _step_top_values(ctx, row, col, s, counts, uniques)
+        top = _step_top_values(ctx, row, counts, uniques)
         cramers_levels = _cramers_levels(ctx, row)
         if len(ctx.key) == 1 and col == ctx.key[0]:
             key_dups, key_examples = _key_duplicates(row, counts, uniques)
@@ -331,12 +334,40 @@ def profile_column(ctx: TableContext, col: str, s: pd.Series) -> ColumnProfile:
         )  # fmt: skip
         row.update(dates.stats)
         alerts.extend(dates.alerts)
+    alerts.extend(_step_alerts(ctx, row, col, where, rep, s, top))
+    return ColumnProfile(row=row, alerts=alerts, top=top, dates=dates, cramers_levels=cramers_levels,
+                         key_dups=key_dups, key_examples=key_examples)  # fmt: skip
+
+
+def _step_alerts(
+    ctx: TableContext,
+    row: dict[str, Any],
+    col: str,
+    where: str,
+    rep: ColumnReport | None,
+    s: pd.Series,
+    top: pd.DataFrame | None,
+) -> list[Alert]:
+    """The intake counts (into ``row``) and the intake and column alerts of one column."""
+    alerts: list[Alert] = []
+    is_pii = col in ctx.pii
     if rep is not None:
         n_ph = int(sum(rep.placeholders.values()))
         row.update(n_blank=rep.n_blank, n_unparseable=rep.n_unparseable, n_placeholders=n_ph)
         alerts.extend(intake_alerts(ctx.name, col, where, rep, s, is_pii=is_pii,
-                                    allow_personal_data=ctx.allow_personal_data))  # fmt: skip
+                                    allow_personal_data=ctx.allow_personal_data,
+                                    pii_kind=ctx.pii.get(col)))  # fmt: skip
     alerts.extend(column_alerts(ctx.name, col, where, row, key=ctx.key, options=ctx.options, is_pii=is_pii,
-                                allow_personal_data=ctx.allow_personal_data, top=top))  # fmt: skip
-    return ColumnProfile(row=row, alerts=alerts, top=top, dates=dates, cramers_levels=cramers_levels,
-                         key_dups=key_dups, key_examples=key_examples)  # fmt: skip
+                                allow_personal_data=ctx.allow_personal_data, top=top,
+                                pii_kind=ctx.pii.get(col)))  # fmt: skip
+    return alerts
+
+
+def _hidden_column(
+    ctx: TableContext, row: dict[str, Any], col: str, where: str, rep: ColumnReport | None, s: pd.Series
+) -> ColumnProfile:
+    """A personal-data column whose values are hidden: its counts (missing, distinct) and alerts
+    only; no top values, statistics, dates or chart, and ``top`` says why."""
+    row.update(kind="personal", top=hidden_label(ctx.pii.get(col)))
+    key_dups = row["n_valid"] - row["n_distinct"] if len(ctx.key) == 1 and col == ctx.key[0] else 0
+    return ColumnProfile(row=row, alerts=_step_alerts(ctx, row, col, where, rep, s, None), key_dups=key_dups)

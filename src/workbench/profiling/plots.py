@@ -26,6 +26,7 @@ __all__ = [
     "plot_dates",
     "plot_correlations",
     "plot_alerts",
+    "plot_personal_data",
 ]
 
 
@@ -269,4 +270,29 @@ def plot_alerts(counts: pd.DataFrame, ax: Any = None) -> Any:
     ax.set_xlabel("alerts")
     ax.set_ylabel("")
     ax.set_title("Data-quality alerts")
+    return ax
+
+
+def plot_personal_data(counts: pd.DataFrame, ax: Any = None) -> Any:
+    """Personal-data columns per kind, stacked by treatment (labels are kinds, never values).
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        One row per kind, one column per treatment (``mask``, ``pseudonymize``, ``drop``,
+        ``keep``), cells = columns; empty when no personal data was found.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = new_axes(ax, figsize=(7, max(2.5, 0.4 * len(counts) + 1.5)))
+    if counts.empty:
+        return _nothing(ax, "no personal data found")
+    colors = {"mask": "#2980b9", "pseudonymize": "#27ae60", "drop": "#7f8c8d", "keep": "#c0392b"}
+    counts.plot.barh(stacked=True, ax=ax, color=[colors.get(str(c), "#8e44ad") for c in counts.columns])
+    ax.invert_yaxis()
+    ax.set_xlabel("columns")
+    ax.set_ylabel("")
+    ax.set_title("Personal data: columns per kind and treatment")
     return ax

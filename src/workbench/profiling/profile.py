@@ -14,6 +14,7 @@ import pandas as pd
 
 from workbench.core.contract import LoadedTable
 from workbench.core.errors import did_you_mean
+from workbench.core.pii import PersonalColumn
 from workbench.data.cleaning import _default_data_end, to_timestamp
 from workbench.profiling import findings, plots
 from workbench.profiling.alerts import CRM_KINDS, SEVERITIES, Alert, alerts_frame
@@ -124,8 +125,17 @@ class DataProfile(Result):
         return self._table(table).to_frame()
 
     def top_values(self, table: str, column: str) -> pd.DataFrame:
-        """Most frequent values of a column (``value``, ``count``, ``share``; PII masked)."""
+        """Most frequent values of a column (``value``, ``count``, ``share``).
+
+        Raises
+        ------
+        KeyError
+            A personal-data column (values hidden), a datetime, empty or unknown column.
+        """
         tp = self._table(table)
+        if column in tp.pii and column not in tp.top_values:
+            raise KeyError(f"{table}.{column} holds personal data: its values are hidden "
+                           "(privacy.allow_personal_data is false)")  # fmt: skip
         if column not in tp.top_values:
             raise KeyError(f"{table}.{column} has no top values (datetime, empty or unknown column)")
         return tp.top_values[column].copy()
@@ -417,6 +427,7 @@ def profile_tables(
     as_of: dt.date | str | pd.Timestamp | None,
     launch_date: dt.date | str | pd.Timestamp | None = None,
     allow_personal_data: bool = False,
+    personal_data: Sequence[PersonalColumn] | None = None,
     extreme_z: float = 8.0,
     random_state: int | None = None,
     data_end: dt.date | str | pd.Timestamp | None = None,
@@ -433,7 +444,13 @@ def profile_tables(
     launch_date : date-like, optional
         Earlier dates are reported as ``prelaunch_dates``.
     allow_personal_data : bool, default False
-        ``privacy.allow_personal_data``.
+        ``privacy.allow_personal_data``: show personal data raw. Otherwise personal-data columns
+        show their counts only (missing, distinct): no top values, examples, minimum or
+        maximum, and no chart.
+    personal_data : sequence of PersonalColumn, optional
+        What intake found in every table, mapped or not (``ctx.personal_data()``). Default: the
+        contract's personal columns and extra columns that look personal
+        (:func:`workbench.core.contract.pii_columns`), so standalone use hides them too.
     extreme_z : float, default 8.0
         Robust z of log total spend above which a customer is an extreme spender
         (use ``cleaning.extreme_spender_mad_z``).
@@ -468,15 +485,16 @@ def profile_tables(
     --------
     >>> section = params.analyses.data_profiling
     >>> prof = profile_tables(tables, **section.model_dump(exclude={"enabled"}), as_of=params.as_of,
-    ...                       launch_date=params.launch_date, random_state=params.seed)  # doctest: +SKIP
+    ...                       launch_date=params.launch_date, random_state=params.seed,
+    ...                       personal_data=ctx.personal_data())  # doctest: +SKIP
     >>> prof.alerts()  # doctest: +SKIP
     """
     opts = make_options(**options)
     end = _default_data_end(data_end)
     profiles = {
         name: profile_table(
-            t, **options, allow_personal_data=allow_personal_data, as_of=as_of,
-            launch_date=launch_date, data_end=end, random_state=random_state,
+            t, **options, allow_personal_data=allow_personal_data, personal_data=personal_data,
+            as_of=as_of, launch_date=launch_date, data_end=end, random_state=random_state,
         )  # fmt: skip
         for name, t in tables.items()
     }

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.core.contract import TABLES, LoadedTable, pii_columns
+from workbench.core.contract import TABLES, LoadedTable
+from workbench.core.pii import PersonalColumn
 from workbench.data.cleaning import _default_data_end, to_timestamp
 from workbench.profiling.alerts import SEVERITIES, Alert, alerts_frame, fmt_value, rows_text
 from workbench.profiling.checks import order_alerts
@@ -19,6 +20,7 @@ from workbench.profiling.columns import ColumnProfile, TableContext, profile_col
 from workbench.profiling.correlations import cramers_matrix, spearman_matrix
 from workbench.profiling.missing import missing_patterns, nullity
 from workbench.profiling.options import ProfilingOptions, make_options
+from workbench.profiling.personal import hidden_label, personal_columns
 from workbench.report import fmt
 from workbench.report.results import Result
 
@@ -42,7 +44,8 @@ class TableProfile(Result):
     stats : pandas.DataFrame
         One row per column; see :meth:`to_frame`.
     top_values : dict of str to DataFrame
-        Most frequent values per column (``value``, ``count``, ``share``), masked for PII.
+        Most frequent values per column (``value``, ``count``, ``share``); none for personal-data
+        columns unless ``allow_personal_data``.
     missing_patterns : pandas.DataFrame
         Top combinations of missing columns.
     nullity_corr : pandas.DataFrame
@@ -65,7 +68,7 @@ class TableProfile(Result):
     alerts : tuple of Alert
         Alerts of this table alone.
     pii : tuple of str
-        Personal-data columns.
+        Personal-data columns (their values hidden unless ``allow_personal_data``).
     sample_rows : int
         Rows in the correlation sample.
     random_state : int or None
@@ -175,6 +178,7 @@ def _context(
     options: ProfilingOptions,
     *,
     allow_personal_data: bool,
+    personal_data: Sequence[PersonalColumn] | None,
     as_of: Any,
     launch_date: Any,
     data_end: Any,
@@ -186,7 +190,7 @@ def _context(
         name=name,
         n=len(frame),
         reports={r.column: r for r in table.columns},
-        pii=tuple(pii_columns(name, frame)) if spec is not None else (),
+        pii=personal_columns(name, frame, personal_data),
         key=tuple(spec.key) if spec is not None else (),
         required=tuple(spec.required) if spec is not None else (),
         options=options,
@@ -222,6 +226,7 @@ def _step_duplicate_keys(
     single = [c for c in columns if c.row["column"] == key[0]] if len(key) == 1 else []
     key_dups = single[0].key_dups if single else 0
     key_examples = list(single[0].key_examples) if single else []
+    hidden = [c for c in key if ctx.hides(c)]
     n_dup_rows = int(dup_rows.sum()) if dup_rows is not None else 0
     if len(key) > 1 or (key_dups and n_dup_rows):
         keep = frame[list(key)].notna().all(axis=1).to_numpy()
@@ -239,9 +244,11 @@ def _step_duplicate_keys(
     if not key_dups:
         return 0, []
     label = ", ".join(key)
+    if hidden:
+        key_examples = []
+    eg = f" ({hidden_label(ctx.pii.get(hidden[0]))})" if hidden else f", e.g. {', '.join(map(repr, key_examples[:5]))}"
     return key_dups, [Alert(name, key[0] if len(key) == 1 else label, "duplicate_keys", "error",
-                            f"{name}: {rows_text(key_dups, n)} repeat the {label} of an earlier row, e.g. "
-                            f"{', '.join(map(repr, key_examples[:5]))}",
+                            f"{name}: {rows_text(key_dups, n)} repeat the {label} of an earlier row{eg}",
                             key_dups, key_dups / n, tuple(key_examples[:5]))]  # fmt: skip
 
 
@@ -258,6 +265,7 @@ def profile_table(
     table: LoadedTable,
     *,
     allow_personal_data: bool = False,
+    personal_data: Sequence[PersonalColumn] | None = None,
     as_of: dt.date | str | pd.Timestamp | None = None,
     launch_date: dt.date | str | pd.Timestamp | None = None,
     data_end: dt.date | str | pd.Timestamp | None = None,
@@ -273,7 +281,13 @@ def profile_table(
         A table after intake (its intake report feeds the ``unparseable`` and ``placeholder``
         alerts).
     allow_personal_data : bool, default False
-        Show personal data raw in top values and examples (``privacy.allow_personal_data``).
+        Show personal data raw in top values, statistics, examples and charts
+        (``privacy.allow_personal_data``). Otherwise personal-data columns show their counts
+        only (missing, distinct) and ``top`` reads ``personal data (phone), values hidden``.
+    personal_data : sequence of PersonalColumn, optional
+        What intake found in every table (``ctx.personal_data()``); the entries of this table
+        are its personal-data columns. Default: the contract's personal columns and extra
+        columns that look personal (:func:`workbench.core.contract.pii_columns`).
     as_of : date-like, optional
         Analysis date: rows after it are counted (``after_as_of``).
     launch_date : date-like, optional
@@ -307,8 +321,8 @@ def profile_table(
     """
     opts = make_options(**options)
     frame, name = table.frame, table.name
-    ctx = _context(table, opts, allow_personal_data=allow_personal_data, as_of=as_of,
-                   launch_date=launch_date, data_end=data_end)  # fmt: skip
+    ctx = _context(table, opts, allow_personal_data=allow_personal_data, personal_data=personal_data,
+                   as_of=as_of, launch_date=launch_date, data_end=data_end)  # fmt: skip
     n = ctx.n
     rng = np.random.default_rng(random_state)
     idx = _sample_index(n, opts.correlation_sample, rng)
@@ -350,15 +364,51 @@ def profile_table(
         n_duplicate_keys=key_dups,
         key=ctx.key,
         alerts=tuple(alerts),
-        pii=ctx.pii,
+        pii=tuple(ctx.pii),
         sample_rows=len(sample),
         random_state=random_state,
         n_missing_cells=int(stats["n_missing"].sum()) if len(stats) else 0,
     )
 
 
-def intake_report(tables: Mapping[str, LoadedTable]) -> pd.DataFrame:
+def intake_report(
+    tables: Mapping[str, LoadedTable],
+    *,
+    personal_data: Sequence[PersonalColumn] | None = None,
+    allow_personal_data: bool = False,
+) -> pd.DataFrame:
     """How every column of every table was read: source header, type, blanks, placeholders and
-    unreadable values (one row per column; see :class:`workbench.core.contract.ColumnReport`)."""
-    frames = [t.report() for t in tables.values()]
+    unreadable values.
+
+    Parameters
+    ----------
+    tables : mapping of str to LoadedTable
+    personal_data : sequence of PersonalColumn, optional
+        What intake found (``ctx.personal_data()``); default the contract's personal columns
+        (see :func:`profile_table`).
+    allow_personal_data : bool, default False
+        Show the unreadable values of personal-data columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per column (see :class:`workbench.core.contract.ColumnReport`); the example
+        columns of a personal-data column read ``personal data (phone), values hidden``.
+    """
+    frames = [_hide_examples(t.report(), personal_columns(name, t.frame, personal_data))
+              if not allow_personal_data else t.report() for name, t in tables.items()]  # fmt: skip
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _hide_examples(report: pd.DataFrame, pii: Mapping[str, str | None]) -> pd.DataFrame:
+    """The intake report with the example values (``examples``, ``*_examples``) of personal-data
+    columns replaced by a label."""
+    if report.empty or not pii:
+        return report
+    out = report.copy()
+    personal = out["column"].isin(list(pii))
+    labels = out["column"].map(lambda c: hidden_label(pii.get(c)))
+    for col in [c for c in out.columns if str(c).endswith("examples")]:
+        hide = personal & (out[col].fillna("").astype(str) != "")
+        out.loc[hide, col] = labels[hide]
+    return out
