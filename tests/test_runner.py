@@ -237,7 +237,7 @@ def test_new_run_dir_suffix_keeps_dataset_prefix(tmp_path):
     second = runner.new_run_dir(tmp_path, "shop-eu", now=now)
     assert first.name == "shop-eu-20250630-101500"
     assert second.name == "shop-eu-20250630-101500_2"
-    # session.find_artifact finds earlier runs of a dataset by this prefix
+    # the name is for people; artifacts are found by the fingerprint of their inputs, not by it
     assert second.name.rsplit("-", 2)[0] == "shop-eu"
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from protocol_cases._data import AS_OF, small_base
 from workbench.data.cleaning import CleanResult, clean_tables
 from workbench.run.execute import AnalysisResult, RunResult
+from workbench.run.provenance import ArtifactRef, InputFile, Provenance
 from workbench.synth import SynthData
 
 
@@ -31,4 +32,13 @@ def _run_result() -> RunResult:
     )  # fmt: skip
 
 
-CASES = {SynthData: _synth_data, CleanResult: _clean_result, RunResult: _run_result}
+def _provenance() -> Provenance:
+    inputs = (InputFile("orders", "/data/shop/orders.csv", "ab" * 32, 1234, 0),
+              InputFile("customers", "/data/shop/会员.xlsx", "cd" * 32, 99, 0))
+    read = (ArtifactRef("data_profiling", "clean_orders.parquet",
+                        Path("/r/shop-1/01_data_profiling/artifacts/clean_orders.parquet"), "shop-1", "ef" * 32,
+                        "2025-01-01T00:00:00"),)
+    return Provenance(inputs, read, "ef" * 32, ("segmentation/segments.parquet (none from these inputs)",))
+
+
+CASES = {SynthData: _synth_data, CleanResult: _clean_result, RunResult: _run_result, Provenance: _provenance}

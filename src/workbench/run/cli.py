@@ -36,6 +36,7 @@ examples:
   workbench run data_profiling -p params/example.yaml
   workbench run-all -p params/example.yaml -p params/cdnow.yaml
   workbench synth --customers 5000 --seed 42 --out data/example
+  workbench keymap -p params/example.yaml --list reports/<run>/03_churn/artifacts/retention_list.csv --out ~/private/keys.csv
   workbench list
   workbench index
 
@@ -136,6 +137,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", "--params", required=True, type=Path, metavar="PARAMS.yaml",
                    help="params file to check")
     p.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser(
+        "keymap", formatter_class=_Formatter,
+        help="add the real customer keys to a pseudonymized list (written outside reports/)",
+        description=_wrap("Retention, targeting and tag lists carry keyed pseudonyms. Recompute the "
+                    "pseudonym of every key of the dataset's inputs with the same secret, join the "
+                    "list on it and write the list with a raw_<column> column to --out, which must "
+                    "lie outside the reports folder. Nothing is stored in the run folder."),
+        epilog="example:\n"
+               "  workbench keymap -p params/example.yaml "
+               "--list reports/example-20251001-090000/03_churn/artifacts/retention_list.csv "
+               "--out ~/crm_private/retention_keys.csv",
+    )  # fmt: skip
+    p.add_argument("-p", "--params", required=True, type=Path, metavar="PARAMS.yaml",
+                   help="params file of the run that made the list")
+    p.add_argument("--list", dest="list_path", required=True, type=Path, metavar="FILE",
+                   help="the list (CSV or Parquet) with pseudonymized keys")
+    p.add_argument("--out", required=True, type=Path, metavar="FILE", help="where to write it with real keys")
+    p.add_argument("--column", default="customer_id", help="the list's key column")
+    _add_reports(p)
+    p.set_defaults(handler=_cmd_keymap)
 
     p = sub.add_parser(
         "synth", formatter_class=_Formatter,
@@ -253,12 +275,13 @@ def _report(results: list[Any], reports_dir: Path) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from workbench.core.io import load_tables
+    from workbench.run.intake import take_in
     from workbench.run.params import load_params
 
     params = load_params(args.params)
     print(f"params ok: {args.params} · dataset {params.name} · as of {params.as_of}")
-    tables = load_tables(params)
+    intake = take_in(params)
+    tables = intake.tables
     for name, table in tables.items():
         print()
         print(_table_header(name, table.source, len(table.frame)))
@@ -267,6 +290,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         if extras:
             shown = ", ".join(extras[:8]) + (" ..." if len(extras) > 8 else "")
             print(f"  + {len(extras)} extra column(s) kept: {shown}")
+    for pc in intake.personal:
+        why = pc.detected_by if pc.share is None else f"{pc.detected_by}, {pc.share:.0%} of {pc.n_checked:,} values"
+        print(f"  personal data: {pc.table}.{pc.column} ({pc.kind}; {why}) -> {pc.treatment}")
     print(f"\nok: {len(tables)} table(s) meet the contract")
     return EXIT_OK
 
@@ -304,6 +330,18 @@ def _column_rows(columns: list[Any]) -> Any:
             "e.g.": examples,
         })
     return pd.DataFrame(rows)
+
+
+def _cmd_keymap(args: argparse.Namespace) -> int:
+    from workbench.run.keymap import key_map
+    from workbench.run.params import load_params
+
+    params = load_params(args.params)
+    out, found, missing = key_map(params, args.list_path, args.out.expanduser(), column=args.column,
+                                  reports_dir=args.reports)
+    print(f"wrote {out}: {found:,} row(s) with real keys" + (f", {missing:,} not found" if missing else ""))
+    _err(f"note: {out} holds real customer keys; keep it where only the CRM team can read it")
+    return EXIT_OK
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:

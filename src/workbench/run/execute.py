@@ -54,6 +54,7 @@ from workbench.run.index import (
     read_runs,
     rebuild_index,
 )
+from workbench.run.intake import Intake, save_intake, take_in
 from workbench.run.kernel import FALLBACK_KERNEL, kernel_name
 from workbench.run.params import Params, load_params
 from workbench.run.registry import Analysis, get_analysis
@@ -399,6 +400,7 @@ def _run_dataset(
                                             [a.to_record(run_dir) for a in results])
         if error is None and status != STATUS_INTERRUPTED:
             record["status"] = _overall_status(record["analyses"])
+        record.update(_intake_record(run_dir))
         _write_run_json(run_dir, record)
         rebuild_index(reports_dir)
         return RunResult(
@@ -446,18 +448,31 @@ def _select(params: Params, only: set[str] | None) -> list[Analysis]:
             if k in enabled and (only is None or k in only)]
 
 
-def _intake(params: Params, run_dir: Path) -> None:
-    """Read every table the params declare once, into ``intake/``."""
-    from workbench.core.io import load_tables
-    from workbench.run.session import save_intake
-
+def _intake(params: Params, run_dir: Path) -> Intake:
+    """Read every table the params declare once, personal data treated, into ``intake/``."""
     names = list(params.tables)
     t0 = time.perf_counter()
     _say(f"[intake] {params.name}: {len(names)} table(s) …")
-    tables = load_tables(params, names)
-    save_intake(tables, run_dir / "intake")
-    rows = ", ".join(f"{n} {len(t.frame):,} rows" for n, t in tables.items())
+    intake = take_in(params, names)
+    save_intake(intake, run_dir / "intake")
+    rows = ", ".join(f"{n} {len(t.frame):,} rows" for n, t in intake.tables.items())
     _say(f"[intake] {params.name}: {rows} in {time.perf_counter() - t0:.1f} s")
+    if intake.personal:
+        treated = ", ".join(f"{pc.table}.{pc.column} {pc.treatment}" for pc in intake.personal)
+        _say(f"[intake] {params.name}: personal data: {treated}")
+    return intake
+
+
+def _intake_record(run_dir: Path) -> dict[str, Any]:
+    """``run.json`` entries: the inputs with checksums, the personal data found and how it was
+    treated (no values), and the manifest of every file the run wrote."""
+    from workbench.run.intake import read_meta
+    from workbench.run.manifest import build_manifest
+
+    meta = read_meta(run_dir / "intake")
+    personal = meta.get("_personal_data", [])
+    return {"fingerprint": meta.get("_fingerprint"), "inputs": meta.get("_inputs", []),
+            "personal_data": personal, "files": build_manifest(run_dir, personal)}
 
 
 def _skip_reason(analysis: Analysis, done: Sequence[AnalysisResult]) -> str | None:
@@ -511,6 +526,7 @@ def _run_one(
                 title=f"{params.title or params.name} · {analysis.title}",
                 facts=_report_facts(params, params_file, started, time.perf_counter() - t0),
                 status=status if error is None else f"{status}: {error}",
+                provenance=_provenance(metrics),
             )  # fmt: skip
         except Exception as err:  # the notebook result stands; the report is missing
             html.unlink(missing_ok=True)
@@ -521,6 +537,16 @@ def _run_one(
         notebook=notebook if notebook.exists() else None, html=html if html.exists() else None,
         metrics=metrics if metrics.exists() else None, error=error,
     )  # fmt: skip
+
+
+def _provenance(metrics: Path) -> dict[str, Any] | None:
+    """The ``provenance`` entry of an analysis's ``metrics.json`` (None when not written)."""
+    import json
+
+    try:
+        return json.loads(metrics.read_text(encoding="utf-8")).get("provenance")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _missing_tables(analysis: Analysis, params: Params) -> str | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from workbench.run.status import STATUS_OK
 
@@ -31,6 +32,10 @@ _REPORT_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 .wb-status { padding: 1px 8px; border-radius: 10px; color: #fff; }
 .wb-ok { background: #2e7d32; } .wb-failed { background: #c62828; }
 main { max-width: 1100px; margin: 0 auto; }
+.wb-sources { max-width: 1100px; margin: 24px auto; padding: 12px 20px; border-top: 1px solid #ddd;
+  font-size: 0.85em; color: #444; }
+.wb-sources h2 { font-size: 1.1em; }
+.wb-sources td, .wb-sources th { padding: 2px 10px 2px 0; text-align: left; }
 /* Chinese text: use the reader's CJK fonts (Windows, macOS, Linux) before the generic family */
 body, .jp-RenderedHTMLCommon, .jp-RenderedText pre, table {
   font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Hiragino Sans GB",
@@ -51,6 +56,24 @@ body, .jp-RenderedHTMLCommon, .jp-RenderedText pre, table {
 </dl>
 </header>
 {%- endblock body_header -%}
+{%- block body_footer -%}
+{%- set wb = resources.workbench %}
+{%- if wb.sources %}
+<section class="wb-sources">
+<h2>数据来源 · Where the data came from</h2>
+<table>
+<thead><tr><th>kind</th><th>what</th><th>file / run</th><th>checksum (SHA-256)</th></tr></thead>
+<tbody>
+{%- for row in wb.sources %}
+<tr><td>{{ row.kind | e }}</td><td>{{ row.what | e }}</td><td>{{ row.where | e }}</td><td><code>{{ row.checksum | e }}</code></td></tr>
+{%- endfor %}
+</tbody>
+</table>
+{%- if wb.fingerprint %}<p>Input fingerprint <code>{{ wb.fingerprint | e }}</code>: artifacts are reused only from runs with the same one.</p>{%- endif %}
+</section>
+{%- endif %}
+{{ super() }}
+{%- endblock body_footer -%}
 """
 
 
@@ -61,6 +84,7 @@ def render_report(
     title: str,
     facts: Sequence[tuple[str, str]] = (),
     status: str = STATUS_OK,
+    provenance: Mapping[str, Any] | None = None,
 ) -> Path:
     """Render an executed notebook as a self-contained HTML report without code.
 
@@ -80,6 +104,10 @@ def render_report(
         Header facts shown under the title (dataset, as of, run time, ...).
     status : str, default "ok"
         Status shown in the header (``failed: ValueError: ...`` shows red).
+    provenance : dict, optional
+        The ``provenance`` entry of the analysis's ``metrics.json``
+        (:meth:`workbench.run.provenance.Provenance.metrics`): shown at the end as "where the
+        data came from" (input files with checksums, artifacts read with the run that made them).
 
     Returns
     -------
@@ -115,6 +143,8 @@ def render_report(
             "facts": list(facts),
             "status": status,
             "status_class": "ok" if status == STATUS_OK else "failed",
+            "sources": _source_rows(provenance or {}),
+            "fingerprint": (provenance or {}).get("fingerprint"),
         },
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -122,6 +152,15 @@ def render_report(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(_drop_css_rules(body, "jp-InputArea-editor"), encoding="utf-8")
     return out
+
+
+def _source_rows(provenance: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Rows of the "where the data came from" table: input files, then artifacts read."""
+    rows = [{"kind": "input", "what": str(f.get("table", "")), "where": Path(str(f.get("path", ""))).name,
+             "checksum": str(f.get("sha256", ""))[:16]} for f in provenance.get("inputs", [])]
+    rows += [{"kind": "artifact", "what": f"{a.get('analysis')}/{a.get('name')}", "where": f"run {a.get('run')}",
+              "checksum": str(a.get("fingerprint", ""))[:16]} for a in provenance.get("artifacts_read", [])]
+    return rows
 
 
 def _drop_css_rules(html: str, selector_part: str) -> str:

@@ -34,11 +34,21 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from workbench.core.contract import ColumnReport, LoadedTable
+from workbench.core.contract import LoadedTable
 from workbench.core.errors import WorkbenchError
-from workbench.core.io import load_tables
 from workbench.core.params import CleaningParams, PrivacyParams
+from workbench.core.pii import PersonalColumn
+from workbench.run.intake import known_inputs, read_intake, save_intake, take_in, to_jsonable
 from workbench.run.params import Params, load_params
+from workbench.run.provenance import (
+    ArtifactRef,
+    InputFile,
+    Provenance,
+    fingerprint,
+    input_files,
+    record_artifact,
+)
+from workbench.run.provenance import find_artifact as _find
 from workbench.run.registry import get_analysis
 
 __all__ = ["RunContext", "start", "params_hint", "save_intake", "read_intake", "find_artifact", "to_jsonable"]
@@ -46,64 +56,9 @@ __all__ = ["RunContext", "start", "params_hint", "save_intake", "read_intake", "
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
-def to_jsonable(value: Any) -> Any:
-    """Convert numpy/pandas scalars, timestamps and containers into JSON-able Python values."""
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        return None if v != v or v in (float("inf"), float("-inf")) else v
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, (pd.Timestamp, pd.Timedelta)):
-        return None if pd.isna(value) else str(value)
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def save_intake(tables: dict[str, LoadedTable], folder: Path) -> None:
-    """Write intake results (parquet per table plus ``intake.json``)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    meta = {}
-    for name, t in tables.items():
-        t.frame.to_parquet(folder / f"{name}.parquet", index=False)
-        meta[name] = {"source": t.source, "columns": [c.__dict__ for c in t.columns]}
-    (folder / "intake.json").write_text(
-        json.dumps(to_jsonable(meta), ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-
-
-def read_intake(folder: Path, names: list[str] | None = None) -> dict[str, LoadedTable] | None:
-    """Read intake results written by :func:`save_intake`; ``None`` when absent or incomplete."""
-    meta_path = folder / "intake.json"
-    if not meta_path.exists():
-        return None
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    wanted = names if names is not None else list(meta)
-    if any(n not in meta or not (folder / f"{n}.parquet").exists() for n in wanted):
-        return None
-    out = {}
-    for n in wanted:
-        frame = pd.read_parquet(folder / f"{n}.parquet")
-        cols = [ColumnReport(**c) for c in meta[n]["columns"]]
-        out[n] = LoadedTable(name=n, frame=frame, source=meta[n]["source"], columns=cols)
-    return out
-
-
-def find_artifact(run_dir: Path, analysis: str, name: str) -> Path | None:
-    """Locate an artifact of an earlier analysis: first in this run, then in the latest earlier
-    run of the same dataset.
+def find_artifact(run_dir: Path, analysis: str, name: str, *, fingerprint: str) -> ArtifactRef | None:
+    """An artifact of an earlier analysis made from the same inputs: in this run, else in any
+    other run folder beside it whose artifact records the same fingerprint (never by name).
 
     Parameters
     ----------
@@ -113,26 +68,14 @@ def find_artifact(run_dir: Path, analysis: str, name: str) -> Path | None:
         Analysis key that wrote it (``data_profiling``).
     name : str
         Artifact file name (``clean_orders.parquet``).
+    fingerprint : str
+        Fingerprint of the current inputs and params.
 
     Returns
     -------
-    Path or None
+    ArtifactRef or None
     """
-    folder = get_analysis(analysis).folder
-    here = run_dir / folder / "artifacts" / name
-    if here.exists():
-        return here
-    prefix = run_dir.name.rsplit("-", 2)[0]
-    candidates = sorted(
-        (p for p in run_dir.parent.glob(f"{prefix}-*") if p != run_dir),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    for cand in candidates:
-        path = cand / folder / "artifacts" / name
-        if path.exists():
-            return path
-    return None
+    return _find(run_dir, get_analysis(analysis).folder, analysis, name, fingerprint=fingerprint)
 
 
 @dataclass
@@ -158,6 +101,11 @@ class RunContext:
     metrics: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
     _tables: dict[str, LoadedTable] | None = None
+    _personal: list[PersonalColumn] = field(default_factory=list)
+    _inputs: list[InputFile] | None = None
+    _fingerprint: str | None = None
+    _read: list[ArtifactRef] = field(default_factory=list)
+    _recomputed: list[str] = field(default_factory=list)
 
     @property
     def out_dir(self) -> Path:
@@ -179,8 +127,18 @@ class RunContext:
         """The run's seed (``params.seed``)."""
         return self.params.seed
 
+    @property
+    def fingerprint(self) -> str:
+        """Fingerprint of this run's inputs (file checksums and params); artifacts are reused
+        only when made from the same one."""
+        if self._fingerprint is None:
+            self._inputs = input_files(self.params, known=known_inputs(self.run_dir / "intake"))
+            self._fingerprint = fingerprint(self._inputs, self.params)
+        return self._fingerprint
+
     def tables(self, names: list[str] | None = None) -> dict[str, LoadedTable]:
-        """Tables after intake (read once per run and cached in ``intake/``).
+        """Tables after intake, personal data treated (read once per run and cached in
+        ``intake/``; the cache is used only when made from the same inputs).
 
         Parameters
         ----------
@@ -189,27 +147,37 @@ class RunContext:
         """
         wanted = list(self.params.tables) if names is None else names
         if self._tables is None or any(n not in self._tables for n in wanted):
-            cached = read_intake(self.run_dir / "intake", wanted)
+            folder = self.run_dir / "intake"
+            cached = read_intake(folder, wanted, fingerprint=self.fingerprint)
             if cached is None:
-                cached = load_tables(self.params, wanted)
-                save_intake(cached, self.run_dir / "intake")
-            self._tables = {**(self._tables or {}), **cached}
+                cached = take_in(self.params, wanted, known=self._inputs or ())
+                save_intake(cached, folder)
+            self._tables = {**(self._tables or {}), **cached.tables}
+            self._personal = _merge_personal(self._personal, cached.personal)
         return {n: self._tables[n] for n in wanted}
 
+    def personal_data(self) -> list[PersonalColumn]:
+        """Personal-data columns found at intake in the tables read so far, with the reason and
+        the treatment (never the values). Reads every table when none was read yet."""
+        if self._tables is None:
+            self.tables()
+        return list(self._personal)
+
+    def _artifact_ref(self, analysis: str, name: str) -> ArtifactRef | None:
+        ref = find_artifact(self.run_dir, analysis, name, fingerprint=self.fingerprint)
+        if ref is not None and all(r.path != ref.path for r in self._read):
+            self._read.append(ref)
+        return ref
+
     def clean_tables(self) -> dict[str, pd.DataFrame]:
-        """Cleaned tables: the data-profiling artifacts when they exist (this run or the latest
-        earlier run of this dataset), else the cleaning step run here with the same params."""
-        out: dict[str, pd.DataFrame] = {}
-        for name in self.params.tables:
-            path = find_artifact(self.run_dir, "data_profiling", f"clean_{name}.parquet")
-            if path is None:
-                out = {}
-                break
-            out[name] = pd.read_parquet(path)
-        if out:
-            return out
+        """Cleaned tables: the data-profiling artifacts made from the same inputs (this run or
+        another run of the same files and params), else the cleaning step run here."""
+        refs = {name: self._artifact_ref("data_profiling", f"clean_{name}.parquet") for name in self.params.tables}
+        if all(ref is not None for ref in refs.values()):
+            return {name: pd.read_parquet(ref.path) for name, ref in refs.items()}
         from workbench.data.cleaning import clean_tables
 
+        self._recomputed.append("data_profiling/clean_*.parquet")
         result = clean_tables(
             self.tables(), as_of=self.params.as_of, launch_date=self.params.launch_date,
             **self.params.cleaning.model_dump(),
@@ -217,8 +185,9 @@ class RunContext:
         return dict(result.tables)
 
     def artifact(self, analysis: str, name: str) -> pd.DataFrame | None:
-        """An earlier analysis's artifact (this run, else the latest earlier run of this dataset),
-        or ``None`` when it was never written (e.g. segmentation not enabled).
+        """An earlier analysis's artifact made from the same inputs (this run, else another run
+        of the same files and params), or ``None`` when none was (e.g. segmentation not enabled,
+        or its runs used other inputs: then a warning says so).
 
         Parameters
         ----------
@@ -227,15 +196,30 @@ class RunContext:
         name : str
             File name (``segments.parquet``).
         """
-        path = find_artifact(self.run_dir, analysis, name)
-        return None if path is None else pd.read_parquet(path)
+        ref = self._artifact_ref(analysis, name)
+        if ref is None:
+            self._recomputed.append(f"{analysis}/{name} (none from these inputs)")
+            return None
+        return pd.read_parquet(ref.path)
+
+    def provenance(self) -> Provenance:
+        """Where this analysis's data came from: input files and checksums, artifacts read and
+        the run that made each."""
+        self.fingerprint  # noqa: B018 - computes the inputs
+        return Provenance(tuple(self._inputs or ()), tuple(self._read), self.fingerprint, tuple(self._recomputed))
 
     def truth(self) -> pd.DataFrame | None:
         """Synthetic data only: the generator's per-customer truth (``ground_truth`` param), else
         ``None``. Used for recovery checks shown next to the estimates, never as an input."""
         if self.params.ground_truth is None:
             return None
-        return pd.read_parquet(self.params.resolve(self.params.ground_truth))
+        truth = pd.read_parquet(self.params.resolve(self.params.ground_truth))
+        if "customer_id" in truth and any(pc.column == "customer_id" and pc.treatment == "pseudonymize"
+                                          for pc in self.personal_data()):
+            from workbench.core.privacy import pseudonymize
+
+            truth = truth.assign(customer_id=pseudonymize(truth["customer_id"], salt=self.params.privacy.secret()))
+        return truth
 
     def truth_summary(self) -> dict[str, Any] | None:
         """Synthetic data only: ``ground_truth.json`` beside the truth file, else ``None``."""
@@ -250,8 +234,12 @@ class RunContext:
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
         path = self.artifacts_dir / f"{name}.parquet"
         frame.to_parquet(path, index=False)
+        written = [path.name]
         if csv:
             frame.to_csv(self.artifacts_dir / f"{name}.csv", index=False, encoding="utf-8-sig")
+            written.append(f"{name}.csv")
+        for file_name in written:
+            record_artifact(self.artifacts_dir, file_name, fingerprint=self.fingerprint, run=self.run_dir.name)
         return path
 
     def save_artifacts(self, frames: Mapping[str, pd.DataFrame], *, csv: bool = False) -> list[Path]:
@@ -302,10 +290,15 @@ class RunContext:
             "seed": self.params.seed,
             "seconds": round(time.time() - self.started, 2),
             "metrics": self.metrics,
+            "provenance": self.provenance().metrics(),
         }
         path = self.out_dir / "metrics.json"
         path.write_text(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=2), encoding="utf-8")
         return path
+
+
+def _merge_personal(old: list[PersonalColumn], new: list[PersonalColumn]) -> list[PersonalColumn]:
+    return list({(p.table, p.column): p for p in [*old, *new]}.values())
 
 
 _OPTION = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)=")

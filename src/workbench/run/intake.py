@@ -1,0 +1,219 @@
+"""Intake of a run: read the tables, find and treat personal data, cache the result in the run.
+
+Every column of every table, mapped or not, is checked for personal data (by header and by
+content, :mod:`workbench.core.pii`) and treated as ``privacy.treatment`` says (mask, keyed
+pseudonym or drop, :mod:`workbench.core.privacy`) before anything else sees it. What is cached
+in ``<run>/intake/`` and everything computed from it is therefore already safe to write.
+``intake/intake.json`` records per table the source, the per-column intake report, the personal
+columns found (never their values) and the input files' checksums; a cache is reused only when
+those checksums and the params are unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench.core.contract import ColumnReport, LoadedTable
+from workbench.core.io import load_tables
+from workbench.core.params import DatasetParams
+from workbench.core.pii import PersonalColumn
+from workbench.run.provenance import InputFile, fingerprint, input_files
+
+__all__ = ["Intake", "take_in", "protect_loaded", "save_intake", "read_intake", "known_inputs", "read_meta", "to_jsonable"]
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy/pandas scalars, timestamps and containers into JSON-able Python values."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return None if v != v or v in (float("inf"), float("-inf")) else v
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, (pd.Timestamp, pd.Timedelta)):
+        return None if pd.isna(value) else str(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+@dataclass
+class Intake:
+    """Tables after intake and privacy treatment, with what was found and where they came from.
+
+    Attributes
+    ----------
+    tables : dict of str to LoadedTable
+        Treated tables (personal data masked, pseudonymized or dropped unless allowed).
+    personal : list of PersonalColumn
+        Personal-data columns found, with the reason and the treatment (no values).
+    inputs : list of InputFile
+        Input files with checksums.
+    fingerprint : str
+        Fingerprint of inputs and params (:func:`workbench.run.provenance.fingerprint`).
+    """
+
+    tables: dict[str, LoadedTable]
+    personal: list[PersonalColumn] = field(default_factory=list)
+    inputs: list[InputFile] = field(default_factory=list)
+    fingerprint: str = ""
+
+
+def _headers(table: LoadedTable) -> dict[str, str]:
+    """Column after intake -> header in the source file (generated columns left out)."""
+    return {c.column: c.source for c in table.columns if not str(c.source).startswith("@")}
+
+
+def protect_loaded(table: LoadedTable, params: DatasetParams, *, seed: int) -> tuple[LoadedTable, list[PersonalColumn]]:
+    """Find personal data in every column of one table and treat it as the params say.
+
+    Parameters
+    ----------
+    table : LoadedTable
+        A table as the contract read it (not modified).
+    params : DatasetParams
+        Validated params (``privacy`` section used).
+    seed : int
+        Seed of the content sample.
+
+    Returns
+    -------
+    tuple of (LoadedTable, list of PersonalColumn)
+        The treated table (intake report examples of personal columns removed) and the
+        personal columns found.
+    """
+    from workbench.core.pii import detect_personal_data
+    from workbench.core.privacy import contract_pii_kinds, protect_table
+
+    p = params.privacy
+    canonical = contract_pii_kinds(table.name)
+    detections = detect_personal_data(
+        table.frame, table.name, headers=_headers(table), canonical_pii=canonical, overrides=p.columns,
+        sample=p.detect_sample, min_share=p.detect_min_share, seed=seed,
+    )  # fmt: skip
+    frame, personal = protect_table(table.frame, table.name, detections, privacy=p)
+    hidden = {pc.column for pc in personal}
+    columns = [replace(c, examples=["(personal data, hidden)"] if c.examples else []) if c.column in hidden else c
+               for c in table.columns]
+    return LoadedTable(name=table.name, frame=frame, source=table.source, columns=columns), personal
+
+
+def take_in(params: DatasetParams, names: Sequence[str] | None = None, *, known: Sequence[dict] = ()) -> Intake:
+    """Read tables through the contract, then find and treat personal data in every column.
+
+    Parameters
+    ----------
+    params : DatasetParams
+        Validated params.
+    names : sequence of str, optional
+        Tables; default every table of the params.
+    known : sequence of dict, optional
+        Earlier input-file records whose checksums may be reused (same path, size and time).
+
+    Returns
+    -------
+    Intake
+
+    Raises
+    ------
+    ContractError
+        A table cannot be read or does not meet the contract.
+    """
+    wanted = list(params.tables) if names is None else list(names)
+    files = input_files(params, known=known)
+    raw = load_tables(params, wanted)
+    tables: dict[str, LoadedTable] = {}
+    personal: list[PersonalColumn] = []
+    for name, loaded in raw.items():
+        tables[name], found = protect_loaded(loaded, params, seed=params.seed)
+        personal.extend(found)
+    return Intake(tables, personal, files, fingerprint(files, params))
+
+
+def save_intake(intake: Intake, folder: Path) -> None:
+    """Write treated tables (``<table>.parquet``) and ``intake.json`` into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, Any] = {"_fingerprint": intake.fingerprint, "_inputs": [f.as_dict() for f in intake.inputs],
+                            "_personal_data": [pc.as_dict() for pc in intake.personal]}
+    old = read_meta(folder)
+    if old.get("_fingerprint") == intake.fingerprint:  # tables added to the same intake
+        meta = {**old, **meta, "_inputs": _merge_inputs(old.get("_inputs", []), meta["_inputs"]),
+                "_personal_data": _merge_personal(old.get("_personal_data", []), meta["_personal_data"])}
+    for name, t in intake.tables.items():
+        t.frame.to_parquet(folder / f"{name}.parquet", index=False)
+        meta[name] = {"source": t.source, "columns": [c.__dict__ for c in t.columns]}
+    (folder / "intake.json").write_text(json.dumps(to_jsonable(meta), ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _merge_inputs(old: list[dict], new: list[dict]) -> list[dict]:
+    return list({f["table"]: f for f in [*old, *new]}.values())
+
+
+def _merge_personal(old: list[dict], new: list[dict]) -> list[dict]:
+    return list({(p["table"], p["column"]): p for p in [*old, *new]}.values())
+
+
+def read_meta(folder: Path) -> dict[str, Any]:
+    """``intake.json`` of ``folder`` as a dict (empty when absent or unreadable)."""
+    path = folder / "intake.json"
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def known_inputs(folder: Path) -> list[dict]:
+    """Input-file records of the intake cached in ``folder`` (for checksum reuse)."""
+    return list(read_meta(folder).get("_inputs", []))
+
+
+def read_intake(folder: Path, names: Sequence[str], *, fingerprint: str) -> Intake | None:
+    """The intake cached in ``folder`` when it holds ``names`` and was made from the same inputs.
+
+    Parameters
+    ----------
+    folder : Path
+        ``<run>/intake``.
+    names : sequence of str
+        Tables wanted.
+    fingerprint : str
+        Fingerprint of the current inputs and params.
+
+    Returns
+    -------
+    Intake or None
+        ``None`` when absent, incomplete, or made from other inputs.
+    """
+    meta = read_meta(folder)
+    if meta.get("_fingerprint") != fingerprint:
+        return None
+    if any(n not in meta or not (folder / f"{n}.parquet").exists() for n in names):
+        return None
+    tables = {}
+    for n in names:
+        cols = [ColumnReport(**c) for c in meta[n]["columns"]]
+        tables[n] = LoadedTable(name=n, frame=pd.read_parquet(folder / f"{n}.parquet"), source=meta[n]["source"],
+                                columns=cols)
+    personal = [PersonalColumn(**p) for p in meta.get("_personal_data", [])]
+    inputs = [InputFile(**f) for f in meta.get("_inputs", [])]
+    return Intake(tables, personal, inputs, fingerprint)
