@@ -51,8 +51,9 @@ def wilson_interval(
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
     bad = ~(n > 0)
-    lo = np.where(bad, np.nan, np.clip(centre - half, 0, 1))
-    hi = np.where(bad, np.nan, np.clip(centre + half, 0, 1))
+    # the interval always holds the estimate (at 0 % and 100 % rounding put it a hair outside)
+    lo = np.where(bad, np.nan, np.clip(np.minimum(centre - half, p), 0, 1))
+    hi = np.where(bad, np.nan, np.clip(np.maximum(centre + half, p), 0, 1))
     return lo, hi
 
 

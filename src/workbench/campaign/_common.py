@@ -1,17 +1,27 @@
-"""Small helpers shared by the campaign modules: time and flag columns, table names."""
+"""Small helpers shared by the campaign modules: time and flag columns, table names, the arms
+of the contacts, the marketing consent of customers and the lengths of interval error bars."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
 from workbench.core.contract import parse_bool
+from workbench.core.errors import did_you_mean
 
-__all__ = ["TABLE", "FLAGS", "naive_time", "flag"]
+__all__ = [
+    "TABLE", "FLAGS", "CONSENT", "naive_time", "flag", "arm_counts_text", "control_hint", "consent_by_customer",
+    "error_bar_lengths",
+]  # fmt: skip
 
 #: Contract table of the campaign contacts.
 TABLE = "campaign_contacts"
 #: Yes/no engagement columns of the contacts, in funnel order.
 FLAGS: tuple[str, ...] = ("delivered", "opened", "clicked", "visited", "converted")
+#: Customers column: may the customer be contacted for marketing (true / false / blank = unknown)?
+CONSENT = "marketing_consent"
 
 
 def naive_time(s: pd.Series) -> pd.Series:
@@ -52,3 +62,86 @@ def flag(s: pd.Series) -> pd.Series:
         return (s != 0).astype("boolean").mask(s.isna())
     parsed, _ = parse_bool(s)
     return parsed
+
+
+def arm_counts_text(counts: Mapping[str, int] | pd.Series) -> str:
+    """Arms with their number of rows, largest first: ``'ctrl' (1,467), 'treatment' (1,421)``.
+
+    Examples
+    --------
+    >>> arm_counts_text({"treatment": 5, "ctrl": 7})
+    "'ctrl' (7), 'treatment' (5)"
+    """
+    items = sorted(dict(counts).items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
+    return ", ".join(f"{str(a)!r} ({int(n):,})" for a, n in items)
+
+
+def control_hint(control_arm: str, arms: Mapping[str, int] | pd.Series) -> str:
+    """Why ``control_arm`` matches no arm and what to change, for an error message: the arms
+    found with their rows, a did-you-mean and the ``control_arm=`` option.
+
+    Examples
+    --------
+    >>> control_hint("control", {"ctrl": 10, "treatment": 12})
+    "no arm is named 'control'; arms found: 'treatment' (12), 'ctrl' (10) (did you mean 'ctrl'?); set control_arm= to the hold-out arm"
+    """
+    return (
+        f"no arm is named {control_arm!r}; arms found: {arm_counts_text(arms)}"
+        f"{did_you_mean(control_arm, [str(a) for a in dict(arms)])}; set control_arm= to the hold-out arm"
+    )
+
+
+def consent_by_customer(customers: pd.DataFrame | None) -> pd.Series | None:
+    """Marketing consent per customer, the most restrictive row winning.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame or None
+        Customers with ``customer_id`` and, optionally, :data:`CONSENT` (booleans, 0/1 or yes/no
+        words; blank = unknown).
+
+    Returns
+    -------
+    pandas.Series or None
+        ``boolean`` values indexed by ``customer_id`` as text: False when any row of the customer
+        says no, True when a row says yes and none says no, NA when every row is blank. None
+        when there is no consent column (or no customers table).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "marketing_consent": [True, False, None, True]})
+    >>> consent_by_customer(c).tolist()
+    [False, <NA>, True]
+    """
+    if customers is None or CONSENT not in customers.columns or "customer_id" not in customers.columns:
+        return None
+    f = flag(customers[CONSENT])
+    no = f.eq(False).fillna(False).to_numpy(dtype=bool)
+    yes = f.eq(True).fillna(False).to_numpy(dtype=bool)
+    key = customers["customer_id"].astype("string").to_numpy()
+    g = pd.DataFrame({"no": no, "yes": yes}, index=pd.Index(key, name="customer_id")).groupby(level=0).any()
+    out = pd.Series(pd.NA, index=g.index, dtype="boolean", name=CONSENT)
+    out[g["yes"].to_numpy()] = True
+    out[g["no"].to_numpy()] = False
+    return out
+
+
+def error_bar_lengths(value: object, low: object, high: object) -> np.ndarray:
+    """Lengths of interval error bars below and above each estimate, for ``errorbar(xerr=...)``.
+
+    Rounding (a Wilson bound of ``1 - 1e-16`` for a rate of exactly 1) or an interval that does
+    not contain its estimate would give negative lengths, which matplotlib refuses: they are 0.
+    Missing bounds stay NaN (no bar).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(2, n)``: ``value - low`` and ``high - value``, at least 0.
+
+    Examples
+    --------
+    >>> error_bar_lengths([1.0, 0.0], [0.98, 0.0], [1.0 - 1e-16, 0.02]).round(2).tolist()
+    [[0.02, 0.0], [0.0, 0.02]]
+    """
+    v, lo, hi = (np.asarray(a, dtype="float64").reshape(-1) for a in (value, low, high))
+    return np.vstack([np.maximum(v - lo, 0.0), np.maximum(hi - v, 0.0)])  # NaN stays NaN

@@ -28,12 +28,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.campaign._common import TABLE, flag, naive_time
+from workbench.campaign._common import TABLE, arm_counts_text, control_hint, flag, naive_time
 from workbench.campaign.attribution import attribute_orders
 from workbench.core.errors import (
     AnalysisError,
     DataQualityWarning,
     StatisticalWarning,
+    closest,
     did_you_mean,
     format_examples,
 )
@@ -47,6 +48,8 @@ __all__ = ["ARM_SIZE_RATIO_WARN", "MIN_ARM_CONTACTS", "CampaignData", "prepare_c
 ARM_SIZE_RATIO_WARN: float = 0.05
 #: Arms with fewer contacts get a warning (intervals too wide to act on).
 MIN_ARM_CONTACTS: int = 100
+#: Arm names that read as a hold-out group (lower case), besides names close to ``control_arm``.
+_HOLDOUT_WORDS: frozenset[str] = frozenset({"ctrl", "ctl", "hold", "holdout", "no contact", "none", "baseline", "对照组"})
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -74,15 +77,26 @@ class CampaignData(Result):
         Settings used.
     agreement : pandas.DataFrame, optional
         Per campaign: tracked vs order-attributed conversions.
+    control_problem : str, optional
+        Set when ``control_arm`` names no arm of any campaign although the arms suggest a
+        hold-out: the message :meth:`require_control` raises.
     """
 
     contacts: pd.DataFrame
     designs: pd.DataFrame
     notes: tuple[str, ...]
-    control_arm: str
+    control_arm: str | None
     window_days: float
     data_end: pd.Timestamp | None = None
     agreement: pd.DataFrame | None = None
+    control_problem: str | None = None
+
+    def require_control(self) -> None:
+        """Raise :attr:`control_problem` (an AnalysisError naming the arms and ``control_arm=``)
+        when ``control_arm`` matches no arm of any campaign; called by every estimate that
+        relies on the designs (experiments, CUPED, subgroups, observational, uplift)."""
+        if self.control_problem:
+            raise AnalysisError(self.control_problem)
 
     def summary(self) -> pd.DataFrame:
         """The design table (one row per campaign)."""
@@ -139,7 +153,15 @@ class CampaignData(Result):
             + "."
         ]
         obs = self.observational
-        if obs:
+        if self.control_problem:
+            parts.append(f"control_arm={self.control_arm!r} matches no arm of any campaign: fix it before reading "
+                         "any effect.")  # fmt: skip
+        if obs and self.control_arm is None:
+            parts.append(
+                "No campaign has a hold-out (control_arm=None): conversion and revenue are what contacted "
+                "customers did, not what the campaigns caused."
+            )
+        elif obs:
             parts.append(
                 f"{', '.join(obs)} had no {self.control_arm!r} hold-out: their conversion and revenue are "
                 "what contacted customers did, not what the campaign caused."
@@ -192,7 +214,7 @@ class _Prep:
     """What the steps of :func:`prepare_contacts` build up."""
 
     df: pd.DataFrame
-    control_arm: str
+    control_arm: str | None
     window_days: float
     outcome_source: str
     orders: pd.DataFrame | None
@@ -204,6 +226,7 @@ class _Prep:
     sources: dict[str, str] = field(default_factory=dict)
     use: pd.Series | None = None
     agreement: pd.DataFrame | None = None
+    control_problem: str | None = None
 
     def warn(self, msg: str, category: type[Warning]) -> None:
         warnings.warn(msg, category, stacklevel=4)
@@ -299,26 +322,83 @@ def _step_data_end(s: _Prep, as_of: Any) -> None:
             s.notes.append(f"{late:,} orders after as_of {s.data_end.date()} are not used for attribution")
 
 
+def _looks_like_control(arm: str, control_arm: str | None) -> bool:
+    """An arm name that reads as a hold-out: close to ``control_arm`` or a usual hold-out word."""
+    a = str(arm).strip().lower()
+    if control_arm is not None and closest(a, [str(control_arm).lower()]) is not None:
+        return True
+    return a in _HOLDOUT_WORDS or any(w in a for w in ("control", "holdout", "hold-out", "hold_out", "hold out", "对照"))
+
+
+def _check_control_arm(s: _Prep, arms_by: pd.Series) -> bool:
+    """Whether ``control_arm`` names an arm of at least one campaign, and what to say if not.
+
+    A campaign without the control arm while others have it is observational (warned per
+    campaign). When no campaign has it at all, the setting is suspect: ``s.control_problem``
+    gets the message (the arms with their rows, a did-you-mean, ``control_arm=``) that every
+    estimate relying on the designs raises (:meth:`CampaignData.require_control`), unless the data
+    genuinely have no hold-out: every campaign has a single arm and none reads as a control;
+    then one warning says the experimental comparison is skipped. ``control_arm=None`` says so
+    explicitly (a note).
+
+    Returns
+    -------
+    bool
+        True when the campaigns without the control arm are to be warned about one by one.
+    """
+    counts = s.df["arm"].value_counts()
+    if s.control_arm is None:
+        s.notes.append(
+            "control_arm=None: no campaign has a hold-out arm, so the experimental comparison (split check, arm "
+            "comparison, CUPED, power, subgroups, uplift) is skipped; every campaign is evaluated as observational "
+            "(contacted vs not-contacted customers)"
+        )
+        return False
+    if s.control_arm in counts.index:
+        return True
+    single = all(len(arms) == 1 for arms in arms_by)
+    lookalike = [a for a in counts.index if _looks_like_control(a, s.control_arm)]
+    if single and not lookalike:
+        s.warn(
+            f"{TABLE}.arm: no campaign has an arm named {s.control_arm!r} and every campaign has a single arm "
+            f"({arm_counts_text(counts)}): there is no hold-out group, so the experimental comparison (split check, "
+            "arm comparison, CUPED, power, subgroups, uplift) is skipped and every campaign is evaluated as "
+            "observational (contacted vs not-contacted customers). If a hold-out exists, set control_arm= to its "
+            "arm; if none exists, control_arm=None silences this warning",
+            StatisticalWarning,
+        )
+        return False
+    per_campaign = "; ".join(f"{c}: {', '.join(map(repr, arms))}" for c, arms in arms_by.items())
+    unsuggested = [a for a in lookalike if a != closest(s.control_arm, counts.index)]
+    s.control_problem = (
+        f"{TABLE}.arm: {control_hint(s.control_arm, counts)}"
+        + (f" ({format_examples(unsuggested)} also reads like a hold-out)" if unsuggested else "")
+        + f". Arms per campaign: {per_campaign}. Left as it is, the hold-out rows would count as contacted "
+        "customers and no campaign could be compared with its hold-out; if no campaign has a hold-out, set "
+        "control_arm=None"
+    )
+    return True
+
+
 def _step_designs(s: _Prep) -> None:
     """One design row per campaign: randomized with the control arm, else observational."""
     df, control_arm = s.df, s.control_arm
     arms_by = df.groupby("campaign_id", sort=True)["arm"].agg(lambda v: tuple(sorted(v.unique())))
-    all_arms = sorted({a for t in arms_by for a in t})
-    no_ctl_hint = did_you_mean(control_arm, all_arms) if control_arm not in all_arms else ""
+    warn_each = _check_control_arm(s, arms_by)
     designs = []
     for camp, arms in arms_by.items():
         n_sub = int((df["campaign_id"] == camp).sum())
-        if arms == (control_arm,):
+        if control_arm is not None and arms == (control_arm,):
             raise AnalysisError(
                 f"{TABLE}: campaign {camp!r} has only the control arm {control_arm!r} ({n_sub:,} rows): "
                 "nobody was treated; leave it out with campaigns= or fix control_arm="
             )
-        has_ctl = control_arm in arms
-        if not has_ctl:
+        has_ctl = control_arm is not None and control_arm in arms
+        if not has_ctl and warn_each:
             s.warn(
-                f"campaign {camp!r} has no arm named {control_arm!r} (arms seen: {', '.join(arms)}){no_ctl_hint}; "
-                "it is evaluated as observational (no causal effect). If one of these arms is the hold-out, "
-                "set control_arm=",
+                f"campaign {camp!r} has no arm named {control_arm!r} (arms seen: {', '.join(arms)})"
+                f"{did_you_mean(control_arm, arms)}; it is evaluated as observational (no causal effect). If one of "
+                "these arms is the hold-out, set control_arm=",
                 StatisticalWarning,
             )
         designs.append({
@@ -550,7 +630,7 @@ def prepare_contacts(
     contacts: pd.DataFrame,
     *,
     orders: pd.DataFrame | None = None,
-    control_arm: str = "control",
+    control_arm: str | None = "control",
     campaigns: Sequence[str] | None = None,
     window_days: float = 14,
     outcome_source: Literal["auto", "columns", "orders"] = "auto",
@@ -565,7 +645,13 @@ def prepare_contacts(
     * a customer in two arms of one campaign (error naming rows and examples); the same
       customer twice in one arm keeps the earliest contact (DataQualityWarning);
     * a campaign whose only arm is the control arm (error); a campaign without the control arm
-      is allowed and flagged ``observational`` (StatisticalWarning listing the arms seen);
+      while other campaigns have it is allowed and flagged ``observational`` (StatisticalWarning
+      listing the arms seen);
+    * ``control_arm`` in no campaign at all: every campaign is warned about as above and
+      ``control_problem`` holds the error (the arms with their rows, a did-you-mean,
+      ``control_arm=``) that the estimates raise (:meth:`CampaignData.require_control`), unless
+      every campaign has a single arm and none reads as a hold-out (one StatisticalWarning: the
+      experimental comparison is skipped) or ``control_arm`` is None (a note);
     * arms of very different sizes (smallest < 5 % of largest) or under 100 contacts, and an arm
       without a single conversion (StatisticalWarning; the formal SRM test is in experiments);
     * attribution windows not fully observed: ``contact_time + window_days`` after the data end
@@ -580,8 +666,8 @@ def prepare_contacts(
         The ``campaign_contacts`` table (canonical columns).
     orders : pandas.DataFrame, optional
         The ``orders`` table; needed for ``outcome_source="orders"``.
-    control_arm : str, default "control"
-        Name of the hold-out arm.
+    control_arm : str or None, default "control"
+        Name of the hold-out arm, the same in every campaign; None when no campaign has one.
     campaigns : sequence of str, optional
         Campaign ids to keep; default all.
     window_days : float, default 14
@@ -629,4 +715,5 @@ def prepare_contacts(
         window_days=float(window_days),
         data_end=s.data_end,
         agreement=s.agreement,
+        control_problem=s.control_problem,
     )

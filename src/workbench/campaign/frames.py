@@ -21,6 +21,7 @@ __all__ = [
     "observational_frame",
     "pre_campaign_covariates",
     "present",
+    "tracked",
 ]
 
 
@@ -33,6 +34,24 @@ def present(columns: Any, frame: pd.DataFrame) -> list[str]:
     ['a', 'b']
     """
     return [c for c in (columns or ()) if c in frame]
+
+
+def tracked(columns: Any, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The names of ``columns`` that are columns of ``frame`` with at least one non-blank value,
+    and those that are columns but blank on every row (e.g. ``revenue`` when the contacts have no
+    revenue column: :func:`~workbench.campaign.contacts.prepare_contacts` fills it with NaN).
+
+    Returns
+    -------
+    (tracked, blank) : tuple of lists of str, both in the given order
+
+    Examples
+    --------
+    >>> tracked(["a", "x", "b"], pd.DataFrame({"a": [1.0, None], "b": [None, None]}))
+    (['a'], ['b'])
+    """
+    cols = present(columns, frame)
+    return [c for c in cols if frame[c].notna().any()], [c for c in cols if not frame[c].notna().any()]
 
 
 def campaign_frame(

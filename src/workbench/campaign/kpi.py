@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from workbench.campaign._common import FLAGS, TABLE, flag
+from workbench.campaign._common import FLAGS, TABLE, error_bar_lengths, flag
 from workbench.core.errors import AnalysisError, did_you_mean
 from workbench.report.fmt import num, pct
 from workbench.report.plotting import new_axes
@@ -106,8 +106,8 @@ class KPIResult(Result):
         Margin used for ROI.
     engagement_weights : dict
         Flag -> weight actually used (flags absent from the data dropped).
-    control_arm : str
-        Rows of this arm are left out of the target comparison.
+    control_arm : str or None
+        Rows of this arm are left out of the target comparison (None: no hold-out).
     notes : tuple of str
     """
 
@@ -116,7 +116,7 @@ class KPIResult(Result):
     targets: dict[str, float]
     margin: float
     engagement_weights: dict[str, float]
-    control_arm: str = "control"
+    control_arm: str | None = "control"
     notes: tuple[str, ...] = ()
 
     def summary(self, wide: bool = True) -> pd.DataFrame:
@@ -163,7 +163,7 @@ class KPIResult(Result):
         if not self.targets:
             return pd.DataFrame(columns=[*cols, "status", "mark", "ci_includes_target"])
         t = self.table
-        if "arm" in self.by:
+        if "arm" in self.by and self.control_arm is not None:
             t = t.loc[t["arm"].astype(str) != str(self.control_arm)]
         rows = []
         for kpi, target in self.targets.items():
@@ -227,7 +227,7 @@ class KPIResult(Result):
             )
             v = d["value"].to_numpy(float)
             ax.errorbar(
-                v, np.arange(len(d)), xerr=[v - lo, hi - v], fmt="none", ecolor="black", capsize=3
+                v, np.arange(len(d)), xerr=error_bar_lengths(v, lo, hi), fmt="none", ecolor="black", capsize=3
             )
             from matplotlib.ticker import PercentFormatter
 

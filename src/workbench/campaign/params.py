@@ -67,7 +67,9 @@ class UpliftParams(StrictModel):
     features: list[str] | None = Field(None, description="customer features; default: every usable one")
     learner: Literal["hgb", "logistic"] = "hgb"
     test_size: float = Field(0.3, gt=0.05, lt=0.6)
-    value_per_conversion: float | None = Field(None, description="default: mean revenue per conversion")
+    value_per_conversion: float | None = Field(
+        None, gt=0, description="value of one conversion; default: margin x mean revenue of a treated converter"
+    )
     contact_cost: float | None = Field(None, ge=0, description="default: the campaign's cost per contact")
     max_rows: int = Field(
         200_000, ge=1_000, description="fit on a seeded stratified subsample of this many contacts above it"
@@ -106,7 +108,14 @@ class CampaignParams(AnalysisSection):
 
     enabled: bool = False
     campaigns: list[str] | None = Field(None, description="campaign ids to evaluate; default all")
-    control_arm: str = Field("control", description="name of the hold-out arm")
+    control_arm: str | None = Field(
+        "control", description="name of the hold-out arm in every campaign; null when no campaign has one"
+    )
+    require_consent: bool = Field(
+        True,
+        description="customers whose customers.marketing_consent is false never enter a targeting list "
+        "(blank = unknown: kept and counted)",
+    )
     attribution_window_days: int = Field(14, ge=1, le=365, description="orders this long after contact count")
     outcome_source: Literal["auto", "columns", "orders"] = Field(
         "auto", description="auto: outcome columns when present, else attributed from orders"

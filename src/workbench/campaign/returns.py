@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from workbench.campaign._common import error_bar_lengths
 from workbench.core.errors import StatisticalWarning
 from workbench.report.fmt import money, num
 from workbench.report.plotting import new_axes
@@ -95,7 +96,7 @@ class IncrementalReturn(Result):
         ]
         sns.barplot(x=v, y=lab, hue=lab, palette=colours, legend=False, ax=ax, orient="h")
         ax.errorbar(
-            v, np.arange(len(t)), xerr=[v - lo, hi - v], fmt="none", ecolor="black", capsize=3
+            v, np.arange(len(t)), xerr=error_bar_lengths(v, lo, hi), fmt="none", ecolor="black", capsize=3
         )
         ax.axvline(0, color="black", lw=1)
         if what == "incremental_profit":
@@ -318,7 +319,9 @@ def incremental_return(
         )
     if not data.randomized:
         warnings.warn(
-            f"no campaign has a control arm named {data.control_arm!r}; incremental return needs one (control_arm=)",
+            "no campaign has a control arm"
+            + (" (control_arm=None)" if data.control_arm is None else f" named {data.control_arm!r}")
+            + "; incremental return needs one (control_arm=)",
             StatisticalWarning,
             stacklevel=2,
         )

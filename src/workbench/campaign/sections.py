@@ -14,6 +14,11 @@ for each and returns ONE :class:`~workbench.report.results.Result` holding them 
 :func:`evaluation_summary` the findings list and the figures for ``metrics.json``
 =========================  ======================================================
 
+Every section that relies on the campaigns' designs first calls
+:meth:`~workbench.campaign.contacts.CampaignData.require_control`: a ``control_arm`` that
+matches no arm of any campaign stops there with the arms found (an AnalysisError naming
+``control_arm=``) rather than counting hold-out rows as contacted customers.
+
 A section result's :meth:`~Section.display` shows its tables, findings and charts in report
 order; charts go through ``show(figure, name)`` (the run's ``ctx.show``) when given. The package
 never imports the run layer: the notebook passes ``show=ctx.show``.
@@ -21,6 +26,7 @@ never imports the run layer: the notebook passes ``show=ctx.show``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.campaign import experiments, uplift
+from workbench.campaign._common import CONSENT, TABLE, consent_by_customer, control_hint
 from workbench.campaign.contacts import CampaignData
 from workbench.campaign.frames import (
     BALANCE_DEFAULTS,
@@ -37,9 +44,10 @@ from workbench.campaign.frames import (
     observational_frame,
     pre_campaign_covariates,
     present,
+    tracked,
 )
 from workbench.campaign.truth import truth_effect_check
-from workbench.core.errors import StatisticalWarning
+from workbench.core.errors import AnalysisError, StatisticalWarning
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
@@ -75,6 +83,11 @@ def _table(frame: Any) -> Block:
 
 def _figure(name: str, plot: Callable[..., Any]) -> Block:
     return ("figure", name, plot)
+
+
+def _untracked(columns: Sequence[str], what: str) -> str:
+    """The note for outcome columns blank on every contact of a campaign (not tracked)."""
+    return f"_{', '.join(f'`{c}`' for c in columns)}: blank for every contact (not tracked), so not {what}._"
 
 
 def _stacked(parts: Mapping[str, pd.DataFrame], key: str) -> pd.DataFrame:
@@ -221,8 +234,13 @@ def experiment_checks(
     -------
     ExperimentChecks
     """
+    data.require_control()
     control = control_arm or data.control_arm
     srm, balance, comparisons, blocks = {}, {}, {}, []
+    for cid in data.observational:
+        why = "no campaign has a hold-out (control_arm=None)" if control is None else f"no `{control}` hold-out arm"
+        blocks.append(_md(f"_{cid}: {why}, so the experimental comparison is skipped; the observational "
+                          "estimate compares its contacted customers with customers not contacted._"))  # fmt: skip
     for cid in data.randomized:
         frame = campaign_frame(data, cid, customers=customers, segments=segments)
         blocks.append(_md(f"### {cid}"))
@@ -232,8 +250,11 @@ def experiment_checks(
         balance[cid] = experiments.balance_table(frame, covariates=covariates, control=control) if covariates else None
         if balance[cid] is not None:
             blocks.append(_md(balance[cid].finding()))
+        compared, blank = tracked(metrics, frame)
+        if blank:
+            blocks.append(_md(_untracked(blank, "compared between arms")))
         comp = comparisons[cid] = experiments.compare_arms(
-            frame, control=control, metrics=present(metrics, frame), revenue_method=revenue_method,
+            frame, control=control, metrics=compared, revenue_method=revenue_method,
             bootstrap=bootstrap, alpha=alpha, random_state=random_state,
         )  # fmt: skip
         blocks += [_table(comp.summary()), _figure(f"arm_comparison_{cid}", comp.plot), _md(comp.finding())]
@@ -289,14 +310,18 @@ def variance_and_power(
 
     The power plan is for ``converted`` when the campaign has it, else the first of ``metrics``.
     """
+    data.require_control()
     control = control_arm or data.control_arm
     cuped, plans, blocks = {}, {}, []
     for cid in data.randomized:
         frame = campaign_frame(data, cid, customers=customers)
         blocks.append(_md(f"### {cid}"))
         found = []
+        adjusted, blank = tracked(("revenue", "converted"), frame)
+        if blank:
+            blocks.append(_md(_untracked(blank, "adjusted with CUPED")))
         if cuped_covariate and cuped_covariate in frame:
-            for metric in present(("revenue", "converted"), frame):
+            for metric in adjusted:
                 cup = experiments.cuped(frame, control=control, metric=metric, covariate=cuped_covariate, alpha=alpha)
                 found.append(cup)
                 blocks += [_table(cup.summary()), _md(cup.finding())]
@@ -361,6 +386,7 @@ def subgroup_effects(
     """Effects of each arm of each randomized campaign by each subgroup column in ``by`` (those
     present); with the generator's truth (synthetic data), the estimate by latent segment against
     the true effect."""
+    data.require_control()
     control = control_arm or data.control_arm
     effects, checks, blocks = {}, {}, []
     for cid in data.randomized:
@@ -422,6 +448,7 @@ def observational_effects(
 ) -> ObservationalEffects:
     """Contacted vs not-contacted customers, re-weighted on ``covariates`` (IPW), for each
     campaign without a control arm; skipped (with a note) without orders or customers."""
+    data.require_control()  # else hold-out rows would count as contacted
     effects, skipped, blocks = {}, [], []
     for cid in data.observational:
         blocks.append(_md(f"### {cid}"))
@@ -435,8 +462,10 @@ def observational_effects(
             estimand=estimand, trim=trim, bootstrap=bootstrap, random_state=random_state,
         )  # fmt: skip
         blocks += [_table(eff.summary()), _figure(f"observational_{cid}", eff.plot), _md(eff.finding())]
-        if truth_summary is not None and cid in truth_summary["campaigns"]:
-            att = truth_summary["campaigns"][cid]["overall"]["att_conversion_realised"]
+        att = ((truth_summary or {}).get("campaigns", {}).get(cid, {}).get("overall") or {}).get(
+            "att_conversion_realised"
+        )  # the generator's truth exists only for campaigns it made without control
+        if att is not None:
             blocks.append(_md(f"_Synthetic data: the generator's realised effect on the contacted (ATT) is {att:.3f}._"))
     return ObservationalEffects(blocks=tuple(blocks), effects=effects, skipped=tuple(skipped))
 
@@ -497,9 +526,21 @@ def uplift_section(
     UpliftSection or None
         None when ``enabled`` is false or there is no randomized campaign.
     """
-    cid = campaign or (data.randomized[0] if data.randomized else None)
-    if not enabled or cid is None:
+    if not enabled:
         return None
+    data.require_control()
+    cid = campaign or (data.randomized[0] if data.randomized else None)
+    if cid is None:
+        return None
+    if cid not in data.randomized:
+        design = data.design(cid)
+        arms = data.contacts.loc[data.contacts["campaign_id"] == cid, "arm"].value_counts()
+        why = "control_arm=None (no hold-out)" if data.control_arm is None else control_hint(data.control_arm, arms)
+        raise AnalysisError(
+            f"{TABLE}.arm: campaign={cid!r} is {design['design']}: {why}. Uplift models learn from a randomized "
+            f"campaign; choose one of {', '.join(map(repr, data.randomized)) or 'none (no campaign has a hold-out)'}"
+            " with campaign=, or switch uplift off (enabled=False)"
+        )
     features_frame = pre_campaign_covariates(data, cid, customers=customers, orders=orders)
     udata = uplift.uplift_data(
         campaign_frame(data, cid), features_frame, treatment_arm=treatment_arm,
@@ -527,36 +568,55 @@ def targeting(
     salt: str | None = None,
     allow_raw_keys: bool = False,
     model: str = "x_learner",
+    consent: pd.DataFrame | None = None,
+    require_consent: bool = True,
 ) -> Any:
     """The targeting list of the uplift models over the customer base as of ``as_of``.
 
     The value of one incremental conversion is ``value_per_conversion`` when given, else
     ``margin`` x the mean revenue of a converting treated customer of the training campaign.
 
+    Parameters
+    ----------
+    consent : DataFrame, optional
+        ``customer_id`` and ``marketing_consent`` (default: ``customers``). Pass the customers as
+        read, before cleaning, so a customer whose row cleaning dropped keeps their "no". A
+        customer with any row saying no has no consent; one missing from it has an unknown one.
+    require_consent : bool, default True
+        Customers without marketing consent never enter the list (it counts them); see
+        :func:`workbench.campaign.uplift.targeting_list`. No consent column: no check.
+
     Returns
     -------
     workbench.campaign.uplift.TargetingList or None
-        None without uplift models, or (with a StatisticalWarning) when neither a value per
-        conversion is given nor revenue is tracked to derive one.
+        None without uplift models, or (with a StatisticalWarning naming ``value_per_conversion=``)
+        when neither a value per conversion is given nor revenue is tracked to derive one.
     """
     if section is None:
         return None
     value = value_per_conversion
-    if not value:
+    if value is None:
         derived = section.data.value_per_conversion
-        if derived is None:
+        if derived is None or not math.isfinite(derived):
             warnings.warn(
-                f"campaign {section.campaign!r} tracks no revenue of treated converters, so a conversion has "
-                "no value to rank customers by: no targeting list (pass value_per_conversion=)",
+                f"{TABLE}.revenue: campaign {section.campaign!r} tracks no revenue of its treated converters (no "
+                "revenue column, or every value blank), so a conversion has no value and customers cannot be ranked "
+                "by profit: no targeting list. The uplift models above still rank who converts because of the "
+                "contact; pass value_per_conversion= (the value of one conversion) to get the list",
                 StatisticalWarning,
                 stacklevel=2,
             )
             return None
         value = margin * derived
     candidates = customer_covariates(customers, orders, as_of=as_of)  # the base as it is now
+    status = consent_by_customer(customers if consent is None else consent)
+    if status is not None:
+        candidates = candidates.assign(
+            **{CONSENT: candidates["customer_id"].astype("string").map(status).astype("boolean")}
+        )
     return uplift.targeting_list(
         section.models, candidates, value_per_conversion=value, contact_cost=contact_cost,
-        salt=salt, allow_raw_keys=allow_raw_keys, model=model,
+        salt=salt, allow_raw_keys=allow_raw_keys, model=model, require_consent=require_consent,
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from workbench.campaign._common import arm_counts_text
 from workbench.core.errors import AnalysisError, DataQualityWarning, did_you_mean, format_examples
 from workbench.data.numbers import to_number
 from workbench.report.fmt import NA, money, pct
@@ -88,9 +89,10 @@ def arm_labels(contacts: pd.DataFrame, arm: str, control: str | None) -> tuple[p
         if control not in found:
             raise AnalysisError(
                 f"{TABLE}.{arm} of {campaign_name(contacts)}: no control arm {control!r}; arms found: "
-                f"{format_examples(found, limit=10)}{did_you_mean(control, found)}. Pass control= the hold-out "
-                "arm (control_arm in the params), or use observational_effect() for a campaign without a control "
-                "group"
+                f"{format_examples(found, limit=10)} (rows: {arm_counts_text(labels.value_counts())})"
+                f"{did_you_mean(control, found)}. Pass control= the "
+                "hold-out arm (control_arm= of the campaign section), or use observational_effect() for a campaign "
+                "without a control group"
             )
         if len(found) < 2:
             raise AnalysisError(

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from workbench.campaign._common import error_bar_lengths
 from workbench.campaign.experiments._common import (
     TABLE,
     arm_labels,
@@ -158,7 +159,7 @@ class ArmComparison(Result):
         hue = t["significant"].map({True: "significant", False: "n.s."}).to_numpy()
         sns.scatterplot(x=t[col].to_numpy(), y=y, hue=hue, palette={"significant": "#C44E52", "n.s.": "#4C72B0"},
                         ax=ax, s=50, zorder=3)  # fmt: skip
-        ax.errorbar(t[col], y, xerr=[t[col] - t[lo], t[hi] - t[col]], fmt="none", ecolor="grey", capsize=3)
+        ax.errorbar(t[col], y, xerr=error_bar_lengths(t[col], t[lo], t[hi]), fmt="none", ecolor="grey", capsize=3)
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks(y)
         ax.set_yticklabels(t["label"].tolist())

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.campaign._common import error_bar_lengths
 from workbench.campaign.experiments._common import (
     TABLE,
     arm_labels,
@@ -122,7 +123,7 @@ class CupedResult(Result):
         long["y"] = np.r_[np.arange(len(t)) - 0.12, np.arange(len(t)) + 0.12]
         ax = new_axes(ax, figsize=(6.5, 1.2 + 0.6 * len(t)))
         sns.scatterplot(data=long, x="diff", y="y", hue="estimate", ax=ax, s=50, zorder=3)
-        ax.errorbar(long["diff"], long["y"], xerr=[long["diff"] - long["low"], long["high"] - long["diff"]],
+        ax.errorbar(long["diff"], long["y"], xerr=error_bar_lengths(long["diff"], long["low"], long["high"]),
                     fmt="none", ecolor="grey", capsize=3)  # fmt: skip
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks(np.arange(len(t)))
@@ -176,13 +177,19 @@ def cuped(
     Raises
     ------
     AnalysisError
-        Columns missing, no control arm, a constant covariate.
+        Columns missing, no control arm, a metric or covariate blank on every row, a constant
+        covariate.
     """
     check_one_campaign(contacts)
     labels, arms = arm_labels(contacts, arm, control)
     require_columns(contacts, [metric], what="metric", option="metric")
     require_columns(contacts, [covariate], what="CUPED covariate", option="covariate")
     campaign = campaign_name(contacts)
+    if not contacts[metric].notna().any():
+        raise AnalysisError(
+            f"{TABLE}.{metric} of {campaign}: all {len(contacts):,} rows blank (the metric is not tracked), so "
+            f"there is nothing to adjust; pass a tracked metric= (the covariate {covariate!r} is not the problem)"
+        )
     y, ok = metric_arrays(contacts, metric, labels)
     x = as_float(contacts[covariate], column=covariate)
     lab = labels.to_numpy()[ok]
@@ -190,7 +197,10 @@ def cuped(
     miss = np.isnan(x)
     n_imp = int(miss.sum())
     if n_imp == x.size:
-        raise AnalysisError(f"{TABLE}.{covariate}: all values blank; pass another covariate=")
+        raise AnalysisError(
+            f"{TABLE}.{covariate} of {campaign}: all {x.size:,} rows with a {metric!r} value are blank; "
+            "pass another covariate="
+        )
     if n_imp:
         warnings.warn(
             f"{TABLE}.{covariate}: {n_imp:,} of {x.size:,} rows blank, set to the mean (not adjusted)",

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from workbench.campaign._common import error_bar_lengths
 from workbench.campaign.experiments._common import (
     TABLE,
     arm_labels,
@@ -125,7 +126,7 @@ class HeterogeneityResult(Result):
         kind = np.where(t["subgroup"] == "(all)", "overall", "subgroup")
         sns.scatterplot(x=t["diff"].to_numpy(), y=y, hue=kind, style=kind, markers={"overall": "D", "subgroup": "s"},
                         ax=ax, s=55, zorder=3, palette={"overall": "black", "subgroup": "#4C72B0"})  # fmt: skip
-        ax.errorbar(t["diff"], y, xerr=[t["diff"] - t["diff_low"], t["diff_high"] - t["diff"]], fmt="none",
+        ax.errorbar(t["diff"], y, xerr=error_bar_lengths(t["diff"], t["diff_low"], t["diff_high"]), fmt="none",
                     ecolor="grey", capsize=3)  # fmt: skip
         ax.axvline(0, color="black", lw=0.8)
         allrow = t.loc[t["subgroup"] == "(all)"]

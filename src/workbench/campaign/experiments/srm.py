@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from workbench.campaign._common import error_bar_lengths
 from workbench.campaign.experiments._common import (
     TABLE,
     arm_labels,
@@ -136,7 +137,7 @@ class SRMResult(Result):
         t = self.table
         sns.barplot(data=t, x="arm", y="share", ax=ax, color="#4C72B0", alpha=0.8)
         x = np.arange(len(t))
-        ax.errorbar(x, t["share"], yerr=[t["share"] - t["share_low"], t["share_high"] - t["share"]],
+        ax.errorbar(x, t["share"], yerr=error_bar_lengths(t["share"], t["share_low"], t["share_high"]),
                     fmt="none", ecolor="black", capsize=4)  # fmt: skip
         ax.scatter(x, t["planned_share"], marker="_", s=900, color="crimson", zorder=5, label="planned")
         ax.set_ylabel("share of customers")

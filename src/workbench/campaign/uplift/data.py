@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.campaign._common import CONSENT, arm_counts_text, error_bar_lengths
 from workbench.campaign.uplift._common import (
     CONTACT_COLUMNS,
     LEAK_SHARE,
@@ -220,7 +221,7 @@ class UpliftData(Result):
         ax.errorbar(
             np.arange(len(s)),
             s["outcome_mean"],
-            yerr=[s["outcome_mean"] - s["ci_low"], s["ci_high"] - s["outcome_mean"]],
+            yerr=error_bar_lengths(s["outcome_mean"], s["ci_low"], s["ci_high"]),
             fmt="none",
             color="black",
             capsize=4,
@@ -340,7 +341,8 @@ def uplift_data(
     outcome : str, default "converted"
         0/1 outcome (classifiers) or a numeric one such as ``revenue`` (regressors).
     feature_columns : sequence of str, optional
-        Features to use; default every usable column.
+        Features to use; default every usable column but ``marketing_consent`` (a permission,
+        not a customer trait).
     campaign : str, optional
         ``campaign_id`` to use; default the largest campaign that has both arms.
 
@@ -490,7 +492,7 @@ def _step_arms(
     one contact per customer."""
     arm = cc["arm"].astype("string")
     counts = arm.value_counts()
-    arms_txt = ", ".join(f"{a!r} ({n:,})" for a, n in counts.items())
+    arms_txt = arm_counts_text(counts)
     if control_arm not in counts.index:
         raise AnalysisError(
             f"{where}: control arm {control_arm!r} not found among {len(cc):,} rows; arms: {arms_txt}; "
@@ -545,8 +547,8 @@ def _step_value_and_cost(
 
 def _step_candidates(features: pd.DataFrame, feature_columns: Sequence[str] | None) -> list[str]:
     """Candidate feature columns: ``feature_columns`` (all present) or every column but the key."""
-    if feature_columns is None:
-        return [c for c in features.columns if c != "customer_id"]
+    if feature_columns is None:  # consent is a permission, not a trait that predicts the response
+        return [c for c in features.columns if c not in ("customer_id", CONSENT)]
     missing = [c for c in feature_columns if c not in features.columns]
     if missing:
         raise AnalysisError(

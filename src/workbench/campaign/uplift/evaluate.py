@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.campaign._common import error_bar_lengths
 from workbench.campaign.uplift._common import LABEL, MODELS, fmt_g, group_effect
 from workbench.campaign.uplift.learners import UpliftModels
 from workbench.core.errors import AnalysisError, StatisticalWarning
@@ -367,7 +368,7 @@ class UpliftEvaluation(Result):
             ax.errorbar(
                 x,
                 s["observed_uplift"],
-                yerr=[s["observed_uplift"] - s["ci_low"], s["ci_high"] - s["observed_uplift"]],
+                yerr=error_bar_lengths(s["observed_uplift"], s["ci_low"], s["ci_high"]),
                 fmt="none",
                 color="black",
                 lw=0.8,

@@ -1,6 +1,12 @@
 """The targeting list: candidate customers ranked by expected incremental profit of a contact,
 ``predicted uplift x value_per_conversion - contact_cost``, checked on the held-out contacts
-(:func:`targeting_list`)."""
+(:func:`targeting_list`).
+
+Marketing consent: when the candidates carry ``marketing_consent`` (``customers`` column),
+customers whose consent is false never enter the list (``require_consent=True``, the default) and
+the result counts them; a blank consent is *unknown*: those customers stay in the list, marked
+by a blank ``marketing_consent`` cell, and are counted separately so the CRM can check them
+before sending. Without the column the list is as before and nothing is said about consent."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from workbench.campaign._common import CONSENT, flag
 from workbench.campaign.uplift._common import MODELS, TABLE, fmt_g, group_effect
 from workbench.campaign.uplift.data import UpliftData
 from workbench.campaign.uplift.learners import UpliftModels
@@ -41,6 +48,14 @@ class TargetingList(Result):
         Observed uplift on the held-out contacts the rule would / would not contact.
     binary : bool
     outcome : str
+    consent_tracked : bool
+        The candidates had a ``marketing_consent`` column.
+    require_consent : bool
+        Customers without consent were left out.
+    n_no_consent : int
+        Candidates whose consent is false (left out unless ``require_consent`` is false).
+    n_consent_unknown : int
+        Candidates with a blank consent: kept in the list, marked by a blank ``marketing_consent``.
     """
 
     table: pd.DataFrame
@@ -53,6 +68,10 @@ class TargetingList(Result):
     held_out_check: pd.DataFrame
     binary: bool
     outcome: str
+    consent_tracked: bool = False
+    require_consent: bool = True
+    n_no_consent: int = 0
+    n_consent_unknown: int = 0
 
     @property
     def break_even_uplift(self) -> float:
@@ -66,7 +85,8 @@ class TargetingList(Result):
     def to_frame(self) -> pd.DataFrame:
         """The list for CRM import, best first: ``rank``, ``customer_id`` (pseudonym unless raw
         keys are allowed), ``predicted_uplift``, ``expected_profit`` (uplift x value - cost),
-        ``contact`` (expected profit > 0), ``cumulative_profit``, ``cumulative_share``."""
+        ``contact`` (expected profit > 0), ``cumulative_profit``, ``cumulative_share``; with a
+        consent column also ``marketing_consent`` (true, or blank = unknown)."""
         return self.table.copy()
 
     def contact_list(self) -> pd.DataFrame:
@@ -78,7 +98,8 @@ class TargetingList(Result):
         ``share``, ``mean_predicted_uplift``, ``expected_incremental`` (sum of predicted uplift),
         ``expected_profit``, and the held-out check: ``held_out_n``, ``held_out_uplift`` with
         ``held_out_ci_low``, ``held_out_ci_high`` and ``held_out_profit_per_contact``
-        (observed uplift x value - cost)."""
+        (observed uplift x value - cost). With ``require_consent`` and candidates without
+        consent, a last row ``excluded: no marketing consent`` counts them (other figures blank)."""
         t = self.table
         n = len(t)
         rows = []
@@ -100,8 +121,13 @@ class TargetingList(Result):
                     "expected_profit": float(s["expected_profit"].sum()),
                 }
             )
-        out = pd.DataFrame(rows)
-        return out.merge(self.held_out_check, on="group", how="left")
+        out = pd.DataFrame(rows).merge(self.held_out_check, on="group", how="left")
+        if self.consent_tracked and self.require_consent and self.n_no_consent:
+            out = pd.concat(
+                [out, pd.DataFrame({"group": ["excluded: no marketing consent"], "customers": [self.n_no_consent]})],
+                ignore_index=True,
+            )
+        return out
 
     def metrics(self) -> dict[str, Any]:
         """Shares, totals, value and cost, held-out check (JSON-able)."""
@@ -133,7 +159,38 @@ class TargetingList(Result):
             ],
             "held_out_profit_per_contact": num(s.loc["contact", "held_out_profit_per_contact"]),
             "held_out_uplift_skip": num(s.loc["do not contact", "held_out_uplift"]),
+            **(self._consent_metrics() if self.consent_tracked else {}),
         }
+
+    def _consent_metrics(self) -> dict[str, Any]:
+        """The consent figures (only when the candidates had a consent column)."""
+        return {
+            "require_consent": self.require_consent,
+            "n_excluded_no_consent": self.n_no_consent if self.require_consent else 0,
+            "n_no_consent_included": 0 if self.require_consent else self.n_no_consent,
+            "n_consent_unknown": self.n_consent_unknown,
+        }
+
+    def _consent_text(self) -> str:
+        """What the list did with marketing consent, in words (empty without a consent column)."""
+        if not self.consent_tracked:
+            return ""
+        parts = []
+        if self.n_no_consent and self.require_consent:
+            parts.append(f"{self.n_no_consent:,} customers without marketing consent were left out of the list")
+        elif self.n_no_consent:
+            parts.append(
+                f"require_consent=False: {self.n_no_consent:,} customers without marketing consent are in the list "
+                "(marketing_consent false); remove them before any send"
+            )
+        else:
+            parts.append("every candidate has marketing consent or an unknown one")
+        if self.n_consent_unknown:
+            parts.append(
+                f"{self.n_consent_unknown:,} with unknown consent (blank) are kept and marked by a blank "
+                "marketing_consent; confirm consent before contacting them"
+            )
+        return " Consent: " + "; ".join(parts) + "."
 
     def finding(self) -> str:
         """Who to contact and what it is expected to earn, with the held-out check."""
@@ -176,7 +233,7 @@ class TargetingList(Result):
                 f" Value per {unit}: {self.value_source}; contact cost: {self.cost_source} "
                 f"(pass value_per_conversion= / contact_cost= to override)."
             )
-        return text
+        return text + self._consent_text()
 
     def plot(self, ax: Any = None) -> Any:
         """Cumulative expected incremental profit against the share of the base contacted
@@ -247,6 +304,7 @@ def targeting_list(
     salt: str | None = None,
     allow_raw_keys: bool = False,
     model: Literal["t_learner", "x_learner"] = "x_learner",
+    require_consent: bool = True,
 ) -> TargetingList:
     """Rank candidate customers by expected incremental profit of a contact.
 
@@ -275,6 +333,10 @@ def targeting_list(
     allow_raw_keys : bool, default False
         Keep raw customer keys.
     model : {'t_learner', 'x_learner'}, default 'x_learner'
+    require_consent : bool, default True
+        When ``candidates`` has a ``marketing_consent`` column (true / false / blank), leave out
+        the customers whose consent is false. Blank (unknown) consent is kept and counted. No
+        column: no consent check.
 
     Returns
     -------
@@ -284,7 +346,7 @@ def targeting_list(
     ------
     AnalysisError
         Unknown model, no value or cost known, negative cost, non-positive value, no salt,
-        ``customer_id`` missing or repeated, feature columns missing.
+        ``customer_id`` missing or repeated, feature columns missing, no candidate with consent.
     """
     from workbench.core.privacy import pseudonymize
 
@@ -310,6 +372,16 @@ def targeting_list(
             f"candidate table: {int(dup.sum()):,} of {len(candidates):,} rows repeat a customer_id, "
             f"e.g. {format_examples(candidates.loc[dup, 'customer_id'])}; one row per customer is expected"
         )
+    consent = flag(candidates[CONSENT]) if CONSENT in candidates.columns else None
+    no_consent = consent.eq(False).fillna(False).to_numpy(dtype=bool) if consent is not None else None
+    if no_consent is not None and require_consent:
+        if no_consent.all():
+            raise AnalysisError(
+                f"candidate table.{CONSENT}: all {len(candidates):,} candidates have no marketing consent (false), so "
+                "nobody can be targeted; check the consent column or, for an analysis that is never sent, "
+                "require_consent=False"
+            )
+        candidates, consent = candidates.loc[~no_consent], consent[~no_consent]
     pred = models.predict(candidates, model=model)
     upl = pred[model].to_numpy(dtype="float64")
     profit = upl * value - cost
@@ -329,6 +401,8 @@ def targeting_list(
             "cumulative_share": np.arange(1, n + 1) / n if n else np.zeros(0),
         }
     )
+    if consent is not None:
+        table[CONSENT] = consent.iloc[order].reset_index(drop=True)
 
     check = _held_out_check(models, model, value=value, cost=cost)
     return TargetingList(
@@ -342,6 +416,10 @@ def targeting_list(
         held_out_check=check,
         binary=data.binary,
         outcome=data.outcome,
+        consent_tracked=consent is not None,
+        require_consent=bool(require_consent),
+        n_no_consent=int(no_consent.sum()) if no_consent is not None else 0,
+        n_consent_unknown=int(consent.isna().sum()) if consent is not None else 0,
     )
 
 
