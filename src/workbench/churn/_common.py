@@ -13,17 +13,30 @@ from workbench.core.errors import StatisticalWarning
 from workbench.data.orders import purchase_mask
 from workbench.stats import wilson_interval
 
-__all__ = ["MONTH_DAYS", "MISSING", "months_between", "purchase_mask", "levels", "rate_rows", "skip_warning"]
+__all__ = ["MONTH_DAYS", "MISSING", "CONSENT_COLUMN", "attribute_columns", "months_between", "purchase_mask", "levels", "rate_rows", "skip_warning"]
 
 #: Days per month used for every duration in months.
 MONTH_DAYS = 30.4375
 #: Level of a missing value.
 MISSING = "(missing)"
+#: Customers' boolean marketing permission (False: never on a contact list; missing: unknown).
+#: Never a feature or driver: it is a rule of the retention list, not a reason to leave.
+CONSENT_COLUMN = "marketing_consent"
 
 
 def months_between(a: pd.Series, b: pd.Series | pd.Timestamp) -> pd.Series:
     """Months (of :data:`MONTH_DAYS` days) from ``a`` to ``b``."""
     return (b - a).dt.total_seconds() / 86400.0 / MONTH_DAYS
+
+
+def attribute_columns(table: pd.DataFrame, *, exclude: frozenset[str] = frozenset()) -> list[str]:
+    """Columns of a churn table that can group or explain churn, for messages that suggest some:
+    not the key, label, survival time, dates, consent or ``exclude``, with two or more values."""
+    skip = {"customer_id", "churned", "event", "duration_months", CONSENT_COLUMN} | set(exclude)
+    return [
+        str(c) for c in table.columns
+        if c not in skip and not pd.api.types.is_datetime64_any_dtype(table[c]) and table[c].nunique(dropna=True) >= 2
+    ]  # fmt: skip
 
 
 def levels(s: pd.Series, *, bins: int, max_levels: int) -> tuple[pd.Series | None, str]:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.churn._common import MISSING
+from workbench.churn._common import MISSING, attribute_columns
 from workbench.churn.survival import OTHER_LEVEL, survival_inputs
 from workbench.core.errors import AnalysisError, StatisticalWarning, did_you_mean
 from workbench.report.fmt import num, pct
@@ -60,6 +60,9 @@ class CoxResult(Result):
     llf : float
         Partial log-likelihood.
     notes : list of str
+    skipped : str
+        Why no model was fitted (no covariates); empty for a fitted model. A skipped result has
+        empty tables and says why in its finding and chart.
     """
 
     table: pd.DataFrame
@@ -73,6 +76,7 @@ class CoxResult(Result):
     confidence: float
     llf: float
     notes: list[str] = field(default_factory=list)
+    skipped: str = ""
 
     def summary(self) -> pd.DataFrame:
         """Hazard ratios with intervals and p-values, one row per term."""
@@ -93,6 +97,7 @@ class CoxResult(Result):
     def metrics(self) -> dict[str, Any]:
         """Hazard ratios with intervals, PH check and sample sizes (JSON-able)."""
         return {
+            "skipped": self.skipped or None,
             "n": self.n,
             "n_events": self.n_events,
             "n_dropped": self.n_dropped,
@@ -107,6 +112,8 @@ class CoxResult(Result):
 
     def finding(self) -> str:
         """The strongest hazard ratios and the PH check, with what to do, from the numbers."""
+        if self.skipped:
+            return self.skipped
         t = self.table
         alpha = 1 - self.confidence
         sig = t[t["p_holm"] < alpha].copy()
@@ -163,6 +170,11 @@ class CoxResult(Result):
         """
         import seaborn as sns
 
+        if self.skipped:
+            ax = new_axes(ax, figsize=(6.5, 1.6))
+            ax.text(0.5, 0.5, "Cox model skipped: no covariates (set cox_covariates)", ha="center", va="center")
+            ax.set_axis_off()
+            return ax
         t = self.table.iloc[::-1].reset_index(drop=True)
         ax = new_axes(ax, figsize=(6.5, 0.35 * len(t) + 1.2))
         sig = t["p_holm"] < 1 - self.confidence
@@ -325,7 +337,7 @@ def collinear_terms(X: np.ndarray, *, tol: float = 1e-8) -> list[int]:
 def cox_model(
     table: pd.DataFrame,
     *,
-    covariates: list[str],
+    covariates: list[str] | None,
     duration: str = "duration_months",
     event: str = "event",
     strata: str | None = None,
@@ -344,8 +356,10 @@ def cox_model(
     ----------
     table : pandas.DataFrame
         One row per customer (``ChurnFrame.table``).
-    covariates : list of str
-        Columns in the model. Numbers enter linearly (see ``scale``), booleans and 0/1 numbers as
+    covariates : list of str or None
+        Columns in the model; none (an empty list, e.g. when no driver qualifies as a default
+        covariate) gives a skipped result that says why, with a :class:`StatisticalWarning`.
+        Numbers enter linearly (see ``scale``), booleans and 0/1 numbers as
         one indicator, other columns as one indicator per level against ``reference`` (default:
         the most frequent level).
     duration, event : str
@@ -378,7 +392,9 @@ def cox_model(
         Missing or constant covariates, too few events per term, a level without events or with
         only events (separation), a fit that does not converge.
     """
-    covariates = list(dict.fromkeys(covariates))
+    covariates = list(dict.fromkeys(covariates or []))
+    if not covariates:
+        return _skipped(table, duration=duration, event=event, strata=strata, confidence=confidence)
     _step_check_columns(table, covariates, strata=strata)
     survival_inputs(table, duration=duration, event=event)
     notes: list[str] = []
@@ -412,10 +428,36 @@ def cox_model(
     )  # fmt: skip
 
 
+_TERM_COLUMNS = ["term", "covariate", "level", "reference", "coef", "se", "hr", "hr_lower", "hr_upper", "p",
+                 "p_holm", "per"]  # fmt: skip
+_PH_COLUMNS = ["covariate", "terms", "rho", "p", "p_holm", "violated"]
+
+
+def _skipped(table: pd.DataFrame, *, duration: str, event: str, strata: str | None, confidence: float) -> CoxResult:
+    """A Cox result without a model: no covariates were given and none qualified as a default."""
+    from workbench.churn.drivers import BEHAVIOUR_COLUMNS
+
+    usable = attribute_columns(table, exclude=BEHAVIOUR_COLUMNS | {duration, event})[:8]
+    reason = (
+        "Cox model skipped: no covariates. None were given (cox_covariates=) and no churn driver qualifies as a "
+        "default (one significant after the Holm correction that is not purchase behaviour, tenure or a model "
+        "output, which are symptoms of leaving rather than causes). Set cox_covariates= to customer attributes "
+        "known at sign-up (acquisition channel, member level, age)"
+        + (f"; candidates in this churn frame: {', '.join(usable)}" if usable else
+           "; this churn frame has none (only purchase behaviour): map customer attributes in tables.customers")
+        + "."
+    )
+    warnings.warn(reason, StatisticalWarning, stacklevel=3)
+    n_ev = int(pd.to_numeric(table[event], errors="coerce").fillna(0).sum()) if event in table else 0
+    return CoxResult(
+        table=pd.DataFrame(columns=_TERM_COLUMNS), ph_check=pd.DataFrame(columns=_PH_COLUMNS), covariates=[],
+        strata=strata, n=len(table), n_events=n_ev, n_dropped=0, sampled_from=None, confidence=confidence,
+        llf=float("nan"), skipped=reason,
+    )  # fmt: skip
+
+
 def _step_check_columns(table: pd.DataFrame, covariates: list[str], *, strata: str | None) -> None:
-    """Covariates given, present, and not also the strata."""
-    if not covariates:
-        raise AnalysisError("cox_model: no covariates; pass covariates=")
+    """Covariates present, and not also the strata."""
     missing = [c for c in covariates + ([strata] if strata else []) if c not in table.columns]
     if missing:
         raise AnalysisError(

@@ -7,15 +7,18 @@ Only data on or before ``as_of`` feeds the covariates; the label alone uses the 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from workbench.churn._common import CONSENT_COLUMN
 from workbench.churn.label import ChurnLabel, contractual_label, non_contractual_label
 from workbench.core.dates import end_of
-from workbench.core.errors import AnalysisError
+from workbench.core.errors import AnalysisError, DataQualityWarning
+from workbench.data.orders import check_as_of
 from workbench.report.fmt import num, pct
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -30,10 +33,12 @@ __all__ = [
     "SEGMENT_COLUMNS",
 ]
 
-#: Never features: keys, personal data, the label and dates.
+#: Never features: keys, personal data, the label, dates, and the marketing permission (a rule
+#: for the retention list, not a reason to leave).
 _NOT_FEATURES = {
     "customer_id", "churned", "event", "duration_months", "name", "phone", "email", "start_date",
     "signup_date", "birth_date", "first_order", "last_order", "last_ticket_at", "churn_date", "end_date",
+    CONSENT_COLUMN,
 }  # fmt: skip
 #: Segment columns tried, in order, for the retention list and value at risk by segment (the one
 #: list: :func:`segment_column` and ``retention_list(segments="auto")``).
@@ -224,13 +229,22 @@ def churn_frame(
     ------
     AnalysisError
         Missing label column, a label that is not binary, no orders for non-contractual churn,
-        an inactivity window longer than the data after ``as_of``, no churners or only churners.
+        an inactivity window longer than the data after ``as_of``, an ``as_of`` long after the last
+        purchase with the inactivity label (:func:`workbench.data.orders.check_as_of`), no
+        churners or only churners.
+
+    Warns
+    -----
+    DataQualityWarning
+        ``as_of`` long after the last purchase with another label (also in the notes).
     """
     label = label or ChurnLabel()
     as_of = pd.Timestamp(as_of).normalize()
     if "customer_id" not in customers.columns:
         raise AnalysisError("customers: column 'customer_id' not found; map it in the customers table's columns")
     notes: list[str] = []
+    if orders is not None:
+        _step_as_of(orders, as_of=as_of, label=label, notes=notes)
     c = _step_customers(customers, as_of=as_of, launch_date=launch_date, notes=notes)
     if label.kind == "contractual":
         table, definition, window = contractual_label(c, orders, as_of=as_of, label=label, notes=notes)
@@ -256,6 +270,21 @@ def churn_frame(
         table=table, kind=label.kind, definition=definition, as_of=as_of, window_days=window,
         n_input=len(customers), notes=notes,
     )  # fmt: skip
+
+
+def _step_as_of(orders: pd.DataFrame, *, as_of: pd.Timestamp, label: ChurnLabel, notes: list[str]) -> None:
+    """Stop (inactivity label) or warn and note (other labels) when ``as_of`` lies long after the
+    last purchase: every customer would look lapsed because the data ends."""
+    check = check_as_of(orders, as_of, warn=False)
+    if not check.stale:
+        return
+    if label.kind == "non_contractual" and label.definition == "inactivity":
+        raise AnalysisError(
+            f"{check.message} The churn label needs purchases in the label.inactivity_days= after as_of, "
+            "which these orders cannot contain"
+        )
+    warnings.warn(check.message, DataQualityWarning, stacklevel=3)
+    notes.append(f"Warning: {check.message}")
 
 
 def _step_customers(

@@ -1,4 +1,5 @@
-"""Churn rates by group (with Wilson intervals) and retention by acquisition cohort."""
+"""Churn rates by group (with Wilson intervals) and cohort retention (cohorts by first-purchase
+month with orders, by acquisition month from contract durations)."""
 
 from __future__ import annotations
 
@@ -155,7 +156,7 @@ def churn_rates(
 
 @dataclass(frozen=True, eq=False, repr=False)
 class CohortRetention(Result):
-    """Retention by acquisition cohort (see :func:`cohort_retention`).
+    """Cohort retention (see :func:`cohort_retention`).
 
     Attributes
     ----------
@@ -163,13 +164,14 @@ class CohortRetention(Result):
         False for snapshot data without dates; ``table`` then holds Kaplan-Meier retention by
         tenure month instead.
     basis : str
-        ``purchases`` (share of the cohort buying in month k), ``survival`` (share still a
-        customer in month k) or ``tenure`` (no cohorts, KM retention by tenure).
+        ``purchases`` (cohorts by first-purchase month; share of the cohort buying in calendar
+        month k after it, month 0 = 100 % by definition), ``survival`` (cohorts by acquisition
+        month; share still a customer in month k) or ``tenure`` (no cohorts, KM retention by tenure).
     sizes : pandas.Series
         Customers per cohort.
     active : pandas.DataFrame
-        Cohort x months since acquisition: customers counted as retained (NaN where not yet
-        observed).
+        Cohort x months since the cohort's start: customers counted as retained (NaN where not
+        yet fully observed by ``as_of``).
     rates : pandas.DataFrame
         ``active / sizes``.
     table : pandas.DataFrame
@@ -183,6 +185,17 @@ class CohortRetention(Result):
     rates: pd.DataFrame
     table: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def definition(self) -> str:
+        """What a cohort and its month k are, in words."""
+        return {
+            "purchases": "cohort = month of the customer's first purchase; month k = share of the cohort with a "
+                         "purchase in the k-th calendar month after it (month 0 = 100 % by definition)",
+            "survival": "cohort = month of acquisition (sign-up or contract start); month k = share of the cohort "
+                        "still a customer k months later",
+            "tenure": "no cohorts; share still a customer by tenure month (Kaplan-Meier)",
+        }[self.basis]  # fmt: skip
 
     def summary(self) -> pd.DataFrame:
         """Retention at months 1, 3, 6 and 12 per cohort (or by tenure when no cohorts)."""
@@ -199,7 +212,8 @@ class CohortRetention(Result):
 
     def metrics(self) -> dict[str, Any]:
         """Mean retention at months 1, 3, 6, 12 weighted by cohort size (JSON-able)."""
-        out: dict[str, Any] = {"available": self.available, "basis": self.basis, "cohorts": len(self.sizes)}
+        out: dict[str, Any] = {"available": self.available, "basis": self.basis, "cohorts": len(self.sizes),
+                               "definition": self.definition}
         for k in (1, 3, 6, 12):
             out[f"retention_month_{k}"] = num(self._mean_at(k))
         return out
@@ -219,7 +233,7 @@ class CohortRetention(Result):
         what = {"purchases": "buy again", "survival": "are still customers", "tenure": "are still customers"}[
             self.basis
         ]
-        parts = []
+        parts = [f"Definition: {self.definition}."]
         if not self.available:
             parts.append(
                 "Cohort retention needs sign-up or order dates, which this snapshot does not have; shown instead: "
@@ -267,9 +281,14 @@ class CohortRetention(Result):
         sns.heatmap(r, ax=ax, cmap="viridis", vmin=0, vmax=float(np.nanmax(r.to_numpy())) if r.size else 1,
                     annot=annot, fmt="", annot_kws={"fontsize": 6}, yticklabels=ylabels,
                     cbar_kws={"label": "retention"})  # fmt: skip
-        ax.set_xlabel("months since acquisition")
-        ax.set_ylabel("cohort (acquisition month)")
-        ax.set_title(f"Cohort retention ({self.basis}); numbers: customers retained")
+        if self.basis == "purchases":
+            ax.set_xlabel("months since first purchase (month 0 = 100 %)")
+            ax.set_ylabel("cohort (first-purchase month)")
+            ax.set_title("Share of each first-purchase cohort buying k months later; numbers: buyers")
+        else:
+            ax.set_xlabel("months since acquisition")
+            ax.set_ylabel("cohort (acquisition month)")
+            ax.set_title("Share of each acquisition cohort still a customer k months later; numbers: customers")
         return ax
 
     def __repr__(self) -> str:
@@ -286,13 +305,19 @@ def cohort_retention(
     *,
     max_months: int | None = None,
 ) -> CohortRetention:
-    """Retention by acquisition month and months since acquisition.
+    """Cohort retention: by first-purchase month with orders, by acquisition month without.
 
-    With ``orders``: the share of each cohort (customers of the churn frame by the month of
-    ``start_date``) with a purchase in calendar month k after acquisition (month 0 = the
-    acquisition month), from orders on or before ``as_of``. Without orders but with dates and
-    durations: the share still a customer k months on. Without dates (e.g. Telco): no cohorts;
-    Kaplan-Meier retention by tenure month is returned with ``available=False``.
+    With ``orders``: each customer of the churn frame with a purchase on or before ``as_of`` is
+    in the cohort of the calendar month of their first purchase; month k is the share of the
+    cohort with a purchase in the k-th calendar month after it. Month 0 is 100 % for every
+    cohort, so every row starts from the same point (a cohort by sign-up month that only held
+    buyers would show young cohorts near 100 % and old ones low: a selection effect, not loyalty).
+    Frame customers without a purchase by ``as_of`` are left out and counted in the notes.
+    Without orders but with dates and durations: cohorts by acquisition month (``start_date``),
+    every frame customer in the denominator, and the share still a customer k months on. Without
+    dates (e.g. Telco): no cohorts; Kaplan-Meier retention by tenure month is returned with
+    ``available=False``. A month k counts as observed only when the calendar month ended by
+    ``as_of`` (month 0 always).
 
     Parameters
     ----------
@@ -300,61 +325,37 @@ def cohort_retention(
     orders : pandas.DataFrame, optional
         Canonical orders.
     max_months : int, optional
-        Last month since acquisition shown (default: all observed).
+        Last month since the cohort's start shown (default: all observed).
 
     Returns
     -------
     CohortRetention
+
+    Examples
+    --------
+    >>> from workbench.churn.frame import ChurnFrame
+    >>> t = pd.DataFrame({"customer_id": ["a", "b"], "churned": [0, 1], "duration_months": [3.0, 1.0],
+    ...                   "event": [0, 1], "start_date": pd.to_datetime(["2024-01-10", "2024-01-20"])})
+    >>> f = ChurnFrame(table=t, kind="non_contractual", definition="x", as_of=pd.Timestamp("2024-03-31"),
+    ...                window_days=90, n_input=2)
+    >>> o = pd.DataFrame({"customer_id": ["a", "b", "a"], "amount": [1.0, 1.0, 1.0],
+    ...                   "order_time": pd.to_datetime(["2024-01-10", "2024-01-20", "2024-03-02"])})
+    >>> cohort_retention(f, o).rates.loc["2024-01"].tolist()
+    [1.0, 0.0, 0.5]
     """
     t = frame.table
-    end = end_of(frame.as_of)
-    if "start_date" not in t.columns or t["start_date"].isna().all():
-        from workbench.churn.survival import kaplan_meier
-
-        if t["duration_months"].isna().all():
-            raise AnalysisError("churn frame: neither dates nor durations; cohort retention is not available")
-        km = kaplan_meier(t, group=None)
-        c = km.curves
-        top = int(np.floor(c["time"].max())) if max_months is None else int(max_months)
-        grid = np.arange(0, top + 1)
-        idx = np.searchsorted(c["time"].to_numpy(), grid, side="right") - 1
-        tab = pd.DataFrame(
-            {"cohort": "all", "months_since": grid, "customers": len(t), "retained": np.nan,
-             "rate": c["survival"].to_numpy()[idx]}
-        )  # fmt: skip
-        return CohortRetention(
-            available=False, basis="tenure", sizes=pd.Series({"all": len(t)}), active=pd.DataFrame(),
-            rates=pd.DataFrame(), table=tab,
-        )  # fmt: skip
-    start = t["start_date"]
-    ok = start.notna()
-    cust = pd.DataFrame({"customer_id": t.loc[ok, "customer_id"].to_numpy(), "m0": _month_index(start[ok])})
-    last_m = int(_month_index(pd.Series([frame.as_of]))[0])
-    sizes_by_m = cust.groupby("m0").size()
+    if orders is None and ("start_date" not in t.columns or t["start_date"].isna().all()):
+        return _tenure_retention(t, max_months=max_months)
+    last_m = _last_observed_month(frame.as_of)
     notes: list[str] = []
     if orders is not None:
-        buy = purchase_mask(orders)
-        ot = pd.to_datetime(orders["order_time"], errors="coerce")
-        o = pd.DataFrame({"customer_id": orders.loc[buy & (ot < end), "customer_id"].to_numpy(),
-                          "m": _month_index(ot[buy & (ot < end)])})  # fmt: skip
-        o = o.merge(cust, on="customer_id", how="inner")
-        o["k"] = o["m"] - o["m0"]
-        o = o[o["k"] >= 0].drop_duplicates(["customer_id", "k"])
-        active = o.groupby(["m0", "k"]).size().unstack("k")
-        basis = "purchases"
-        notes.append("Cohorts hold the customers of the churn frame (those with a purchase by as_of).")
+        active, sizes_by_m, basis = _purchase_cohorts(t, orders, end=end_of(frame.as_of), notes=notes)
     else:
-        if t["duration_months"].isna().all():
-            raise AnalysisError("churn frame: no orders and no durations; cohort retention is not available")
-        d = pd.DataFrame({"m0": cust["m0"].to_numpy(), "dur": t.loc[ok, "duration_months"].to_numpy()})
-        ks = np.arange(0, last_m - int(cust["m0"].min()) + 1)
-        alive = (d["dur"].to_numpy()[:, None] >= ks[None, :]).astype("int64")
-        active = pd.DataFrame(alive, columns=ks).groupby(d["m0"].to_numpy()).sum()
-        basis = "survival"
-    # months not yet observed (cohort m0 + k beyond as_of's month) are NaN, observed zeros stay 0
-    ks = np.arange(0, last_m - int(sizes_by_m.index.min()) + 1)
+        active, sizes_by_m, basis = _duration_cohorts(t, last_m=last_m)
+    # months not yet fully observed (cohort m0 + k after the last complete month) are NaN; month 0 stays
+    ks = np.arange(0, max(last_m - int(sizes_by_m.index.min()), 0) + 1)
     active = active.reindex(index=sizes_by_m.index, columns=ks).fillna(0)
-    unobserved = (sizes_by_m.index.to_numpy()[:, None] + ks[None, :]) > last_m
+    unobserved = ((sizes_by_m.index.to_numpy()[:, None] + ks[None, :]) > last_m) & (ks[None, :] > 0)
     active = active.mask(unobserved)
     if max_months is not None:
         active = active.loc[:, active.columns <= max_months]
@@ -370,3 +371,68 @@ def cohort_retention(
         available=True, basis=basis, sizes=sizes, active=active, rates=rates,
         table=long[["cohort", "months_since", "customers", "retained", "rate"]], notes=notes,
     )  # fmt: skip
+
+
+def _tenure_retention(t: pd.DataFrame, *, max_months: int | None) -> CohortRetention:
+    """No dates: Kaplan-Meier retention by tenure month (``available=False``)."""
+    from workbench.churn.survival import kaplan_meier
+
+    if t["duration_months"].isna().all():
+        raise AnalysisError("churn frame: neither dates nor durations; cohort retention is not available")
+    km = kaplan_meier(t, group=None)
+    c = km.curves
+    top = int(np.floor(c["time"].max())) if max_months is None else int(max_months)
+    grid = np.arange(0, top + 1)
+    idx = np.searchsorted(c["time"].to_numpy(), grid, side="right") - 1
+    tab = pd.DataFrame(
+        {"cohort": "all", "months_since": grid, "customers": len(t), "retained": np.nan,
+         "rate": c["survival"].to_numpy()[idx]}
+    )  # fmt: skip
+    return CohortRetention(
+        available=False, basis="tenure", sizes=pd.Series({"all": len(t)}), active=pd.DataFrame(),
+        rates=pd.DataFrame(), table=tab,
+    )  # fmt: skip
+
+
+def _last_observed_month(as_of: pd.Timestamp) -> int:
+    """Month index of the last calendar month that ended by the end of ``as_of``."""
+    m = int(_month_index(pd.Series([as_of]))[0])
+    return m if (as_of + pd.Timedelta(days=1)).day == 1 else m - 1
+
+
+def _purchase_cohorts(
+    t: pd.DataFrame, orders: pd.DataFrame, *, end: pd.Timestamp, notes: list[str]
+) -> tuple[pd.DataFrame, pd.Series, str]:
+    """Buyers per (first-purchase month, months since) and cohort sizes, from purchases before ``end``."""
+    buy = purchase_mask(orders)
+    ot = pd.to_datetime(orders["order_time"], errors="coerce")
+    keep = buy & (ot < end)
+    o = pd.DataFrame({"customer_id": orders.loc[keep, "customer_id"].to_numpy(), "m": _month_index(ot[keep])})
+    o = o[o["customer_id"].isin(t["customer_id"])]
+    if o.empty:
+        raise AnalysisError(
+            f"cohort retention: none of the {len(t):,} customers of the churn frame has a purchase on or before as_of"
+        )
+    o["m0"] = o.groupby("customer_id")["m"].transform("min")
+    o["k"] = o["m"] - o["m0"]
+    o = o.drop_duplicates(["customer_id", "k"])
+    sizes = o[o["k"] == 0].groupby("m0").size()
+    active = o.groupby(["m0", "k"]).size().unstack("k")
+    n_out = int((~t["customer_id"].isin(o["customer_id"])).sum())
+    if n_out:
+        notes.append(f"{n_out:,} of {len(t):,} customers have no purchase by as_of and are in no cohort.")
+    return active, sizes, "purchases"
+
+
+def _duration_cohorts(t: pd.DataFrame, *, last_m: int) -> tuple[pd.DataFrame, pd.Series, str]:
+    """Customers still there per (acquisition month, months since), every frame customer with a
+    start date in the denominator."""
+    if t["duration_months"].isna().all():
+        raise AnalysisError("churn frame: no orders and no durations; cohort retention is not available")
+    ok = t["start_date"].notna()
+    m0 = _month_index(t.loc[ok, "start_date"])
+    d = pd.DataFrame({"m0": m0, "dur": t.loc[ok, "duration_months"].to_numpy()})
+    ks = np.arange(0, max(last_m - int(m0.min()), 0) + 1)
+    alive = (d["dur"].to_numpy()[:, None] >= ks[None, :]).astype("int64")
+    active = pd.DataFrame(alive, columns=ks).groupby(d["m0"].to_numpy()).sum()
+    return active, d.groupby("m0").size(), "survival"

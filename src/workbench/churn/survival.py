@@ -21,8 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.churn._common import MISSING
-from workbench.core.errors import AnalysisError, StatisticalWarning, did_you_mean
+from workbench.churn._common import MISSING, attribute_columns
+from workbench.core.errors import (
+    AnalysisError,
+    DataQualityWarning,
+    StatisticalWarning,
+    did_you_mean,
+)
 from workbench.report.fmt import num, pct
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -330,7 +335,8 @@ def kaplan_meier(
         Duration column (months) and event column (1 = left, 0 = censored).
     group : str, optional
         Curves per level of this column; missing values form
-        their own level ``(missing)``.
+        their own level ``(missing)``. A column that is not in ``table`` gives one curve for all
+        customers, with a warning and a note.
     confidence : float, default 0.95
         Level of the pointwise bands and the median intervals.
     horizon : float, default 12
@@ -347,7 +353,12 @@ def kaplan_meier(
     Raises
     ------
     AnalysisError
-        Missing columns, negative durations, non-0/1 events, or a group column that is absent.
+        Missing columns, negative durations, non-0/1 events.
+
+    Warns
+    -----
+    DataQualityWarning
+        ``group`` is not a column (one curve for all customers instead).
 
     Examples
     --------
@@ -357,12 +368,20 @@ def kaplan_meier(
     """
     if not 0 < confidence < 1:
         raise AnalysisError(f"confidence must be between 0 and 1, got {confidence!r}")
+    notes: list[str] = []
     if group is not None and group not in table.columns:
-        raise AnalysisError(
+        from workbench.churn.drivers import BEHAVIOUR_COLUMNS
+
+        options = attribute_columns(table, exclude=BEHAVIOUR_COLUMNS | {duration, event})[:15]
+        msg = (
             f"churn frame: grouping column group={group!r} not found"
-            f"{did_you_mean(group, list(map(str, table.columns)))}; "
-            f"columns: {', '.join(map(str, table.columns[:15]))}"
+            f"{did_you_mean(group, list(map(str, table.columns)))}; one survival curve for all customers. "
+            + (f"Set survival_group= to one of: {', '.join(options)}" if options else
+               "Set survival_group= to a customer attribute (this churn frame has none) or to null")
         )
+        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        notes.append(msg + ".")
+        group = None
     cols = [duration, event] + ([group] if group else [])
     t = table[cols]
     d, e = survival_inputs(t, duration=duration, event=event)
@@ -370,7 +389,6 @@ def kaplan_meier(
         pd.to_numeric(t[duration], errors="coerce").notna()
         & pd.to_numeric(t[event].astype("float64") if t[event].dtype == bool else t[event], errors="coerce").notna()
     )
-    notes: list[str] = []
     if int((~ok).sum()):
         notes.append(f"{int((~ok).sum()):,} customers without a duration or event were left out.")
     if group is None:

@@ -1,4 +1,5 @@
-"""Order-line predicates: which lines are refunds, which are purchases (pandas).
+"""Order-line predicates: which lines are refunds, which are purchases (pandas); and whether
+the orders reach the analysis date (:func:`check_as_of`).
 
 The one pandas definition of a refund line and a purchase line; every analysis that reads
 canonical orders in pandas uses these. (The engine features in :mod:`workbench.data.features`
@@ -7,10 +8,30 @@ split orders the same way in Ibis, where a negative amount also counts as a refu
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["REFUND_STATUSES", "refund_mask", "purchase_mask", "negative_amount_mask"]
+from workbench.core.errors import DataQualityWarning
+
+__all__ = [
+    "REFUND_STATUSES",
+    "refund_mask",
+    "purchase_mask",
+    "negative_amount_mask",
+    "AsOfCheck",
+    "check_as_of",
+    "AS_OF_MIN_GAP_DAYS",
+    "AS_OF_GAP_FACTOR",
+]
+
+#: Smallest gap (days) between the last purchase and ``as_of`` that :func:`check_as_of` flags.
+AS_OF_MIN_GAP_DAYS = 180
+#: A gap is also flagged only beyond this many typical (median) inter-purchase times.
+AS_OF_GAP_FACTOR = 3.0
 
 REFUND_STATUSES: tuple[str, ...] = (
     "refunded", "refund", "returned", "return", "chargeback",
@@ -93,3 +114,109 @@ def negative_amount_mask(orders: pd.DataFrame) -> pd.Series:
         return pd.Series(False, index=orders.index)
     amount = pd.to_numeric(orders["amount"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     return pd.Series((amount < 0) & ~refund_mask(orders).to_numpy(), index=orders.index)
+
+
+@dataclass(frozen=True)
+class AsOfCheck:
+    """Whether the orders reach the analysis date (see :func:`check_as_of`).
+
+    Attributes
+    ----------
+    as_of : pandas.Timestamp
+    last_purchase : pandas.Timestamp or None
+        Latest purchase line in the orders (any date, also after ``as_of``); None without one.
+    gap_days : int
+        Days from the last purchase's day to ``as_of`` (0 or negative when the data reaches it).
+    typical_gap_days : float or None
+        Median days between two purchase days of the same customer (None without repeat buyers).
+    threshold_days : int
+        Largest gap accepted: ``max(AS_OF_MIN_GAP_DAYS, AS_OF_GAP_FACTOR x typical_gap_days)``.
+    """
+
+    as_of: pd.Timestamp
+    last_purchase: pd.Timestamp | None
+    gap_days: int
+    typical_gap_days: float | None
+    threshold_days: int
+
+    @property
+    def stale(self) -> bool:
+        """True when ``as_of`` lies further after the last purchase than ``threshold_days``."""
+        return self.last_purchase is not None and self.gap_days > self.threshold_days
+
+    @property
+    def message(self) -> str:
+        """What is wrong and what to change (empty when not :attr:`stale`)."""
+        if not self.stale or self.last_purchase is None:
+            return ""
+        typical = (
+            f"{AS_OF_GAP_FACTOR:g} x the median {self.typical_gap_days:,.0f} days between a customer's purchases"
+            if self.typical_gap_days is not None
+            else "no repeat purchases to measure a typical gap"
+        )
+        last = self.last_purchase.date().isoformat()
+        return (
+            f"orders.order_time: the last purchase is on {last}, {self.gap_days:,} days before as_of "
+            f"{self.as_of.date().isoformat()} (more than the {self.threshold_days:,} days accepted: the larger of "
+            f"{AS_OF_MIN_GAP_DAYS} days and {typical}). Every customer then looks silent for at least "
+            f"{self.gap_days:,} days because the data ends, not because customers left: recency, P(alive), CLV "
+            f"and churn describe the end of the extract. Set the params key as_of to a date on or shortly after "
+            f"{last}, or load newer orders."
+        )
+
+    def metrics(self) -> dict[str, Any]:
+        """JSON-able figures (``as_of_gap_days``, ``as_of_threshold_days``, ``as_of_stale``)."""
+        return {
+            "last_purchase": None if self.last_purchase is None else self.last_purchase.date().isoformat(),
+            "as_of_gap_days": self.gap_days,
+            "as_of_threshold_days": self.threshold_days,
+            "as_of_stale": self.stale,
+        }
+
+
+def check_as_of(orders: pd.DataFrame, as_of: Any, *, warn: bool = True) -> AsOfCheck:
+    """Check that the orders reach ``as_of``: a date long after the last purchase makes every
+    customer look lapsed.
+
+    The gap from the last purchase day to ``as_of`` is flagged when it exceeds
+    ``max(AS_OF_MIN_GAP_DAYS, AS_OF_GAP_FACTOR x typical gap)``, the typical gap being the median
+    number of days between two purchase days of the same customer (a business whose customers
+    buy twice a year gets a longer allowance than a grocery).
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        Canonical orders with ``customer_id``, ``order_time`` and ``amount``.
+    as_of : date
+        The analysis date (params key ``as_of``).
+    warn : bool, default True
+        Emit a :class:`DataQualityWarning` with :attr:`AsOfCheck.message` when the gap is too
+        long (callers that put the message in their own result pass False).
+
+    Returns
+    -------
+    AsOfCheck
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"customer_id": ["a", "a"], "amount": [5.0, 7.0],
+    ...                   "order_time": pd.to_datetime(["2025-01-01", "2025-01-31"])})
+    >>> c = check_as_of(o, "2029-01-01", warn=False)
+    >>> (c.gap_days, c.threshold_days, c.stale)
+    (1431, 180, True)
+    """
+    day = pd.Timestamp(as_of).normalize()
+    times = pd.to_datetime(orders["order_time"], errors="coerce")
+    buy = purchase_mask(orders).to_numpy() & times.notna().to_numpy()
+    if not buy.any():
+        return AsOfCheck(day, None, 0, None, AS_OF_MIN_GAP_DAYS)
+    days = pd.DataFrame({"c": orders["customer_id"].to_numpy()[buy], "d": times[buy].dt.normalize().to_numpy()})
+    days = days.drop_duplicates().sort_values(["c", "d"])
+    gaps = days.groupby("c", sort=False)["d"].diff().dt.days.dropna()
+    typical = float(gaps.median()) if len(gaps) else None
+    threshold = int(max(AS_OF_MIN_GAP_DAYS, np.ceil(AS_OF_GAP_FACTOR * typical) if typical is not None else 0))
+    last = pd.Timestamp(days["d"].max())
+    check = AsOfCheck(day, last, int((day - last).days), typical, threshold)
+    if warn and check.stale:
+        warnings.warn(check.message, DataQualityWarning, stacklevel=2)
+    return check

@@ -18,6 +18,7 @@ import pandas as pd
 
 from workbench.core.errors import AnalysisError, StatisticalWarning
 from workbench.data.frames import need_columns
+from workbench.data.orders import AsOfCheck
 from workbench.report.fmt import money, num, pct
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -142,6 +143,8 @@ class RFMResult(Result):
         Cells matched by more than one rule (first match wins).
     grid : pandas.DataFrame
         :func:`check_segment_map` of the map.
+    as_of_check : AsOfCheck or None
+        Whether the orders reach the as-of date; when stale, the finding starts with the warning.
     """
 
     table: pd.DataFrame
@@ -152,6 +155,7 @@ class RFMResult(Result):
     unused_levels: dict[str, list[int]]
     overlaps: pd.DataFrame
     grid: pd.DataFrame
+    as_of_check: AsOfCheck | None = None
 
     @property
     def n_buyers(self) -> int:
@@ -219,6 +223,7 @@ class RFMResult(Result):
             "n_no_purchase": int((self.table["segment"] == NO_PURCHASE).sum()),
             "unused_levels": {k: [int(x) for x in v] for k, v in self.unused_levels.items()},
             "overlapping_cells": len(self.overlaps),
+            **(self.as_of_check.metrics() if self.as_of_check is not None else {}),
             "segments": {
                 row.segment: {
                     "customers": int(row.customers),
@@ -238,7 +243,15 @@ class RFMResult(Result):
             return "No customer has purchased yet."
         top = buyers["revenue_share"].idxmax()
         big = buyers["customers"].idxmax()
-        text = (
+        text = ""
+        if self.as_of_check is not None and self.as_of_check.stale:
+            text = (
+                f"Warning: {self.as_of_check.message} Recency days below are inflated by "
+                f"{self.as_of_check.gap_days:,} days for everyone"
+                + (", so fixed recency thresholds put every buyer in the lowest R score. "
+                   if self.method == "thresholds" else "; the R scores (ranks) still order customers. ")
+            )
+        text += (
             f"'{top}' bring the most revenue: {pct(s.loc[top, 'revenue_share'], 0)} from "
             f"{pct(s.loc[top, 'share'], 0)} of customers ({money(s.loc[top, 'revenue_per_customer'])} each). "
         )
@@ -323,6 +336,7 @@ def rfm_scores(
     frequency_thresholds: Sequence[float] | None = None,
     monetary_thresholds: Sequence[float] | None = None,
     segment_map: Mapping[str, str] | None = None,
+    as_of_check: AsOfCheck | None = None,
 ) -> RFMResult:
     """RFM scores (recency, frequency, monetary) and named segments.
 
@@ -359,6 +373,9 @@ def rfm_scores(
         ``bins - 1`` ascending cut points each; required with ``method='thresholds'``.
     segment_map : mapping of str to str, optional
         Segment name -> rule on ``r``, ``f``, ``m``; default :data:`DEFAULT_SEGMENT_MAP`.
+    as_of_check : AsOfCheck, optional
+        :func:`workbench.data.orders.check_as_of` of the orders the features came from; a stale
+        as-of date is stated at the start of the finding (recency is measured from it).
 
     Returns
     -------
@@ -418,6 +435,7 @@ def rfm_scores(
         unused_levels=unused,
         overlaps=overlaps,
         grid=grid,
+        as_of_check=as_of_check,
     )
 
 

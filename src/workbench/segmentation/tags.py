@@ -47,6 +47,7 @@ def tag_table(
     allow_raw_keys: bool = False,
     salt: str = "crm-workbench",
     include_features: bool = False,
+    customers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per customer with every segment label and the analyst's rule tags.
 
@@ -55,8 +56,15 @@ def tag_table(
     ``r``, ``f``, ``m``, ``rfm_segment``, ``cluster``, ``cluster_name`` (with ``clusters``),
     ``clv``, ``clv_decile`` (1-10, 10 = highest; ties share a decile), ``p_alive`` and
     ``p_alive_band`` (``"<20%"``, ``"20-50%"``, ``"50-80%"``, ``">80%"``; when ``clv`` has a
-    ``p_alive`` column), ``preferred_channel`` (when in the features), then one boolean column
-    per tag. Tag rules are evaluated with :meth:`pandas.DataFrame.eval` on these columns plus all
+    ``p_alive`` column), ``preferred_channel`` (when in the features), ``marketing_consent``
+    (when ``customers`` has it), then one boolean column per tag.
+
+    **Consent.** The tag table describes every customer for the CRM system; it is not a contact
+    list, so customers without marketing consent keep their tags (service, reporting and
+    suppression need them too). When the customers carry ``marketing_consent`` it is copied as a
+    nullable boolean column (missing = unknown) so that any campaign selection made from the tags
+    can drop ``marketing_consent == False``; rules may use it too
+    (``"lapsed_vip and marketing_consent == True"``). Tag rules are evaluated with :meth:`pandas.DataFrame.eval` on these columns plus all
     feature columns (``"monetary_sum > 5000 and rfm_segment == 'at risk'"``); missing -> False.
 
     Parameters
@@ -76,6 +84,9 @@ def tag_table(
         Secret mixed into the pseudonyms (``privacy.salt``; the params default).
     include_features : bool, default False
         Also return the feature columns.
+    customers : pandas.DataFrame, optional
+        Canonical customers; only their ``marketing_consent`` column is used (absent: no column
+        and nothing said).
 
     Returns
     -------
@@ -124,6 +135,9 @@ def tag_table(
                                                  ordered=True)
     if "preferred_channel" in features.columns:
         out["preferred_channel"] = features["preferred_channel"].to_numpy()
+    if customers is not None and "marketing_consent" in customers.columns and "customer_id" in customers.columns:
+        consent = customers.drop_duplicates("customer_id").set_index("customer_id")["marketing_consent"]
+        out["marketing_consent"] = consent.reindex(ids).astype("boolean").array
     extra = [c for c in features.columns if c not in out.columns]
     ev = pd.concat([out, features[extra].reset_index(drop=True)], axis=1)
     _step_rule_tags(out, ev, tags)

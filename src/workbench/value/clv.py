@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.features import customer_features
+from workbench.data.orders import AsOfCheck, check_as_of
 from workbench.report import fmt
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -67,6 +68,11 @@ class CLVResult(Result):
     margin : float
     notes : tuple of str
         Assumptions and exclusions, in words.
+    as_of_check : AsOfCheck or None
+        Whether the orders reach ``as_of`` (:func:`workbench.data.orders.check_as_of`); when
+        stale, the finding starts with the warning and the holdout check is skipped.
+    holdout_note : str
+        Why there is no holdout check although ``calibration_end`` was set (empty otherwise).
     """
 
     method: str
@@ -79,6 +85,8 @@ class CLVResult(Result):
     margin: float = 1.0
     horizon_months: float = 12.0
     notes: tuple[str, ...] = ()
+    as_of_check: AsOfCheck | None = None
+    holdout_note: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """Per-customer table (see the class docstring)."""
@@ -121,17 +129,28 @@ class CLVResult(Result):
             out["tracking"] = self.tracking.metrics()
         if self.independence is not None:
             out["independence"] = self.independence.metrics()
+        if self.as_of_check is not None:
+            out.update(self.as_of_check.metrics())
+        if self.holdout_note:
+            out["holdout_skipped"] = self.holdout_note
         return out
+
+    def _as_of_warning(self) -> str:
+        """The stale-as_of warning with what it does to CLV (empty when the data reaches as_of)."""
+        if self.as_of_check is None or not self.as_of_check.stale:
+            return ""
+        return (f"Warning: {self.as_of_check.message} The models read the {self.as_of_check.gap_days:,} silent "
+                "days as customers leaving, so P(alive) and CLV below are understated, possibly to zero. ")
 
     def finding(self) -> str:
         """What the CLV numbers mean for the business (money in the run's currency)."""
         c = self.customers
         if c.empty:
-            return "No customers to value."
+            return (self._as_of_warning() + "No customers to value.").strip()
         clv = c["clv"].sort_values(ascending=False)
         top = max(1, int(round(0.1 * len(clv))))
         share = clv.iloc[:top].sum() / clv.sum() if clv.sum() > 0 else float("nan")
-        text = (f"Expected value over the next {self.horizon_months:g} months at {self.margin:.0%} margin: "
+        text = self._as_of_warning() + (f"Expected value over the next {self.horizon_months:g} months at {self.margin:.0%} margin: "
                 f"{fmt.money(clv.sum())} in all, {fmt.money(clv.mean())} per customer on average; "
                 f"the top 10 % of customers hold {share:.0%} of it. ")
         if "probability_alive" in c:
@@ -144,6 +163,8 @@ class CLVResult(Result):
 
     def holdout_finding(self) -> str:
         """How well the forecast matched the holdout period (:meth:`HoldoutComparison.finding`)."""
+        if self.holdout is None and self.holdout_note:
+            return self.holdout_note
         if self.holdout is None:
             return ("No holdout check: set calibration_end= to a date before "
                     "as_of to fit on the earlier period and compare with what customers did afterwards.")
@@ -233,16 +254,24 @@ def customer_value(
     ------
     AnalysisError
         Too few repeat customers, or a calibration end outside the data.
+
+    Notes
+    -----
+    ``as_of`` long after the last purchase (:func:`workbench.data.orders.check_as_of`) does not
+    stop the analysis: the result carries the check, its finding starts with the warning, and the
+    holdout check is skipped (its "actual" purchases would be missing data, not zero purchases).
     """
     share, margin_note = _margin_share(orders, margin_col=margin_col, default=margin)
     notes = [f"margin {margin_note}", f"horizon {horizon_months:g} months", f"annual discount rate {discount_rate:.0%}"]
+    as_of_check = check_as_of(orders, as_of, warn=False)
     if method == "simple":
         feats = customer_features(orders, as_of=as_of, customers=customers)
         table = simple_clv(
             feats, margin=share, expected_lifetime_years=expected_lifetime_years, discount_rate=discount_rate,
             acquisition_cost=acquisition_cost, acquisition_cost_by_channel=acquisition_cost_by_channel or None,
         )  # fmt: skip
-        return CLVResult("simple", table, margin=share, horizon_months=expected_lifetime_years * 12, notes=tuple(notes))
+        return CLVResult("simple", table, margin=share, horizon_months=expected_lifetime_years * 12, notes=tuple(notes),
+                         as_of_check=as_of_check)
     model_cls = _MODELS[model]
     summary = rfm_summary(orders, calibration_end=as_of, time_unit=time_unit)
     excluded = getattr(summary, "attrs", {}).get("excluded")
@@ -254,12 +283,23 @@ def customer_value(
     )  # fmt: skip
     independence = independence_check(summary, warn=False) if spend is not None else None
     holdout = tracking = None
-    if calibration_end is not None:
+    holdout_note = _holdout_skip_note(as_of_check, calibration_end=calibration_end)
+    if calibration_end is not None and not holdout_note:
         holdout, tracking = _step_holdout_check(orders, model_cls, as_of=as_of, calibration_end=calibration_end,
                                                 time_unit=time_unit)
     return CLVResult("models", table.reset_index(), model=fitted, spend_model=spend, holdout=holdout,
                      tracking=tracking, independence=independence, margin=share, horizon_months=horizon_months,
-                     notes=tuple(notes))
+                     notes=tuple(notes), as_of_check=as_of_check, holdout_note=holdout_note)
+
+
+def _holdout_skip_note(check: AsOfCheck, *, calibration_end: Any) -> str:
+    """Why the holdout check is skipped when the holdout period runs past the data (else empty)."""
+    if calibration_end is None or not check.stale or check.last_purchase is None:
+        return ""
+    return (f"No holdout check: the holdout period {pd.Timestamp(calibration_end).date()} to {check.as_of.date()} runs "
+            f"{check.gap_days:,} days past the last purchase ({check.last_purchase.date()}), so the 'actual' purchases "
+            "in it are missing data, not customers who stopped buying, and a comparison with the forecast would be "
+            "meaningless. Set the params key as_of to a date within the data (and calibration_end= before it).")
 
 
 #: Purchase model class by the ``model`` keyword of :func:`customer_value`.

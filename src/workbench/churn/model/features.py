@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbench.churn._common import CONSENT_COLUMN
 from workbench.churn.model._common import LEAK_NAME_RE, binary_label
 from workbench.core.errors import AnalysisError, did_you_mean
 from workbench.report.results import Result
@@ -269,6 +270,8 @@ def _role(c: str, s: pd.Series, *, exclude: set[str], check_names: bool, max_lev
     """``numeric``, ``boolean`` or ``categorical``; else why the column is not a feature."""
     if c in exclude:
         return "excluded by model.exclude="
+    if c == CONSENT_COLUMN:
+        return "marketing permission: a rule of the retention list, not a churn reason"
     if check_names and LEAK_NAME_RE.search(str(c)):
         return "outcome: named like the survival time, event or churn date"
     if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype):

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from workbench.churn._common import CONSENT_COLUMN
 from workbench.churn.frame import SEGMENT_COLUMNS, segment_column
 from workbench.core.errors import AnalysisError, DataQualityWarning, did_you_mean, format_examples
 from workbench.report.fmt import money, num, pct, settings
@@ -99,11 +100,14 @@ class RetentionList(Result):
     Attributes
     ----------
     table : pandas.DataFrame
-        Every scored customer, best first (raw keys; internal).
+        Every scored customer, best first (raw keys; internal), with ``on_list`` and, when the
+        customers carry consent, ``marketing_consent`` (True, False or missing = unknown).
     export : pandas.DataFrame
-        The list to import into the CRM: customers worth contacting (capped at ``top_n``).
+        The list to import into the CRM: customers worth contacting (capped at ``top_n``), never
+        one whose ``marketing_consent`` is False.
     assumptions : dict
-        ``save_rate``, ``contact_cost``, ``value`` (source), ``top_n``, ``key`` (pseudonym/raw).
+        ``save_rate``, ``contact_cost``, ``value`` (source), ``top_n``, ``key`` (pseudonym/raw),
+        ``consent`` (the consent column used, or None).
     """
 
     table: pd.DataFrame
@@ -117,15 +121,43 @@ class RetentionList(Result):
         ``expected_net_value``, ``segment`` (when given), ``reason_1`` ..."""
         return self.export.copy()
 
+    @property
+    def has_consent(self) -> bool:
+        """Whether the customers carried a consent column (``marketing_consent``)."""
+        return "marketing_consent" in self.table.columns
+
+    def consent_counts(self) -> dict[str, int]:
+        """Scored customers without marketing consent (``no_consent``), of them worth contacting
+        (``no_consent_worth``), and listed customers whose consent is unknown (``unknown_on_list``);
+        empty without a consent column."""
+        if not self.has_consent:
+            return {}
+        t = self.table
+        no = t["marketing_consent"].eq(False).fillna(False).to_numpy(dtype=bool)
+        worth = (t["expected_net_value"] > 0).to_numpy()
+        unknown = t["marketing_consent"].isna().to_numpy() & t["on_list"].to_numpy(dtype=bool)
+        return {"no_consent": int(no.sum()), "no_consent_worth": int((no & worth).sum()),
+                "unknown_on_list": int(unknown.sum())}  # fmt: skip
+
     def summary(self) -> pd.DataFrame:
-        """Headline figures as ``item``, ``value`` rows."""
+        """Headline figures as ``item``, ``value`` rows (with consent rows when the customers
+        carry ``marketing_consent``)."""
         t = self.table
         e = self.export
         n = len(t)
+        consent = self.consent_counts()
         rows = [
             ("customers scored", n),
             ("worth contacting (expected net value > 0)", int((t["expected_net_value"] > 0).sum())),
             ("share of the base worth contacting", (t["expected_net_value"] > 0).mean() if n else np.nan),
+        ]
+        if consent:
+            rows += [
+                ("excluded: no marketing consent", consent["no_consent"]),
+                ("excluded: no marketing consent, though worth contacting", consent["no_consent_worth"]),
+                ("on the list with unknown consent", consent["unknown_on_list"]),
+            ]
+        rows += [
             ("on the list", len(e)),
             ("expected churners on the list", float(e["p_churn"].sum())),
             ("value at risk on the list (sum p x value)", float(e["expected_loss"].sum())),
@@ -167,7 +199,7 @@ class RetentionList(Result):
 
     @property
     def _listed_ids(self) -> set[Any]:
-        return set(self.table["customer_id"].iloc[: len(self.export)])
+        return set(self.table.loc[self.table["on_list"].to_numpy(dtype=bool), "customer_id"])
 
     def metrics(self) -> dict[str, Any]:
         """Headline figures and assumptions (JSON-able)."""
@@ -182,17 +214,31 @@ class RetentionList(Result):
         s = self.summary().set_index("item")["value"]
         a = self.assumptions
         n_worth = int(s["worth contacting (expected net value > 0)"])
+        consent = self.consent_counts()
+        consent_text = ""
+        if consent:
+            consent_text = (
+                f" {consent['no_consent']:,} scored customers have marketing_consent = False and are never on the "
+                f"list ({consent['no_consent_worth']:,} of them would be worth a contact); their value at risk stays "
+                "in the base figures."
+            )
+            if consent["unknown_on_list"]:
+                consent_text += (
+                    f" {consent['unknown_on_list']:,} customers on the list have unknown consent: confirm it before "
+                    "contacting them."
+                )
         if n_worth == 0:
             return (
                 f"No customer is worth a retention contact: even the riskiest one's expected saved value "
                 f"(P(churn) x value x save rate {pct(a['save_rate'], 0)}) is below the {money(a['contact_cost'], 2)} "
-                f"contact cost. Lower the cost or target a better save rate."
+                f"contact cost. Lower the cost or target a better save rate." + consent_text
             )
         text = (
             f"{n_worth:,} customers ({pct(s['share of the base worth contacting'])} of the base) are worth a "
             f"retention contact: their expected saved value exceeds the {money(a['contact_cost'], 2)} contact cost. "
         )
-        if len(self.export) < n_worth:
+        n_allowed = n_worth - consent.get("no_consent_worth", 0)
+        if len(self.export) < n_allowed:
             text += f"The list is capped at the best {len(self.export):,} (retention.top_n=). "
         text += (
             f"Contacting the {len(self.export):,} on the list is worth {money(s['expected net value'])} net in "
@@ -200,6 +246,7 @@ class RetentionList(Result):
             f"assuming {pct(a['save_rate'], 0)} of contacted churners are saved and value = {a['value']}. "
             f"The save rate is an assumption: measure it with a control group that is not contacted."
         )
+        text += consent_text
         if s["share of the base worth contacting"] > 0.5:
             text += (
                 f" More than half the base clears the bar: check that the value at risk ({a['value']}) is a "
@@ -260,6 +307,7 @@ def retention_list(
     top_n: int | None = None,
     segments: pd.Series | str | None = None,
     customers: pd.DataFrame | None = None,
+    consent: str | None = CONSENT_COLUMN,
 ) -> RetentionList:
     """Rank customers by the expected net value of a retention contact.
 
@@ -292,6 +340,12 @@ def retention_list(
         of :data:`workbench.churn.frame.SEGMENT_COLUMNS` present, else none) - ``analyses.churn.retention.segment_column``.
     customers : pandas.DataFrame, optional
         Customer columns (with ``customer_id``) for ``value`` formulas and ``segments``.
+    consent : str or None, default "marketing_consent"
+        Boolean column of ``scores``/``customers`` saying whether a customer agreed to marketing
+        contacts. Customers with False are never on the list (they stay in the whole-base value at
+        risk and are counted in the summary, finding and metrics); missing values mean unknown:
+        listed, counted, and exported in a ``marketing_consent`` column. Absent column or None:
+        no consent rule and nothing said.
 
     Returns
     -------
@@ -313,13 +367,22 @@ def retention_list(
     t["expected_saved"] = t["expected_loss"] * save_rate
     t["contact_cost"] = float(contact_cost)
     t["expected_net_value"] = t["expected_saved"] - t["contact_cost"]
+    consent_col = consent if consent is not None and consent in base.columns else None
+    if consent_col is not None:
+        t["marketing_consent"] = _step_consent(base[consent_col], column=consent_col)
     reasons = [c for c in scores.columns if re.fullmatch(r"reason_\d+", str(c))]
     for c in reasons:
         t[c] = scores[c].to_numpy()
     t = t.sort_values(["expected_net_value", "p_churn"], ascending=[False, False], kind="stable").reset_index(drop=True)
-    worth = int((t["expected_net_value"] > 0).sum())
-    k = worth if top_n is None else min(worth, int(top_n))
-    export, key_kind = _step_export(t.iloc[:k].copy(), reasons, salt=salt, allow_raw_keys=allow_raw_keys)
+    allowed = (t["expected_net_value"] > 0).to_numpy(copy=True)
+    if consent_col is not None:
+        allowed &= ~t["marketing_consent"].eq(False).fillna(False).to_numpy(dtype=bool)
+    pick = np.flatnonzero(allowed)
+    if top_n is not None:
+        pick = pick[: int(top_n)]
+    t["on_list"] = False
+    t.loc[pick, "on_list"] = True
+    export, key_kind = _step_export(t.iloc[pick].copy(), reasons, salt=salt, allow_raw_keys=allow_raw_keys)
     assumptions = {
         "save_rate": float(save_rate),
         "contact_cost": float(contact_cost),
@@ -327,6 +390,7 @@ def retention_list(
         "top_n": top_n,
         "key": key_kind,
         "formula": "p_churn x value_at_risk x save_rate - contact_cost",
+        "consent": consent_col,
     }
     return RetentionList(table=t, export=export, assumptions=assumptions)
 
@@ -411,6 +475,22 @@ def _step_value(scores: pd.DataFrame, base: pd.DataFrame, value: pd.Series | str
     return v, value_desc
 
 
+def _step_consent(values: pd.Series, *, column: str) -> np.ndarray:
+    """Consent as True / False / missing (unknown); AnalysisError for values that are not flags."""
+    if pd.api.types.is_bool_dtype(values) or values.isna().all():
+        return values.astype("boolean").to_numpy()
+    text = values.astype("string").str.strip().str.lower()
+    known = {"true": True, "1": True, "1.0": True, "yes": True, "false": False, "0": False, "0.0": False, "no": False}
+    flags = text.map(known)
+    bad = text.notna() & flags.isna()
+    if bad.any():
+        raise AnalysisError(
+            f"customers.{column}: {int(bad.sum()):,} of {len(values):,} rows are not true/false, e.g. "
+            f"{format_examples(values[bad].head(5))}; map a boolean column (consent=)"
+        )
+    return flags.astype("boolean").to_numpy()
+
+
 def _step_segments(ids: pd.Series, base: pd.DataFrame, segments: pd.Series | str | None) -> np.ndarray | None:
     """Segment label per score row (``(none)`` when missing), or ``None`` without segments."""
     if isinstance(segments, str) and segments == "auto":
@@ -444,5 +524,5 @@ def _step_export(
         key_col, key_kind = "customer_key", "pseudonym"
     listed.insert(0, "rank", np.arange(1, len(listed) + 1))
     cols = ["rank", key_col, "p_churn", "value_at_risk", "expected_loss", "expected_saved", "contact_cost",
-            "expected_net_value"] + (["segment"] if "segment" in listed.columns else []) + reasons
+            "expected_net_value"] + [c for c in ("segment", "marketing_consent") if c in listed.columns] + reasons
     return listed[cols].reset_index(drop=True), key_kind
