@@ -127,6 +127,7 @@ def _frames(seed: int) -> dict[str, pd.DataFrame]:
         "性别": c["gender"], "出生日期": pd.to_datetime(c["birth_date"]).dt.strftime("%Y-%m-%d"),
         "城市": c["city"], "注册日期": _fmt_time(c["signup_date"]),
         "获客渠道": c["acquisition_channel"], "会员等级": c["member_level"],
+        "同意营销": np.where(rng.random(len(c)) < 0.25, "否", "是"),
     })  # fmt: skip
     o = data.orders
     op = people.loc[o["customer_id"].astype(str)].reset_index(drop=True)
@@ -176,7 +177,7 @@ _MAPPINGS = {
     "customers": {"customer_id": "会员ID", "name": "姓名", "phone": "手机号", "email": "邮箱",
                   "id_number": "身份证号", "address": "地址", "gender": "性别", "birth_date": "出生日期",
                   "city": "城市", "signup_date": "注册日期", "acquisition_channel": "获客渠道",
-                  "member_level": "会员等级"},
+                  "member_level": "会员等级", "marketing_consent": "同意营销"},
     "orders": {"order_id": "订单号", "customer_id": "会员ID", "order_time": "下单时间", "amount": "实付金额",
                "channel": "渠道", "status": "订单状态", "is_refund": "是否退款", "quantity": "数量",
                "product_category": "品类"},

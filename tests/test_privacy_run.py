@@ -78,6 +78,20 @@ def test_run_json_records_personal_columns_and_the_manifest(pii_run):
     assert len(record["inputs"]) == 5 and all(len(f["sha256"]) == 64 for f in record["inputs"])
 
 
+def test_customers_without_consent_are_in_no_list(pii_run):
+    from workbench.core.privacy import pseudonymize
+
+    customers = pd.read_csv(pii_run["root"] / "data" / "customers.csv", encoding="gbk", dtype=str)
+    refused = set(pseudonymize(customers.loc[customers["同意营销"] == "否", "会员ID"], salt="crm-workbench"))
+    assert len(refused) > 30
+    run_dir = pii_run["result"].run_dir
+    lists = [p for p in run_dir.rglob("*.csv") if p.stem in {"retention_list", "targeting_list"}]
+    assert {p.stem for p in lists} == {"retention_list", "targeting_list"}
+    for path in lists:
+        keys = set(pd.read_csv(path, encoding="utf-8-sig", dtype=str)["customer_id"])
+        assert keys and not keys & refused, path.name
+
+
 def test_each_report_says_where_its_data_came_from(pii_run):
     for analysis in pii_run["result"].analyses:
         html = analysis.html.read_text(encoding="utf-8")

@@ -460,6 +460,9 @@ def _intake(params: Params, run_dir: Path) -> Intake:
     if intake.personal:
         treated = ", ".join(f"{pc.table}.{pc.column} {pc.treatment}" for pc in intake.personal)
         _say(f"[intake] {params.name}: personal data: {treated}")
+    if params.privacy.default_secret and not params.privacy.allow_raw_keys:
+        _say(f"[intake] {params.name}: warning: pseudonyms use the shipped default secret, so anyone can "
+             f"recompute them; set privacy.salt or the {params.privacy.secret_env} environment variable")
     return intake
 
 
