@@ -72,9 +72,11 @@ def test_run_json_records_personal_columns_and_the_manifest(pii_run):
     treatments = {(c, v) for e in written for c, v in e["personal_data"].items()}
     # personal columns are masked or pseudonymized wherever they are written; customer keys stay
     # raw in the run's internal tables (they join them) and are pseudonyms in every list handed out
-    assert {v for c, v in treatments if c != "customer_id"} <= {"mask", "pseudonymize"}
+    keys = {"customer_id", "customer_key"}
+    assert {v for c, v in treatments if c not in keys} <= {"mask", "pseudonymize"}
     lists = [e for e in written if Path(e["path"]).stem in {"retention_list", "targeting_list", "customer_tags"}]
-    assert lists and all(e["personal_data"]["customer_id"] == "pseudonymize" for e in lists)
+    assert len(lists) == 6  # CSV and Parquet of each
+    assert all(v == "pseudonymize" for e in lists for c, v in e["personal_data"].items() if c in keys)
     assert len(record["inputs"]) == 5 and all(len(f["sha256"]) == 64 for f in record["inputs"])
 
 
@@ -88,7 +90,8 @@ def test_customers_without_consent_are_in_no_list(pii_run):
     lists = [p for p in run_dir.rglob("*.csv") if p.stem in {"retention_list", "targeting_list"}]
     assert {p.stem for p in lists} == {"retention_list", "targeting_list"}
     for path in lists:
-        keys = set(pd.read_csv(path, encoding="utf-8-sig", dtype=str)["customer_id"])
+        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+        keys = set(frame["customer_id" if "customer_id" in frame else "customer_key"])
         assert keys and not keys & refused, path.name
 
 

@@ -51,7 +51,7 @@ def build_manifest(
     run_dir: Path,
     personal: Sequence[Mapping[str, Any]] = (),
     *,
-    key_columns: Sequence[str] = ("customer_id",),
+    key_columns: Sequence[str] = ("customer_id", "customer_key"),
 ) -> list[dict[str, Any]]:
     """Every file under ``run_dir``: path, bytes; for tables also columns, rows and the personal
     data columns with their treatment.
@@ -64,7 +64,7 @@ def build_manifest(
         Personal-data records of the intake (:meth:`workbench.core.pii.PersonalColumn.as_dict`);
         a written column with the same name carries that record's treatment (``mask``,
         ``pseudonymize``; a dropped column is absent).
-    key_columns : sequence of str, default ("customer_id",)
+    key_columns : sequence of str, default ("customer_id", "customer_key")
         Customer key columns: reported as ``pseudonymize`` when every value is a pseudonym,
         else ``raw``.
 
