@@ -12,6 +12,8 @@ from workbench.core.errors import AnalysisError, did_you_mean
 from workbench.data.cleaning import refund_mask
 
 if TYPE_CHECKING:
+    import ibis
+
     from workbench.campaign.contacts import CampaignData
 
 __all__ = [
@@ -116,6 +118,7 @@ def observational_frame(
     customers: pd.DataFrame,
     window_days: float | None = None,
     pre_days: int = 90,
+    con: ibis.BaseBackend | None = None,
 ) -> pd.DataFrame:
     """The comparison for a campaign without a control group: contacted vs not contacted.
 
@@ -125,7 +128,8 @@ def observational_frame(
     ``pre_period_revenue`` in the ``pre_days`` before it, ``converted`` (any purchase in the
     ``window_days`` after it) and ``revenue`` in that window; plus ``n_orders``, ``recency_days``
     and ``tenure_days`` as of the day before the campaign (never bought: 0 orders, recency =
-    tenure). This is the input of :func:`workbench.campaign.experiments.observational_effect`.
+    tenure), computed on ``con`` (default a fresh in-memory DuckDB). This is the input of
+    :func:`workbench.campaign.experiments.observational_effect`.
 
     Returns
     -------
@@ -159,7 +163,7 @@ def observational_frame(
     ref["pre_period_revenue"] = ref["customer_id"].map(pre.groupby("customer_id")["amount"].sum()).fillna(0.0)
     ref["converted"] = ref["customer_id"].isin(win["customer_id"])
     ref["revenue"] = ref["customer_id"].map(win.groupby("customer_id")["amount"].sum()).fillna(0.0)
-    feats = customer_features(orders, as_of=(t0 - pd.Timedelta(days=1)).date(), customers=customers)
+    feats = customer_features(orders, as_of=(t0 - pd.Timedelta(days=1)).date(), customers=customers, con=con)
     ref = ref.merge(feats[["customer_id", "n_orders", "recency_days", "tenure_days"]], on="customer_id", how="left")
     ref["n_orders"] = ref["n_orders"].fillna(0)
     ref["tenure_days"] = ref["tenure_days"].fillna(0)
@@ -167,7 +171,13 @@ def observational_frame(
     return ref.drop(columns=["contact_time"])
 
 
-def customer_covariates(customers: pd.DataFrame | None, orders: pd.DataFrame | None = None, *, as_of: Any) -> pd.DataFrame:
+def customer_covariates(
+    customers: pd.DataFrame | None,
+    orders: pd.DataFrame | None = None,
+    *,
+    as_of: Any,
+    con: ibis.BaseBackend | None = None,
+) -> pd.DataFrame:
     """Customer-level covariates known at ``as_of``, for uplift models and targeting.
 
     With orders: the engine features of :func:`workbench.data.features.customer_features` (purchases
@@ -180,6 +190,8 @@ def customer_covariates(customers: pd.DataFrame | None, orders: pd.DataFrame | N
     orders : DataFrame, optional
     as_of : date-like
         For training, the day before the campaign's first contact; for scoring, the as-of date.
+    con : Ibis backend, optional
+        Engine of the order features (the run's ``ctx.engine``); default a fresh in-memory DuckDB.
 
     Returns
     -------
@@ -189,7 +201,7 @@ def customer_covariates(customers: pd.DataFrame | None, orders: pd.DataFrame | N
     from workbench.data.features import customer_features
 
     if orders is not None:
-        out = customer_features(orders, as_of=pd.Timestamp(as_of).date(), customers=customers)
+        out = customer_features(orders, as_of=pd.Timestamp(as_of).date(), customers=customers, con=con)
     elif customers is not None:
         out = customers.drop_duplicates("customer_id").reset_index(drop=True)
     else:
@@ -207,7 +219,12 @@ BALANCE_DEFAULTS: tuple[str, ...] = (
 
 
 def pre_campaign_covariates(
-    data: CampaignData, campaign_id: str, *, customers: pd.DataFrame | None, orders: pd.DataFrame | None = None
+    data: CampaignData,
+    campaign_id: str,
+    *,
+    customers: pd.DataFrame | None,
+    orders: pd.DataFrame | None = None,
+    con: ibis.BaseBackend | None = None,
 ) -> pd.DataFrame:
     """Customer covariates as of the day before the campaign's first contact (the training
     features of uplift models), via :func:`customer_covariates`. Without a contact time (e.g.
@@ -215,4 +232,4 @@ def pre_campaign_covariates(
     first = data.design(campaign_id).get("first_contact")
     if orders is None or first is None or pd.isna(first):
         return customer_covariates(customers, None, as_of=None)
-    return customer_covariates(customers, orders, as_of=pd.Timestamp(first).normalize() - pd.Timedelta(days=1))
+    return customer_covariates(customers, orders, as_of=pd.Timestamp(first).normalize() - pd.Timedelta(days=1), con=con)

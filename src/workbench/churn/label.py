@@ -16,7 +16,7 @@ Two kinds of business (:attr:`ChurnLabel.kind`):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,9 @@ import pandas as pd
 from workbench.churn._common import months_between, purchase_mask
 from workbench.core.dates import end_of
 from workbench.core.errors import AnalysisError, format_examples
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis
 
 __all__ = ["ChurnLabel", "contractual_label", "non_contractual_label", "order_features"]
 
@@ -96,12 +99,15 @@ def _binary(s: pd.Series, *, column: str) -> pd.Series:
     return out
 
 
-def order_features(orders: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Order features of ``customers`` as of ``as_of`` (:func:`workbench.data.features.customer_features`)."""
+def order_features(
+    orders: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp, *, con: ibis.BaseBackend | None = None
+) -> pd.DataFrame:
+    """Order features of ``customers`` as of ``as_of`` (:func:`workbench.data.features.customer_features`),
+    computed on ``con`` (default a fresh in-memory DuckDB)."""
     from workbench.data.features import customer_features
 
     cust = customers[["customer_id"] + (["signup_date"] if "signup_date" in customers.columns else [])]
-    return customer_features(orders, as_of=as_of.date(), customers=cust)
+    return customer_features(orders, as_of=as_of.date(), customers=cust, con=con)
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,9 +116,16 @@ def order_features(orders: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Time
 
 
 def contractual_label(
-    c: pd.DataFrame, orders: pd.DataFrame | None, *, as_of: pd.Timestamp, label: ChurnLabel, notes: list[str]
+    c: pd.DataFrame,
+    orders: pd.DataFrame | None,
+    *,
+    as_of: pd.Timestamp,
+    label: ChurnLabel,
+    notes: list[str],
+    con: ibis.BaseBackend | None = None,
 ) -> tuple[pd.DataFrame, str, None]:
-    """Label and survival time from the churn flag, end date or tenure columns of ``c``.
+    """Label and survival time from the churn flag, end date or tenure columns of ``c`` (order
+    features, when orders are given, computed on ``con``).
 
     Returns
     -------
@@ -134,7 +147,7 @@ def contractual_label(
     t, how = _step_contract_duration(t, as_of=as_of, label=label, notes=notes)
     _step_fill_blank_totals(t, notes=notes)
     if orders is not None:
-        f = order_features(orders, t, as_of)
+        f = order_features(orders, t, as_of, con=con)
         t = t.merge(
             f.drop(columns=[x for x in f.columns if x in t.columns and x != "customer_id"]),
             on="customer_id",
@@ -203,8 +216,10 @@ def non_contractual_label(
     label: ChurnLabel,
     segments: pd.DataFrame | None,
     notes: list[str],
+    con: ibis.BaseBackend | None = None,
 ) -> tuple[pd.DataFrame, str, int | None]:
-    """Label (inactivity window or P(alive)) and observed survival time of customers who bought by ``as_of``.
+    """Label (inactivity window or P(alive)) and observed survival time of customers who bought by ``as_of``
+    (order features computed on ``con``, default a fresh in-memory DuckDB).
 
     Returns
     -------
@@ -218,7 +233,7 @@ def non_contractual_label(
     for col in ("customer_id", "order_time", "amount"):
         if col not in orders.columns:
             raise AnalysisError(f"orders: column {col!r} not found; map it in the orders table's columns")
-    f = order_features(orders, c, as_of)
+    f = order_features(orders, c, as_of, con=con)
     f = f[f["n_orders"] > 0]
     t = c.merge(
         f.drop(columns=[x for x in f.columns if x in c.columns and x != "customer_id"]), on="customer_id", how="inner"

@@ -15,6 +15,7 @@ Errors name the key path, what was expected and what was found; unknown keys get
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -34,6 +35,7 @@ __all__ = [
     "IntakeParams",
     "CleaningParams",
     "PrivacyParams",
+    "EngineParams",
     "load_params",
     "params_from_dict",
 ]
@@ -164,6 +166,51 @@ class PrivacyParams(StrictModel):
         return self.secret() == DEFAULT_SECRET
 
 
+class EngineParams(StrictModel):
+    """The query engine of a run (``engine:``): one connection, passed to every computation.
+
+    DuckDB (the default) is embedded: nothing to start. Spark runs the same expressions in local
+    mode or on a cluster; models still fit in pandas on the driver.
+    """
+
+    backend: Literal["duckdb", "spark"] = Field("duckdb", description="duckdb (embedded) or spark")
+    database: str = Field(":memory:", description='duckdb: ":memory:" or a database file (relative to the params file)')
+    threads: int | None = Field(None, ge=1, description="engine threads (duckdb; spark: local[n] for local[*]); default all cores")
+    memory_limit: str | None = Field(None, description='memory the engine may use, e.g. "4GB" (spark: driver memory)')
+    master: str = Field("local[*]", min_length=1, description='spark: "local[n]" or a cluster URL (spark://host:7077, yarn)')
+    config: dict[str, str] = Field(default_factory=dict, description="spark: extra settings, e.g. spark.executor.memory: 8g")
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_size(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|B)\s*", v, flags=re.IGNORECASE):
+            raise ValueError("must be a size such as '4GB', '512MB' or '2GiB' (or null: no limit)")
+        return v.strip().replace(" ", "") if v is not None else v
+
+    @field_validator("database")
+    @classmethod
+    def _database(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError('database must be ":memory:" or a file path')
+        return v
+
+    @field_validator("config", mode="before")
+    @classmethod
+    def _config_text(cls, v: Any) -> Any:
+        # YAML reads `spark.executor.instances: 4` as a number and `...enabled: true` as a bool
+        if isinstance(v, dict):
+            return {k: (str(x).lower() if isinstance(x, bool) else str(x) if isinstance(x, (int, float)) else x)
+                    for k, x in v.items()}
+        return v
+
+    def database_path(self, base_dir: Path | str = ".") -> str:
+        """``":memory:"``, or the database file resolved against ``base_dir`` (the params folder)."""
+        if self.database == ":memory:":
+            return self.database
+        p = Path(self.database).expanduser()
+        return str(p if p.is_absolute() else (Path(base_dir) / p).resolve())
+
+
 class DatasetParams(StrictModel):
     """The params of one dataset that every analysis shares (the root model adds ``analyses``).
 
@@ -181,6 +228,8 @@ class DatasetParams(StrictModel):
         Seed of every random step.
     tables : dict
         Contract table name -> :class:`TableSource`.
+    engine : EngineParams
+        The query engine (DuckDB or Spark) the run's computations use.
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
@@ -197,6 +246,7 @@ class DatasetParams(StrictModel):
     intake: IntakeParams = Field(default_factory=IntakeParams)
     cleaning: CleaningParams = Field(default_factory=CleaningParams)
     privacy: PrivacyParams = Field(default_factory=PrivacyParams)
+    engine: EngineParams = Field(default_factory=EngineParams)
     base_dir: Path = Field(Path("."), exclude=True, description="folder of the params file")
 
     @field_validator("tables")

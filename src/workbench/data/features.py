@@ -17,6 +17,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -24,6 +25,7 @@ import pandas as pd
 
 from workbench.core.dates import end_of
 from workbench.core.errors import ContractError
+from workbench.data import engine
 from workbench.report.fmt import money
 
 # Ibis 12 under pandas 3 emits deprecation chatter that would clutter every report.
@@ -34,6 +36,7 @@ __all__ = [
     "connect",
     "register",
     "purchases_expr",
+    "purchase_channels_expr",
     "customer_features_expr",
     "customer_features",
     "feature_finding",
@@ -68,49 +71,54 @@ FEATURE_DOC: dict[str, str] = {
 }
 
 
-def connect(database: str | Path = ":memory:", *, threads: int | None = None) -> ibis.BaseBackend:
-    """Open an embedded DuckDB engine through Ibis.
+def connect(database: str | Path = ":memory:", **options: Any) -> ibis.BaseBackend:
+    """Open the query engine (:func:`workbench.data.engine.connect`; DuckDB unless
+    ``backend="spark"``).
 
     Parameters
     ----------
     database : str or Path, default ":memory:"
         DuckDB database file, or in-memory.
-    threads : int, optional
-        Engine threads (default: DuckDB's choice, all cores).
+    **options
+        ``backend``, ``threads``, ``memory_limit``, ``master``, ``config`` (see
+        :func:`workbench.data.engine.connect`).
     """
-    con = ibis.duckdb.connect(str(database))
-    if threads:
-        con.raw_sql(f"SET threads = {int(threads)}")
-    return con
+    return engine.connect(database=database, **options)
 
 
-def register(con: ibis.BaseBackend, tables: Mapping[str, pd.DataFrame | str | Path]) -> dict[str, ir.Table]:
-    """Make tables available to the engine.
+def register(con: ibis.BaseBackend, tables: Mapping[str, pd.DataFrame | str | Path | ir.Table]) -> dict[str, ir.Table]:
+    """Make tables available to the engine under their names (:func:`workbench.data.engine.as_table`).
 
     Parameters
     ----------
     con : Ibis backend
     tables : mapping
-        Name -> pandas DataFrame, or a path to a Parquet file (read by the engine without
-        passing through pandas).
+        Name -> pandas DataFrame (a temporary view, nothing written), a path to a Parquet or CSV
+        file (read by the engine without passing through pandas), or an Ibis table.
 
     Returns
     -------
     dict of str to ibis Table
     """
-    out = {}
-    for name, obj in tables.items():
-        if isinstance(obj, (str, Path)):
-            out[name] = con.read_parquet(str(obj), table_name=name)
-        else:
-            frame = obj
-            # pandas nullable booleans/strings go through Arrow fine; object columns of mixed
-            # types do not, so make them text first
-            obj_cols = [c for c in frame.columns if frame[c].dtype == object]
-            if obj_cols:
-                frame = frame.astype({c: "string" for c in obj_cols})
-            out[name] = con.create_table(name, frame, overwrite=True)
-    return out
+    return {name: engine.as_table(con, obj, name=name) for name, obj in tables.items()}
+
+
+def _refund_status(status: ir.StringValue) -> ir.BooleanValue:
+    """A status that marks a refund: it contains "refund" (any case) or "退"."""
+    st = status.lower().fill_null("")
+    return st.contains("refund") | st.contains("退")
+
+
+def _lines(orders: ir.Table, *, as_of: dt.date | str | pd.Timestamp) -> ir.Table:
+    """Order lines up to the end of ``as_of`` with a customer and an amount, flagged ``_refund``."""
+    end = ibis.timestamp(end_of(as_of).to_pydatetime())
+    t = orders.filter([orders.order_time < end, orders.customer_id.notnull(), orders.amount.notnull()])
+    is_refund = t.amount < 0
+    if "is_refund" in t.columns:
+        is_refund = is_refund | t.is_refund.fill_null(False)
+    if "status" in t.columns:
+        is_refund = is_refund | _refund_status(t.status)
+    return t.mutate(_refund=is_refund)
 
 
 def purchases_expr(orders: ir.Table, *, as_of: dt.date | str | pd.Timestamp) -> tuple[ir.Table, ir.Table]:
@@ -123,24 +131,71 @@ def purchases_expr(orders: ir.Table, *, as_of: dt.date | str | pd.Timestamp) -> 
     -------
     purchases, refunds : ibis Table
     """
+    t = _lines(orders, as_of=as_of)
+    return t.filter([~t._refund, t.amount > 0]), t.filter(t._refund)
+
+
+def purchase_channels_expr(orders: ir.Table, *, as_of: dt.date | str | pd.Timestamp) -> ir.Table:
+    """The channels of purchase lines up to ``as_of`` (a missing channel is ``"(missing)"``).
+
+    The same lines as :func:`purchases_expr`, found without classifying every line: the cheap
+    conditions (positive amount, not flagged) filter the lines, and the status test runs on the
+    few distinct (channel, status) pairs left.
+
+    Returns
+    -------
+    ibis Table
+        One column ``channel``, one row per channel.
+    """
     end = ibis.timestamp(end_of(as_of).to_pydatetime())
-    t = orders.filter([orders.order_time < end, orders.customer_id.notnull(), orders.amount.notnull()])
-    is_refund = t.amount < 0
-    cols = t.columns
-    if "is_refund" in cols:
-        is_refund = is_refund | t.is_refund.fill_null(False)
-    if "status" in cols:
-        st = t.status.lower().fill_null("")
-        is_refund = is_refund | st.contains("refund") | st.contains("退")
-    t = t.mutate(_refund=is_refund)
-    purchases = t.filter([~t._refund, t.amount > 0])
-    refunds = t.filter(t._refund)
-    return purchases, refunds
+    t = orders.filter([orders.order_time < end, orders.customer_id.notnull(), orders.amount > 0])
+    if "is_refund" in t.columns:
+        t = t.filter(~t.is_refund.fill_null(False))
+    if "status" in t.columns:
+        pairs = t.select("channel", "status").distinct()
+        t = pairs.filter(~_refund_status(pairs.status))
+    return t.select(channel=t.channel.fill_null("(missing)")).distinct()
 
 
 def _safe(name: str) -> str:
     s = re.sub(r"\W+", "_", str(name), flags=re.UNICODE).strip("_")
     return s or "blank"
+
+
+def _gap_stats(lines: ir.Table) -> ir.Table:
+    """Per customer: distinct purchase days and the median and longest gap between them.
+
+    One lag over the purchase days of each customer, ordered by day: a customer's lines on the
+    same day give a gap of 0, which is not a gap between distinct days. Only the two columns the
+    window needs go through it (its sort is most of this query's time).
+    """
+    d = lines.filter(lines._buy).select("customer_id", "day")
+    w = ibis.window(group_by="customer_id", order_by="day")
+    d = d.mutate(gap=d.day.delta(d.day.lag().over(w), unit="day"))
+    # a gap of 0 (same day) is no gap; nulled rather than filtered with where=, which Ibis's
+    # Spark median does not compile
+    d = d.mutate(pos=d.gap.nullif(0))
+    return d.group_by("customer_id").aggregate(
+        n_purchase_days=d.count(where=d.gap.isnull() | (d.gap > 0)),
+        gap_median_days=d.pos.median(),
+        gap_max_days=d.pos.max(),
+    )
+
+
+def _channel_mix(g: ir.Table, channels: list[str]) -> dict[str, ir.Value]:
+    """Preferred channel, channels used and the channel shares from per-channel counts ``_n<i>``."""
+    counts = [g[f"_n{i}"] for i in range(len(channels))]
+    if not counts:
+        return {"preferred_channel": ibis.null("string"), "n_channels": ibis.null("int64")}
+    top = ibis.greatest(*counts) if len(counts) > 1 else counts[0]
+    # channels are sorted, so the first that reaches the top count is the alphabetical tie-break
+    out: dict[str, ir.Value] = {
+        "preferred_channel": ibis.cases(*((n == top, c) for c, n in zip(channels, counts, strict=True))),
+        "n_channels": sum(((n > 0).cast("int64") for n in counts[1:]), (counts[0] > 0).cast("int64")),
+    }
+    for c, n in zip(channels, counts, strict=True):
+        out[f"share_{_safe(c)}"] = n / g.n_orders
+    return out
 
 
 def customer_features_expr(
@@ -151,6 +206,11 @@ def customer_features_expr(
     channels: list[str] | None = None,
 ) -> ir.Table:
     """Build the customer feature table as one lazy Ibis expression.
+
+    The plan is two passes over the order lines: one aggregation per customer (purchases,
+    refunds and channel counts together, as filtered aggregates) and one window over purchase
+    days alone for the gaps; the mean gap needs no window, ``(last_day - first_day) /
+    (n_purchase_days - 1)``. Only portable Ibis operations, so it runs on DuckDB and on Spark.
 
     Parameters
     ----------
@@ -163,8 +223,9 @@ def customer_features_expr(
         Canonical customers; when given, every customer who signed up by ``as_of`` gets a row
         (zero orders included) and tenure counts from ``signup_date``.
     channels : list of str, optional
-        Channels for the ``share_<channel>`` columns; required when ``orders`` has ``channel``
-        (use :func:`customer_features`, which finds them).
+        Every channel of the purchase lines up to ``as_of`` (:func:`purchase_channels_expr`);
+        required when ``orders`` has ``channel`` (use :func:`customer_features`, which finds
+        them). Preferred channel and channel count are computed from these channels only.
 
     Returns
     -------
@@ -172,52 +233,43 @@ def customer_features_expr(
         One row per customer; columns as in :data:`FEATURE_DOC`.
     """
     asof_date = ibis.date(pd.Timestamp(as_of).date())
-    purchases, refunds = purchases_expr(orders, as_of=as_of)
-    p = purchases.mutate(day=purchases.order_time.date())
-
-    agg = p.group_by("customer_id").aggregate(
-        first_order=p.order_time.min(),
-        last_order=p.order_time.max(),
-        n_orders=p.count(),
-        n_purchase_days=p.day.nunique(),
-        monetary_sum=p.amount.sum(),
-        monetary_mean=p.amount.mean(),
-        first_day=p.day.min(),
-        last_day=p.day.max(),
+    t = _lines(orders, as_of=as_of)
+    has_channel = "channel" in orders.columns
+    if has_channel and channels is None:
+        raise ValueError("channels must be given when orders have a channel column")
+    t = t.select("customer_id", "order_time", "amount", "_refund", *(["channel"] if has_channel else []))
+    t = t.mutate(_buy=~t._refund & (t.amount > 0), day=t.order_time.date())
+    buy = t._buy
+    aggs: dict[str, ir.Value] = {
+        "first_order": t.order_time.min(where=buy),
+        "last_order": t.order_time.max(where=buy),
+        "n_orders": t.count(where=buy),
+        "monetary_sum": t.amount.sum(where=buy),
+        "monetary_mean": t.amount.mean(where=buy),
+        "first_day": t.day.min(where=buy),
+        "last_day": t.day.max(where=buy),
+        "n_refunds": t.count(where=t._refund),
+        "refund_amount": t.amount.abs().sum(where=t._refund),
+    }
+    chans = sorted({str(c) for c in channels}) if has_channel and channels is not None else []
+    if has_channel:
+        ch = t.channel.fill_null("(missing)")
+        aggs.update({f"_n{i}": t.count(where=buy & (ch == c)) for i, c in enumerate(chans)})
+    g = t.group_by("customer_id").aggregate(**aggs)
+    g = g.filter(g.n_orders > 0).inner_join(_gap_stats(t), "customer_id")
+    g = g.mutate(
+        gap_mean_days=ibis.ifelse(
+            g.n_purchase_days > 1, g.last_day.delta(g.first_day, unit="day") / (g.n_purchase_days - 1), ibis.null()
+        )
     )
-
-    r = refunds.group_by("customer_id").aggregate(
-        n_refunds=refunds.count(), refund_amount=refunds.amount.abs().sum()
-    )
-
-    days = p.select("customer_id", "day").distinct()
-    w = ibis.window(group_by="customer_id", order_by="day")
-    days = days.mutate(prev=days.day.lag().over(w))
-    gaps = days.filter(days.prev.notnull())
-    gaps = gaps.mutate(gap=gaps.day.delta(gaps.prev, unit="day"))
-    g = gaps.group_by("customer_id").aggregate(
-        gap_mean_days=gaps.gap.mean(),
-        gap_median_days=gaps.gap.median(),
-        gap_max_days=gaps.gap.max(),
-    )
-
-    feats = agg.left_join(r, "customer_id").drop("customer_id_right")
-    feats = feats.left_join(g, "customer_id").drop("customer_id_right")
-
-    if "channel" in orders.columns:
-        if channels is None:
-            raise ValueError("channels must be given when orders have a channel column")
-        ch = p.mutate(channel=p.channel.fill_null("(missing)"))
-        counts = ch.group_by(["customer_id", "channel"]).aggregate(n=ch.count())
-        rank_w = ibis.window(group_by="customer_id", order_by=[ibis.desc("n"), "channel"])
-        pref = counts.mutate(rk=ibis.row_number().over(rank_w))
-        pref = pref.filter(pref.rk == 0).select("customer_id", preferred_channel="channel")
-        mix_aggs = {"n_channels": ch.channel.nunique()}
-        for c in channels:
-            mix_aggs[f"share_{_safe(c)}"] = (ch.channel == c).cast("int64").sum() / ch.count()
-        mix = ch.group_by("customer_id").aggregate(**mix_aggs)
-        feats = feats.left_join(pref, "customer_id").drop("customer_id_right")
-        feats = feats.left_join(mix, "customer_id").drop("customer_id_right")
+    if has_channel:
+        g = g.mutate(**_channel_mix(g, chans)).drop(*[f"_n{i}" for i in range(len(chans))])
+    feats = g.select(
+        "customer_id", "first_order", "last_order", "n_orders", "n_purchase_days", "monetary_sum",
+        "monetary_mean", "first_day", "last_day", "n_refunds", "refund_amount", "gap_mean_days",
+        "gap_median_days", "gap_max_days",
+        *(["preferred_channel", "n_channels", *(f"share_{_safe(c)}" for c in chans)] if has_channel else []),
+    )  # fmt: skip
 
     if customers is not None:
         cust = customers.select("customer_id", *(["signup_date"] if "signup_date" in customers.columns else []))
@@ -251,6 +303,20 @@ def customer_features_expr(
     out = out.mutate(tenure_days=asof_date.delta(start, unit="day"))
     drop = [c for c in ("first_day", "last_day", "signup_date") if c in out.columns]
     return out.drop(*drop).order_by("customer_id")
+
+
+def _fetch(expr: ir.Table) -> pd.DataFrame:
+    """Run an expression and return pandas, the same frame as ``expr.to_pandas()``.
+
+    On DuckDB through Arrow and Ibis's dtype conversion: Ibis's own DuckDB ``to_pandas`` turns
+    every column holding a missing value into Python objects first, seconds on a million
+    customers. Other engines use their own ``to_pandas``.
+    """
+    if engine.backend_name(expr._find_backend()) != "duckdb":
+        return expr.to_pandas()
+    from ibis.backends.duckdb.converter import DuckDBPandasData
+
+    return DuckDBPandasData.convert_table(expr.to_pyarrow().to_pandas(), expr.schema())
 
 
 def customer_features(
@@ -304,11 +370,9 @@ def customer_features(
         c = customers if isinstance(customers, ir.Table) else register(con, {"customers": customers})["customers"]
     channels = None
     if "channel" in o.columns:
-        purchases, _ = purchases_expr(o, as_of=as_of)
-        ch = purchases.select(channel=purchases.channel.fill_null("(missing)")).distinct()
-        channels = sorted(str(v) for v in ch.to_pandas()["channel"].tolist())
+        channels = sorted(str(v) for v in _fetch(purchase_channels_expr(o, as_of=as_of))["channel"].tolist())
     expr = customer_features_expr(o, as_of=as_of, customers=c, channels=channels)
-    frame = expr.to_pandas()
+    frame = _fetch(expr)
     if "n_channels" in frame:
         frame["n_channels"] = frame["n_channels"].fillna(0)
     for col in ("n_orders", "n_purchase_days", "n_refunds", "btyd_frequency", "n_channels"):

@@ -3,7 +3,7 @@ artifacts an analysis read.
 
 A run only ever reads its own inputs. Every artifact is written with the **fingerprint** of the
 inputs it was made from: the SHA-256 of each input file's bytes plus the SHA-256 of the params
-(everything but the title and description). An analysis reuses an earlier artifact only when its
+(everything but the title, the description and the engine). An analysis reuses an earlier artifact only when its
 fingerprint equals the current one, first in its own run folder, then in any other run folder
 next to it (whatever its name); never by a folder-name match.
 
@@ -38,8 +38,9 @@ __all__ = [
     "find_artifact",
 ]
 
-#: Params keys that do not change any number (titles shown in reports).
-_COSMETIC_KEYS = ("title", "description")
+#: Params keys that do not change any number: titles shown in reports, and the engine (DuckDB and
+#: Spark give the same numbers; tests/test_engine*.py hold them to it).
+_COSMETIC_KEYS = ("title", "description", "engine")
 _ARTIFACTS_JSON = "artifacts.json"
 
 
@@ -147,7 +148,8 @@ def input_files(
 
 
 def params_checksum(params: DatasetParams) -> str:
-    """SHA-256 of the params that shape the numbers (all keys but ``title`` and ``description``).
+    """SHA-256 of the params that shape the numbers (all keys but ``title``, ``description`` and
+    ``engine``).
 
     Parameters
     ----------

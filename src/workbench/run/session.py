@@ -29,7 +29,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pydantic import BaseModel
@@ -50,6 +50,9 @@ from workbench.run.provenance import (
 )
 from workbench.run.provenance import find_artifact as _find
 from workbench.run.registry import get_analysis
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis
 
 __all__ = ["RunContext", "start", "params_hint", "save_intake", "read_intake", "find_artifact", "to_jsonable"]
 
@@ -106,6 +109,7 @@ class RunContext:
     _fingerprint: str | None = None
     _read: list[ArtifactRef] = field(default_factory=list)
     _recomputed: list[str] = field(default_factory=list)
+    _engine: Any = None
 
     @property
     def out_dir(self) -> Path:
@@ -135,6 +139,31 @@ class RunContext:
             self._inputs = input_files(self.params, known=known_inputs(self.run_dir / "intake"))
             self._fingerprint = fingerprint(self._inputs, self.params)
         return self._fingerprint
+
+    @property
+    def engine(self) -> ibis.BaseBackend:
+        """The run's query engine, opened once from ``params.engine`` (DuckDB by default, or
+        Spark) and closed by :meth:`finish`; pass it as ``con=`` to every engine computation.
+
+        Raises
+        ------
+        WorkbenchError
+            The engine cannot start (e.g. ``engine.backend: spark`` without pyspark), naming the
+            ``engine.*`` key.
+        """
+        if self._engine is None:
+            from workbench.data.engine import connect_params
+
+            self._engine = connect_params(self.params.engine, base_dir=self.params.base_dir)
+        return self._engine
+
+    def close_engine(self) -> None:
+        """Close the run's engine if it was opened (:meth:`finish` does this)."""
+        if self._engine is not None:
+            from workbench.data.engine import close
+
+            engine, self._engine = self._engine, None
+            close(engine)
 
     def tables(self, names: list[str] | None = None) -> dict[str, LoadedTable]:
         """Tables after intake, personal data treated (read once per run and cached in
@@ -229,11 +258,14 @@ class RunContext:
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
     def save_artifact(self, name: str, frame: pd.DataFrame, *, csv: bool = False) -> Path:
-        """Write ``frame`` as ``artifacts/<name>.parquet`` (and ``.csv`` in UTF-8 with BOM so
-        Excel opens Chinese text, when ``csv``). Returns the parquet path."""
+        """Write ``frame`` as ``artifacts/<name>.parquet`` with microsecond timestamps (every
+        engine, Spark included, reads them), and ``.csv`` in UTF-8 with BOM so Excel opens
+        Chinese text, when ``csv``. Returns the parquet path."""
+        from workbench.data.engine import to_microseconds
+
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
         path = self.artifacts_dir / f"{name}.parquet"
-        frame.to_parquet(path, index=False)
+        to_microseconds(frame).to_parquet(path, index=False)
         written = [path.name]
         if csv:
             frame.to_csv(self.artifacts_dir / f"{name}.csv", index=False, encoding="utf-8-sig")
@@ -280,7 +312,9 @@ class RunContext:
         self.metrics.update(values)
 
     def finish(self) -> Path:
-        """Write ``metrics.json`` (recorded figures plus run facts) and return its path."""
+        """Write ``metrics.json`` (recorded figures plus run facts), close the run's engine and
+        return the file's path."""
+        self.close_engine()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         payload = {
             "analysis": self.analysis,

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -210,6 +211,7 @@ def customer_value(
     acquisition_cost_by_channel: Mapping[str, float] | None = None,
     margin_col: str | None = None,
     customers: pd.DataFrame | None = None,
+    con: ibis.BaseBackend | None = None,
 ) -> CLVResult:
     """Customer lifetime value as of a date, by the model or the simple formula.
 
@@ -245,6 +247,9 @@ def customer_value(
         have no such column).
     customers : pandas.DataFrame, optional
         For the simple formula's tenure and acquisition channel.
+    con : Ibis backend, optional
+        Engine of the simple formula's customer features (the run's ``ctx.engine``); default a
+        fresh in-memory DuckDB.
 
     Returns
     -------
@@ -265,7 +270,7 @@ def customer_value(
     notes = [f"margin {margin_note}", f"horizon {horizon_months:g} months", f"annual discount rate {discount_rate:.0%}"]
     as_of_check = check_as_of(orders, as_of, warn=False)
     if method == "simple":
-        feats = customer_features(orders, as_of=as_of, customers=customers)
+        feats = customer_features(orders, as_of=as_of, customers=customers, con=con)
         table = simple_clv(
             feats, margin=share, expected_lifetime_years=expected_lifetime_years, discount_rate=discount_rate,
             acquisition_cost=acquisition_cost, acquisition_cost_by_channel=acquisition_cost_by_channel or None,
