@@ -1,14 +1,19 @@
 """Orders attributed to campaign contacts: what each contacted customer bought in the window
-after the contact (DuckDB range join)."""
+after the contact (an Ibis range join: runs on DuckDB and on Spark)."""
 
 from __future__ import annotations
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from workbench.campaign._common import flag, naive_time
+from workbench.core.contract import DEFAULT_TRUE_VALUES
 from workbench.core.errors import AnalysisError
 from workbench.data.cleaning import refund_mask
+from workbench.data.engine import as_table, close, connect
+from workbench.data.orders import REFUND_STATUSES
 
 __all__ = ["CANCELLED_STATUSES", "attribute_orders", "purchase_mask"]
 
@@ -45,32 +50,109 @@ def purchase_mask(orders: pd.DataFrame) -> pd.Series:
     return keep & ~refund_mask(marks)
 
 
-def attribute_orders(
-    contacts: pd.DataFrame,
-    orders: pd.DataFrame,
-    *,
-    window_days: float = 14,
-    data_end: pd.Timestamp | None = None,
-) -> pd.DataFrame:
-    """Orders, conversion and revenue attributed to each contact (DuckDB range join).
+def _purchase_lines(
+    con: ibis.BaseBackend, orders: pd.DataFrame | ir.Table, *, data_end: pd.Timestamp | None = None
+) -> ir.Table:
+    """The purchase lines of the orders as an engine table ``customer_id`` (text), ``t``, ``amount``.
+
+    The rule of :func:`purchase_mask`: pandas orders are masked in pandas (then handed to the
+    engine); an Ibis table is filtered in the engine by the same rule (``is_refund`` true as a
+    boolean, a non-zero number or a yes word; ``status`` a refund or cancelled word; a negative
+    ``amount``). Lines without ``order_time`` or after ``data_end`` are left out; a missing
+    amount counts as 0.
 
     Parameters
     ----------
-    contacts : pandas.DataFrame
-        ``customer_id``, ``contact_time``; one row per contact.
-    orders : pandas.DataFrame
+    con : ibis.BaseBackend
+    orders : pandas.DataFrame or ibis Table
+        ``customer_id``, ``order_time``, ``amount``; ``is_refund`` and ``status`` when present.
+    data_end : Timestamp, optional
+        Orders after this are left out.
+
+    Returns
+    -------
+    ibis Table
+    """
+    if isinstance(orders, ir.Table):
+        return _purchases_expr(orders, data_end=data_end)
+    amount = pd.to_numeric(orders["amount"], errors="coerce")
+    o_time = naive_time(orders["order_time"])
+    keep = purchase_mask(orders) & o_time.notna()
+    if data_end is not None:
+        keep &= o_time <= pd.Timestamp(data_end)
+    o = pd.DataFrame(
+        {
+            "customer_id": orders.loc[keep, "customer_id"].astype("string").to_numpy(dtype=object),
+            "t": o_time[keep].to_numpy(),
+            "amount": amount[keep].fillna(0).to_numpy(dtype="float64"),
+        }
+    )
+    return as_table(con, o)
+
+
+def _purchases_expr(orders: ir.Table, *, data_end: pd.Timestamp | None) -> ir.Table:
+    """:func:`purchase_mask` in the engine, for orders that are an Ibis table."""
+    a = orders.amount
+    t = orders.mutate(
+        _t=orders.order_time.cast("timestamp"),
+        _a=a.cast("float64") if a.type().is_numeric() else a.try_cast("float64"),
+    )
+    keep = [t._t.notnull(), t._a.fill_null(0) >= 0]
+    if data_end is not None:
+        keep.append(t._t <= ibis.timestamp(pd.Timestamp(data_end).to_pydatetime()))
+    cols = t.columns
+    if "is_refund" in cols:
+        r = t.is_refund
+        if r.type().is_boolean():
+            yes = r
+        elif r.type().is_numeric():
+            yes = r != 0
+        else:
+            yes = r.cast("string").strip().lower().isin([w.lower() for w in DEFAULT_TRUE_VALUES])
+        keep.append(~yes.fill_null(False))
+    if "status" in cols:
+        st = t.status.cast("string").strip().lower()
+        keep.append(~st.isin(sorted(CANCELLED_STATUSES | set(REFUND_STATUSES))).fill_null(False))
+    t = t.filter(keep)
+    return t.select(customer_id=t.customer_id.cast("string"), t=t._t, amount=t._a.fill_null(0))
+
+
+def attribute_orders(
+    contacts: pd.DataFrame | ir.Table,
+    orders: pd.DataFrame | ir.Table,
+    *,
+    window_days: float = 14,
+    data_end: pd.Timestamp | None = None,
+    con: ibis.BaseBackend | None = None,
+) -> pd.DataFrame:
+    """Orders, conversion and revenue attributed to each contact (an engine range join).
+
+    Every purchase in a contact's window counts for that contact: a purchase in the windows of
+    two contacts of the same customer counts for both.
+
+    Parameters
+    ----------
+    contacts : pandas.DataFrame or ibis Table
+        ``customer_id``, ``contact_time``; one row per contact. An Ibis table is read into
+        pandas first (the result has a row per contact anyway).
+    orders : pandas.DataFrame or ibis Table
         ``customer_id``, ``order_time``, ``amount``; ``is_refund`` and ``status`` when present
-        (refund and cancelled lines never count, see :func:`purchase_mask`).
+        (refund and cancelled lines never count, see :func:`purchase_mask`). An Ibis table
+        stays in the engine.
     window_days : float, default 14
         An order counts when ``contact_time < order_time <= contact_time + window_days``.
     data_end : Timestamp, optional
         Orders after this are ignored (default: none ignored).
+    con : ibis.BaseBackend, optional
+        Engine (DuckDB or Spark); default the backend of ``orders`` when it is an Ibis table,
+        else a fresh in-memory DuckDB.
 
     Returns
     -------
     pandas.DataFrame
         Same index and row order as ``contacts``: ``orders`` (int), ``converted`` (bool),
-        ``revenue`` (float). Contacts without ``contact_time`` get 0.
+        ``revenue`` (float, rounded to cents). Contacts without ``contact_time`` get 0. With
+        Ibis ``contacts`` the frame also holds their ``customer_id`` and ``contact_time``.
 
     Raises
     ------
@@ -85,8 +167,6 @@ def attribute_orders(
     >>> attribute_orders(c, o, window_days=14)["revenue"].tolist()
     [10.0]
     """
-    import duckdb
-
     for col in ("customer_id", "order_time", "amount"):
         if col not in orders.columns:
             raise AnalysisError(
@@ -94,43 +174,43 @@ def attribute_orders(
                 f"(columns: {', '.join(map(str, orders.columns))}); map it in the orders table's columns "
                 "or take the outcomes from the contacts (outcome_source='columns')"
             )
-    c = pd.DataFrame(
-        {
-            "rid": np.arange(len(contacts), dtype=np.int64),
-            "customer_id": contacts["customer_id"].astype("string").to_numpy(dtype=object),
-            "t0": naive_time(contacts["contact_time"]).to_numpy(),
-        }
-    )
-    c["t1"] = c["t0"] + pd.Timedelta(days=float(window_days))
-    amount = pd.to_numeric(orders["amount"], errors="coerce")
-    o_time = naive_time(orders["order_time"])
-    keep = purchase_mask(orders) & o_time.notna()
-    if data_end is not None:
-        keep &= o_time <= pd.Timestamp(data_end)
-    o = pd.DataFrame(
-        {
-            "customer_id": orders.loc[keep, "customer_id"].astype("string").to_numpy(dtype=object),
-            "t": o_time[keep].to_numpy(),
-            "amount": amount[keep].fillna(0).to_numpy(dtype="float64"),
-        }
-    )
-    con = duckdb.connect()
+    from_engine = isinstance(contacts, ir.Table)
+    if from_engine:
+        contacts = contacts.select("customer_id", "contact_time").to_pandas()
+    own = con is None and not isinstance(orders, ir.Table)
+    if con is None:
+        con = ibis.get_backend(orders) if isinstance(orders, ir.Table) else connect()
     try:
-        con.register("c", c)
-        con.register("o", o)
-        res = con.execute(
-            """
-            SELECT c.rid, count(o.t) AS n, coalesce(sum(o.amount), 0.0) AS rev
-            FROM c JOIN o
-              ON o.customer_id = c.customer_id AND o.t > c.t0 AND o.t <= c.t1
-            GROUP BY c.rid
-            """
-        ).df()
+        res = con.to_pandas(
+            _attribution_expr(con, contacts, orders, window_days=window_days, data_end=data_end)
+        )
     finally:
-        con.close()
-    n = np.zeros(len(c), dtype=np.int64)
-    rev = np.zeros(len(c), dtype="float64")
+        if own:
+            close(con)
+    n = np.zeros(len(contacts), dtype=np.int64)
+    rev = np.zeros(len(contacts), dtype="float64")
     rid = res["rid"].to_numpy(dtype=np.int64)
     n[rid] = res["n"].to_numpy(dtype=np.int64)
     rev[rid] = np.round(res["rev"].to_numpy(dtype="float64"), 2)
-    return pd.DataFrame({"orders": n, "converted": n > 0, "revenue": rev}, index=contacts.index)
+    out = pd.DataFrame({"orders": n, "converted": n > 0, "revenue": rev}, index=contacts.index)
+    if from_engine:
+        out.insert(0, "contact_time", contacts["contact_time"].to_numpy())
+        out.insert(0, "customer_id", contacts["customer_id"].to_numpy())
+    return out
+
+
+def _attribution_expr(con: ibis.BaseBackend, contacts: pd.DataFrame, orders: pd.DataFrame | ir.Table, *,
+                      window_days: float, data_end: pd.Timestamp | None) -> ir.Table:  # fmt: skip
+    """Per contact row number ``rid`` with a purchase in its window: ``n`` purchases, ``rev``."""
+    t0 = naive_time(contacts["contact_time"])
+    c = as_table(con, pd.DataFrame(
+        {
+            "rid": np.arange(len(contacts), dtype=np.int64),
+            "cid": contacts["customer_id"].astype("string").to_numpy(dtype=object),
+            "t0": t0.to_numpy(),
+            "t1": (t0 + pd.Timedelta(days=float(window_days))).to_numpy(),
+        }
+    ))  # fmt: skip
+    o = _purchase_lines(con, orders, data_end=data_end)
+    j = c.join(o, [c.cid == o.customer_id, o.t > c.t0, o.t <= c.t1])
+    return j.group_by("rid").aggregate(n=j.t.count(), rev=j.amount.sum())

@@ -12,9 +12,11 @@ Choosing the earliest qualifying event at each step is the usual funnel conventi
 Amplitude); with ``max_step_hours`` it can, rarely, miss a later in-window path.
 
 Group columns (``by``) are read from the unit's first-step event (event columns such as
-``channel``) or joined by ``customer_id`` from a customer-level ``segments`` frame. All the work
-runs in DuckDB (one aggregation per step over the events, then conditional aggregation per
-group), so tens of millions of events are fine; only per-step and per-group counts come back.
+``channel``; the value at the unit's earliest first-step event where it is not missing) or joined
+by ``customer_id`` from a customer-level ``segments`` frame. All the work runs in the engine as
+Ibis expressions (DuckDB, or Spark with ``con=``): one join and aggregation per step over the
+events, then one aggregation per group, so tens of millions of events are fine; only per-step
+and per-group counts come back.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -36,6 +41,7 @@ from workbench.core.errors import (
     did_you_mean,
     format_examples,
 )
+from workbench.data.engine import as_table, close, connect
 from workbench.report.fmt import num, pct
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -331,7 +337,9 @@ def _check_steps(steps: Sequence[str]) -> list[str]:
     return [str(s) for s in steps]
 
 
-def _step_groups(events: pd.DataFrame, unit_col: str, by: tuple[str, ...], segments: pd.DataFrame | None) -> _Groups:
+def _step_groups(
+    events: pd.DataFrame, unit_col: str, by: tuple[str, ...], segments: pd.DataFrame | None
+) -> _Groups:
     """Check the columns and find each ``by`` column in the events or the segments."""
     missing = [c for c in ("event_time", "event_name", unit_col) if c not in events.columns]
     if missing:
@@ -361,7 +369,9 @@ def _step_groups(events: pd.DataFrame, unit_col: str, by: tuple[str, ...], segme
             "fix by= or pass segments=..."
         )
     if seg_cols and "customer_id" not in events.columns:
-        raise AnalysisError(f"{_TABLE}: column customer_id is needed to join segment columns {', '.join(seg_cols)}")
+        raise AnalysisError(
+            f"{_TABLE}: column customer_id is needed to join segment columns {', '.join(seg_cols)}"
+        )
     if seg is not None and seg["customer_id"].duplicated().any():
         d = seg.loc[seg["customer_id"].duplicated(), "customer_id"]
         raise AnalysisError(
@@ -370,49 +380,72 @@ def _step_groups(events: pd.DataFrame, unit_col: str, by: tuple[str, ...], segme
     return _Groups(by=by, ev_by=ev_by, seg_cols=seg_cols, seg=seg)
 
 
-def _step_event_frame(events: pd.DataFrame, unit_col: str, unit: str, groups: _Groups) -> pd.DataFrame:
-    """The few columns the SQL reads: ``u``, ``t``, ``name``, ``customer_id``, ``g<i>``."""
-    cols = {"u": events[unit_col], "t": naive_time(events["event_time"]), "name": events["event_name"]}
-    if groups.seg_cols and unit != "customer":
-        cols["customer_id"] = events["customer_id"]
+def _step_event_frame(
+    con: ibis.BaseBackend,
+    events: pd.DataFrame | ir.Table,
+    unit_col: str,
+    unit: str,
+    groups: _Groups,
+) -> ir.Table:
+    """The few columns the funnel reads, in the engine: ``u`` and ``name`` (text), ``ts``
+    (timestamp), ``customer_id`` (text, when segments are joined per session), ``g<i>``."""
+    need_customer = bool(groups.seg_cols) and unit != "customer"
+    if isinstance(events, ir.Table):
+        t = events.event_time
+        cols = {"u": events[unit_col].cast("string"),
+                "ts": t if t.type().is_timestamp() else t.cast("timestamp"),
+                "name": events.event_name.cast("string")}  # fmt: skip
+        if need_customer:
+            cols["customer_id"] = events.customer_id.cast("string")
+        cols.update({f"g{i}": events[b] for i, b in enumerate(groups.ev_by)})
+        return events.select(**cols)
+    frame = {
+        "u": events[unit_col],
+        "ts": naive_time(events["event_time"]),
+        "name": events["event_name"],
+    }
+    if need_customer:
+        frame["customer_id"] = events["customer_id"]
     for i, b in enumerate(groups.ev_by):
-        cols[f"g{i}"] = events[b]
-    return pd.DataFrame(cols)
+        frame[f"g{i}"] = events[b]
+    ev = as_table(con, pd.DataFrame(frame))
+    return ev.mutate(u=ev.u.cast("string"), name=ev.name.cast("string"), **(
+        {"customer_id": ev.customer_id.cast("string")} if need_customer else {}))  # fmt: skip
 
 
-def _step_check_names(con: Any, steps: list[str], n_events: int) -> None:
-    """Every step occurs at least once; else name the event names that do occur."""
-    names = con.execute(
-        "SELECT CAST(name AS VARCHAR) AS name, count(*) AS n FROM ev_raw GROUP BY 1 ORDER BY n DESC"
-    ).df()
+def _n_rows(events: pd.DataFrame | ir.Table) -> int:
+    return len(events) if isinstance(events, pd.DataFrame) else int(events.count().to_pandas())
+
+
+def _step_check_names(
+    con: ibis.BaseBackend, ev: ir.Table, steps: list[str], events: pd.DataFrame | ir.Table
+) -> pd.DataFrame:
+    """Events per name (``name``, ``n``, ``n_bad``: without a unit or a time), most frequent first;
+    every step must occur at least once, else name the event names that do occur."""
+    bad = ev.u.isnull() | ev.ts.isnull()
+    names = con.to_pandas(ev.group_by("name").aggregate(n=ev.count(), n_bad=bad.ifelse(1, 0).sum()))
+    names = names.sort_values(["n", "name"], ascending=[False, True], kind="stable")
     present = set(names["name"].dropna())
     absent = [s for s in steps if s not in present]
     if absent:
         seen = ", ".join(f"{r.name!r} ({r.n:,})" for r in names.head(20).itertuples())
-        hints = "".join(f"; {a!r}:{hint}" for a in absent if (hint := did_you_mean(a, sorted(present))))
+        hints = "".join(
+            f"; {a!r}:{hint}" for a in absent if (hint := did_you_mean(a, sorted(present)))
+        )
         raise AnalysisError(
-            f"{_TABLE}.event_name: funnel step(s) {', '.join(map(repr, absent))} never occur in {n_events:,} "
+            f"{_TABLE}.event_name: funnel step(s) {', '.join(map(repr, absent))} never occur in {_n_rows(events):,} "
             f"events; event names that occur: {seen}{hints}; fix steps="
         )
+    return names
 
 
-def _step_load_events(con: Any, steps: list[str], n_groups: int, with_customer: bool, unit_col: str,
-                      notes: list[str]) -> int:  # fmt: skip
-    """Table ``e``: the funnel-step events with a unit and a time; returns how many."""
-    step_list = ", ".join("'" + s.replace("'", "''") + "'" for s in steps)
-    gsel = "".join(f", g{i}" for i in range(n_groups))
-    csel = ", customer_id" if with_customer else ""
-    con.execute(
-        f"""
-        CREATE TEMP TABLE e AS
-        SELECT CAST(u AS VARCHAR) AS u, epoch_us(t) AS ts, CAST(name AS VARCHAR) AS name{gsel}{csel}
-        FROM ev_raw WHERE CAST(name AS VARCHAR) IN ({step_list})
-        """
-    )
-    n_used, n_bad = con.execute(
-        "SELECT count(*) FILTER (WHERE u IS NOT NULL AND ts IS NOT NULL), "
-        "count(*) FILTER (WHERE u IS NULL OR ts IS NULL) FROM e"
-    ).fetchone()
+def _step_load_events(ev: ir.Table, names: pd.DataFrame, steps: list[str], unit_col: str,
+                      notes: list[str]) -> tuple[ir.Table, int]:  # fmt: skip
+    """The funnel-step events with a unit and a time, and how many they are (from ``names``, the
+    counts of :func:`_step_check_names`)."""
+    used = names[names["name"].isin(steps)]
+    n_bad = int(used["n_bad"].sum())
+    n_used = int(used["n"].sum()) - n_bad
     if n_bad:
         msg = (
             f"{_TABLE}: {n_bad:,} of {n_used + n_bad:,} funnel-step events have no {unit_col} or no event_time "
@@ -420,72 +453,88 @@ def _step_load_events(con: Any, steps: list[str], n_groups: int, with_customer: 
         )
         warnings.warn(msg, DataQualityWarning, stacklevel=3)
         notes.append(msg)
-        con.execute("DELETE FROM e WHERE u IS NULL OR ts IS NULL")
-    return int(n_used)
+    return ev.filter(ev.name.isin(steps), ev.u.notnull(), ev.ts.notnull()), n_used
 
 
-def _step_reach(con: Any, steps: list[str], n_groups: int, with_customer: bool, max_step_hours: float | None) -> None:
-    """Table ``r``: per unit, the time each step was reached in order (NULL when not)."""
-    # step 1: the unit's first first-step event, with its group values
-    attrs = "".join(f", arg_min(g{i}, ts) AS g{i}" for i in range(n_groups))
-    if with_customer:
-        attrs += ", arg_min(customer_id, ts) AS customer_id"
-    con.execute(f"CREATE TEMP TABLE r1 AS SELECT u, min(ts) AS t1{attrs} FROM e WHERE name = ? GROUP BY u", [steps[0]])
-    # step k: earliest step-k event after the unit's step k-1 time (only units still in the funnel)
-    win = "" if max_step_hours is None else f" AND e.ts <= p.t + {int(round(max_step_hours * 3600e6))}"
-    con.execute("CREATE TEMP TABLE s1 AS SELECT u, t1 AS t FROM r1")
+def _first_value(first: ir.Table, col: str) -> ir.Table:
+    """Per unit, ``col`` at the unit's earliest first-step event where it is not missing (ties:
+    the smallest value), as ``u``, ``col``."""
+    f = first.filter(first[col].notnull())
+    f = f.mutate(_rn=ibis.row_number().over(group_by=f.u, order_by=[f.ts, f[col]]))
+    return f.filter(f._rn == 0).select("u", col)
+
+
+def _step_reach(e: ir.Table, steps: list[str], attrs: list[str], max_step_hours: float | None,
+                keep: ExitStack) -> ir.Table:  # fmt: skip
+    """Per unit reaching step 1: ``u``, ``t1`` .. ``t<k>`` (the time each step was reached in order,
+    missing when not) and the ``attrs`` columns read from the unit's first-step events.
+
+    Step k is the earliest step-k event strictly after step k - 1 (and within ``max_step_hours``
+    of it), joined only for the units still in the funnel; each step's table is computed once
+    and kept (``keep`` releases it), as the next step and the final join both read it.
+    """
+    first = e.filter(e.name == steps[0])
+    r = first.group_by("u").aggregate(t1=first.ts.min())
+    win = (
+        None
+        if max_step_hours is None
+        else ibis.interval(microseconds=int(round(max_step_hours * 3600e6)))
+    )
+    prev = keep.enter_context(r.cache()).select("u", _t="t1")
+    reached = []
     for k in range(1, len(steps)):
-        con.execute(
-            f"""
-            CREATE TEMP TABLE s{k + 1} AS
-            SELECT p.u, min(e.ts) AS t
-            FROM s{k} p JOIN e ON e.u = p.u AND e.name = ? AND e.ts > p.t{win}
-            GROUP BY p.u
-            """,
-            [steps[k]],
-        )
-    joins = "".join(f" LEFT JOIN s{k + 1} ON s{k + 1}.u = r1.u" for k in range(1, len(steps)))
-    tcols = "".join(f", s{k + 1}.t AS t{k + 1}" for k in range(1, len(steps)))
-    con.execute(f"CREATE TEMP TABLE r AS SELECT r1.*{tcols} FROM r1{joins}")
+        ek = e.filter(e.name == steps[k]).select(_eu="u", _ets="ts")
+        cond = [ek._eu == prev.u, ek._ets > prev._t]
+        if win is not None:
+            cond.append(ek._ets <= prev._t + win)
+        j = prev.join(ek, cond)
+        prev = keep.enter_context(j.group_by("u").aggregate(_t=j._ets.min()).cache())
+        reached.append(prev.rename({f"_u{k + 1}": "u", f"t{k + 1}": "_t"}))
+
+    for k, s in enumerate(reached, start=2):
+        r = r.left_join(s, r.u == s[f"_u{k}"]).drop(f"_u{k}")
+    for col in attrs:
+        v = _first_value(first, col).rename(_vu="u")
+        r = r.left_join(v, r.u == v._vu).drop("_vu")
+
+    return r
 
 
-def _step_join_segments(con: Any, groups: _Groups, unit: str) -> str:
-    """Table ``f`` = ``r`` with the segment columns (``sg<i>``); returns the table to aggregate."""
+def _step_join_segments(con: ibis.BaseBackend, r: ir.Table, groups: _Groups, unit: str) -> ir.Table:
+    """``r`` with the segment columns (``sg<i>``) joined by customer."""
     if not groups.seg_cols:
-        return "r"
+        return r
     key_cust = "u" if unit == "customer" else "customer_id"
     sg = groups.seg[["customer_id", *groups.seg_cols]].copy()
-    sg.columns = ["customer_id", *[f"sg{i}" for i in range(len(groups.seg_cols))]]
-    sg["customer_id"] = sg["customer_id"].astype("string")
-    con.register("seg", sg)
-    con.execute(
-        f"CREATE TEMP TABLE f AS SELECT r.*{''.join(f', seg.sg{i}' for i in range(len(groups.seg_cols)))} "
-        f"FROM r LEFT JOIN seg ON CAST(seg.customer_id AS VARCHAR) = CAST(r.{key_cust} AS VARCHAR)"
-    )
-    return "f"
+    sg.columns = ["_seg_customer", *[f"sg{i}" for i in range(len(groups.seg_cols))]]
+    sg["_seg_customer"] = sg["_seg_customer"].astype("string")
+    seg = as_table(con, sg)
+    return r.left_join(seg, seg._seg_customer == r[key_cust].cast("string")).drop("_seg_customer")
 
 
-def _step_aggregate(con: Any, final: str, steps: list[str], groups: _Groups) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Reached counts and step timings, overall and per group."""
-    reach = ", ".join(f"count(t{k + 1}) AS n{k + 1}" for k in range(len(steps)))
-    tsel = ", ".join(
-        f"median((t{k + 1} - t{k}) / 6e7) AS med{k + 1}, "
-        f"quantile_cont((t{k + 1} - t{k}) / 6e7, 0.9) AS p90_{k + 1}, "
-        f"avg((t{k + 1} - t{k}) / 6e7) AS mean{k + 1}"
-        for k in range(1, len(steps))
-    )
-    overall = con.execute(f"SELECT {reach}, {tsel} FROM {final}").df()
+def _step_aggregate(con: ibis.BaseBackend, final: ir.Table, steps: list[str],
+                    groups: _Groups) -> tuple[pd.DataFrame, pd.DataFrame | None]:  # fmt: skip
+    """Reached counts and step timings (minutes), overall and per group."""
+    aggs: dict[str, ir.Value] = {f"n{k + 1}": final[f"t{k + 1}"].count() for k in range(len(steps))}
+    for k in range(1, len(steps)):
+        minutes = final[f"t{k + 1}"].delta(final[f"t{k}"], unit="microsecond") / 6e7
+        aggs[f"med{k + 1}"] = minutes.median()
+        aggs[f"p90_{k + 1}"] = minutes.quantile(0.9)
+        aggs[f"mean{k + 1}"] = minutes.mean()
+    overall = con.to_pandas(final.aggregate(**aggs))
     if not groups.by:
         return overall, None
-    gcols = ", ".join(f"coalesce(CAST({groups.sql_name(b)} AS VARCHAR), '{_MISSING}') AS \"{b}\"" for b in groups.by)
-    gnames = ", ".join(f'"{b}"' for b in groups.by)
-    grouped = con.execute(
-        f"SELECT {gcols}, {reach}, {tsel} FROM {final} GROUP BY ALL ORDER BY n1 DESC, {gnames}"
-    ).df()
-    return overall, grouped
+    keys = {b: final[groups.sql_name(b)].cast("string").fill_null(_MISSING) for b in groups.by}
+    grouped = con.to_pandas(final.group_by(**keys).aggregate(**aggs))
+    grouped = grouped.sort_values(
+        ["n1", *groups.by], ascending=[False] + [True] * len(groups.by), kind="stable"
+    )
+    return overall, grouped.reset_index(drop=True)
 
 
-def _timing_rows(frame: pd.Series, labels: dict[str, Any], steps: list[str]) -> list[dict[str, Any]]:
+def _timing_rows(
+    frame: pd.Series, labels: dict[str, Any], steps: list[str]
+) -> list[dict[str, Any]]:
     """Minutes from the previous step, one row per step 2..k."""
     return [
         {
@@ -509,14 +558,18 @@ def _step_tables(overall: pd.DataFrame, grouped: pd.DataFrame | None, steps: lis
     if by and grouped is not None and len(grouped):
         parts = []
         for _, r in grouped.iterrows():
-            f = _step_frame(r[[f"n{k + 1}" for k in range(k_steps)]].to_numpy(float), steps, confidence)
+            f = _step_frame(
+                r[[f"n{k + 1}" for k in range(k_steps)]].to_numpy(float), steps, confidence
+            )
             parts.append(pd.concat([pd.DataFrame({b: [r[b]] * k_steps for b in by}), f], axis=1))
             trows += _timing_rows(r, {b: r[b] for b in by}, steps)
         groups = pd.concat(parts, ignore_index=True)
         tests = _homogeneity(grouped, steps)
         small = int((grouped["n1"] < 30).sum())
         if small:
-            notes.append(f"{small} group(s) have fewer than 30 {unit}s at the first step: wide intervals")
+            notes.append(
+                f"{small} group(s) have fewer than 30 {unit}s at the first step: wide intervals"
+            )
     return {"table": table, "groups": groups, "timing_table": pd.DataFrame(trows), "tests": tests}
 
 
@@ -529,14 +582,15 @@ def funnel(
     segments: pd.DataFrame | None = None,
     max_step_hours: float | None = None,
     confidence: float = 0.95,
+    con: ibis.BaseBackend | None = None,
 ) -> FunnelResult:
-    """Ordered funnel over events, overall and by group (DuckDB).
+    """Ordered funnel over events, overall and by group (Ibis: DuckDB or Spark).
 
     Parameters
     ----------
-    events : pandas.DataFrame
+    events : pandas.DataFrame or ibis Table
         The ``events`` table: ``customer_id``, ``event_time``, ``event_name``; ``session_id``
-        for ``unit="session"``; any ``by`` columns.
+        for ``unit="session"``; any ``by`` columns. An Ibis table stays in the engine.
     steps : sequence of str
         Event names in funnel order, at least two, distinct.
     unit : {"session", "customer"}
@@ -551,6 +605,9 @@ def funnel(
         validated by the params model).
     confidence : float, default 0.95
         Level of the Wilson intervals.
+    con : ibis.BaseBackend, optional
+        Engine (DuckDB or Spark); default the backend of ``events`` when it is an Ibis table,
+        else a fresh in-memory DuckDB.
 
     Returns
     -------
@@ -563,25 +620,30 @@ def funnel(
         (naming the event names that do occur); a ``by`` column found neither in events nor in
         segments.
     """
-    import duckdb
-
     steps = _check_steps(steps)
     by = tuple(str(b) for b in by)
     unit_col = "session_id" if unit == "session" else "customer_id"
     groups = _step_groups(events, unit_col, by, segments)
-    ev = _step_event_frame(events, unit_col, unit, groups)
-    with_customer = "customer_id" in ev.columns
     notes: list[str] = []
-    con = duckdb.connect()
+    own = con is None and not isinstance(events, ir.Table)
+    if con is None:
+        con = ibis.get_backend(events) if isinstance(events, ir.Table) else connect()
     try:
-        con.register("ev_raw", ev)
-        _step_check_names(con, steps, len(events))
-        n_used = _step_load_events(con, steps, len(groups.ev_by), with_customer, unit_col, notes)
-        _step_reach(con, steps, len(groups.ev_by), with_customer, max_step_hours)
-        final = _step_join_segments(con, groups, unit)
-        overall, grouped = _step_aggregate(con, final, steps, groups)
+        ev = _step_event_frame(con, events, unit_col, unit, groups)
+        names = _step_check_names(con, ev, steps, events)
+        e, n_used = _step_load_events(ev, names, steps, unit_col, notes)
+        attrs = [f"g{i}" for i in range(len(groups.ev_by))] + (
+            ["customer_id"] if "customer_id" in e.columns else []
+        )
+        # each step's units are computed once (the next step and the final join read them), the
+        # per-unit step times too (read overall and per group); all released at the end
+        with ExitStack() as keep:
+            r = _step_reach(e, steps, attrs, max_step_hours, keep)
+            final = keep.enter_context(_step_join_segments(con, r, groups, unit).cache())
+            overall, grouped = _step_aggregate(con, final, steps, groups)
     finally:
-        con.close()
+        if own:
+            close(con)
     tables = _step_tables(overall, grouped, steps, by, unit, confidence, notes)
     if max_step_hours is not None:
         notes.append(f"steps more than {max_step_hours:g} h after the previous step do not count")

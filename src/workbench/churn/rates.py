@@ -1,11 +1,14 @@
 """Churn rates by group (with Wilson intervals) and cohort retention (cohorts by first-purchase
-month with orders, by acquisition month from contract durations)."""
+month with orders, counted in the engine on DuckDB or Spark; by acquisition month from contract
+durations)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -13,6 +16,8 @@ from workbench.churn._common import levels, purchase_mask, rate_rows, skip_warni
 from workbench.churn.frame import ChurnFrame
 from workbench.core.dates import end_of
 from workbench.core.errors import AnalysisError
+from workbench.data.engine import as_table, close, connect
+from workbench.data.features import purchases_expr
 from workbench.report.fmt import num, pct
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -95,12 +100,22 @@ class ChurnRates(Result):
             n = max(len(cols), 1)
             heights = [max(1.5, 0.3 * (t["column"] == c).sum() + 0.8) for c in cols] or [2]
             fig, axes = plt.subplots(
-                n, 1, figsize=(7, sum(heights)), gridspec_kw={"height_ratios": heights}, squeeze=False
+                n,
+                1,
+                figsize=(7, sum(heights)),
+                gridspec_kw={"height_ratios": heights},
+                squeeze=False,
             )
             axes = list(axes[:, 0])
         for a, col in zip(axes, cols, strict=False):
             g = t[t["column"] == col]
-            sns.barplot(x=g["rate"].to_numpy(), y=g["level"].astype(str).to_numpy(), ax=a, color="tab:blue", alpha=0.7)
+            sns.barplot(
+                x=g["rate"].to_numpy(),
+                y=g["level"].astype(str).to_numpy(),
+                ax=a,
+                color="tab:blue",
+                alpha=0.7,
+            )
             a.errorbar(g["rate"], np.arange(len(g)), xerr=[g["rate"] - g["lower"], g["upper"] - g["rate"]], fmt="none",
                        ecolor="black", capsize=2)  # fmt: skip
             a.axvline(overall, color="tab:red", ls="--", lw=1)
@@ -151,7 +166,9 @@ def churn_rates(
             skipped.append(skip_warning(col, t[col].nunique(), max_levels))
             continue
         rows.append(rate_rows(lab, y, column=col, confidence=confidence))
-    return ChurnRates(table=pd.concat(rows, ignore_index=True), confidence=confidence, skipped=skipped)
+    return ChurnRates(
+        table=pd.concat(rows, ignore_index=True), confidence=confidence, skipped=skipped
+    )
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -212,8 +229,12 @@ class CohortRetention(Result):
 
     def metrics(self) -> dict[str, Any]:
         """Mean retention at months 1, 3, 6, 12 weighted by cohort size (JSON-able)."""
-        out: dict[str, Any] = {"available": self.available, "basis": self.basis, "cohorts": len(self.sizes),
-                               "definition": self.definition}
+        out: dict[str, Any] = {
+            "available": self.available,
+            "basis": self.basis,
+            "cohorts": len(self.sizes),
+            "definition": self.definition,
+        }
         for k in (1, 3, 6, 12):
             out[f"retention_month_{k}"] = num(self._mean_at(k))
         return out
@@ -230,9 +251,11 @@ class CohortRetention(Result):
 
     def finding(self) -> str:
         """How retention decays, and whether recent cohorts do better or worse, from the numbers."""
-        what = {"purchases": "buy again", "survival": "are still customers", "tenure": "are still customers"}[
-            self.basis
-        ]
+        what = {
+            "purchases": "buy again",
+            "survival": "are still customers",
+            "tenure": "are still customers",
+        }[self.basis]
         parts = [f"Definition: {self.definition}."]
         if not self.available:
             parts.append(
@@ -275,8 +298,12 @@ class CohortRetention(Result):
             ax.set_title("Retention by tenure (no cohort dates)")
             return ax
         r = self.rates
-        ax = new_axes(ax, figsize=(min(2 + 0.45 * r.shape[1], 18), min(1.5 + 0.35 * r.shape[0], 14)))
-        annot = self.active.map(lambda v: "" if pd.isna(v) else f"{int(v)}") if r.size <= 400 else False
+        ax = new_axes(
+            ax, figsize=(min(2 + 0.45 * r.shape[1], 18), min(1.5 + 0.35 * r.shape[0], 14))
+        )
+        annot = (
+            self.active.map(lambda v: "" if pd.isna(v) else f"{int(v)}") if r.size <= 400 else False
+        )
         ylabels = [f"{c} (n={int(n):,})" for c, n in self.sizes.items()]
         sns.heatmap(r, ax=ax, cmap="viridis", vmin=0, vmax=float(np.nanmax(r.to_numpy())) if r.size else 1,
                     annot=annot, fmt="", annot_kws={"fontsize": 6}, yticklabels=ylabels,
@@ -284,11 +311,15 @@ class CohortRetention(Result):
         if self.basis == "purchases":
             ax.set_xlabel("months since first purchase (month 0 = 100 %)")
             ax.set_ylabel("cohort (first-purchase month)")
-            ax.set_title("Share of each first-purchase cohort buying k months later; numbers: buyers")
+            ax.set_title(
+                "Share of each first-purchase cohort buying k months later; numbers: buyers"
+            )
         else:
             ax.set_xlabel("months since acquisition")
             ax.set_ylabel("cohort (acquisition month)")
-            ax.set_title("Share of each acquisition cohort still a customer k months later; numbers: customers")
+            ax.set_title(
+                "Share of each acquisition cohort still a customer k months later; numbers: customers"
+            )
         return ax
 
     def __repr__(self) -> str:
@@ -301,9 +332,10 @@ def _month_index(ts: pd.Series) -> np.ndarray:
 
 def cohort_retention(
     frame: ChurnFrame,
-    orders: pd.DataFrame | None = None,
+    orders: pd.DataFrame | ir.Table | None = None,
     *,
     max_months: int | None = None,
+    con: ibis.BaseBackend | None = None,
 ) -> CohortRetention:
     """Cohort retention: by first-purchase month with orders, by acquisition month without.
 
@@ -322,10 +354,13 @@ def cohort_retention(
     Parameters
     ----------
     frame : ChurnFrame
-    orders : pandas.DataFrame, optional
-        Canonical orders.
+    orders : pandas.DataFrame or ibis Table, optional
+        Canonical orders; an Ibis table stays in the engine (only cohort x month counts come back).
     max_months : int, optional
         Last month since the cohort's start shown (default: all observed).
+    con : ibis.BaseBackend, optional
+        Engine counting the purchases (DuckDB or Spark); default the backend of Ibis ``orders``,
+        else a fresh in-memory DuckDB.
 
     Returns
     -------
@@ -349,7 +384,9 @@ def cohort_retention(
     last_m = _last_observed_month(frame.as_of)
     notes: list[str] = []
     if orders is not None:
-        active, sizes_by_m, basis = _purchase_cohorts(t, orders, end=end_of(frame.as_of), notes=notes)
+        active, sizes_by_m, basis = _purchase_cohorts(
+            t, orders, end=end_of(frame.as_of), notes=notes, con=con
+        )
     else:
         active, sizes_by_m, basis = _duration_cohorts(t, last_m=last_m)
     # months not yet fully observed (cohort m0 + k after the last complete month) are NaN; month 0 stays
@@ -378,7 +415,9 @@ def _tenure_retention(t: pd.DataFrame, *, max_months: int | None) -> CohortReten
     from workbench.churn.survival import kaplan_meier
 
     if t["duration_months"].isna().all():
-        raise AnalysisError("churn frame: neither dates nor durations; cohort retention is not available")
+        raise AnalysisError(
+            "churn frame: neither dates nor durations; cohort retention is not available"
+        )
     km = kaplan_meier(t, group=None)
     c = km.curves
     top = int(np.floor(c["time"].max())) if max_months is None else int(max_months)
@@ -401,34 +440,75 @@ def _last_observed_month(as_of: pd.Timestamp) -> int:
 
 
 def _purchase_cohorts(
-    t: pd.DataFrame, orders: pd.DataFrame, *, end: pd.Timestamp, notes: list[str]
+    t: pd.DataFrame,
+    orders: pd.DataFrame | ir.Table,
+    *,
+    end: pd.Timestamp,
+    notes: list[str],
+    con: ibis.BaseBackend | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, str]:
-    """Buyers per (first-purchase month, months since) and cohort sizes, from purchases before ``end``."""
-    buy = purchase_mask(orders)
-    ot = pd.to_datetime(orders["order_time"], errors="coerce")
-    keep = buy & (ot < end)
-    o = pd.DataFrame({"customer_id": orders.loc[keep, "customer_id"].to_numpy(), "m": _month_index(ot[keep])})
-    o = o[o["customer_id"].isin(t["customer_id"])]
-    if o.empty:
+    """Buyers per (first-purchase month, months since) and cohort sizes, from purchases before ``end``.
+
+    The purchases are counted in the engine (``con``; default the backend of Ibis ``orders``, else a
+    fresh DuckDB): one row per customer of the frame and calendar month with a purchase, grouped
+    by first-purchase month and months since it; only the cohort x month counts come back.
+    """
+    own = con is None and not isinstance(orders, ir.Table)
+    if con is None:
+        con = ibis.get_backend(orders) if isinstance(orders, ir.Table) else connect()
+    try:
+        counts = con.to_pandas(_cohort_counts_expr(con, t, orders, end=end))
+    finally:
+        if own:
+            close(con)
+    if counts.empty:
         raise AnalysisError(
             f"cohort retention: none of the {len(t):,} customers of the churn frame has a purchase on or before as_of"
         )
-    o["m0"] = o.groupby("customer_id")["m"].transform("min")
-    o["k"] = o["m"] - o["m0"]
-    o = o.drop_duplicates(["customer_id", "k"])
-    sizes = o[o["k"] == 0].groupby("m0").size()
-    active = o.groupby(["m0", "k"]).size().unstack("k")
-    n_out = int((~t["customer_id"].isin(o["customer_id"])).sum())
+    counts = counts.astype({"m0": "int64", "k": "int64", "n": "int64"}).sort_values(["m0", "k"])
+    active = counts.set_index(["m0", "k"])["n"].unstack("k")
+    zero = counts[counts["k"] == 0]
+    sizes = pd.Series(zero["n"].to_numpy(), index=pd.Index(zero["m0"].to_numpy(), name="m0"))
+    n_out = len(t) - int(sizes.sum())  # frame customers (one row each) without a purchase by as_of
     if n_out:
-        notes.append(f"{n_out:,} of {len(t):,} customers have no purchase by as_of and are in no cohort.")
+        notes.append(
+            f"{n_out:,} of {len(t):,} customers have no purchase by as_of and are in no cohort."
+        )
     return active, sizes, "purchases"
+
+
+def _cohort_counts_expr(con: ibis.BaseBackend, t: pd.DataFrame, orders: pd.DataFrame | ir.Table, *,
+                        end: pd.Timestamp) -> ir.Table:  # fmt: skip
+    """Engine table ``m0`` (first-purchase month index), ``k`` (months since), ``n`` (customers):
+    purchase lines (:func:`workbench.churn._common.purchase_mask`, or
+    :func:`workbench.data.features.purchases_expr` for Ibis orders) before ``end`` of the frame's
+    customers."""
+    if isinstance(orders, ir.Table):
+        buys, _ = purchases_expr(orders, as_of=end - pd.Timedelta(days=1))  # lines before end
+        o = buys.select(
+            customer_id=buys.customer_id.cast("string"), ts=buys.order_time.cast("timestamp")
+        )
+    else:
+        ot = pd.to_datetime(orders["order_time"], errors="coerce")
+        keep = purchase_mask(orders) & (ot < end)
+        o = as_table(con, pd.DataFrame({"customer_id": orders.loc[keep, "customer_id"].astype("string").to_numpy(),
+                                        "ts": ot[keep].to_numpy()}))  # fmt: skip
+    ids = t["customer_id"].dropna().astype("string").drop_duplicates()
+    cust = as_table(con, pd.DataFrame({"_cid": ids.to_numpy()}))
+    o = o.filter(o.customer_id.isin(cust._cid))
+    o = o.select("customer_id", m=o.ts.year() * 12 + o.ts.month() - 1).distinct()
+    o = o.mutate(m0=o.m.min().over(group_by=o.customer_id))
+    o = o.mutate(k=o.m - o.m0)
+    return o.group_by(["m0", "k"]).aggregate(n=o.count())
 
 
 def _duration_cohorts(t: pd.DataFrame, *, last_m: int) -> tuple[pd.DataFrame, pd.Series, str]:
     """Customers still there per (acquisition month, months since), every frame customer with a
     start date in the denominator."""
     if t["duration_months"].isna().all():
-        raise AnalysisError("churn frame: no orders and no durations; cohort retention is not available")
+        raise AnalysisError(
+            "churn frame: no orders and no durations; cohort retention is not available"
+        )
     ok = t["start_date"].notna()
     m0 = _month_index(t.loc[ok, "start_date"])
     d = pd.DataFrame({"m0": m0, "dur": t.loc[ok, "duration_months"].to_numpy()})
