@@ -304,6 +304,46 @@ def test_cluster_errors_and_missing_rows(synth):
     assert only.n_total == 3000 - 610
 
 
+def test_silhouettes_in_one_pass_equal_sklearn():
+    from sklearn.metrics import silhouette_score
+
+    from workbench.segmentation.clustering import _silhouettes
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(700, 3))
+    labelings = [rng.integers(0, k, len(X)) for k in (2, 3, 5)]
+    labelings.append(rng.choice([3, 7, 11], len(X)))  # labels need not be 0..k-1
+    labelings.append(np.r_[np.zeros(len(X) - 1, dtype=int), [9]])  # a one-customer cluster scores 0
+    got = _silhouettes(X, [*labelings, np.zeros(len(X), dtype=int)])
+    assert got[:-1] == pytest.approx([silhouette_score(X, lab) for lab in labelings], rel=1e-12, abs=1e-15)
+    assert np.isnan(got[-1])  # one cluster: no silhouette
+
+
+def test_cluster_fits_use_one_thread_on_small_data(buyers, monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from workbench.segmentation import clustering
+
+    seen: list[int] = []
+    make = clustering._make_model
+
+    def recording(method, k, seed):
+        model = make(method, k, seed)
+        fit = model.fit
+
+        def fit_and_record(X):
+            seen.extend(pool["num_threads"] for pool in threadpool_info())
+            return fit(X)
+
+        model.fit = fit_and_record
+        return model
+
+    monkeypatch.setattr(clustering, "_make_model", recording)
+    seg.cluster_customers(buyers.iloc[:600], features=CLUSTER_FEATURES, k=3, bootstrap=2, silhouette_sample=300,
+                          random_state=0)
+    assert seen and set(seen) == {1}  # OpenMP (k-means) and BLAS (mixture): no threads waiting on busy cores
+
+
 def test_adjusted_rand_helper():
     assert seg.adjusted_rand([0, 0, 1, 1], ["x", "x", "y", "y"]) == pytest.approx(1.0)
     a = pd.Series([1, 1, 2, None], index=["p", "q", "r", "s"])
