@@ -463,8 +463,9 @@ def apply_contract(
 
     Parameters
     ----------
-    raw : pandas.DataFrame
-        The table as read (never modified).
+    raw : pandas.DataFrame or workbench.core.scan.ScannedTable
+        The table as read (never modified); a CSV scanned by DuckDB
+        (:func:`workbench.core.scan.scan_csv`) brings its mapped columns already parsed.
     table : str
         Contract table name, one of :data:`TABLES`.
     columns : mapping
@@ -537,7 +538,7 @@ def apply_contract(
     out.update(markers)
     if keep_extra_columns:
         _step_extra_columns(raw, spec, headers, columns=columns, placeholders=placeholders, out=out, reports=reports)
-    frame = pd.DataFrame(out, index=raw.index).reset_index(drop=True)
+    frame = pd.DataFrame(out, index=raw.index, copy=False).reset_index(drop=True)  # copy-on-write: no copy
     return LoadedTable(name=table, frame=frame, source=dict(source or {}), columns=reports)
 
 
@@ -619,11 +620,11 @@ def _step_mapped_column(
     if src == "@index":
         values = pd.Series(np.arange(1, n + 1), index=raw.index).astype("string")
         return values, ColumnReport(table, col.name, "@index", col.type, n), None
-    parsed = _parse_column(raw[src], col.type, opts=options, placeholders=placeholders)
+    parsed, text = _parsed_column(raw, src, col.type, opts=options, placeholders=placeholders)
     blank, bad = parsed.blank, parsed.bad
     n_bad = int(bad.sum())
     n_nonblank = int((~blank).sum())
-    examples = example_values(raw[src][bad].astype(str)) if n_bad else []
+    examples = example_values(text[bad].astype(str)) if n_bad else []
     if n_bad and n_bad > max_unparseable_share * max(n_nonblank, 1):
         raise ContractError(
             table,
@@ -658,10 +659,23 @@ def _step_mapped_column(
     )  # fmt: skip
     marker = None
     if parsed.out_of_range is not None and parsed.out_of_range.any():
-        marker = _out_of_range_marker(raw[src], parsed.out_of_range, report, prefix=prefix)
+        marker = _out_of_range_marker(text, parsed.out_of_range, report, prefix=prefix)
     if parsed.currency is not None:
-        report.currencies = _check_currencies(raw[src], parsed.currency, report, prefix=prefix, currency=currency)
+        report.currencies = _check_currencies(text, parsed.currency, report, prefix=prefix, currency=currency)
     return parsed.values, report, marker
+
+
+def _parsed_column(
+    raw: Any, src: str, spec_type: str, *, opts: Mapping[str, Any], placeholders: tuple[str, ...] | list[str]
+) -> tuple[_Parsed, pd.Series]:
+    """The parse of column ``src`` and its raw text: a DataFrame's column through
+    :func:`_parse_column`; a :class:`workbench.core.scan.ScannedTable` gives the parse done in its
+    scan and the raw text of the rows the checks look at (unparseable, out of range, currency)."""
+    parse = getattr(raw, "parse_column", None)
+    if parse is not None:
+        return parse(src, spec_type, opts=opts, placeholders=placeholders)
+    text = raw[src]
+    return _parse_column(text, spec_type, opts=opts, placeholders=placeholders), text
 
 
 def _row_numbers(mask: pd.Series, limit: int = 5) -> str:

@@ -16,18 +16,46 @@ import gzip
 import warnings
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from workbench.core.contract import LoadedTable, apply_contract
+from workbench.core.contract import TABLES, LoadedTable, apply_contract
 from workbench.core.errors import ContractError, DataQualityWarning, format_examples
 from workbench.core.params import DatasetParams, TableSource
+from workbench.core.scan import ScannedTable, ScanUnsupported, scan_csv
 
-__all__ = ["detect_encoding", "read_raw", "load_tables"]
+__all__ = ["SCAN_MIN_BYTES", "ScanRequest", "detect_encoding", "read_raw", "load_tables"]
 
 _SNIFF_BYTES = 4 * 1024 * 1024
+
+SCAN_MIN_BYTES = 16 * 1024 * 1024
+"""CSV files from this size on (uncompressed, a gzip file counts four times its size) are read by
+DuckDB (:mod:`workbench.core.scan`) unless ``load_tables(..., scan=False)``; smaller ones by pandas."""
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """What :func:`read_raw` needs to let DuckDB read and parse a CSV (:func:`workbench.core.scan.scan_csv`).
+
+    Attributes
+    ----------
+    plan : tuple of (str, str)
+        Header and contract type of each mapped column.
+    placeholders : tuple of str
+        Texts meaning "no value".
+    options : dict
+        ``date_format``, ``true_values``, ``false_values``.
+    always : bool
+        Scan whatever the file's size (else only from :data:`SCAN_MIN_BYTES` on).
+    """
+
+    plan: tuple[tuple[str, str], ...]
+    placeholders: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+    always: bool = False
 
 
 def _open_bytes(path: Path, n: int | None = None) -> bytes:
@@ -326,12 +354,50 @@ def _check_duplicate_headers(
     return frame
 
 
-def read_raw(src: TableSource, *, path: Path, table: str, params_prefix: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _scannable(src: TableSource, kw: dict[str, Any], path: Path, size: int, scan: ScanRequest | None) -> bool:
+    """Whether DuckDB reads this CSV: a header row, a one-character delimiter, and large enough
+    (or ``scan.always``)."""
+    if scan is None or not src.header or len(str(kw["sep"])) != 1:
+        return False
+    return scan.always or size * (4 if path.suffix == ".gz" else 1) >= SCAN_MIN_BYTES
+
+
+def _read_csv(
+    path: Path, src: TableSource, kw: dict[str, Any], info: dict[str, Any], scan: ScanRequest | None,
+    *, size: int, table: str, params_prefix: str,
+) -> tuple[pd.DataFrame | ScannedTable, list[str], bool]:
+    """A CSV through DuckDB when :func:`_scannable` (pandas when DuckDB cannot read it as pandas
+    would), else through pandas. Returns the table, the header row as written and whether the
+    duplicate headers are already checked."""
+    header = _csv_header(path, kw) if src.header else []
+    if _scannable(src, kw, path, size, scan):
+        assert scan is not None
+        names = [str(c) for c in pd.read_csv(path, **{**kw, "nrows": 0}).columns]
+        _check_duplicate_headers(pd.DataFrame(columns=names), header, src, path=path, table=table,
+                                 params_prefix=params_prefix)  # fmt: skip
+        plan = tuple((h, t) for h, t in scan.plan if h in names)
+        try:
+            frame = scan_csv(path, encoding=info["encoding"], sep=kw["sep"], columns=names, plan=plan,
+                             placeholders=scan.placeholders, options=scan.options)  # fmt: skip
+            info["reader"] = "duckdb"
+            return frame, header, True
+        except ScanUnsupported:
+            pass
+        return pd.read_csv(path, **kw), header, True
+    return pd.read_csv(path, **kw), header, False
+
+
+def read_raw(
+    src: TableSource, *, path: Path, table: str, params_prefix: str, scan: ScanRequest | None = None
+) -> tuple[pd.DataFrame | ScannedTable, dict[str, Any]]:
     """Read one source as it is (text columns stay text for the contract parsers).
 
     The format comes from the content when it is recognisable (:func:`_detect_format`), a CSV's
     delimiter may be sniffed (:func:`_sniff_sep`), and a header written twice is checked
-    (:func:`_check_duplicate_headers`).
+    (:func:`_check_duplicate_headers`). With ``scan``, a large CSV (:data:`SCAN_MIN_BYTES`) is
+    read by DuckDB and its mapped columns parsed there (:func:`workbench.core.scan.scan_csv`):
+    the result is then a :class:`~workbench.core.scan.ScannedTable` (close it after
+    :func:`~workbench.core.contract.apply_contract`).
 
     Parameters
     ----------
@@ -343,13 +409,15 @@ def read_raw(src: TableSource, *, path: Path, table: str, params_prefix: str) ->
         Contract table name, for errors.
     params_prefix : str
         Params key of the table, for errors.
+    scan : ScanRequest, optional
+        Let DuckDB read and parse a large CSV.
 
     Returns
     -------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame or ScannedTable
     info : dict
         ``path``, ``format``, ``encoding``, ``sep`` (CSV), ``sheet``, ``rows``, ``columns``,
-        ``bytes``.
+        ``bytes``; ``reader: duckdb`` when DuckDB read it.
 
     Raises
     ------
@@ -370,6 +438,7 @@ def read_raw(src: TableSource, *, path: Path, table: str, params_prefix: str) ->
     fmt = _check_format(path, src, table=table, params_prefix=params_prefix)
     info: dict[str, Any] = {"path": str(path), "format": fmt, "bytes": size}
     header: list[str] = []
+    checked = False
     try:
         if fmt == "csv":
             enc = detect_encoding(path) if src.encoding == "auto" else src.encoding
@@ -379,9 +448,8 @@ def read_raw(src: TableSource, *, path: Path, table: str, params_prefix: str) ->
             if sniffed is not None:
                 kw = _csv_options(src, enc, sniffed)
                 info["sep"] = sniffed
-            frame = pd.read_csv(path, **kw)
-            if src.header:
-                header = _csv_header(path, kw)
+            frame, header, checked = _read_csv(path, src, kw, info, scan, size=size, table=table,
+                                               params_prefix=params_prefix)  # fmt: skip
         elif fmt == "excel":
             sheet = 0 if src.sheet is None else src.sheet
             info["sheet"] = sheet
@@ -413,13 +481,26 @@ def read_raw(src: TableSource, *, path: Path, table: str, params_prefix: str) ->
             f"cannot read {path} as {fmt}: {type(err).__name__}: {str(err).splitlines()[0][:300]}",
             params_key=f"{params_prefix}.format / {params_prefix}.sep / {params_prefix}.path",
         ) from None
-    frame = _check_duplicate_headers(frame, header, src, path=path, table=table, params_prefix=params_prefix)
+    if not checked:
+        frame = _check_duplicate_headers(frame, header, src, path=path, table=table, params_prefix=params_prefix)
     info["rows"] = len(frame)
     info["columns"] = int(frame.shape[1])
     return frame, info
 
 
-def load_tables(params: DatasetParams, names: Iterable[str] | None = None) -> dict[str, LoadedTable]:
+def _scan_request(name: str, src: TableSource, params: DatasetParams, scan: bool | None) -> ScanRequest | None:
+    """The :class:`ScanRequest` of one table (None when ``scan`` is False)."""
+    if scan is False or name not in TABLES:
+        return None
+    spec = TABLES[name]
+    plan = tuple((h, spec.column(c).type) for c, h in src.columns.items() if h != "@index" and c in spec.names)
+    options = {"date_format": src.date_format, "true_values": src.true_values, "false_values": src.false_values}
+    return ScanRequest(plan, tuple(params.placeholders), options, always=scan is True)
+
+
+def load_tables(
+    params: DatasetParams, names: Iterable[str] | None = None, *, scan: bool | None = None
+) -> dict[str, LoadedTable]:
     """Read every table the params declare (or ``names`` of them) and apply the contract.
 
     Parameters
@@ -428,6 +509,11 @@ def load_tables(params: DatasetParams, names: Iterable[str] | None = None) -> di
         Validated params.
     names : iterable of str, optional
         Tables to load; default all tables in the params. Names not in the params raise.
+    scan : bool, optional
+        Whether DuckDB reads and parses CSV files (:mod:`workbench.core.scan`; same tables,
+        reports and errors, far less time and memory on large files): None (default) for files
+        from :data:`SCAN_MIN_BYTES` on, True for every CSV with a header row and a one-character
+        delimiter, False never.
 
     Returns
     -------
@@ -449,32 +535,45 @@ def load_tables(params: DatasetParams, names: Iterable[str] | None = None) -> di
         src = params.tables[name]
         prefix = f"tables.{name}"
         path = params.resolve(src.path)
-        raw, info = read_raw(src, path=path, table=name, params_prefix=prefix)
-        if len(raw) == 0:
-            what = "has a header but no rows" if info["columns"] else "has no header and no rows"
-            raise ContractError(
-                name,
-                f"file {path} {what} ({info['columns']} columns, 0 rows); every table in the params "
-                f"needs data: export the rows too, or remove {prefix} if the analyses do not need "
-                f"this table",
-                params_key=f"{prefix}.path",
-            )
-        out[name] = apply_contract(
-            raw,
-            name,
-            columns=src.columns,
-            constants=src.constants,
-            keep_extra_columns=src.keep_extra_columns,
-            placeholders=params.placeholders,
-            max_unparseable_share=params.intake.max_unparseable_share,
-            options={
-                "date_format": src.date_format,
-                "true_values": src.true_values,
-                "false_values": src.false_values,
-            },
-            source=info,
-            params_prefix=prefix,
-            currency=params.currency,
-        )
+        raw, info = read_raw(src, path=path, table=name, params_prefix=prefix,
+                             scan=_scan_request(name, src, params, scan))  # fmt: skip
+        try:
+            out[name] = _apply(raw, info, name, src, params, path=path, prefix=prefix)
+        finally:
+            if isinstance(raw, ScannedTable):
+                raw.close()
     return out
+
+
+def _apply(
+    raw: pd.DataFrame | ScannedTable, info: dict[str, Any], name: str, src: TableSource, params: DatasetParams,
+    *, path: Path, prefix: str,
+) -> LoadedTable:
+    """Stop on a table without rows, else apply the contract to it."""
+    if len(raw) == 0:
+        what = "has a header but no rows" if info["columns"] else "has no header and no rows"
+        raise ContractError(
+            name,
+            f"file {path} {what} ({info['columns']} columns, 0 rows); every table in the params "
+            f"needs data: export the rows too, or remove {prefix} if the analyses do not need "
+            f"this table",
+            params_key=f"{prefix}.path",
+        )
+    return apply_contract(
+        raw,
+        name,
+        columns=src.columns,
+        constants=src.constants,
+        keep_extra_columns=src.keep_extra_columns,
+        placeholders=params.placeholders,
+        max_unparseable_share=params.intake.max_unparseable_share,
+        options={
+            "date_format": src.date_format,
+            "true_values": src.true_values,
+            "false_values": src.false_values,
+        },
+        source=info,
+        params_prefix=prefix,
+        currency=params.currency,
+    )
 

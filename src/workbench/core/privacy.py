@@ -392,7 +392,7 @@ def protect_table(
         treatment = privacy.treatment
         secret = privacy.secret()
     treatment = treatment or {}
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: columns are replaced, never written in place
     records: list[PersonalColumn] = []
     for rec in detections:
         if rec.table != table or rec.column not in frame:

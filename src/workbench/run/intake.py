@@ -23,6 +23,7 @@ from workbench.core.contract import ColumnReport, LoadedTable
 from workbench.core.io import load_tables
 from workbench.core.params import DatasetParams
 from workbench.core.pii import PersonalColumn
+from workbench.data.engine import to_microseconds
 from workbench.run.provenance import InputFile, fingerprint, input_files
 
 __all__ = ["Intake", "take_in", "protect_loaded", "save_intake", "read_intake", "known_inputs", "read_meta", "to_jsonable"]
@@ -141,8 +142,9 @@ def take_in(params: DatasetParams, names: Sequence[str] | None = None, *, known:
     raw = load_tables(params, wanted)
     tables: dict[str, LoadedTable] = {}
     personal: list[PersonalColumn] = []
-    for name, loaded in raw.items():
-        tables[name], found = protect_loaded(loaded, params, seed=params.seed)
+    for name in list(raw):
+        # each untreated table is let go once treated: never two copies of every table at once
+        tables[name], found = protect_loaded(raw.pop(name), params, seed=params.seed)
         personal.extend(found)
     return Intake(tables, personal, files, fingerprint(files, params))
 
@@ -157,7 +159,7 @@ def save_intake(intake: Intake, folder: Path) -> None:
         meta = {**old, **meta, "_inputs": _merge_inputs(old.get("_inputs", []), meta["_inputs"]),
                 "_personal_data": _merge_personal(old.get("_personal_data", []), meta["_personal_data"])}
     for name, t in intake.tables.items():
-        t.frame.to_parquet(folder / f"{name}.parquet", index=False)
+        to_microseconds(t.frame).to_parquet(folder / f"{name}.parquet", index=False)  # Spark reads it
         meta[name] = {"source": t.source, "columns": [c.__dict__ for c in t.columns]}
     (folder / "intake.json").write_text(json.dumps(to_jsonable(meta), ensure_ascii=False, indent=2), encoding="utf-8")
 
