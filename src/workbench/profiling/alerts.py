@@ -325,7 +325,7 @@ def intake_alerts(
     col: str,
     where: str,
     rep: ColumnReport,
-    series: pd.Series,
+    n_rows: int | pd.Series,
     *,
     is_pii: bool,
     allow_personal_data: bool,
@@ -339,8 +339,8 @@ def intake_alerts(
         Table, column, and how messages name the column.
     rep : ColumnReport
         What intake did to the column.
-    series : pandas.Series
-        The column (its length).
+    n_rows : int or pandas.Series
+        Rows of the table (or the column, for its length).
     is_pii, allow_personal_data : bool
         Whether the column holds personal data and whether it may be shown raw; when it may
         not, the unreadable values are counted, not shown.
@@ -352,7 +352,7 @@ def intake_alerts(
     list of Alert
     """
     out: list[Alert] = []
-    n = len(series)
+    n = n_rows if isinstance(n_rows, int) else len(n_rows)
     n_ph = int(sum(rep.placeholders.values()))
     if rep.n_unparseable:
         hidden = is_pii and not allow_personal_data

@@ -5,17 +5,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from workbench.core.contract import check_references
 from workbench.data.cleaning import fast_isin, negative_amount_mask, refund_mask, spender_scores
+from workbench.profiling import queries
 from workbench.profiling.alerts import Alert, fmt_number, rows_text
 
-__all__ = ["CrossChecks", "order_alerts", "cross_table_checks", "crm_counts"]
+__all__ = [
+    "CrossChecks",
+    "SPENDER_COLUMNS",
+    "order_alerts",
+    "order_alerts_of",
+    "reference_alerts",
+    "without_orders_alert",
+    "extreme_alert",
+    "cross_table_checks",
+    "engine_cross_table_checks",
+    "crm_counts",
+]
 
-_SPENDER_COLUMNS = ["customer_id", "spend", "orders", "log_spend", "robust_z"]
+SPENDER_COLUMNS = ["customer_id", "spend", "orders", "log_spend", "robust_z"]
 _TABLE_CRM_KINDS = ("refunds", "negative_amounts", "future_dates", "prelaunch_dates")
 
 
@@ -31,26 +46,52 @@ def order_alerts(orders: pd.DataFrame) -> list[Alert]:
     -------
     list of Alert
     """
-    out: list[Alert] = []
-    n = len(orders)
     ref = refund_mask(orders).to_numpy()
-    k = int(ref.sum())
-    if k:
-        total = ""
-        if "amount" in orders:
-            amounts = orders["amount"].to_numpy(dtype="float64", na_value=np.nan)
-            total = f", amount total {fmt_number(float(np.nansum(amounts[ref])))}"
-        out.append(Alert("orders", "is_refund" if "is_refund" in orders else "status", "refunds", "info",
-                         f"orders: {rows_text(k, n)} are refund lines (is_refund or a refund status){total}",
-                         k, k / n))  # fmt: skip
+    total = None
+    if "amount" in orders:
+        amounts = orders["amount"].to_numpy(dtype="float64", na_value=np.nan)
+        total = float(np.nansum(amounts[ref]))
     neg = negative_amount_mask(orders).to_numpy()
-    k = int(neg.sum())
-    if k:
-        ex = orders.loc[neg, "amount"].head(5).tolist()
+    ex = orders.loc[neg, "amount"].head(5).tolist() if neg.any() else []
+    return order_alerts_of(len(orders), int(ref.sum()), total, int(neg.sum()), ex, list(orders.columns))
+
+
+def order_alerts_of(
+    n: int, refunds: int, refund_total: float | None, negative: int, examples: Sequence[float], columns: Sequence[str]
+) -> list[Alert]:
+    """The alerts of :func:`order_alerts` from the counts (pandas or engine).
+
+    Parameters
+    ----------
+    n : int
+        Order rows.
+    refunds : int
+        Refund lines.
+    refund_total : float or None
+        Their amount total (None without an ``amount`` column).
+    negative : int
+        Negative amounts not marked as refunds.
+    examples : sequence of float
+        A few of them.
+    columns : sequence of str
+        The orders' columns.
+
+    Returns
+    -------
+    list of Alert
+    """
+    out: list[Alert] = []
+    if refunds:
+        total = "" if refund_total is None else f", amount total {fmt_number(refund_total)}"
+        out.append(Alert("orders", "is_refund" if "is_refund" in columns else "status", "refunds", "info",
+                         f"orders: {rows_text(refunds, n)} are refund lines (is_refund or a refund status){total}",
+                         refunds, refunds / n))  # fmt: skip
+    if negative:
+        ex = list(examples)
         out.append(Alert("orders", "amount", "negative_amounts", "warning",
-                         f"orders.amount: {rows_text(k, n)} are negative but not marked as refunds, e.g. "
+                         f"orders.amount: {rows_text(negative, n)} are negative but not marked as refunds, e.g. "
                          f"{', '.join(fmt_number(v) for v in ex)}; see cleaning.negative_amounts",
-                         k, k / n, tuple(ex)))  # fmt: skip
+                         negative, negative / n, tuple(ex)))  # fmt: skip
     return out
 
 
@@ -83,7 +124,7 @@ def _examples(text: object) -> tuple[str, ...]:
     return tuple(x.strip().strip("'") for x in str(text).split(",") if x.strip())
 
 
-def _reference_alerts(refs: pd.DataFrame) -> tuple[list[Alert], dict[str, int]]:
+def reference_alerts(refs: pd.DataFrame) -> tuple[list[Alert], dict[str, int]]:
     """``orphan_orders`` / ``orphan_rows`` from the reference check."""
     alerts: list[Alert] = []
     crm: dict[str, int] = {}
@@ -103,23 +144,27 @@ def _without_orders(customers: pd.DataFrame, orders: pd.DataFrame) -> Alert | No
     """``customers_without_orders``: customers whose key never appears in the orders."""
     cust = customers["customer_id"]
     no_orders = cust.notna().to_numpy() & ~fast_isin(cust, orders["customer_id"].unique())
-    k = int(no_orders.sum())
+    return without_orders_alert(int(no_orders.sum()), len(cust), cust[no_orders].head(5).tolist())
+
+
+def without_orders_alert(k: int, n: int, examples: Sequence[Any]) -> Alert | None:
+    """The ``customers_without_orders`` alert of ``k`` of ``n`` customers (None when ``k`` is 0)."""
     if not k:
         return None
     return Alert("customers", "customer_id", "customers_without_orders", "info",
-                 f"customers: {rows_text(k, len(cust), 'customers')} have no orders",
-                 k, k / len(cust), tuple(cust[no_orders].head(5).tolist()))  # fmt: skip
+                 f"customers: {rows_text(k, n, 'customers')} have no orders",
+                 k, k / n, tuple(examples))  # fmt: skip
 
 
-def _extreme_alert(orders: pd.DataFrame, extreme: pd.DataFrame, extreme_z: float) -> Alert:
-    """``extreme_spenders``: customers whose log total spend has a robust z above ``extreme_z``."""
+def extreme_alert(rows_ext: int, n_orders: int, extreme: pd.DataFrame, extreme_z: float) -> Alert:
+    """``extreme_spenders``: customers whose log total spend has a robust z above ``extreme_z``
+    (``rows_ext`` of the ``n_orders`` order rows are theirs)."""
     ids = extreme["customer_id"]
-    rows_ext = int(fast_isin(orders["customer_id"], ids).sum())
     ex = [f"{c} ({fmt_number(s)})" for c, s in zip(ids.head(3), extreme["spend"].head(3), strict=True)]
     return Alert("orders", "customer_id", "extreme_spenders", "warning",
                  f"orders: {len(extreme):,} customer(s) have an extreme total spend (robust z of log spend "
                  f"> {extreme_z:g}; {rows_ext:,} order rows), e.g. {', '.join(ex)}; see cleaning.extreme_spenders",
-                 len(extreme), rows_ext / len(orders), tuple(ids.head(5).tolist()))  # fmt: skip
+                 len(extreme), rows_ext / n_orders, tuple(ids.head(5).tolist()))  # fmt: skip
 
 
 def cross_table_checks(frames: Mapping[str, pd.DataFrame], *, extreme_z: float) -> CrossChecks:
@@ -137,8 +182,8 @@ def cross_table_checks(frames: Mapping[str, pd.DataFrame], *, extreme_z: float) 
     CrossChecks
     """
     refs = check_references(frames)
-    alerts, crm = _reference_alerts(refs)
-    extreme = pd.DataFrame(columns=_SPENDER_COLUMNS)
+    alerts, crm = reference_alerts(refs)
+    extreme = pd.DataFrame(columns=SPENDER_COLUMNS)
     top_spenders = extreme.copy()
     orders = frames.get("orders")
     if orders is not None and {"customer_id", "amount"} <= set(orders.columns):
@@ -151,7 +196,8 @@ def cross_table_checks(frames: Mapping[str, pd.DataFrame], *, extreme_z: float) 
         top_spenders = scores.head(20).reset_index(drop=True)
         extreme = scores[scores["robust_z"] > extreme_z].reset_index(drop=True)
         if len(extreme):
-            alerts.append(_extreme_alert(orders, extreme, extreme_z))
+            rows_ext = int(fast_isin(orders["customer_id"], extreme["customer_id"]).sum())
+            alerts.append(extreme_alert(rows_ext, len(orders), extreme, extreme_z))
             crm["extreme_spenders"] = len(extreme)
     return CrossChecks(alerts=tuple(alerts), references=refs, extreme=extreme, top_spenders=top_spenders, crm=crm)
 
@@ -176,3 +222,52 @@ def crm_counts(cross: Mapping[str, int], table_alerts: Sequence[Alert]) -> dict[
         if a.kind in _TABLE_CRM_KINDS:
             crm[a.kind] = crm.get(a.kind, 0) + a.n_rows
     return crm
+
+
+def engine_cross_table_checks(tables: Mapping[str, ir.Table], *, extreme_z: float) -> CrossChecks:
+    """:func:`cross_table_checks` with every count computed in the engine.
+
+    Parameters
+    ----------
+    tables : mapping of str to ibis Table
+        Canonical tables by contract name (any subset), on one engine.
+    extreme_z : float
+
+    Returns
+    -------
+    CrossChecks
+        As :func:`cross_table_checks`; example keys are listed by value, and the customers
+        tied on spend by ``customer_id``.
+    """
+    rows = []
+    for name, col, t_table, t_col in queries.reference_pairs(tables):
+        t = tables[name]
+        k, ex = queries.unmatched_keys(t, col, tables[t_table], t_col)
+        rows.append({"table": name, "column": col, "references": f"{t_table}.{t_col}",
+                     "n_rows": int(t.count().to_pandas()), "n_unmatched": k,
+                     "examples": ", ".join(map(repr, ex))})  # fmt: skip
+    refs = pd.DataFrame(rows, columns=["table", "column", "references", "n_rows", "n_unmatched", "examples"])
+    alerts, crm = reference_alerts(refs)
+    extreme = pd.DataFrame(columns=SPENDER_COLUMNS)
+    top_spenders = extreme.copy()
+    orders = tables.get("orders")
+    if orders is not None and {"customer_id", "amount"} <= set(orders.columns):
+        customers = tables.get("customers")
+        if customers is not None and "customer_id" in customers.columns:
+            k, ex = queries.unmatched_keys(customers, "customer_id", orders, "customer_id")
+            alert = without_orders_alert(k, int(customers.count().to_pandas()), ex)
+            if alert is not None:
+                alerts.append(alert)
+                crm["customers_without_orders"] = alert.n_rows
+        scores, med, scale = queries.spender_scores_expr(orders)
+        z = (scores.log_spend - med) / scale if scale > 0 else ibis.ifelse(scores.log_spend.notnull(), 0.0, None)
+        scored = scores.mutate(robust_z=z)
+        ranked = scored.order_by([ibis.desc("log_spend"), "customer_id"])
+        top_spenders = ranked.limit(20).to_pandas()[SPENDER_COLUMNS]
+        extreme = ranked.filter(scored.robust_z > extreme_z).to_pandas()[SPENDER_COLUMNS]
+        if len(extreme):
+            ids = scored.filter(scored.robust_z > extreme_z).select("customer_id")
+            rows_ext = int(orders.filter(orders.customer_id.isin(ids.customer_id)).count().to_pandas())
+            alerts.append(extreme_alert(rows_ext, int(orders.count().to_pandas()), extreme, extreme_z))
+            crm["extreme_spenders"] = len(extreme)
+    return CrossChecks(alerts=tuple(alerts), references=refs, extreme=extreme, top_spenders=top_spenders, crm=crm)

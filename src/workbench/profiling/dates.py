@@ -18,7 +18,8 @@ import pandas as pd
 from workbench.data.cleaning import EVENT_TIME_COLUMNS
 from workbench.profiling.alerts import Alert, fmt_number, fmt_value, rows_text
 
-__all__ = ["DateColumn", "day_spikes", "profile_dates", "monthly_coverage"]
+__all__ = ["DateColumn", "DateFacts", "day_spikes", "daily_series", "date_facts", "dates_from_facts", "profile_dates",
+           "monthly_coverage"]
 
 _DAY_NS = 86_400_000_000_000
 NOT_ACTIVITY = frozenset({"birth_date"})
@@ -100,6 +101,111 @@ def _window(
     return daily.index[0], daily.index[-1]
 
 
+@dataclass(frozen=True)
+class DateFacts:
+    """The counts one datetime column's profile is built from, however they were computed.
+
+    :func:`date_facts` computes them from the column's values (pandas);
+    :mod:`workbench.profiling.queries` with queries in the engine.
+
+    Attributes
+    ----------
+    daily : pandas.Series
+        Rows per day from the first to the last day with a value (days without rows: 0).
+    n : int
+        Rows of the table.
+    vmin, vmax : pandas.Timestamp
+        Earliest and latest value.
+    n_future, n_prelaunch, n_after_as_of : int
+        Values after ``end``, before the launch date (birth dates excepted), after the as-of day.
+    future_examples : tuple
+        The (up to) 3 latest future values, earliest first.
+    prelaunch_examples : tuple
+        The (up to) 3 earliest pre-launch values, earliest first.
+    """
+
+    daily: pd.Series
+    n: int
+    vmin: pd.Timestamp
+    vmax: pd.Timestamp
+    n_future: int = 0
+    n_prelaunch: int = 0
+    n_after_as_of: int = 0
+    future_examples: tuple[Any, ...] = ()
+    prelaunch_examples: tuple[Any, ...] = ()
+
+
+def daily_series(days: np.ndarray, counts: np.ndarray, col: str) -> pd.Series:
+    """Rows per day over the whole range of ``days`` (days since 1970-01-01), empty days as 0.
+
+    Parameters
+    ----------
+    days : numpy.ndarray of int
+        Days (any order, each once).
+    counts : numpy.ndarray of int
+        Rows on each of them.
+    col : str
+        Name of the series.
+
+    Returns
+    -------
+    pandas.Series
+        Index: every day from the first to the last (datetime64[ns]).
+    """
+    days = np.asarray(days, dtype="int64")
+    dmin, dmax = int(days.min()), int(days.max())
+    out = np.zeros(dmax - dmin + 1, dtype="int64")
+    out[days - dmin] = np.asarray(counts, dtype="int64")
+    return pd.Series(out, index=pd.to_datetime(np.arange(dmin, dmax + 1), unit="D"), name=col)
+
+
+def checks_launch(col: str) -> bool:
+    """Whether dates of ``col`` before the launch date are implausible (not for birth dates)."""
+    return col != "birth_date"
+
+
+def date_facts(
+    col: str, values: np.ndarray, *, end: pd.Timestamp, launch: pd.Timestamp | None, as_of_end: pd.Timestamp | None
+) -> DateFacts:
+    """The :class:`DateFacts` of a column's values (numpy, vectorised).
+
+    Parameters
+    ----------
+    col : str
+        Column name.
+    values : numpy.ndarray of datetime64[ns]
+        The values (NaT = missing); at least one is not missing.
+    end, launch, as_of_end : pandas.Timestamp or None
+        See :func:`profile_dates`.
+
+    Returns
+    -------
+    DateFacts
+    """
+    v = values
+    iv = v.view("i8")[~np.isnat(v)]
+    day = iv // _DAY_NS
+    dmin = int(day.min())
+    counts = np.bincount(day - dmin)
+    days = np.arange(dmin, dmin + counts.size)
+    end64 = np.datetime64(end.to_datetime64(), "ns")
+    future = v > end64
+    n_future = int(future.sum())
+    n_pre, pre_ex = 0, ()
+    if launch is not None and checks_launch(col):
+        lv = np.datetime64(launch.to_datetime64(), "ns")
+        pre = v < lv
+        n_pre = int(pre.sum())
+        pre_ex = tuple(fmt_value(pd.Timestamp(t)) for t in np.sort(v[pre])[:3]) if n_pre else ()
+    n_after = int((v > np.datetime64(as_of_end.to_datetime64(), "ns")).sum()) if as_of_end is not None else 0
+    return DateFacts(
+        daily=daily_series(days, counts, col), n=len(v), vmin=pd.Timestamp(iv.min()), vmax=pd.Timestamp(iv.max()),
+        n_future=n_future, n_prelaunch=n_pre, n_after_as_of=n_after,
+        future_examples=tuple(fmt_value(pd.Timestamp(t)) for t in np.sort(v[future])[-3:]) if n_future else (),
+        prelaunch_examples=pre_ex,
+    )  # fmt: skip
+
+
 def profile_dates(
     table: str,
     col: str,
@@ -134,24 +240,31 @@ def profile_dates(
     -------
     DateColumn
     """
-    v = values
-    n = len(v)
-    iv = v.view("i8")[~np.isnat(v)]
-    days = iv // _DAY_NS
-    dmin, dmax = int(days.min()), int(days.max())
-    daily = pd.Series(np.bincount(days - dmin), index=pd.to_datetime(np.arange(dmin, dmax + 1), unit="D"), name=col)
+    facts = date_facts(col, values, end=end, launch=launch, as_of_end=as_of_end)
+    return dates_from_facts(table, col, facts, where=where, spike_z=spike_z, end=end, launch=launch,
+                            as_of_end=as_of_end)  # fmt: skip
+
+
+def dates_from_facts(
+    table: str,
+    col: str,
+    facts: DateFacts,
+    *,
+    where: str,
+    spike_z: float,
+    end: pd.Timestamp,
+    launch: pd.Timestamp | None,
+    as_of_end: pd.Timestamp | None,
+) -> DateColumn:
+    """The :class:`DateColumn` of a column's :class:`DateFacts` (see :func:`profile_dates`)."""
+    n, daily = facts.n, facts.daily
     lo, hi = _window(daily, col, launch=launch, end=end)
     inside = daily.loc[lo:hi]
     monthly = inside.groupby(inside.index.to_period("M")).sum()
     activity = col not in NOT_ACTIVITY
     sp = day_spikes(inside, spike_z) if activity else day_spikes(inside.iloc[:0], spike_z)
-    end64 = np.datetime64(end.to_datetime64(), "ns")
-    n_future = int((v > end64).sum())
-    n_pre = 0
-    if launch is not None and col != "birth_date":
-        n_pre = int((v < np.datetime64(launch.to_datetime64(), "ns")).sum())
-    n_after = int((v > np.datetime64(as_of_end.to_datetime64(), "ns")).sum()) if as_of_end is not None else 0
-    vmin, vmax = pd.Timestamp(iv.min()), pd.Timestamp(iv.max())
+    n_future, n_pre, n_after = facts.n_future, facts.n_prelaunch, facts.n_after_as_of
+    vmin, vmax = facts.vmin, facts.vmax
     n_gaps = int((monthly == 0).sum()) if activity else 0
     stats = {
         "date_min": vmin,
@@ -165,14 +278,13 @@ def profile_dates(
     }
     alerts: list[Alert] = []
     if n_future:
-        ex = [fmt_value(pd.Timestamp(t)) for t in np.sort(v[v > end64])[-3:]]
+        ex = list(facts.future_examples)
         alerts.append(Alert(table, col, "future_dates", "warning",
                             f"{where}: {rows_text(n_future, n)} are after today ({end.date()}), "
                             f"e.g. {', '.join(map(str, ex))}",
                             n_future, n_future / n, tuple(ex)))  # fmt: skip
-    if n_pre:
-        lv = np.datetime64(launch.to_datetime64(), "ns")
-        ex = [fmt_value(pd.Timestamp(t)) for t in np.sort(v[v < lv])[:3]]
+    if n_pre and launch is not None:
+        ex = list(facts.prelaunch_examples)
         alerts.append(Alert(table, col, "prelaunch_dates", "warning",
                             f"{where}: {rows_text(n_pre, n)} are before the launch date {launch.date()}, "
                             f"e.g. {', '.join(map(str, ex))}",

@@ -174,7 +174,9 @@ def correlations(prof: DataProfile) -> str:
     head = (f"{len(high)} column(s) correlate above {thr:g} with another: check for duplicated "
             "information or leakage before modelling. " if len(high) else
             f"No pair correlates above {thr:g}. ")
-    return head + "Strongest pair per table - " + "; ".join(parts) + "."
+    notes = prof.sample_notes()
+    tail = f" ({'; '.join(notes)}.)" if notes else ""
+    return head + "Strongest pair per table - " + "; ".join(parts) + "." + tail
 
 
 SECTIONS: dict[str, Callable[[DataProfile], str]] = {

@@ -5,24 +5,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
 from workbench.core.contract import LoadedTable
 from workbench.core.errors import did_you_mean
 from workbench.core.pii import PersonalColumn
+from workbench.data import engine
 from workbench.data.cleaning import _default_data_end, to_timestamp
 from workbench.profiling import findings, plots
 from workbench.profiling.alerts import CRM_KINDS, SEVERITIES, Alert, alerts_frame
-from workbench.profiling.checks import crm_counts, cross_table_checks
+from workbench.profiling.checks import crm_counts, cross_table_checks, engine_cross_table_checks
 from workbench.profiling.correlations import correlation_pairs
 from workbench.profiling.dates import monthly_coverage
 from workbench.profiling.options import ProfilingOptions, make_options
-from workbench.profiling.tables import TableProfile, profile_table
+from workbench.profiling.tables import TableInput, TableProfile, engine_table, profile_table
 from workbench.report.results import Result
 
 __all__ = ["DataProfile", "profile_tables"]
@@ -232,6 +235,12 @@ class DataProfile(Result):
             raise KeyError(f"{table}.{column} is not a datetime column with values")
         return tp.spikes[column].copy()
 
+    def sample_notes(self) -> list[str]:
+        """For each table whose sample-based statistics (correlations, histograms, the
+        missing-value matrix) used fewer rows than it has, the sentence saying so
+        (:meth:`TableProfile.sample_note`); empty when every statistic used every row."""
+        return [note for tp in self.profiles.values() if (note := tp.sample_note())]
+
     def date_columns(self) -> list[tuple[str, str]]:
         """(table, column) of every datetime column with values, in table order."""
         return [(name, col) for name, tp in self.profiles.items() for col in tp.spikes]
@@ -422,7 +431,7 @@ def _bound(method: Any, *args: Any) -> Any:
 
 
 def profile_tables(
-    tables: Mapping[str, LoadedTable],
+    tables: Mapping[str, TableInput],
     *,
     as_of: dt.date | str | pd.Timestamp | None,
     launch_date: dt.date | str | pd.Timestamp | None = None,
@@ -431,14 +440,17 @@ def profile_tables(
     extreme_z: float = 8.0,
     random_state: int | None = None,
     data_end: dt.date | str | pd.Timestamp | None = None,
+    con: ibis.BaseBackend | None = None,
     **options: Any,
 ) -> DataProfile:
     """Profile every table and run the cross-table CRM checks.
 
     Parameters
     ----------
-    tables : mapping of str to LoadedTable
-        From :func:`workbench.core.io.load_tables` (any subset of the contract tables).
+    tables : mapping of str to LoadedTable, ibis Table, DataFrame or path
+        From :func:`workbench.core.io.load_tables` (any subset of the contract tables); or, for
+        the engine path, Ibis tables (on one engine), DataFrames or Parquet/CSV paths by
+        contract name.
     as_of : date-like or None
         Analysis date (rows after it are reported, not flagged as errors).
     launch_date : date-like, optional
@@ -458,6 +470,14 @@ def profile_tables(
         Seed of the row samples (``params.seed``).
     data_end : date-like, optional
         Last plausible day; default today.
+    con : ibis.BaseBackend, optional
+        Compute every table's profile and the cross-table checks in this engine (the run's
+        ``ctx.engine``): counts, statistics, top values, dates, duplicates and checks are queries
+        over every row; correlations, Cramér's V, the missing-value matrix and the histograms use
+        a seeded sample of at most ``correlation_sample`` rows, which
+        :meth:`DataProfile.sample_notes` states (see :mod:`workbench.profiling.queries`).
+        Default: the engine of the Ibis tables given, else pandas (LoadedTables; a fresh
+        in-memory DuckDB for DataFrames and paths).
     **options
         Thresholds and sample sizes, the fields of
         :class:`~workbench.profiling.options.ProfilingOptions` (``top_n``,
@@ -491,14 +511,16 @@ def profile_tables(
     """
     opts = make_options(**options)
     end = _default_data_end(data_end)
-    profiles = {
-        name: profile_table(
-            t, **options, allow_personal_data=allow_personal_data, personal_data=personal_data,
-            as_of=as_of, launch_date=launch_date, data_end=end, random_state=random_state,
-        )  # fmt: skip
-        for name, t in tables.items()
-    }
-    cross = cross_table_checks({name: t.frame for name, t in tables.items()}, extreme_z=extreme_z)
+    kw = dict(allow_personal_data=allow_personal_data, personal_data=personal_data, as_of=as_of,
+              launch_date=launch_date, data_end=end, random_state=random_state)  # fmt: skip
+    if con is None and all(isinstance(t, LoadedTable) for t in tables.values()):
+        profiles = {name: profile_table(t, **options, **kw) for name, t in tables.items()}
+        cross = cross_table_checks({name: t.frame for name, t in tables.items()}, extreme_z=extreme_z)
+    else:
+        con = con if con is not None else _engine_of(tables.values())
+        sources = {name: engine_table(t, con=con, name=name) for name, t in tables.items()}
+        profiles = {name: profile_table(src, **options, **kw) for name, src in sources.items()}
+        cross = engine_cross_table_checks({name: s.table for name, s in sources.items()}, extreme_z=extreme_z)
     table_alerts = [a for tp in profiles.values() for a in tp.alerts]
     return DataProfile(
         profiles=profiles,
@@ -514,3 +536,11 @@ def profile_tables(
         crm=crm_counts(cross.crm, table_alerts),
         top_spenders=cross.top_spenders,
     )
+
+
+def _engine_of(tables: Iterable[Any]) -> ibis.BaseBackend:
+    """The engine of the first Ibis table among ``tables``, else a fresh in-memory DuckDB."""
+    for t in tables:
+        if isinstance(t, ir.Table):
+            return t.get_backend()
+    return engine.connect()

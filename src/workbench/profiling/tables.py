@@ -6,27 +6,41 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from workbench.core.contract import TABLES, LoadedTable
+from workbench.core.contract import TABLES, ColumnReport, LoadedTable
+from workbench.core.errors import WorkbenchError
 from workbench.core.pii import PersonalColumn
+from workbench.data import engine
 from workbench.data.cleaning import _default_data_end, to_timestamp
+from workbench.profiling import queries
 from workbench.profiling.alerts import SEVERITIES, Alert, alerts_frame, fmt_value, rows_text
-from workbench.profiling.checks import order_alerts
-from workbench.profiling.columns import ColumnProfile, TableContext, profile_column
+from workbench.profiling.checks import order_alerts, order_alerts_of
+from workbench.profiling.columns import ColumnProfile, TableContext, column_profile, profile_column
 from workbench.profiling.correlations import cramers_matrix, spearman_matrix
-from workbench.profiling.missing import missing_patterns, nullity
+from workbench.profiling.missing import (
+    missing_columns,
+    missing_patterns,
+    nullity,
+    nullity_rows,
+    pattern_edges,
+    patterns_frame,
+)
 from workbench.profiling.options import ProfilingOptions, make_options
 from workbench.profiling.personal import hidden_label, personal_columns
 from workbench.report import fmt
 from workbench.report.results import Result
 
-__all__ = ["TableProfile", "profile_table", "intake_report"]
+__all__ = ["TableProfile", "TableInput", "EngineTable", "engine_table", "profile_table", "intake_report"]
 
 _NUMERIC_SAMPLE_ROWS = 50_000
+
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,13 @@ class TableProfile(Result):
         Rows in the correlation sample.
     random_state : int or None
         Seed of the sample.
+    n_missing_cells : int
+        Missing cells of the table.
+    engine : str or None
+        The engine that computed the statistics (``duckdb``, ``spark``), None for pandas.
+    approximate : tuple of str
+        Statistics the engine computed approximately (see
+        :data:`workbench.profiling.queries.APPROXIMATE`).
     """
 
     name: str
@@ -99,6 +120,32 @@ class TableProfile(Result):
     sample_rows: int
     random_state: int | None = None
     n_missing_cells: int = 0
+    engine: str | None = None
+    approximate: tuple[str, ...] = ()
+
+    @property
+    def sampled(self) -> bool:
+        """Whether the sample-based statistics used fewer rows than the table has."""
+        return self.sample_rows < self.n_rows
+
+    def sample_note(self) -> str:
+        """Which statistics came from a sample and how large it was, or ``""`` when every
+        statistic used every row.
+
+        Returns
+        -------
+        str
+            e.g. ``"orders: correlations, histograms and the missing-value matrix computed on a
+            seeded sample of 200,000 of 100,000,000 rows (seed 42)"``.
+        """
+        parts = []
+        if self.sampled:
+            seed = f" (seed {self.random_state})" if self.random_state is not None else " (no seed)"
+            parts.append(f"correlations, histograms and the missing-value matrix computed on a seeded sample of "
+                         f"{self.sample_rows:,} of {self.n_rows:,} rows{seed}")  # fmt: skip
+        if self.approximate:
+            parts.append(f"{' and '.join(self.approximate)} approximate ({self.engine})")
+        return f"{self.name}: {'; '.join(parts)}" if parts else ""
 
     def to_frame(self) -> pd.DataFrame:
         """Per-column statistics.
@@ -174,23 +221,24 @@ def _sample_index(n: int, size: int, rng: np.random.Generator) -> np.ndarray | N
 
 
 def _context(
-    table: LoadedTable,
+    name: str,
+    n: int,
+    reports: Sequence[ColumnReport],
+    pii: Mapping[str, str | None],
     options: ProfilingOptions,
     *,
     allow_personal_data: bool,
-    personal_data: Sequence[PersonalColumn] | None,
     as_of: Any,
     launch_date: Any,
     data_end: Any,
 ) -> TableContext:
     """What the column steps need: the contract facts of the table and the run's dates."""
-    name, frame = table.name, table.frame
     spec = TABLES.get(name)
     return TableContext(
         name=name,
-        n=len(frame),
-        reports={r.column: r for r in table.columns},
-        pii=personal_columns(name, frame, personal_data),
+        n=n,
+        reports={r.column: r for r in reports},
+        pii=dict(pii),
         key=tuple(spec.key) if spec is not None else (),
         required=tuple(spec.required) if spec is not None else (),
         options=options,
@@ -201,18 +249,51 @@ def _context(
     )
 
 
+def _may_repeat_rows(stats: pd.DataFrame, n: int) -> bool:
+    """Whether exact duplicate rows are possible (not when a column is unique and complete)."""
+    return n > 0 and not bool((stats["n_distinct"] == n).any())
+
+
+def _duplicate_rows_alerts(name: str, k: int, n: int) -> list[Alert]:
+    if not k:
+        return []
+    return [Alert(name, None, "duplicates", "warning",
+                  f"{name}: {rows_text(k, n)} are exact copies of an earlier row", k, k / n)]  # fmt: skip
+
+
 def _step_duplicate_rows(frame: pd.DataFrame, name: str, stats: pd.DataFrame) -> tuple[np.ndarray | None, list[Alert]]:
     """Exact copies of an earlier row (none possible when a column is unique and complete)."""
-    n = len(frame)
-    any_unique_complete = n > 0 and bool((stats["n_distinct"] == n).any())
-    if n == 0 or any_unique_complete:
+    if not _may_repeat_rows(stats, len(frame)):
         return None, []
     dup_rows = frame.duplicated(keep="first").to_numpy()
-    k = int(dup_rows.sum())
-    if not k:
-        return dup_rows, []
-    return dup_rows, [Alert(name, None, "duplicates", "warning",
-                            f"{name}: {rows_text(k, n)} are exact copies of an earlier row", k, k / n)]  # fmt: skip
+    return dup_rows, _duplicate_rows_alerts(name, int(dup_rows.sum()), len(frame))
+
+
+def _single_key(ctx: TableContext, columns: Sequence[ColumnProfile]) -> tuple[int, list[Any]]:
+    """Repeated values of a one-column key, as its column step counted them."""
+    single = [c for c in columns if c.row["column"] == ctx.key[0]] if len(ctx.key) == 1 else []
+    return (single[0].key_dups, list(single[0].key_examples)) if single else (0, [])
+
+
+def _recount_keys(ctx: TableContext, key_dups: int, n_dup_rows: int) -> bool:
+    """Whether the key's repeats must be counted over the rows (a key of several columns, or
+    repeats of a single key among exact duplicate rows)."""
+    return len(ctx.key) > 1 or bool(key_dups and n_dup_rows)
+
+
+def _key_alerts(ctx: TableContext, key_dups: int, key_examples: list[Any]) -> list[Alert]:
+    """The ``duplicate_keys`` alert (no example of a personal-data key unless allowed)."""
+    key, name, n = ctx.key, ctx.name, ctx.n
+    if not key_dups:
+        return []
+    hidden = [c for c in key if ctx.hides(c)]
+    label = ", ".join(key)
+    if hidden:
+        key_examples = []
+    eg = f" ({hidden_label(ctx.pii.get(hidden[0]))})" if hidden else f", e.g. {', '.join(map(repr, key_examples[:5]))}"
+    return [Alert(name, key[0] if len(key) == 1 else label, "duplicate_keys", "error",
+                  f"{name}: {rows_text(key_dups, n)} repeat the {label} of an earlier row{eg}",
+                  key_dups, key_dups / n, tuple(key_examples[:5]))]  # fmt: skip
 
 
 def _step_duplicate_keys(
@@ -220,15 +301,11 @@ def _step_duplicate_keys(
 ) -> tuple[int, list[Alert]]:
     """Rows repeating the key of an earlier row, counted among the rows that are not exact
     duplicates (so the two counts add up and match what cleaning drops rule by rule)."""
-    key, name, n = ctx.key, ctx.name, ctx.n
+    key = ctx.key
     if not key or not all(c in frame for c in key):
         return 0, []
-    single = [c for c in columns if c.row["column"] == key[0]] if len(key) == 1 else []
-    key_dups = single[0].key_dups if single else 0
-    key_examples = list(single[0].key_examples) if single else []
-    hidden = [c for c in key if ctx.hides(c)]
-    n_dup_rows = int(dup_rows.sum()) if dup_rows is not None else 0
-    if len(key) > 1 or (key_dups and n_dup_rows):
+    key_dups, key_examples = _single_key(ctx, columns)
+    if _recount_keys(ctx, key_dups, int(dup_rows.sum()) if dup_rows is not None else 0):
         keep = frame[list(key)].notna().all(axis=1).to_numpy()
         if dup_rows is not None:
             keep = keep & ~dup_rows
@@ -241,15 +318,7 @@ def _step_duplicate_keys(
             if len(key) == 1
             else ["/".join(map(str, r)) for r in dups.itertuples(index=False)]
         )
-    if not key_dups:
-        return 0, []
-    label = ", ".join(key)
-    if hidden:
-        key_examples = []
-    eg = f" ({hidden_label(ctx.pii.get(hidden[0]))})" if hidden else f", e.g. {', '.join(map(repr, key_examples[:5]))}"
-    return key_dups, [Alert(name, key[0] if len(key) == 1 else label, "duplicate_keys", "error",
-                            f"{name}: {rows_text(key_dups, n)} repeat the {label} of an earlier row{eg}",
-                            key_dups, key_dups / n, tuple(key_examples[:5]))]  # fmt: skip
+    return key_dups, _key_alerts(ctx, key_dups, key_examples)
 
 
 def _step_chart_sample(sample: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -261,8 +330,24 @@ def _step_chart_sample(sample: pd.DataFrame, stats: pd.DataFrame, rng: np.random
     return ns.astype("float64").reset_index(drop=True)
 
 
+def _step_correlations(
+    ctx: TableContext, sample: pd.DataFrame, stats: pd.DataFrame, columns: Sequence[ColumnProfile]
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Alert]]:
+    """Spearman and Cramér's V matrices of the sample, and their ``high_correlation`` alerts."""
+    thr = ctx.options.high_correlation_threshold
+    num_cols = [c for c in stats.index if stats.loc[c, "kind"] == "numeric" and stats.loc[c, "n_distinct"] > 1]
+    spearman, sp_alerts = spearman_matrix(ctx.name, sample, num_cols, threshold=thr)
+    cat_cols = [c.row["column"] for c in columns if c.cramers_levels is not None]
+    cramers, cr_alerts = cramers_matrix(ctx.name, sample, cat_cols, threshold=thr)
+    return spearman, cramers, sp_alerts + cr_alerts
+
+
+def _stats_frame(columns: Sequence[ColumnProfile]) -> pd.DataFrame:
+    return pd.DataFrame([c.row for c in columns]).set_index("column")
+
+
 def profile_table(
-    table: LoadedTable,
+    table: TableInput,
     *,
     allow_personal_data: bool = False,
     personal_data: Sequence[PersonalColumn] | None = None,
@@ -270,6 +355,8 @@ def profile_table(
     launch_date: dt.date | str | pd.Timestamp | None = None,
     data_end: dt.date | str | pd.Timestamp | None = None,
     random_state: int | None = None,
+    con: ibis.BaseBackend | None = None,
+    name: str | None = None,
     **options: Any,
 ) -> TableProfile:
     """Profile one table: shape, per-column statistics, missingness, duplicates, correlations,
@@ -277,9 +364,10 @@ def profile_table(
 
     Parameters
     ----------
-    table : LoadedTable
+    table : LoadedTable, ibis Table, pandas.DataFrame, str or Path
         A table after intake (its intake report feeds the ``unparseable`` and ``placeholder``
-        alerts).
+        alerts); or, for the engine path, an Ibis table, a DataFrame or a Parquet/CSV path
+        (:func:`workbench.data.engine.as_table`).
     allow_personal_data : bool, default False
         Show personal data raw in top values, statistics, examples and charts
         (``privacy.allow_personal_data``). Otherwise personal-data columns show their counts
@@ -287,7 +375,8 @@ def profile_table(
     personal_data : sequence of PersonalColumn, optional
         What intake found in every table (``ctx.personal_data()``); the entries of this table
         are its personal-data columns. Default: the contract's personal columns and extra
-        columns that look personal (:func:`workbench.core.contract.pii_columns`).
+        columns that look personal (:func:`workbench.core.contract.pii_columns`; on the engine
+        path, judged on the sample).
     as_of : date-like, optional
         Analysis date: rows after it are counted (``after_as_of``).
     launch_date : date-like, optional
@@ -296,6 +385,14 @@ def profile_table(
         Last plausible day; later dates are ``future_dates``. Default: today.
     random_state : int, optional
         Seed of the row sample used for correlations and charts.
+    con : ibis.BaseBackend, optional
+        Compute in this engine (:func:`workbench.data.engine.connect`, the run's
+        ``ctx.engine``): every count and statistic is a query there, only aggregates and a
+        sample of at most ``correlation_sample`` rows reach pandas (see
+        :mod:`workbench.profiling.queries`). Default: the engine of an Ibis ``table``; pandas
+        for a LoadedTable.
+    name : str, optional
+        Contract table name of an Ibis table, DataFrame or path (a LoadedTable has its own).
     **options
         Thresholds and sample sizes, the fields of
         :class:`~workbench.profiling.options.ProfilingOptions` (``top_n``, ``missing_threshold``,
@@ -309,6 +406,8 @@ def profile_table(
     ------
     TypeError
         An unknown option.
+    WorkbenchError
+        An engine input without ``name``; a path the engine cannot read.
 
     Notes
     -----
@@ -317,58 +416,214 @@ def profile_table(
     Distinct and top values, missing patterns and duplicates use every row; Spearman
     correlations, Cramér's V (category and yes/no columns with 2 to
     ``high_cardinality_threshold`` levels, and fewer levels than half their values) and the
-    nullity correlation use at most ``correlation_sample`` sampled rows.
+    nullity correlation use at most ``correlation_sample`` sampled rows
+    (:meth:`TableProfile.sample_note` says so when the table is larger).
     """
     opts = make_options(**options)
+    kw = dict(allow_personal_data=allow_personal_data, personal_data=personal_data, as_of=as_of,
+              launch_date=launch_date, data_end=data_end, random_state=random_state)  # fmt: skip
+    if con is not None or not isinstance(table, LoadedTable):  # the engine path
+        src = engine_table(table, con=con, name=name)
+        return _profile_engine(src, opts, **kw)
+    return _profile_frame(table, opts, **kw)
+
+
+def _profile_frame(
+    table: LoadedTable,
+    opts: ProfilingOptions,
+    *,
+    allow_personal_data: bool,
+    personal_data: Sequence[PersonalColumn] | None,
+    as_of: Any,
+    launch_date: Any,
+    data_end: Any,
+    random_state: int | None,
+) -> TableProfile:
+    """The pandas path of :func:`profile_table`."""
     frame, name = table.frame, table.name
-    ctx = _context(table, opts, allow_personal_data=allow_personal_data, personal_data=personal_data,
-                   as_of=as_of, launch_date=launch_date, data_end=data_end)  # fmt: skip
+    ctx = _context(name, len(frame), table.columns, personal_columns(name, frame, personal_data), opts,
+                   allow_personal_data=allow_personal_data, as_of=as_of, launch_date=launch_date,
+                   data_end=data_end)  # fmt: skip
     n = ctx.n
     rng = np.random.default_rng(random_state)
     idx = _sample_index(n, opts.correlation_sample, rng)
     sample = frame if idx is None else frame.iloc[idx]
 
     columns = [profile_column(ctx, col, frame[col]) for col in frame.columns]
-    stats = pd.DataFrame([c.row for c in columns]).set_index("column")
+    stats = _stats_frame(columns)
     alerts = [a for c in columns for a in c.alerts]
     dup_rows, dup_alerts = _step_duplicate_rows(frame, name, stats)
     key_dups, key_alerts = _step_duplicate_keys(frame, ctx, columns, dup_rows)
     miss_cols, nullity_corr, nullity_sample = nullity(frame, sample, stats)
-    num_cols = [c for c in stats.index if stats.loc[c, "kind"] == "numeric" and stats.loc[c, "n_distinct"] > 1]
-    spearman, sp_alerts = spearman_matrix(name, sample, num_cols, threshold=opts.high_correlation_threshold)
-    cat_cols = [c.row["column"] for c in columns if c.cramers_levels is not None]
-    cramers, cr_alerts = cramers_matrix(name, sample, cat_cols, threshold=opts.high_correlation_threshold)
-    alerts += dup_alerts + key_alerts + sp_alerts + cr_alerts
+    spearman, cramers, corr_alerts = _step_correlations(ctx, sample, stats, columns)
+    alerts += dup_alerts + key_alerts + corr_alerts
     if name == "orders" and n:
         alerts += order_alerts(frame)
+    return _table_profile(
+        ctx, columns, stats, alerts, source=dict(table.source), n_columns=int(frame.shape[1]),
+        memory_bytes=int(frame.memory_usage(deep=True, index=False).sum()),
+        patterns=missing_patterns(frame, miss_cols, opts.top_n), nullity_corr=nullity_corr,
+        nullity_sample=nullity_sample, spearman=spearman, cramers=cramers,
+        numeric_sample=_step_chart_sample(sample, stats, rng), n_dup_rows=int(dup_rows.sum()) if dup_rows is not None else 0,
+        key_dups=key_dups, sample_rows=len(sample), random_state=random_state,
+    )  # fmt: skip
 
+
+def _table_profile(
+    ctx: TableContext,
+    columns: Sequence[ColumnProfile],
+    stats: pd.DataFrame,
+    alerts: list[Alert],
+    **parts: Any,
+) -> TableProfile:
+    """Assemble the :class:`TableProfile` of either path."""
     dated = [c for c in columns if c.dates is not None]
     return TableProfile(
-        name=name,
-        n_rows=n,
-        n_columns=int(frame.shape[1]),
-        memory_bytes=int(frame.memory_usage(deep=True, index=False).sum()),
-        source=dict(table.source),
+        name=ctx.name,
+        n_rows=ctx.n,
+        n_columns=parts["n_columns"],
+        memory_bytes=parts["memory_bytes"],
+        source=parts["source"],
         stats=stats,
         top_values={c.row["column"]: c.top for c in columns if c.top is not None},
-        missing_patterns=missing_patterns(frame, miss_cols, opts.top_n),
-        nullity_corr=nullity_corr,
-        spearman=spearman,
-        cramers=cramers,
+        missing_patterns=parts["patterns"],
+        nullity_corr=parts["nullity_corr"],
+        spearman=parts["spearman"],
+        cramers=parts["cramers"],
         daily_counts={c.row["column"]: c.dates.daily for c in dated},
         date_windows={c.row["column"]: c.dates.window for c in dated},
         spikes={c.row["column"]: c.dates.spikes for c in dated},
-        numeric_sample=_step_chart_sample(sample, stats, rng),
-        nullity_sample=nullity_sample,
-        n_duplicate_rows=int(dup_rows.sum()) if dup_rows is not None else 0,
-        n_duplicate_keys=key_dups,
+        numeric_sample=parts["numeric_sample"],
+        nullity_sample=parts["nullity_sample"],
+        n_duplicate_rows=parts["n_dup_rows"],
+        n_duplicate_keys=parts["key_dups"],
         key=ctx.key,
         alerts=tuple(alerts),
         pii=tuple(ctx.pii),
-        sample_rows=len(sample),
-        random_state=random_state,
+        sample_rows=parts["sample_rows"],
+        random_state=parts["random_state"],
         n_missing_cells=int(stats["n_missing"].sum()) if len(stats) else 0,
+        engine=parts.get("engine"),
+        approximate=parts.get("approximate", ()),
     )
+
+
+@dataclass(frozen=True)
+class EngineTable:
+    """A table for the engine path: its name, the engine table, where it came from and its
+    intake report (empty when it did not pass intake)."""
+
+    name: str
+    table: ir.Table
+    source: dict[str, Any]
+    columns: list[ColumnReport]
+
+
+TableInput = LoadedTable | ir.Table | pd.DataFrame | str | Path | EngineTable
+"""What :func:`profile_table` profiles: a table after intake, or an engine table (or what becomes one)."""
+
+
+def engine_table(data: TableInput, *, con: ibis.BaseBackend | None, name: str | None = None) -> EngineTable:
+    """The :class:`EngineTable` of an input of :func:`profile_table`.
+
+    Parameters
+    ----------
+    data : LoadedTable, ibis Table, pandas.DataFrame, str, Path or EngineTable
+        A LoadedTable's frame, a DataFrame or a path is made an engine table of ``con``
+        (:func:`workbench.data.engine.as_table`); an Ibis table stays on its own engine; an
+        EngineTable is returned as it is.
+    con : ibis.BaseBackend or None
+        None: the Ibis table's engine, else a fresh in-memory DuckDB.
+    name : str, optional
+        Table name (a LoadedTable's own name wins).
+
+    Returns
+    -------
+    EngineTable
+
+    Raises
+    ------
+    WorkbenchError
+        No name for a table that is not a LoadedTable.
+    """
+    if isinstance(data, EngineTable):
+        return data
+    if isinstance(data, LoadedTable):
+        if con is None:
+            con = engine.connect()
+        return EngineTable(data.name, engine.as_table(con, data.frame), dict(data.source), list(data.columns))
+    if name is None:
+        raise WorkbenchError(f"profile_table needs name= (the contract table name, e.g. 'orders') for a "
+                             f"{type(data).__name__}")  # fmt: skip
+    if isinstance(data, ir.Table):
+        return EngineTable(name, data, {"engine": queries.engine_of(data)}, [])
+    if con is None:
+        con = engine.connect()
+    source: dict[str, Any] = {}
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        source = {"path": str(path), "format": "parquet" if path.suffix.lower() in (".parquet", ".pq") or path.is_dir() else "csv"}
+    return EngineTable(name, engine.as_table(con, data), source, [])
+
+
+def _profile_engine(
+    src: EngineTable,
+    opts: ProfilingOptions,
+    *,
+    allow_personal_data: bool,
+    personal_data: Sequence[PersonalColumn] | None,
+    as_of: Any,
+    launch_date: Any,
+    data_end: Any,
+    random_state: int | None,
+) -> TableProfile:
+    """The engine path of :func:`profile_table` (see :mod:`workbench.profiling.queries`)."""
+    t, name = src.table, src.name
+    n = int(t.count().to_pandas())
+    sample = queries.seeded_sample(t, n, opts.correlation_sample, random_state)
+    ctx = _context(name, n, src.columns, personal_columns(name, sample, personal_data), opts,
+                   allow_personal_data=allow_personal_data, as_of=as_of, launch_date=launch_date,
+                   data_end=data_end)  # fmt: skip
+    facts = queries.table_facts(t, ctx)
+    columns = [column_profile(ctx, col, facts.columns[col]) for col in t.columns]
+    stats = _stats_frame(columns)
+    alerts = [a for c in columns for a in c.alerts]
+    may_repeat = _may_repeat_rows(stats, n)
+    n_dup_rows, key_dups = 0, 0
+    has_key = bool(ctx.key) and all(c in t.columns for c in ctx.key)
+    if has_key:
+        key_dups, key_examples = _single_key(ctx, columns)
+    if has_key and (len(ctx.key) > 1 or key_dups):
+        n_dup_rows, recount, examples = queries.duplicates(t, n, ctx.key, distinct_rows=may_repeat)
+        if _recount_keys(ctx, key_dups, n_dup_rows):
+            key_dups, key_examples = recount, examples
+    elif may_repeat:
+        n_dup_rows = queries.duplicate_rows(t, n)
+    alerts += _duplicate_rows_alerts(name, n_dup_rows, n)
+    if has_key:
+        alerts += _key_alerts(ctx, key_dups, key_examples)
+    miss_cols, nullity_corr = missing_columns(sample, stats, n)
+    cols = miss_cols[:62]
+    patterns = pattern_edges(n, cols)
+    if patterns is None:
+        codes, counts = queries.missing_pattern_counts(t, cols)
+        patterns = patterns_frame(codes, counts, cols, n, opts.top_n)
+    spearman, cramers, corr_alerts = _step_correlations(ctx, sample, stats, columns)
+    alerts += corr_alerts
+    if name == "orders" and n:
+        oc = queries.order_counts(t)
+        alerts += order_alerts_of(n, int(oc["refunds"] or 0), oc.get("refund_total"), int(oc.get("negative") or 0),
+                                  oc["examples"], list(t.columns))  # fmt: skip
+    backend = queries.engine_of(t)
+    rng = np.random.default_rng(random_state)
+    return _table_profile(
+        ctx, columns, stats, alerts, source=src.source, n_columns=len(t.columns), memory_bytes=facts.memory_bytes,
+        patterns=patterns, nullity_corr=nullity_corr if nullity_corr is not None else pd.DataFrame(),
+        nullity_sample=nullity_rows(sample, miss_cols) if nullity_corr is not None else pd.DataFrame(),
+        spearman=spearman, cramers=cramers, numeric_sample=_step_chart_sample(sample, stats, rng),
+        n_dup_rows=n_dup_rows, key_dups=key_dups, sample_rows=len(sample), random_state=random_state,
+        engine=backend, approximate=queries.APPROXIMATE.get(backend, ()),
+    )  # fmt: skip
 
 
 def intake_report(
