@@ -270,3 +270,11 @@ def test_session_spark_engine_leaves_a_running_session_running(tmp_path):
     assert int(engine.as_table(ctx.engine, pd.DataFrame({"x": [1, 2]})).x.sum().to_pandas()) == 3
     ctx.finish()  # closes the run's connection, not the session the tests share
     assert int(engine.as_table(shared, pd.DataFrame({"x": [1]})).count().to_pandas()) == 1
+
+
+def test_spark_takes_frames_whose_text_columns_come_in_several_chunks():
+    # pd.concat of Arrow-backed text columns gives chunked arrays, which Spark's createDataFrame rejects
+    frame = pd.concat([pd.DataFrame({"customer_id": ["a", "b"], "n": [1, 2]}),
+                       pd.DataFrame({"customer_id": ["c", None], "n": [3, 4]})], ignore_index=True)
+    got = engine.as_table(spark_con(), frame, name="chunked").to_pandas().sort_values("n")
+    assert got["customer_id"].tolist()[:3] == ["a", "b", "c"] and pd.isna(got["customer_id"].iloc[3])

@@ -402,4 +402,14 @@ def as_table(con: ibis.BaseBackend, data: pd.DataFrame | str | Path | ir.Table, 
         # a temporary view over the Arrow data: replaced (and freed) when the name is reused
         con.con.register(view, pa.Table.from_pandas(frame, preserve_index=False))
         return con.table(view)
-    return con.create_view(view, ibis.memtable(frame), overwrite=True)
+    # Spark's createDataFrame takes one Arrow array per column: merge chunked text columns (a
+    # frame built by pd.concat holds several chunks, which Spark rejects with a TypeError)
+    return con.create_view(view, ibis.memtable(_one_chunk(frame)), overwrite=True)
+
+
+def _one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every Arrow-backed column in a single chunk."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False).combine_chunks()
+    return table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_string(t) or pa.types.is_large_string(t) else None)
