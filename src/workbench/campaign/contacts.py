@@ -23,7 +23,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,9 @@ from workbench.core.errors import (
 from workbench.report.fmt import num
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis
 
 __all__ = ["ARM_SIZE_RATIO_WARN", "MIN_ARM_CONTACTS", "CampaignData", "prepare_contacts"]
 
@@ -180,6 +183,9 @@ class CampaignData(Result):
         return " ".join(parts)
 
     def metrics(self) -> dict[str, Any]:
+        """Sizes, settings, each campaign's design and, with orders, its order-attributed
+        outcomes (``attributed``: orders, conversions, revenue; None without orders)."""
+        attributed = self._attributed()
         return {
             "n_contacts": int(len(self.contacts)),
             "window_days": num(self.window_days),
@@ -191,11 +197,27 @@ class CampaignData(Result):
                     "control_arm": r.control_arm,
                     "n_contacts": int(r.n_contacts),
                     "outcome_source": r.outcome_source,
+                    "attributed": attributed.get(str(r.campaign_id)) if attributed is not None else None,
                 }
                 for r in self.designs.itertuples()
             },
             "notes": list(self.notes),
         }
+
+    def _attributed(self) -> dict[str, dict[str, Any]] | None:
+        """Per campaign: orders, conversions and revenue attributed from the orders (contacts
+        with a contact time); None when no orders were given."""
+        c = self.contacts
+        if "attributed_orders" not in c.columns:
+            return None
+        g = c[c["attributed_orders"].notna()].groupby(c["campaign_id"].astype(str))
+        sums = pd.DataFrame({
+            "orders": g["attributed_orders"].sum(),
+            "conversions": g["attributed_converted"].sum(),
+            "revenue": g["attributed_revenue"].sum(),
+        })  # fmt: skip
+        return {str(k): {"orders": int(r.orders), "conversions": int(r.conversions), "revenue": num(round(r.revenue, 2))}
+                for k, r in sums.iterrows()}  # fmt: skip
 
     def __repr__(self) -> str:
         return (
@@ -227,6 +249,7 @@ class _Prep:
     use: pd.Series | None = None
     agreement: pd.DataFrame | None = None
     control_problem: str | None = None
+    con: ibis.BaseBackend | None = None
 
     def warn(self, msg: str, category: type[Warning]) -> None:
         warnings.warn(msg, category, stacklevel=4)
@@ -510,7 +533,7 @@ def _step_attribution(s: _Prep) -> None:
     if not (s.orders is not None and s.has_time and df["contact_time"].notna().any()):
         s.use = pd.Series(False, index=df.index)
         return
-    att = attribute_orders(df, s.orders, window_days=s.window_days, data_end=s.data_end)
+    att = attribute_orders(df, s.orders, window_days=s.window_days, data_end=s.data_end, con=s.con)
     df["attributed_orders"] = att["orders"].where(df["contact_time"].notna())
     df["attributed_converted"] = att["converted"].astype("boolean").mask(df["contact_time"].isna())
     df["attributed_revenue"] = att["revenue"].where(df["contact_time"].notna())
@@ -635,6 +658,7 @@ def prepare_contacts(
     window_days: float = 14,
     outcome_source: Literal["auto", "columns", "orders"] = "auto",
     as_of: Any = None,
+    con: ibis.BaseBackend | None = None,
 ) -> CampaignData:
     """Validate campaign contacts, fill their outcomes and state each campaign's design.
 
@@ -677,6 +701,9 @@ def prepare_contacts(
         else attribution from orders.
     as_of : date-like, optional
         Data end: orders after the end of this day are not used. Default: last order time.
+    con : ibis.BaseBackend, optional
+        Engine of the attribution range join (DuckDB or Spark; the run's ``ctx.engine``); default
+        a fresh in-memory DuckDB.
 
     Returns
     -------
@@ -688,7 +715,7 @@ def prepare_contacts(
         See the checks above.
     """
     s = _Prep(df=_step_validate(contacts), control_arm=control_arm, window_days=float(window_days),
-              outcome_source=outcome_source, orders=orders, n_in=len(contacts))  # fmt: skip
+              outcome_source=outcome_source, orders=orders, n_in=len(contacts), con=con)  # fmt: skip
     _step_campaigns(s, campaigns)
     _step_contact_time(s)
     _step_duplicates(s)

@@ -30,7 +30,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -50,6 +50,9 @@ from workbench.campaign.truth import truth_effect_check
 from workbench.core.errors import AnalysisError, StatisticalWarning
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis
 
 __all__ = [
     "Section",
@@ -445,9 +448,12 @@ def observational_effects(
     trim: float = 0.01,
     bootstrap: int = 500,
     random_state: int | None = None,
+    con: ibis.BaseBackend | None = None,
 ) -> ObservationalEffects:
     """Contacted vs not-contacted customers, re-weighted on ``covariates`` (IPW), for each
-    campaign without a control arm; skipped (with a note) without orders or customers."""
+    campaign without a control arm; skipped (with a note) without orders or customers. The
+    comparison group's order features are computed on ``con`` (the run's ``ctx.engine``; default
+    a fresh in-memory DuckDB)."""
     data.require_control()  # else hold-out rows would count as contacted
     effects, skipped, blocks = {}, [], []
     for cid in data.observational:
@@ -456,7 +462,7 @@ def observational_effects(
             skipped.append(cid)
             blocks.append(_md("_Needs the orders and customers tables to build a comparison group._"))
             continue
-        comparison = observational_frame(data, cid, orders=orders, customers=customers)
+        comparison = observational_frame(data, cid, orders=orders, customers=customers, con=con)
         eff = effects[cid] = experiments.observational_effect(
             comparison, treated="treated", outcome="converted", covariates=list(covariates),
             estimand=estimand, trim=trim, bootstrap=bootstrap, random_state=random_state,
@@ -515,11 +521,13 @@ def uplift_section(
     propensity: str | float = "observed",
     bootstrap: int = 200,
     random_state: int | None = None,
+    con: ibis.BaseBackend | None = None,
 ) -> UpliftSection | None:
     """Uplift models learned on one randomized campaign (default the first), judged on held-out contacts.
 
     Training features are the customer covariates as of the day before the campaign
-    (:func:`~workbench.campaign.frames.pre_campaign_covariates`).
+    (:func:`~workbench.campaign.frames.pre_campaign_covariates`), computed on ``con`` (the run's
+    ``ctx.engine``; default a fresh in-memory DuckDB).
 
     Returns
     -------
@@ -541,7 +549,7 @@ def uplift_section(
             f"campaign; choose one of {', '.join(map(repr, data.randomized)) or 'none (no campaign has a hold-out)'}"
             " with campaign=, or switch uplift off (enabled=False)"
         )
-    features_frame = pre_campaign_covariates(data, cid, customers=customers, orders=orders)
+    features_frame = pre_campaign_covariates(data, cid, customers=customers, orders=orders, con=con)
     udata = uplift.uplift_data(
         campaign_frame(data, cid), features_frame, treatment_arm=treatment_arm,
         control_arm=control_arm or data.control_arm, outcome=outcome, feature_columns=features, campaign=cid,
@@ -570,6 +578,7 @@ def targeting(
     model: str = "x_learner",
     consent: pd.DataFrame | None = None,
     require_consent: bool = True,
+    con: ibis.BaseBackend | None = None,
 ) -> Any:
     """The targeting list of the uplift models over the customer base as of ``as_of``.
 
@@ -585,6 +594,9 @@ def targeting(
     require_consent : bool, default True
         Customers without marketing consent never enter the list (it counts them); see
         :func:`workbench.campaign.uplift.targeting_list`. No consent column: no check.
+    con : ibis.BaseBackend, optional
+        Engine of the candidates' order features (the run's ``ctx.engine``); default a fresh
+        in-memory DuckDB.
 
     Returns
     -------
@@ -608,7 +620,7 @@ def targeting(
             )
             return None
         value = margin * derived
-    candidates = customer_covariates(customers, orders, as_of=as_of)  # the base as it is now
+    candidates = customer_covariates(customers, orders, as_of=as_of, con=con)  # the base as it is now
     status = consent_by_customer(customers if consent is None else consent)
     if status is not None:
         candidates = candidates.assign(

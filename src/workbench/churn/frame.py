@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from workbench.report.fmt import num, pct
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import wilson_interval
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis
 
 __all__ = [
     "ChurnFrame",
@@ -192,6 +195,7 @@ def churn_frame(
     tickets: pd.DataFrame | None = None,
     launch_date: Any = None,
     csat_max: float = 2,
+    con: ibis.BaseBackend | None = None,
 ) -> ChurnFrame:
     """Build the per-customer churn table.
 
@@ -220,6 +224,9 @@ def churn_frame(
         Business launch; sign-up dates before it are treated as unknown.
     csat_max : float, default 2
         Satisfaction at or below this is a bad ticket (``n_bad_tickets``).
+    con : ibis.BaseBackend, optional
+        Engine of the order features (DuckDB or Spark; the run's ``ctx.engine``); default a
+        fresh in-memory DuckDB.
 
     Returns
     -------
@@ -247,10 +254,10 @@ def churn_frame(
         _step_as_of(orders, as_of=as_of, label=label, notes=notes)
     c = _step_customers(customers, as_of=as_of, launch_date=launch_date, notes=notes)
     if label.kind == "contractual":
-        table, definition, window = contractual_label(c, orders, as_of=as_of, label=label, notes=notes)
+        table, definition, window = contractual_label(c, orders, as_of=as_of, label=label, notes=notes, con=con)
     else:
         table, definition, window = non_contractual_label(
-            c, orders, as_of=as_of, label=label, segments=segments, notes=notes
+            c, orders, as_of=as_of, label=label, segments=segments, notes=notes, con=con
         )
     if segments is not None:
         table = _join_segments(table, segments, notes=notes)
@@ -397,6 +404,7 @@ def model_frames(
     label: ChurnLabel | None = None,
     launch_date: Any = None,
     csat_max: float = 2,
+    con: ibis.BaseBackend | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Training and held-out frames for the churn models, time-safe.
 
@@ -419,6 +427,7 @@ def model_frames(
         The label ``frame`` was built with.
     launch_date : date, optional
     csat_max : float, default 2
+    con : ibis.BaseBackend, optional
         As in :func:`churn_frame`.
 
     Returns
@@ -430,7 +439,8 @@ def model_frames(
         return frame.table, None
     earlier = frame.as_of - pd.Timedelta(days=label.inactivity_days)
     train = churn_frame(
-        customers, orders, as_of=earlier, label=label, tickets=tickets, launch_date=launch_date, csat_max=csat_max
+        customers, orders, as_of=earlier, label=label, tickets=tickets, launch_date=launch_date, csat_max=csat_max,
+        con=con,
     ).table
     test = frame.table[[c for c in frame.table.columns if c in train.columns]]
     return train, test

@@ -325,6 +325,8 @@ class RunContext:
             "seconds": round(time.time() - self.started, 2),
             "metrics": self.metrics,
             "provenance": self.provenance().metrics(),
+            "engine": {"backend": self.params.engine.backend,
+                       "master": self.params.engine.master if self.params.engine.backend == "spark" else None},
         }
         path = self.out_dir / "metrics.json"
         path.write_text(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=2), encoding="utf-8")
