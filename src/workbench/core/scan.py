@@ -36,6 +36,8 @@ import pandas as pd
 __all__ = ["BATCH_ROWS", "ScanUnsupported", "ScannedTable", "scan_csv"]
 
 BATCH_ROWS = 1_000_000
+#: DuckDB memory of one scan (its buffers; the typed frame is pandas').
+SCAN_MEMORY_LIMIT = "512MB"
 """Rows per batch streamed from DuckDB (the leftovers of one batch are parsed together)."""
 
 _NULL_SENTINEL = "\x01\x02workbench-no-null\x02\x01"  # keeps empty fields as '' (pandas' na_filter=False)
@@ -346,9 +348,12 @@ def scan_csv(
     source = (f"read_csv({_lit(str(target))}, header=true, auto_detect=false, delim={_lit(sep)}, "
               f"quote='\"', escape='\"', nullstr={_lit(_NULL_SENTINEL)}, columns={spec}, "
               f"compression='auto', strict_mode=true)")  # fmt: skip
-    con = duckdb.connect(config={"threads": threads} if threads else {})
-
-
+    config: dict[str, Any] = {"memory_limit": SCAN_MEMORY_LIMIT}
+    if threads:
+        config["threads"] = threads
+    # the scan streams: DuckDB needs buffers for a few batches, not the file (its default, 80 % of
+    # the machine, let it cache about 0.9 GB beside the typed frame at 10M rows)
+    con = duckdb.connect(config=config)
     con.execute("SET arrow_large_buffer_size = true")  # large_string: what pandas' Arrow strings hold
     plans = [_plan_column(h, i, t, options=options) for i, (h, t) in enumerate(dict.fromkeys(plan))]
     try:
