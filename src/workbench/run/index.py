@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import sys
@@ -14,6 +13,7 @@ from workbench.run import registry as _registry
 from workbench.run.html import _TEMPLATE_DIR
 from workbench.run.kernel import kernel_name
 from workbench.run.params import Params
+from workbench.run.provenance import read_json_object
 from workbench.run.status import STATUS_FAILED, STATUS_INTERRUPTED, STATUS_OK, STATUS_RUNNING
 
 __all__ = ["new_run_dir", "read_runs", "rebuild_index"]
@@ -52,11 +52,7 @@ def new_run_dir(reports_dir: str | Path, name: str, *, now: dt.datetime | None =
 
 def _initial_record(params: Params, params_file: Path, run_dir: Path, started: dt.datetime) -> dict[str, Any]:
     """The ``run.json`` of a starting run (or the existing one, when re-running into a folder)."""
-    path = run_dir / "run.json"
-    old: dict[str, Any] = {}
-    if path.exists():
-        with contextlib.suppress(ValueError, OSError):
-            old = json.loads(path.read_text(encoding="utf-8"))
+    old = read_json_object(run_dir / "run.json")
     return {
         "dataset": params.name,
         "title": params.title,

@@ -24,9 +24,10 @@ from workbench.core.io import load_tables
 from workbench.core.params import DatasetParams
 from workbench.core.pii import PersonalColumn
 from workbench.data.engine import to_microseconds
-from workbench.run.provenance import InputFile, fingerprint, input_files
+from workbench.run.provenance import InputFile, fingerprint, input_files, read_json_object
 
-__all__ = ["Intake", "take_in", "protect_loaded", "save_intake", "read_intake", "known_inputs", "read_meta", "to_jsonable"]
+__all__ = ["Intake", "take_in", "protect_loaded", "save_intake", "read_intake", "known_inputs", "read_meta", "merge_personal",
+           "to_jsonable"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -157,7 +158,8 @@ def save_intake(intake: Intake, folder: Path) -> None:
     old = read_meta(folder)
     if old.get("_fingerprint") == intake.fingerprint:  # tables added to the same intake
         meta = {**old, **meta, "_inputs": _merge_inputs(old.get("_inputs", []), meta["_inputs"]),
-                "_personal_data": _merge_personal(old.get("_personal_data", []), meta["_personal_data"])}
+                "_personal_data": [pc.as_dict() for pc in merge_personal(
+                    [PersonalColumn(**p) for p in old.get("_personal_data", [])], intake.personal)]}
     for name, t in intake.tables.items():
         to_microseconds(t.frame).to_parquet(folder / f"{name}.parquet", index=False)  # Spark reads it
         meta[name] = {"source": t.source, "columns": [c.__dict__ for c in t.columns]}
@@ -168,20 +170,15 @@ def _merge_inputs(old: list[dict], new: list[dict]) -> list[dict]:
     return list({f["table"]: f for f in [*old, *new]}.values())
 
 
-def _merge_personal(old: list[dict], new: list[dict]) -> list[dict]:
-    return list({(p["table"], p["column"]): p for p in [*old, *new]}.values())
+def merge_personal(old: Sequence[PersonalColumn], new: Sequence[PersonalColumn]) -> list[PersonalColumn]:
+    """Personal-data records of two reads of a run's tables, one per table and column (the
+    newer record wins)."""
+    return list({(p.table, p.column): p for p in [*old, *new]}.values())
 
 
 def read_meta(folder: Path) -> dict[str, Any]:
     """``intake.json`` of ``folder`` as a dict (empty when absent or unreadable)."""
-    path = folder / "intake.json"
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, OSError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_object(folder / "intake.json")
 
 
 def known_inputs(folder: Path) -> list[dict]:

@@ -36,6 +36,7 @@ __all__ = [
     "fingerprint",
     "record_artifact",
     "find_artifact",
+    "read_json_object",
 ]
 
 #: Params keys that do not change any number: titles shown in reports, and the engine (DuckDB and
@@ -184,8 +185,19 @@ def fingerprint(files: Sequence[InputFile], params: DatasetParams) -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
-def _read_records(artifacts_dir: Path) -> dict[str, Any]:
-    path = artifacts_dir / _ARTIFACTS_JSON
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON file holding an object, as a dict; empty when absent, unreadable or not an object
+    (run records are best-effort: a damaged one means "nothing recorded", never a crash).
+
+    Parameters
+    ----------
+    path : Path
+        ``intake.json``, ``artifacts.json``, ``run.json``.
+
+    Returns
+    -------
+    dict
+    """
     if not path.exists():
         return {}
     try:
@@ -193,6 +205,10 @@ def _read_records(artifacts_dir: Path) -> dict[str, Any]:
     except (ValueError, OSError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _read_records(artifacts_dir: Path) -> dict[str, Any]:
+    return read_json_object(artifacts_dir / _ARTIFACTS_JSON)
 
 
 def record_artifact(artifacts_dir: Path, file_name: str, *, fingerprint: str, run: str) -> None:

@@ -38,7 +38,14 @@ from workbench.core.contract import LoadedTable
 from workbench.core.errors import WorkbenchError
 from workbench.core.params import CleaningParams, PrivacyParams
 from workbench.core.pii import PersonalColumn
-from workbench.run.intake import known_inputs, read_intake, save_intake, take_in, to_jsonable
+from workbench.run.intake import (
+    known_inputs,
+    merge_personal,
+    read_intake,
+    save_intake,
+    take_in,
+    to_jsonable,
+)
 from workbench.run.params import Params, load_params
 from workbench.run.provenance import (
     ArtifactRef,
@@ -182,7 +189,7 @@ class RunContext:
                 cached = take_in(self.params, wanted, known=self._inputs or ())
                 save_intake(cached, folder)
             self._tables = {**(self._tables or {}), **cached.tables}
-            self._personal = _merge_personal(self._personal, cached.personal)
+            self._personal = merge_personal(self._personal, cached.personal)
         return {n: self._tables[n] for n in wanted}
 
     def personal_data(self) -> list[PersonalColumn]:
@@ -331,10 +338,6 @@ class RunContext:
         path = self.out_dir / "metrics.json"
         path.write_text(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=2), encoding="utf-8")
         return path
-
-
-def _merge_personal(old: list[PersonalColumn], new: list[PersonalColumn]) -> list[PersonalColumn]:
-    return list({(p.table, p.column): p for p in [*old, *new]}.values())
 
 
 _OPTION = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)=")
