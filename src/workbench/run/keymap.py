@@ -17,6 +17,7 @@ import pandas as pd
 from workbench.core.errors import WorkbenchError
 from workbench.core.io import load_tables
 from workbench.core.params import DatasetParams
+from workbench.run.manifest import read_written_table
 
 __all__ = ["key_map", "raw_key_lookup"]
 
@@ -66,9 +67,7 @@ def _inside_reports(path: Path, reports_dir: Path) -> bool:
 def _read_list(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise WorkbenchError(f"list file not found: {path}")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    return read_written_table(path)
 
 
 def key_map(params: DatasetParams, list_path: str | Path, out: str | Path, *, column: str = "customer_id",

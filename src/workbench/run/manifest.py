@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["build_manifest", "PSEUDONYM_RE"]
+__all__ = ["build_manifest", "read_written_table", "PSEUDONYM_RE"]
 
 #: What a keyed pseudonym looks like (:func:`workbench.core.privacy.pseudonymize`).
 PSEUDONYM_RE = re.compile(r"^[A-Z][0-9a-f]{12}$")
@@ -18,13 +18,40 @@ _TABLE_SUFFIXES = (".parquet", ".csv")
 _MAX_CSV_BYTES = 200 * 2**20
 
 
-def _read_table(path: Path) -> pd.DataFrame | None:
-    """A written table (columns and rows) or None when it cannot be read."""
+def read_written_table(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A table the workbench wrote: Parquet, or CSV in UTF-8 with BOM read as text.
+
+    Parameters
+    ----------
+    path : Path
+        ``.parquet`` or ``.csv`` file.
+    columns : sequence of str, optional
+        Parquet only: read just these columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path, columns=None if columns is None else list(columns))
+    return pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+
+
+def _table_facts(path: Path, key_columns: Sequence[str]) -> tuple[list[str], int, pd.DataFrame] | None:
+    """Columns, rows and the key columns' values of a written table; None when it cannot be
+    read. Parquet answers from its footer and reads the key columns only, so a 10M-row intake
+    table is not loaded whole at the end of a run."""
+    import pyarrow.parquet as pq
+
     try:
         if path.suffix == ".parquet":
-            return pd.read_parquet(path)
+            meta = pq.read_metadata(path)
+            columns = [str(c) for c in meta.schema.to_arrow_schema().names]
+            keys = read_written_table(path, [k for k in key_columns if k in columns])
+            return columns, int(meta.num_rows), keys
         if path.stat().st_size <= _MAX_CSV_BYTES:
-            return pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+            frame = read_written_table(path)
+            return [str(c) for c in frame.columns], int(len(frame)), frame
     except Exception:  # a manifest never fails a run
         return None
     return None
@@ -39,11 +66,12 @@ def _key_treatment(values: pd.Series) -> str:
     return "pseudonymize" if keys.str.match(PSEUDONYM_RE).all() else "raw"
 
 
-def _personal_columns(frame: pd.DataFrame, personal: Mapping[str, str], key_columns: Sequence[str]) -> dict[str, str]:
-    out = {str(c): personal[str(c)] for c in frame.columns if str(c) in personal}
+def _personal_columns(columns: Sequence[str], keys: pd.DataFrame, personal: Mapping[str, str],
+                      key_columns: Sequence[str]) -> dict[str, str]:
+    out = {c: personal[c] for c in columns if c in personal}
     for key in key_columns:
-        if key in frame.columns:
-            out[key] = _key_treatment(frame[key])
+        if key in keys.columns:
+            out[key] = _key_treatment(keys[key])
     return out
 
 
@@ -84,10 +112,11 @@ def build_manifest(
             continue
         entry: dict[str, Any] = {"path": rel, "bytes": path.stat().st_size}
         if path.suffix in _TABLE_SUFFIXES:
-            frame = _read_table(path)
-            if frame is not None:
-                entry.update(columns=[str(c) for c in frame.columns], rows=int(len(frame)),
-                             personal_data=_personal_columns(frame, treatments, key_columns))
+            facts = _table_facts(path, key_columns)
+            if facts is not None:
+                columns, rows, keys = facts
+                entry.update(columns=columns, rows=rows,
+                             personal_data=_personal_columns(columns, keys, treatments, key_columns))
                 if path.parent.name == "intake" and dropped:
                     entry["dropped"] = [d for d in dropped if d.startswith(f"{path.stem}.")]
         entries.append(entry)
