@@ -10,6 +10,7 @@ column to a path outside the reports folder.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -46,7 +47,10 @@ def raw_key_lookup(params: DatasetParams, *, column: str = "customer_id") -> pd.
     for table in load_tables(params).values():
         if column not in table.frame:
             continue
-        treated, _ = protect_loaded(table, params, seed=params.seed)
+        # only the key column: detection and treatment are per column, so it is treated as in the
+        # run without masking every other column of the table again
+        keys_only = replace(table, frame=table.frame[[column]])
+        treated, _ = protect_loaded(keys_only, params, seed=params.seed)
         if column not in treated.frame:
             continue
         parts.append(pd.DataFrame({"raw": table.frame[column].astype("string"),
