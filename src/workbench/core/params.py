@@ -36,6 +36,7 @@ __all__ = [
     "CleaningParams",
     "PrivacyParams",
     "EngineParams",
+    "ReportParams",
     "load_params",
     "params_from_dict",
 ]
@@ -211,6 +212,19 @@ class EngineParams(StrictModel):
         return str(p if p.is_absolute() else (Path(base_dir) / p).resolve())
 
 
+class ReportParams(StrictModel):
+    """How reports read (``report:``): the reader's language and the page's limits.
+
+    Everything a reader sees follows ``language`` (headings, narrative, findings, table labels,
+    chart text, warnings, the index page); the user's own data values stay as they are.
+    """
+
+    language: Literal["en", "zh"] = Field("en", description="zh (简体中文) or en; --lang on the CLI overrides it")
+    pdf: bool = Field(False, description="also write report.pdf next to each report.html (headless Chromium); --pdf on the CLI")
+    max_table_columns: int = Field(8, ge=2, le=30, description="columns shown in a report table; the full table is linked as CSV")
+    max_table_rows: int = Field(30, ge=5, le=500, description="rows shown in a report table before it is cut with a note")
+
+
 class DatasetParams(StrictModel):
     """The params of one dataset that every analysis shares (the root model adds ``analyses``).
 
@@ -230,6 +244,8 @@ class DatasetParams(StrictModel):
         Contract table name -> :class:`TableSource`.
     engine : EngineParams
         The query engine (DuckDB or Spark) the run's computations use.
+    report : ReportParams
+        The report language and table limits.
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
@@ -247,6 +263,7 @@ class DatasetParams(StrictModel):
     cleaning: CleaningParams = Field(default_factory=CleaningParams)
     privacy: PrivacyParams = Field(default_factory=PrivacyParams)
     engine: EngineParams = Field(default_factory=EngineParams)
+    report: ReportParams = Field(default_factory=ReportParams)
     base_dir: Path = Field(Path("."), exclude=True, description="folder of the params file")
 
     @field_validator("tables")

@@ -8,7 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["bullets", "display_frames"]
+from workbench.report.i18n import t
+from workbench.report.summary import KeyFinding, ReportSummary
+
+__all__ = ["bullets", "display_frames", "say", "KeyFinding", "ReportSummary", "t"]
 
 
 def bullets(lines: Sequence[str]) -> Any:
@@ -45,3 +48,23 @@ def display_frames(frames: Mapping[str, pd.DataFrame], *, head: int | None = Non
             continue
         display(Markdown(f"**{caption}**"))
         display(frame.head(head) if head else frame)
+
+
+def say(key: str, /, **values: Any) -> Any:
+    """The catalog message ``key`` in the run's language as Markdown (a notebook's computed
+    narrative line: ``display(report.say("churn.setup", ...))``).
+
+    Parameters
+    ----------
+    key : str
+        Catalog key (:func:`workbench.report.i18n.t`).
+    **values
+        The template's fields, already formatted.
+
+    Returns
+    -------
+    IPython.display.Markdown
+    """
+    from IPython.display import Markdown
+
+    return Markdown(t(key, **values))

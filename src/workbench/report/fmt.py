@@ -48,9 +48,13 @@ class ReportSettings:
     ----------
     currency : str
         Symbol put before money (the params' ``currency``).
+    language : {"en", "zh"}
+        Language of everything a reader sees (the params' ``report.language``); see
+        :mod:`workbench.report.i18n`.
     """
 
     currency: str = "¥"
+    language: str = "en"
 
 
 _current = ReportSettings()

@@ -23,11 +23,13 @@ Run interactively (JupyterLab, ``run_dir`` empty), the run folder is
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from html import escape as html_escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,9 +37,13 @@ import pandas as pd
 from pydantic import BaseModel
 
 from workbench.core.contract import LoadedTable
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import ParamsError, WorkbenchError
 from workbench.core.params import CleaningParams, PrivacyParams
 from workbench.core.pii import PersonalColumn
+from workbench.report import fmt
+from workbench.report.i18n import LANGUAGES, t
+from workbench.report.summary import ReportSummary
+from workbench.report.tables import install_table_formatter
 from workbench.run.intake import (
     known_inputs,
     merge_personal,
@@ -53,6 +59,7 @@ from workbench.run.provenance import (
     Provenance,
     fingerprint,
     input_files,
+    read_json_object,
     record_artifact,
 )
 from workbench.run.provenance import find_artifact as _find
@@ -117,6 +124,7 @@ class RunContext:
     _read: list[ArtifactRef] = field(default_factory=list)
     _recomputed: list[str] = field(default_factory=list)
     _engine: Any = None
+    _figures: int = 0
 
     @property
     def out_dir(self) -> Path:
@@ -285,6 +293,15 @@ class RunContext:
         """Write each frame as an artifact under its key (see :meth:`save_artifact`)."""
         return [self.save_artifact(name, frame, csv=csv) for name, frame in frames.items()]
 
+    def save_full_table(self, frame: pd.DataFrame) -> str:
+        """Write a table the report shows cut (too wide or too long) as ``tables/table-NN.csv``
+        (UTF-8 with BOM, so Excel opens Chinese text) and return its link relative to the report."""
+        folder = self.out_dir / "tables"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"table-{len(list(folder.glob('table-*.csv'))) + 1:02d}.csv"
+        frame.to_csv(path, index=any(n is not None for n in frame.index.names), encoding="utf-8-sig")
+        return f"tables/{path.name}"
+
     def savefig(self, fig: Any, name: str) -> Path:
         """Save a matplotlib figure (or an Axes's figure) as ``figures/<name>.png``."""
         fig = getattr(fig, "figure", fig)
@@ -303,9 +320,13 @@ class RunContext:
         fig = getattr(fig, "figure", fig)
         self.savefig(fig, name)
         try:
-            from IPython.display import display
+            from IPython.display import HTML, display
 
             display(fig)
+            caption = _figure_caption(fig, name)
+            if caption:
+                self._figures += 1
+                display(HTML(f'<p class="wb-caption">{html_escape(t("common.figure.caption", number=self._figures, text=caption))}</p>'))
         finally:
             plt.close(fig)
 
@@ -313,6 +334,52 @@ class RunContext:
         """Save and display each figure under its key, in order (see :meth:`show`)."""
         for name, fig in figures.items():
             self.show(fig, name)
+
+    def summarize(self, findings: Any) -> ReportSummary:
+        """The report's summary: the key findings (``KeyFinding`` or ``(text, action)``, ``None``
+        for a section that did not run) and one line on data quality linking to this run's
+        profiling report, displayed here. Recorded in ``metrics.json`` (``summary``); the notebook's
+        cell that calls it (end it with ``;``) is tagged ``summary`` and the renderer puts it first on the page.
+
+        Parameters
+        ----------
+        findings : iterable
+            From the analysis's ``key_findings(...)``.
+
+        Returns
+        -------
+        ReportSummary
+        """
+        quality, href = self._quality_line()
+        result = ReportSummary.of(findings, quality=quality, quality_href=href)
+        self.metrics["summary"] = result.metrics()
+        try:
+            from IPython.display import HTML, display
+
+            display(HTML(result.section_html()))
+        except ImportError:  # pragma: no cover
+            pass
+        return result
+
+    def _quality_line(self) -> tuple[str, str]:
+        """One line on data quality from this run's profiling metrics, and the link to its report."""
+        folder = get_analysis("data_profiling").folder
+        own = self.analysis == "data_profiling"
+        data = self.metrics if own else read_json_object(self.run_dir / folder / "metrics.json").get("metrics", {})
+        if not data.get("tables"):
+            return t("common.summary.quality_missing"), ""
+        cleaning = data.get("cleaning") or {}
+        rows_in = sum((cleaning.get("rows_in") or {}).values())
+        rows_out = sum((cleaning.get("rows_out") or {}).values())
+        touched = sum((cleaning.get("rows_touched") or {}).values())
+        alerts = data.get("alerts") or {}
+        by = alerts.get("by_severity") or {}
+        line = t("common.summary.quality_self" if own else "common.summary.quality",
+                 tables=len(data["tables"]), rows=fmt.count(rows_in or sum(v.get("rows", 0) for v in data["tables"].values())),
+                 alerts=fmt.count(alerts.get("total", 0)), errors=fmt.count(by.get("error", 0)),
+                 warnings=fmt.count(by.get("warning", 0)), removed=fmt.count(max(rows_in - rows_out, 0)),
+                 flagged=fmt.count(max(touched - (rows_in - rows_out), 0)))
+        return line, ("" if own else f"../{folder}/report.html")
 
     def record(self, **values: Any) -> None:
         """Record figures for ``metrics.json``."""
@@ -414,6 +481,46 @@ def _warning_formatter(section: type[BaseModel], prefix: str) -> Any:
     return format_warning
 
 
+#: Environment variable the CLI's ``--lang`` sets for the kernels it starts (overrides
+#: ``report.language``).
+LANGUAGE_ENV = "WORKBENCH_LANGUAGE"
+
+
+def _figure_caption(fig: Any, name: str) -> str:
+    """A figure's caption: the catalog's ``figures.<name>`` when present, else its title."""
+    from workbench.report.i18n import has
+
+    if has(f"figures.{name}"):
+        return t(f"figures.{name}")
+    title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    if not title:
+        title = next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
+    return title
+
+
+def _warnings_as_callouts(section: type[BaseModel], prefix: str) -> None:
+    """In IPython, show warnings as styled call-outs in the reader's language (the kind of
+    caveat, then the message with the params key of each option it names), not as red
+    monospace text."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+    except ImportError:  # pragma: no cover
+        return
+    if get_ipython() is None:
+        return
+    from workbench.report.i18n import has
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        kind = next((c.__name__ for c in category.__mro__ if has(f"common.warning.{c.__name__}")), "Warning")
+        text = params_hint(str(message), section, prefix)
+        display(HTML(f'<div class="wb-callout wb-{kind.lower()}" role="note"><strong>'
+                     f'{html_escape(t(f"common.warning.{kind}"))}</strong> {html_escape(text)}</div>'))
+
+    warnings.showwarning = show
+
+
 def _quiet_workbench_errors(section: type[BaseModel], prefix: str) -> None:
     """In IPython, show WorkbenchError as its message only (what to fix, with the params key of
     each option it names), not a traceback."""
@@ -454,19 +561,26 @@ def start(params_file: str | Path, *, run_dir: str | Path = "", analysis: str) -
     ParamsError
         The params file is invalid.
     """
-    from workbench.report import fmt, plotting
+    from workbench.report import plotting
 
     section = get_analysis(analysis).params
     prefix = f"analyses.{analysis}"
     params = load_params(params_file)
-    fmt.configure(currency=params.currency)
+    language = os.environ.get(LANGUAGE_ENV) or params.report.language
+    if language not in LANGUAGES:
+        raise ParamsError(f"{LANGUAGE_ENV}={language!r} is not a report language ({', '.join(LANGUAGES)})")
+    fmt.configure(currency=params.currency, language=language)
     run = Path(run_dir) if run_dir else PROJECT_ROOT / "reports" / f"{params.name}-interactive"
     run.mkdir(parents=True, exist_ok=True)
     plotting.set_theme()
     warnings.filterwarnings("default", category=UserWarning, module="workbench")
     warnings.formatwarning = _warning_formatter(section, prefix)
+    _warnings_as_callouts(section, prefix)
     pd.set_option("display.max_columns", 50)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_colwidth", 160)
     _quiet_workbench_errors(section, prefix)
-    return RunContext(params=params, run_dir=run, analysis=analysis, params_file=Path(params_file).resolve())
+    ctx = RunContext(params=params, run_dir=run, analysis=analysis, params_file=Path(params_file).resolve())
+    install_table_formatter(max_columns=params.report.max_table_columns, max_rows=params.report.max_table_rows,
+                            write_full=ctx.save_full_table)
+    return ctx

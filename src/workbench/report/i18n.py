@@ -1,0 +1,168 @@
+"""What a reader sees, in the run's language: one message catalog per language.
+
+The catalogs are YAML files under ``report/locales/<language>/``, one file per area
+(``common.yaml``, ``churn.yaml`` ...). Keys are dotted paths prefixed by the file's stem
+(``churn.yaml`` -> ``churn.rates.finding``), except two shared namespaces that any file may add to:
+
+``columns``
+    Table column labels (``columns.churn_rate: 流失率``), looked up by :func:`label`.
+``categories``
+    Category labels the workbench makes (``categories.rfm_segment.champions``), by :func:`category`.
+
+Every key exists in every language (``tests/test_i18n.py``). Templates use ``str.format`` fields
+filled with figures already formatted by :mod:`workbench.report.fmt`::
+
+    t("churn.rates.finding", rate=fmt.pct(0.21), group="app")
+
+The language is a run setting (``report.language`` in the params, ``--lang`` on the CLI), read
+from :func:`workbench.report.fmt.settings` like the currency; outside a run it is English.
+
+Examples
+--------
+>>> from workbench.report import fmt
+>>> with fmt.use(language="zh"):
+...     date_text("2025-09-30")
+'2025年9月30日'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "LANGUAGES",
+    "language",
+    "t",
+    "has",
+    "label",
+    "category",
+    "date_text",
+    "catalog",
+]
+
+#: Report languages; the first is the fallback of a key missing in another.
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+#: Namespaces shared by every catalog file (not prefixed by the file's stem).
+SHARED_NAMESPACES: tuple[str, ...] = ("columns", "categories")
+
+_LOCALES = Path(__file__).resolve().parent / "locales"
+
+
+def language() -> str:
+    """The language in force (the run's ``report.language``; ``"en"`` outside a run)."""
+    from workbench.report.fmt import settings
+
+    return settings().language
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str, out: dict[str, str], source: Path) -> None:
+    for key, value in tree.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            _flatten(value, path, out, source)
+        else:
+            if path in out and out[path] != str(value):
+                raise ValueError(f"message key {path!r} defined twice with different text ({source.name})")
+            out[path] = "" if value is None else str(value)
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """Every message of one language: dotted key -> template.
+
+    Parameters
+    ----------
+    lang : {"en", "zh"}
+
+    Returns
+    -------
+    dict of str to str
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"report language {lang!r} is not one of {', '.join(LANGUAGES)} (params: report.language)")
+    out: dict[str, str] = {}
+    for path in sorted((_LOCALES / lang).glob("*.yaml")):
+        tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for top, value in tree.items():
+            prefix = "" if top in SHARED_NAMESPACES else path.stem
+            _flatten({top: value}, prefix, out, path)
+    return out
+
+
+def has(key: str) -> bool:
+    """Whether the catalog of the language in force (or English) holds ``key``."""
+    return key in catalog(language()) or key in catalog(LANGUAGES[0])
+
+
+def t(key: str, /, **values: Any) -> str:
+    """The message ``key`` in the run's language, with its fields filled.
+
+    Parameters
+    ----------
+    key : str
+        Dotted catalog key (``churn.rates.finding``).
+    **values
+        Fields of the template, already formatted (``rate=fmt.pct(x)``).
+
+    Returns
+    -------
+    str
+        The text; a key missing in the language falls back to English, and a key missing
+        everywhere raises ``KeyError`` (a catalog defect the tests catch).
+    """
+    messages = catalog(language())
+    template = messages.get(key)
+    if template is None:
+        template = catalog(LANGUAGES[0]).get(key)
+    if template is None:
+        raise KeyError(f"message {key!r} is in no catalog (src/workbench/report/locales/*/)")
+    return template.format_map(values) if values else template
+
+
+def _humanize(name: str) -> str:
+    text = re.sub(r"[_\s]+", " ", str(name)).strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
+def label(column: Any) -> str:
+    """The reader's label of a table column: ``columns.<name>`` in the catalog, else the name
+    with underscores as spaces and a capital first letter (a user's own column stays as is)."""
+    name = str(column)
+    key = f"columns.{name}"
+    if has(key):
+        return t(key)
+    return _humanize(name) if re.fullmatch(r"[a-z0-9_]+", name) else name
+
+
+def category(group: str, value: Any) -> str:
+    """The reader's label of a category the workbench makes (``category("rfm_segment",
+    "champions")`` -> ``重要价值客户`` in Chinese); unknown values stay as they are."""
+    key = f"categories.{group}.{value}"
+    return t(key) if has(key) else str(value)
+
+
+def date_text(value: Any) -> str:
+    """A date as text in the run's language: ``2025年9月30日`` (zh) or ``30 Sep 2025`` (en).
+
+    Parameters
+    ----------
+    value : date, datetime, Timestamp or ISO string
+        Missing values give an empty string.
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    if hasattr(value, "date") and callable(value.date):
+        value = value.date()
+    if language() == "zh":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return f"{value.day} {value.strftime('%b')} {value.year}"
