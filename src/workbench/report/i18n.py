@@ -55,6 +55,10 @@ SHARED_NAMESPACES: tuple[str, ...] = ("columns", "categories")
 
 _LOCALES = Path(__file__).resolve().parent / "locales"
 
+#: Keys defined twice with different text while loading (the first file, by name, wins);
+#: ``tests/test_i18n.py`` requires none.
+CONFLICTS: list[str] = []
+
 
 def language() -> str:
     """The language in force (the run's ``report.language``; ``"en"`` outside a run)."""
@@ -69,9 +73,11 @@ def _flatten(tree: Mapping[str, Any], prefix: str, out: dict[str, str], source: 
         if isinstance(value, Mapping):
             _flatten(value, path, out, source)
         else:
-            if path in out and out[path] != str(value):
-                raise ValueError(f"message key {path!r} defined twice with different text ({source.name})")
-            out[path] = "" if value is None else str(value)
+            text = "" if value is None else str(value)
+            if path in out and out[path] != text:
+                CONFLICTS.append(f"{source.parent.name}/{source.name}: {path!r} already defined as {out[path]!r}")
+                continue
+            out[path] = text
 
 
 @cache
