@@ -8,6 +8,8 @@ The catalogs are YAML files under ``report/locales/<language>/``, one file per a
     Table column labels (``columns.churn_rate: 流失率``), looked up by :func:`label`.
 ``categories``
     Category labels the workbench makes (``categories.rfm_segment.champions``), by :func:`category`.
+``figures``
+    Figure captions by the name a notebook saves the figure under (``figures.churn_rates``).
 
 Every key exists in every language (``tests/test_i18n.py``). Templates use ``str.format`` fields
 filled with figures already formatted by :mod:`workbench.report.fmt`::
@@ -51,7 +53,7 @@ __all__ = [
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 
 #: Namespaces shared by every catalog file (not prefixed by the file's stem).
-SHARED_NAMESPACES: tuple[str, ...] = ("columns", "categories")
+SHARED_NAMESPACES: tuple[str, ...] = ("columns", "categories", "figures")
 
 _LOCALES = Path(__file__).resolve().parent / "locales"
 
