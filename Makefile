@@ -7,6 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 DATASETS ?= params/example.yaml params/cdnow.yaml params/telco.yaml params/hillstrom.yaml
 
 .PHONY: run test install lint bench clean-reports help
@@ -16,26 +17,32 @@ help:
 	@echo "make test   - set up and run lint + tests"
 	@echo "make bench  - benchmark script (prints seconds and peak memory)"
 
+# two install stamps: `make run` installs the package only; `make test` adds the dev extras
+# (pytest, ruff, pyspark for the Spark engine tests, playwright for the browser test)
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python >= 3.11 not found on PATH"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(DEV_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(DEV_STAMP)
+
+install: $(DEV_STAMP)
 
 run: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/workbench run-all $(foreach p,$(DATASETS),-p $(p))
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_foundation.py
 
 clean-reports:
