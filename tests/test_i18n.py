@@ -65,7 +65,10 @@ def test_templates_fill() -> None:
     """Every template formats with its own fields (no stray brace breaks a report at run time)."""
     for lang in i18n.LANGUAGES:
         for key, text in i18n.catalog(lang).items():
-            text.format_map({name: "x" for name in _fields(text)}) if _fields(text) else text.format()
+            try:
+                text.format_map({name: "x" for name in _fields(text)})
+            except (ValueError, IndexError, KeyError) as err:
+                pytest.fail(f"{lang} {key}: {text!r} does not format: {err}")
 
 
 def test_language_follows_the_run_setting() -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from workbench.report.i18n import t
 from workbench.report.summary import KeyFinding, ReportSummary
+from workbench.report.tables import report_table
 
 __all__ = ["bullets", "display_frames", "say", "KeyFinding", "ReportSummary", "t"]
 
@@ -32,22 +33,21 @@ def bullets(lines: Sequence[str]) -> Any:
 
 
 def display_frames(frames: Mapping[str, pd.DataFrame], *, head: int | None = None) -> None:
-    """Display each table under a bold caption (its key), in order.
+    """Display each table as a report table captioned by its key, in order.
 
     Parameters
     ----------
     frames : mapping of str to DataFrame
-        Caption -> table; ``None`` or empty tables are skipped.
+        Caption (already in the run's language) -> table; ``None`` or empty tables are skipped.
     head : int, optional
         Show only the first rows of each.
     """
-    from IPython.display import Markdown, display
+    from IPython.display import HTML, display
 
     for caption, frame in frames.items():
         if frame is None or len(frame) == 0:
             continue
-        display(Markdown(f"**{caption}**"))
-        display(frame.head(head) if head else frame)
+        display(HTML(report_table(frame.head(head) if head else frame, caption=str(caption))))
 
 
 def say(key: str, /, **values: Any) -> Any:

@@ -31,6 +31,8 @@ __all__ = [
     "pp",
     "money",
     "count",
+    "decimal",
+    "decimal_places",
     "interval",
     "pvalue",
     "NA",
@@ -150,7 +152,34 @@ def count(x: Any) -> str:
     return NA if v is None else f"{round(v):,}"
 
 
-def interval(estimate: Any, low: Any, high: Any, *, kind: str = "pct", digits: int = 1) -> str:
+def decimal_places(x: float) -> int:
+    """Decimals that give a figure about three significant digits, never more than three:
+    0 from 100 on, 1 from 10, 2 from 1, 3 below 1 (``0.777``, ``5.33``, ``32.5``, ``556``)."""
+    a = abs(x)
+    if a == 0 or a >= 100 or not math.isfinite(a):
+        return 0
+    return min(3, 2 - math.floor(math.log10(a)))
+
+
+def decimal(x: Any, *, na: str = NA) -> str:
+    """A plain figure for a table: about three significant digits, at most three decimals,
+    thousands separators; a non-zero figure that would read ``0.000`` is ``'< 0.001'``.
+
+    Examples
+    --------
+    >>> decimal(0.77662), decimal(5.3333), decimal(14017.29), decimal(0.000123), decimal(-0.0001)
+    ('0.777', '5.33', '14,017', '< 0.001', '> -0.001')
+    """
+    v = num(x)
+    if v is None:
+        return na
+    v += 0.0  # no "-0"
+    if v != 0 and round(abs(v), 3) == 0:
+        return "< 0.001" if v > 0 else "> -0.001"
+    return f"{v:,.{decimal_places(v)}f}"
+
+
+def interval(estimate: Any, low: Any, high: Any, *, kind: str = "pct", digits: int = 1, na: str = NA) -> str:
     """An estimate with its interval: ``'10.7 % (9.2–12.4)'``.
 
     Parameters
@@ -159,6 +188,8 @@ def interval(estimate: Any, low: Any, high: Any, *, kind: str = "pct", digits: i
     kind : {"pct", "pp", "money", "num"}
         How the figures read.
     digits : int, default 1
+    na : str, default ``NA``
+        How a missing figure reads (report tables use the catalog's ``common.na``).
     """
     if kind in ("pct", "pp"):
         scale, unit = 100.0, " %" if kind == "pct" else " pp"
@@ -166,11 +197,11 @@ def interval(estimate: Any, low: Any, high: Any, *, kind: str = "pct", digits: i
         scale, unit = 1.0, ""
     vals = [num(v) for v in (estimate, low, high)]
     if vals[0] is None:
-        return NA
+        return na
 
     def f(v: float | None) -> str:
         if v is None:
-            return NA
+            return na
         if kind == "money":
             return money(v, digits)
         return f"{scale * v:,.{digits}f}"

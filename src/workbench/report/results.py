@@ -14,7 +14,8 @@ A result is a frozen dataclass that inherits :class:`Result`. Its methods:
     What the numbers mean for the business, in words computed from them. It takes no
     arguments: currency and other run settings come from :func:`workbench.report.fmt.settings`.
 ``_repr_html_()``
-    The notebook view: the one-line repr, the finding and the summary table, all escaped.
+    The notebook view: the one-line repr, the finding and the summary table
+    (:func:`workbench.report.tables.report_table`), all escaped.
 ``__repr__()``
     One line naming the class and its size.
 
@@ -28,6 +29,8 @@ import html
 from typing import Any
 
 import pandas as pd
+
+from workbench.report.tables import report_table
 
 __all__ = ["Result"]
 
@@ -84,7 +87,5 @@ class Result:
             parts.append(f"<p>{html.escape(text)}</p>")
         table = self.summary()
         if isinstance(table, pd.DataFrame):
-            if any(name is not None for name in table.index.names):
-                table = table.reset_index()
-            parts.append(table.to_html(index=False, escape=True, float_format=lambda v: f"{v:,.4g}"))
+            parts.append(report_table(table))
         return "".join(parts)
