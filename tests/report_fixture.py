@@ -1,0 +1,58 @@
+"""Real rendered reports for the tests that look at pages: one run of the bundled example (in
+Chinese, ``params/example.yaml``: four analyses, about a minute) and one of IBM Telco (in English,
+``params/telco.yaml``: profiling and churn, about 20 s), each made once per test session.
+
+Bind the fixtures in a test module (an assignment, so the test's parameter does not shadow
+an import)::
+
+    import report_fixture
+
+    example_run = report_fixture.example_run
+
+Each returns the run folder (``<reports>/<dataset>-<time>/``, with ``run.json`` and one folder
+per analysis holding ``report.html``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+__all__ = ["example_run", "telco_run", "run_reports", "reports_of"]
+
+
+def run_reports(params_file: Path, reports_dir: Path) -> Path:
+    """Run every analysis ``params_file`` enables through the batch runner (papermill, as
+    ``workbench run-all`` does) and return the run folder."""
+    from workbench.run import execute
+
+    (result,) = execute.run_all([params_file], reports_dir=reports_dir, progress=False)
+    assert result.run_dir is not None, f"{params_file.name}: {result.error}"
+    return result.run_dir
+
+
+def reports_of(run_dir: Path) -> dict[str, Path]:
+    """Analysis key -> its ``report.html``, for every analysis in the run's ``run.json``
+    (fails when an analysis has no report)."""
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    pages = {a["key"]: run_dir / a["html"] for a in record["analyses"] if a.get("html")}
+    missing = [a["key"] for a in record["analyses"] if not a.get("html")]
+    assert not missing, f"no report.html for {missing}: {[a.get('error') for a in record['analyses']]}"
+    assert pages, f"{run_dir.name}: no analysis ran"
+    return pages
+
+
+@pytest.fixture(scope="session")
+def example_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled example (Chinese reports), run once for the session; its run folder."""
+    return run_reports(ROOT / "params" / "example.yaml", tmp_path_factory.mktemp("reports"))
+
+
+@pytest.fixture(scope="session")
+def telco_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """IBM Telco (English reports), run once for the session; its run folder."""
+    return run_reports(ROOT / "params" / "telco.yaml", tmp_path_factory.mktemp("reports"))
