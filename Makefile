@@ -8,6 +8,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+# datasets run side by side (two cores: two at a time)
+JOBS ?= 2
 DATASETS ?= params/example.yaml params/cdnow.yaml params/telco.yaml params/hillstrom.yaml
 
 .PHONY: run test install lint bench clean-reports help
@@ -33,7 +35,7 @@ $(DEV_STAMP): $(STAMP) pyproject.toml
 install: $(DEV_STAMP)
 
 run: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/workbench run-all $(foreach p,$(DATASETS),-p $(p))
+	MPLBACKEND=Agg $(BIN)/workbench run-all --jobs $(JOBS) $(foreach p,$(DATASETS),-p $(p))
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -178,3 +178,36 @@ def test_list_and_index(tmp_path, capsys):
     assert cli.main(["index", "--reports", str(tmp_path / "reports")]) == 0
     assert "0 run(s)" in capsys.readouterr().out
     assert (tmp_path / "reports" / "index.html").exists()
+
+
+def test_lang_and_pdf_reach_the_runner(tmp_path, monkeypatch, capsys):
+    calls = []
+
+    def fake(name):
+        def run(*args, **kwargs):
+            calls.append((name, kwargs["language"], kwargs["pdf"]))
+            analysis = runner.AnalysisResult("churn", "Churn", "ok", note="PDF not written: RuntimeError: no chromium")
+            result = runner.RunResult(dataset="tiny", params_file=tmp_path / "x.yaml", status="ok",
+                                      analyses=(analysis,))
+            return [result] if name == "run_all" else result
+        return run
+
+    monkeypatch.setattr(runner, "run_all", fake("run_all"))
+    monkeypatch.setattr(runner, "run_analysis", fake("run_analysis"))
+    reports = ["--reports", str(tmp_path / "r")]
+    assert cli.main(["run-all", "-p", "x.yaml", "--lang", "zh", "--pdf", *reports]) == 0
+    assert cli.main(["run", "churn", "-p", "x.yaml", "--lang", "en", *reports]) == 0
+    assert cli.main(["run-all", "-p", "x.yaml", *reports]) == 0
+    assert calls == [("run_all", "zh", True), ("run_analysis", "en", False), ("run_all", None, False)]
+    err = capsys.readouterr().err
+    assert "note: tiny · churn: PDF not written: RuntimeError: no chromium" in err
+    assert cli.main(["run-all", "-p", "x.yaml", "--lang", "fr"]) == 2, "zh or en only"
+
+
+def test_index_lang(tmp_path, capsys):
+    reports = tmp_path / "reports"
+    assert cli.main(["index", "--reports", str(reports), "--lang", "zh"]) == 0
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page and "还没有运行记录" in page
+    assert cli.main(["index", "--reports", str(reports)]) == 0
+    assert '<html lang="en">' in (reports / "index.html").read_text(encoding="utf-8")

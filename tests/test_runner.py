@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import io
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -170,8 +171,9 @@ def test_report_has_no_code_and_works_offline(batch):
     assert "REMOVED-CELL-OUTPUT" not in html, "remove-cell tag"
     assert "REMOVED-OUTPUT-TEXT" not in html, "remove-output tag"
     assert "<script src=" not in html and "cdnjs" not in html
-    assert "<title>Tiny shop · Works</title>" in html
-    assert "2024-12-31" in html and "wb-status wb-ok" in html
+    # the analysis title comes from the catalog (index.analysis.<key>), dates read as dates
+    assert "<title>Tiny shop · Data profiling and quality</title>" in html
+    assert "31 Dec 2024" in html and "wb-status wb-ok" in html
 
 
 def test_failed_notebook_kept_rendered_and_named(batch):
@@ -222,8 +224,8 @@ def test_index_lists_runs_newest_first(batch):
     assert f'href="{tiny}/01_data_profiling/report.html"' in html
     assert f'href="{tiny}/02_segmentation_value/notebook.ipynb"' in html
     assert 'class="status failed"' in html and 'class="status ok"' in html
-    assert "skipped (needs segmentation, which failed)" in html
-    assert "2024-12-31" in html
+    assert "skipped (needs Segmentation and customer value, which failed)" in html
+    assert "as of 31 Dec 2024" in html
     assert "<script" not in html and "<link" not in html
     assert runner.rebuild_index(batch["reports"]) == index
 
@@ -337,3 +339,155 @@ def test_rerun_into_existing_run_dir_updates_run_json(tmp_path, monkeypatch):
     assert record["analyses"][0] == earlier
     assert record["status"] == "failed"
     assert (run_dir / "intake" / "orders.parquet").exists()
+
+
+# ---- language and PDF ------------------------------------------------------------------------
+
+
+def test_language_env_sets_and_restores(monkeypatch):
+    from workbench.run.session import LANGUAGE_ENV
+
+    monkeypatch.delenv(LANGUAGE_ENV, raising=False)
+    with runner.language_env("zh"):
+        assert os.environ[LANGUAGE_ENV] == "zh"
+    assert LANGUAGE_ENV not in os.environ, "unset again"
+    monkeypatch.setenv(LANGUAGE_ENV, "en")
+    with pytest.raises(RuntimeError), runner.language_env("zh"):
+        assert os.environ[LANGUAGE_ENV] == "zh"
+        raise RuntimeError
+    assert os.environ[LANGUAGE_ENV] == "en", "the earlier value is back, also after an error"
+    with runner.language_env(None):
+        assert os.environ[LANGUAGE_ENV] == "en", "None leaves it as it is"
+
+
+def test_run_language_env_over_params(tmp_path, monkeypatch):
+    from workbench.core.errors import ParamsError
+    from workbench.run.params import load_params
+    from workbench.run.session import LANGUAGE_ENV
+
+    params = load_params(write_dataset(tmp_path))
+    monkeypatch.delenv(LANGUAGE_ENV, raising=False)
+    assert runner.run_language(params) == "en"
+    monkeypatch.setenv(LANGUAGE_ENV, "zh")
+    assert runner.run_language(params) == "zh"
+    monkeypatch.setenv(LANGUAGE_ENV, "fr")
+    with pytest.raises(ParamsError, match="WORKBENCH_LANGUAGE='fr'"):
+        runner.run_language(params)
+    with pytest.raises(ParamsError, match="--lang"):
+        runner.run_all([], language="fr")
+
+
+def test_report_facts_translated(tmp_path):
+    from workbench.report import fmt
+    from workbench.run.params import load_params
+
+    params = load_params(write_dataset(tmp_path))
+    started = dt.datetime(2025, 6, 30, 10, 15)
+    with fmt.use(language="zh"):
+        facts = runner._report_facts(params, tmp_path / "tiny.yaml", started, 83.4)
+    assert facts == [("数据集", "Tiny shop (tiny)"), ("分析基准日", "2024年12月31日"),
+                     ("运行", "2025年6月30日 10:15，用时83秒"), ("参数文件", "tiny.yaml")]
+    assert runner._report_facts(params, tmp_path / "tiny.yaml", started, 83.4)[1] == ("As of", "31 Dec 2024")
+
+
+def test_pdf_failure_is_a_note(tmp_path, monkeypatch):
+    import types
+
+    html = tmp_path / "report.html"
+    html.write_text("<html></html>", encoding="utf-8")
+
+    def missing_chromium(path, pdf=None):
+        (tmp_path / "report.pdf").write_bytes(b"half")
+        raise RuntimeError("chromium not found: install it\nsecond line")
+
+    monkeypatch.setitem(sys.modules, "workbench.run.pdf", types.SimpleNamespace(write_pdf=missing_chromium))
+    assert runner._write_pdf(html) == "PDF not written: RuntimeError: chromium not found: install it"
+    assert not (tmp_path / "report.pdf").exists(), "no half-written PDF left"
+    written = []
+    monkeypatch.setitem(sys.modules, "workbench.run.pdf",
+                        types.SimpleNamespace(write_pdf=lambda path, pdf=None: written.append(path)))
+    assert runner._write_pdf(html) is None and written == [html]
+
+
+def test_record_has_pdf_and_note_only_when_set(tmp_path):
+    plain = runner.AnalysisResult("churn", "Churn", "ok").to_record(tmp_path)
+    assert "pdf" not in plain and "note" not in plain
+    full = runner.AnalysisResult("churn", "Churn", "ok", pdf=tmp_path / "03_churn/report.pdf",
+                                 note="PDF not written: x").to_record(tmp_path)
+    assert full["pdf"] == "03_churn/report.pdf" and full["note"] == "PDF not written: x"
+
+
+def _language_probe(folder: Path) -> Path:
+    """A notebook that records the language its kernel was given."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    params = nbformat.v4.new_code_cell('params_file = ""\nrun_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Probe"),
+        params,
+        nbformat.v4.new_code_cell(
+            "import os\nfrom workbench.report import fmt\nfrom workbench.run import session\n"
+            'ctx = session.start(params_file, run_dir=run_dir, analysis="data_profiling")\n'
+            'ctx.record(env=os.environ.get("WORKBENCH_LANGUAGE"), language=fmt.settings().language)\n'
+            "ctx.finish()"
+        ),
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / "01_data_profiling.ipynb")
+    return folder
+
+
+def test_lang_reaches_the_kernel_and_pdf_failure_is_noted(tmp_path, monkeypatch):
+    import types
+
+    from workbench.run.session import LANGUAGE_ENV
+
+    monkeypatch.setattr(analyses, "NOTEBOOK_DIR", _language_probe(tmp_path / "nb"))
+    monkeypatch.setattr(analyses, "ANALYSES", {
+        "data_profiling": Analysis("data_profiling", "01_data_profiling.ipynb", "Probe"),
+    })  # fmt: skip
+
+    def no_chromium(path, pdf=None):
+        raise FileNotFoundError("chromium not found")
+
+    monkeypatch.setitem(sys.modules, "workbench.run.pdf", types.SimpleNamespace(write_pdf=no_chromium))
+    monkeypatch.delenv(LANGUAGE_ENV, raising=False)
+    reports = tmp_path / "reports"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        result = runner.run_analysis("data_profiling", write_dataset(tmp_path / "d"), reports_dir=reports,
+                                     progress=False, language="zh", pdf=True)
+    assert LANGUAGE_ENV not in os.environ, "environment restored"
+    (probe,) = result.analyses
+    assert probe.ok, probe.error
+    recorded = json.loads(probe.metrics.read_text(encoding="utf-8"))["metrics"]
+    assert recorded == {"env": "zh", "language": "zh"}
+    assert probe.note == "PDF not written: FileNotFoundError: chromium not found" and probe.pdf is None
+    record = json.loads((result.run_dir / "run.json").read_text(encoding="utf-8"))
+    assert record["language"] == "zh"
+    assert record["analyses"][0]["note"] == probe.note
+    assert '<html lang="zh-CN"' in probe.html.read_text(encoding="utf-8")
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page and "数据概况与质量" in page
+    assert "备注：PDF not written" in page
+
+
+def test_jobs_run_datasets_side_by_side_in_order(tmp_path, monkeypatch):
+    """--jobs 2: both datasets run (each its own run folder), results come back in the order
+    given, and the one index lists both."""
+    first = write_dataset(tmp_path / "one", name="one")
+    second = write_dataset(tmp_path / "two", name="two")
+    registry = {"data_profiling": Analysis("data_profiling", "01_data_profiling.ipynb", "Works")}
+    monkeypatch.setattr(analyses, "NOTEBOOK_DIR", FIXTURE_NOTEBOOKS)
+    monkeypatch.setattr(analyses, "ANALYSES", registry)
+    reports = tmp_path / "reports"
+    results = runner.run_all([first, second], reports_dir=reports, progress=False, jobs=2)
+    assert [r.dataset for r in results] == ["one", "two"]
+    assert [r.status for r in results] == [runner.STATUS_OK, runner.STATUS_OK]
+    assert results[0].run_dir != results[1].run_dir
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert results[0].run_dir.name in index and results[1].run_dir.name in index
+    with pytest.raises(runner.ParamsError, match="--jobs"):
+        runner.run_all([first], reports_dir=reports, jobs=0)

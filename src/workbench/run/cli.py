@@ -70,6 +70,18 @@ def _add_progress(p: argparse.ArgumentParser) -> None:
                    help="no per-cell progress bar (for logs and CI)")
 
 
+def _add_language(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--lang", dest="language", choices=["zh", "en"], default=None,
+                   help=f"language of {what}")
+
+
+def _add_report_options(p: argparse.ArgumentParser) -> None:
+    _add_language(p, "the reports and the index, overriding report.language of every params file")
+    p.add_argument("--pdf", action="store_true",
+                   help="also write report.pdf next to each report.html (headless Chromium; as "
+                        "report.pdf: true in the params); a PDF that fails is a note, not a failure")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``workbench`` with one sub-command per task.
 
@@ -90,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n"
                "  workbench run data_profiling -p params/example.yaml\n"
                "  workbench run churn -p params/telco.yaml --reports /tmp/reports --no-progress\n"
+               "  workbench run churn -p params/telco.yaml --lang zh --pdf\n"
                "  workbench run segmentation -p params/example.yaml "
                "--run-dir reports/example-20250630-101500",
     )  # fmt: skip
@@ -101,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="re-run into this existing run folder instead of a new one")
     _add_reports(p)
     _add_progress(p)
+    _add_report_options(p)
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser(
@@ -113,14 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n"
                "  workbench run-all -p params/example.yaml\n"
                "  workbench run-all -p params/cdnow.yaml -p params/telco.yaml --no-progress\n"
-               "  workbench run-all -p params/example.yaml --only data_profiling segmentation",
+               "  workbench run-all -p params/example.yaml --only data_profiling segmentation\n"
+               "  workbench run-all -p params/example.yaml -p params/telco.yaml --lang en --pdf\n"
+               "  workbench run-all -p params/example.yaml -p params/telco.yaml --jobs 2",
     )  # fmt: skip
     p.add_argument("-p", "--params", required=True, action="append", type=Path,
                    metavar="PARAMS.yaml", help="params file; repeat for more datasets")
     p.add_argument("--only", nargs="+", metavar="KEY", default=None,
                    help="run only these analyses (of those the params enable)")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="datasets run side by side (default 1; analyses of one dataset stay in order)")
     _add_reports(p)
     _add_progress(p)
+    _add_report_options(p)
     p.set_defaults(handler=_cmd_run_all)
 
     p = sub.add_parser(
@@ -192,11 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "index", formatter_class=_Formatter,
         help="rebuild reports/index.html",
-        description=_wrap("Rebuild the index page over every run folder found in the reports folder "
-                    "(newest first, status coloured, links to reports and notebooks)."),
-        epilog="examples:\n  workbench index\n  workbench index --reports /tmp/reports",
+        description=_wrap("Rebuild the index page over every run folder found in the reports folder: "
+                    "runs grouped by dataset, newest first, each analysis's status, links, key "
+                    "findings and headline figures with their change since the previous run."),
+        epilog="examples:\n  workbench index\n  workbench index --reports /tmp/reports --lang zh",
     )  # fmt: skip
     _add_reports(p)
+    _add_language(p, "the index page (default: the language of the newest run)")
     p.set_defaults(handler=_cmd_index)
     return parser
 
@@ -238,7 +259,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from workbench.run.execute import run_analysis
 
     result = run_analysis(args.analysis, args.params, run_dir=args.run_dir,
-                          reports_dir=args.reports, progress=args.progress)
+                          reports_dir=args.reports, progress=args.progress,
+                          language=args.language, pdf=args.pdf)
     return _report([result], args.reports)
 
 
@@ -246,7 +268,7 @@ def _cmd_run_all(args: argparse.Namespace) -> int:
     from workbench.run.execute import run_all
 
     results = run_all(args.params, reports_dir=args.reports, only=args.only,
-                      progress=args.progress)
+                      progress=args.progress, language=args.language, pdf=args.pdf, jobs=args.jobs)
     return _report(results, args.reports)
 
 
@@ -260,6 +282,10 @@ def _report(results: list[Any], reports_dir: Path) -> int:
     index = Path(reports_dir) / "index.html"
     if index.exists():
         print(f"\nindex: {index}")
+    for r in results:
+        for a in r.analyses:
+            if a.note:
+                _err(f"note: {r.dataset} · {a.key}: {a.note}")
     invalid = [r for r in results if r.status == STATUS_INVALID]
     for r in invalid:
         _err(f"error: {r.dataset}: {r.error}")
@@ -383,7 +409,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_index(args: argparse.Namespace) -> int:
     from workbench.run.index import read_runs, rebuild_index
 
-    path = rebuild_index(args.reports)
+    path = rebuild_index(args.reports, language=args.language)
     print(f"wrote {path} ({len(read_runs(args.reports))} run(s))")
     return EXIT_OK
 

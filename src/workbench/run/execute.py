@@ -29,15 +29,19 @@ import contextlib
 import datetime as dt
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import ParamsError, WorkbenchError
+from workbench.report import fmt
+from workbench.report.i18n import LANGUAGES, date_text, t
 from workbench.report.results import Result
 from workbench.run import registry as _registry
 from workbench.run.html import render_report
@@ -50,6 +54,7 @@ from workbench.run.index import (
     _overall_status,
     _relative,
     _write_run_json,
+    analysis_title,
     new_run_dir,
     read_runs,
     rebuild_index,
@@ -58,6 +63,7 @@ from workbench.run.intake import Intake, save_intake, take_in
 from workbench.run.kernel import FALLBACK_KERNEL, kernel_name
 from workbench.run.params import Params, load_params
 from workbench.run.registry import Analysis, get_analysis
+from workbench.run.session import LANGUAGE_ENV
 from workbench.run.status import (
     STATUS_FAILED,
     STATUS_INTERRUPTED,
@@ -76,6 +82,8 @@ __all__ = [
     "read_runs",
     "summary_table",
     "kernel_name",
+    "language_env",
+    "run_language",
     "new_run_dir",
     "FALLBACK_KERNEL",
     "STATUS_OK",
@@ -107,6 +115,10 @@ class AnalysisResult:
         Executed notebook, ``report.html`` and ``metrics.json`` (absolute), when written.
     error : str or None
         First line of the error (``ValueError: ...``) when it failed.
+    pdf : Path or None
+        ``report.pdf`` (absolute), when one was asked for and written.
+    note : str or None
+        What went wrong without failing the analysis (``PDF not written: ...``).
     """
 
     key: str
@@ -117,6 +129,8 @@ class AnalysisResult:
     html: Path | None = None
     metrics: Path | None = None
     error: str | None = None
+    pdf: Path | None = None
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -124,8 +138,9 @@ class AnalysisResult:
         return self.status == STATUS_OK
 
     def to_record(self, run_dir: Path) -> dict[str, Any]:
-        """The ``run.json`` entry: paths relative to ``run_dir``."""
-        return {
+        """The ``run.json`` entry: paths relative to ``run_dir``; ``pdf`` and ``note`` only
+        when there is one."""
+        record = {
             "key": self.key,
             "title": self.title,
             "status": self.status,
@@ -135,6 +150,11 @@ class AnalysisResult:
             "metrics": _relative(self.metrics, run_dir),
             "error": self.error,
         }
+        if self.pdf is not None:
+            record["pdf"] = _relative(self.pdf, run_dir)
+        if self.note:
+            record["note"] = self.note
+        return record
 
     def __repr__(self) -> str:
         return f"AnalysisResult({self.key!r}, status={self.status!r}, seconds={self.seconds:.1f})"
@@ -282,6 +302,8 @@ def run_analysis(
     run_dir: str | Path | None = None,
     reports_dir: str | Path = "reports",
     progress: bool = True,
+    language: str | None = None,
+    pdf: bool = False,
 ) -> RunResult:
     """Run one analysis notebook on one dataset (whether or not the params enable it).
 
@@ -298,6 +320,11 @@ def run_analysis(
         Where run folders and ``index.html`` live.
     progress : bool, default True
         Show papermill's per-cell progress bar.
+    language : {"en", "zh"}, optional
+        Report language overriding the params' ``report.language`` (the CLI's ``--lang``);
+        also the language of ``index.html`` (default the params').
+    pdf : bool, default False
+        Also write ``report.pdf`` (the CLI's ``--pdf``; ``report.pdf`` in the params does too).
 
     Returns
     -------
@@ -314,11 +341,13 @@ def run_analysis(
     analysis = get_analysis(key)
     if not analysis.path.exists():
         raise WorkbenchError(_missing_notebook(analysis))
-    return _run_dataset(
-        Path(params_file), [analysis], reports_dir=Path(reports_dir),
-        run_dir=Path(run_dir) if run_dir is not None else None, progress=progress,
-        skip_failed_dependencies=False,
-    )  # fmt: skip
+    _check_language(language)
+    with language_env(language):
+        return _run_dataset(
+            Path(params_file), [analysis], reports_dir=Path(reports_dir),
+            run_dir=Path(run_dir) if run_dir is not None else None, progress=progress,
+            skip_failed_dependencies=False, options=_Options(language, pdf, language),
+        )  # fmt: skip
 
 
 def run_all(
@@ -327,6 +356,9 @@ def run_all(
     reports_dir: str | Path = "reports",
     only: Sequence[str] | None = None,
     progress: bool = True,
+    language: str | None = None,
+    pdf: bool = False,
+    jobs: int = 1,
 ) -> list[RunResult]:
     """Run every analysis each params file enables, one run folder per params file.
 
@@ -341,6 +373,17 @@ def run_all(
         Run only these analyses (of those each params file enables).
     progress : bool, default True
         Show papermill's per-cell progress bar.
+    language : {"en", "zh"}, optional
+        Report language of every params file, overriding ``report.language`` (the CLI's
+        ``--lang``); also the language of ``index.html``, which is otherwise the first params
+        file's.
+    pdf : bool, default False
+        Also write ``report.pdf`` next to each ``report.html`` (the CLI's ``--pdf``;
+        ``report.pdf`` in a params file does too).
+    jobs : int, default 1
+        Datasets run at the same time (the CLI's ``--jobs``). Within a dataset the analyses
+        run in order, as they depend on one another; with more than one job the per-cell
+        progress bars are off.
 
     Returns
     -------
@@ -350,16 +393,92 @@ def run_all(
     Raises
     ------
     ParamsError
-        An unknown key in ``only``.
+        An unknown key in ``only``, or an unknown ``language``.
     """
     wanted = None if only is None else {get_analysis(k).key for k in only}
-    results = []
+    _check_language(language)
+    options = _Options(language, pdf, language or _first_language(params_files))
+    if jobs < 1:
+        raise ParamsError(f"jobs={jobs} must be at least 1 (--jobs)")
+
+    def one(params_file: str | Path) -> RunResult:
+        return _run_dataset(Path(params_file), None, reports_dir=Path(reports_dir), run_dir=None,
+                            progress=progress and jobs == 1, only=wanted, options=options)
+
+    with language_env(language):
+        if jobs == 1 or len(params_files) < 2:
+            return [one(p) for p in params_files]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:  # kernels are processes: threads only wait
+            return list(pool.map(one, params_files))
+
+
+_INDEX_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What the command line asks of every dataset of a command: the report language (None:
+    each params file's), whether to write PDFs, and the language of ``index.html`` (None: the
+    dataset's own)."""
+
+    language: str | None = None
+    pdf: bool = False
+    index_language: str | None = None
+
+
+def _check_language(language: str | None) -> None:
+    if language is not None and language not in LANGUAGES:
+        raise ParamsError(f"report language {language!r} is not one of {', '.join(LANGUAGES)} (--lang)")
+
+
+def _first_language(params_files: Sequence[str | Path]) -> str | None:
+    """``report.language`` of the first params file that loads (None when none does)."""
     for params_file in params_files:
-        results.append(
-            _run_dataset(Path(params_file), None, reports_dir=Path(reports_dir), run_dir=None,
-                         progress=progress, only=wanted)
-        )
-    return results
+        try:
+            return load_params(Path(params_file).expanduser().resolve()).report.language
+        except WorkbenchError:
+            continue
+    return None
+
+
+@contextlib.contextmanager
+def language_env(language: str | None) -> Iterator[None]:
+    """Set :data:`~workbench.run.session.LANGUAGE_ENV` for the kernels started inside the
+    block (the CLI's ``--lang``), and restore the environment afterwards.
+
+    Parameters
+    ----------
+    language : {"en", "zh"} or None
+        None leaves the environment as it is.
+
+    Examples
+    --------
+    >>> import os
+    >>> with language_env("zh"):
+    ...     os.environ["WORKBENCH_LANGUAGE"]
+    'zh'
+    """
+    if language is None:
+        yield
+        return
+    before = os.environ.get(LANGUAGE_ENV)
+    os.environ[LANGUAGE_ENV] = language
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(LANGUAGE_ENV, None)
+        else:
+            os.environ[LANGUAGE_ENV] = before
+
+
+def run_language(params: Params) -> str:
+    """The report language of a run: :data:`~workbench.run.session.LANGUAGE_ENV` when set (as
+    ``--lang`` does, and as the kernel reads it), else the params' ``report.language``."""
+    language = os.environ.get(LANGUAGE_ENV) or params.report.language
+    if language not in LANGUAGES:
+        raise ParamsError(f"{LANGUAGE_ENV}={language!r} is not a report language ({', '.join(LANGUAGES)})")
+    return language
 
 
 def _run_dataset(
@@ -371,12 +490,14 @@ def _run_dataset(
     progress: bool,
     only: set[str] | None = None,
     skip_failed_dependencies: bool = True,
+    options: _Options = _Options(),
 ) -> RunResult:
     """Validate, take in and run the analyses of one params file; never raises WorkbenchError."""
     started = _now()
     params_path = params_file.expanduser().resolve()
     try:
         params = load_params(params_path)
+        language = run_language(params)
     except WorkbenchError as err:
         _say(f"[params] {params_file}: rejected, this dataset does not run")
         return RunResult(dataset=params_file.stem.split(".")[0], params_file=params_path,
@@ -390,8 +511,9 @@ def _run_dataset(
         run_dir = run_dir.expanduser().resolve()
         run_dir.mkdir(parents=True, exist_ok=True)
     reports_dir = run_dir.parent
-    record = _initial_record(params, params_path, run_dir, started)
+    record = _initial_record(params, params_path, run_dir, started, language=language)
     _write_run_json(run_dir, record)
+    pdf = options.pdf or params.report.pdf
 
     def finish(status: str, results: list[AnalysisResult], error: str | None = None) -> RunResult:
         finished = _now()
@@ -402,7 +524,8 @@ def _run_dataset(
             record["status"] = _overall_status(record["analyses"])
         record.update(_intake_record(run_dir))
         _write_run_json(run_dir, record)
-        rebuild_index(reports_dir)
+        with _INDEX_LOCK:  # datasets running side by side (jobs > 1) write one index.html
+            rebuild_index(reports_dir, language=options.index_language or language)
         return RunResult(
             dataset=params.name, params_file=params_path, status=record["status"],
             title=params.title, as_of=str(params.as_of), run_dir=run_dir, started=record["started"],
@@ -425,7 +548,7 @@ def _run_dataset(
                 continue
             _say(f"{head} …")
             result = _run_one(analysis, params, params_path, run_dir, progress=progress,
-                              started=started)
+                              started=started, language=language, pdf=pdf)
             results.append(result)
             tail = "" if result.ok else f": {result.error}"
             _say(f"{head}: {result.status} in {result.seconds:.1f} s{tail}")
@@ -497,12 +620,16 @@ def _run_one(
     *,
     progress: bool,
     started: dt.datetime,
+    language: str = "en",
+    pdf: bool = False,
 ) -> AnalysisResult:
-    """Execute one notebook and render its report; failures become a ``failed`` result."""
+    """Execute one notebook and render its report (in ``language``, plus ``report.pdf`` when
+    ``pdf``); failures become a ``failed`` result, a PDF that cannot be written a note."""
     t0 = time.perf_counter()
     out_dir = run_dir / analysis.folder
     notebook = out_dir / "notebook.ipynb"
     html = out_dir / "report.html"
+    pdf_file = out_dir / "report.pdf"
     metrics = out_dir / "metrics.json"
     if not analysis.path.exists():
         return AnalysisResult(analysis.key, analysis.title, STATUS_FAILED,
@@ -511,7 +638,7 @@ def _run_one(
     if missing:
         return AnalysisResult(analysis.key, analysis.title, STATUS_FAILED, error=missing)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in (notebook, html, metrics):
+    for stale in (notebook, html, pdf_file, metrics):
         stale.unlink(missing_ok=True)
     error = None
     try:
@@ -524,22 +651,45 @@ def _run_one(
     status = STATUS_OK if error is None else STATUS_FAILED
     if notebook.exists():
         try:
-            render_report(
-                notebook, html,
-                title=f"{params.title or params.name} · {analysis.title}",
-                facts=_report_facts(params, params_file, started, time.perf_counter() - t0),
-                status=status if error is None else f"{status}: {error}",
-                provenance=_provenance(metrics),
-            )  # fmt: skip
+            with fmt.use(language=language):
+                render_report(
+                    notebook, html,
+                    title=f"{params.title or params.name} · {analysis_title(analysis.key, analysis.title)}",
+                    facts=_report_facts(params, params_file, started, time.perf_counter() - t0),
+                    status=status if error is None else f"{status}: {error}",
+                    provenance=_provenance(metrics),
+                    language=language,
+                )  # fmt: skip
         except Exception as err:  # the notebook result stands; the report is missing
             html.unlink(missing_ok=True)
             error = error or f"report could not be rendered: {type(err).__name__}: {err}"
             status = STATUS_FAILED
+    note = None
+    if pdf and html.exists():
+        note = _write_pdf(html)
     return AnalysisResult(
         analysis.key, analysis.title, status, seconds=time.perf_counter() - t0,
         notebook=notebook if notebook.exists() else None, html=html if html.exists() else None,
         metrics=metrics if metrics.exists() else None, error=error,
+        pdf=pdf_file if pdf_file.exists() else None, note=note,
     )  # fmt: skip
+
+
+def _write_pdf(html: Path) -> str | None:
+    """Write ``report.pdf`` next to ``html``; what went wrong as a note (None when it worked):
+    a missing PDF never fails the analysis."""
+    try:
+        from workbench.run.pdf import write_pdf
+
+        write_pdf(html)
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:  # Chromium missing, a timeout ...: the HTML report stands
+        (html.parent / "report.pdf").unlink(missing_ok=True)
+        message = next((line.strip() for line in str(err).splitlines() if line.strip()), "")
+        return f"PDF not written: {type(err).__name__}: {message}" if message else \
+            f"PDF not written: {type(err).__name__}"
+    return None
 
 
 def _provenance(metrics: Path) -> dict[str, Any] | None:
@@ -572,11 +722,13 @@ def _missing_notebook(analysis: Analysis) -> str:
 
 
 def _report_facts(params: Params, params_file: Path, started: dt.datetime, seconds: float) -> list[tuple[str, str]]:
+    """The facts under a report's title, labelled (``report.facts.*``) in the language in force."""
+    when = f"{date_text(started)} {started:%H:%M}"
     return [
-        ("Dataset", params.name if not params.title else f"{params.title} ({params.name})"),
-        ("As of", str(params.as_of)),
-        ("Run", f"{started:%Y-%m-%d %H:%M} · {seconds:.0f} s"),
-        ("Params", params_file.name),
+        (t("report.facts.dataset"), params.name if not params.title else f"{params.title} ({params.name})"),
+        (t("report.facts.as_of"), date_text(params.as_of)),
+        (t("report.facts.run"), t("index.facts.run_value", time=when, seconds=fmt.count(seconds))),
+        (t("report.facts.params"), params_file.name),
     ]
 
 
