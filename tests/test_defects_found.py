@@ -123,7 +123,7 @@ def test_profiling_notebook_end_to_end(synth_params, tmp_path):
     out = Path(res.run_dir) / "01_data_profiling"
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "jp-InputArea-editor" not in html and 'class="input_area"' not in html
-    assert "Data profiling" in html and "Cleaning" in html
+    assert "数据概况与质量" in html and "清洗" in html  # the synthetic params render in Chinese
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["metrics"]["alerts"]["total"] > 0
     for name in ("customers", "orders", "campaign_contacts", "events", "tickets"):

@@ -148,13 +148,13 @@ def test_standalone_use_hides_contract_columns_and_allowed_shows_raw():
 def test_section_lists_columns_reasons_and_treatments_never_values():
     rep = profiling.personal_data_section(PERSONAL, allow_personal_data=False, default_secret=False)
     s = rep.summary()
-    assert list(s.columns) == ["table", "column", "source header", "kind", "found by", "treatment"]
+    assert list(s.columns) == ["table", "column", "source_header", "kind", "found_by", "treatment"]
     assert list(s["column"]) == ["name", "phone", "电话", "收货地址", "email", "备注"]
     assert list(s["treatment"]) == ["masked", "masked", "pseudonymized (keyed)", "masked", "dropped",
                                     "pseudonymized (keyed)"]  # fmt: skip
-    assert s["found by"].iloc[0] == "contract column (name)"
-    assert s["found by"].iloc[3] == "header '收货地址' is an address synonym"
-    assert s["found by"].iloc[5] == "content: 62.0 % of 2,000 checked values look like a phone number"
+    assert s["found_by"].iloc[0] == "contract column (name)"
+    assert s["found_by"].iloc[3] == "header '收货地址' is an address synonym"
+    assert s["found_by"].iloc[5] == "content: 62.0 % of 2,000 checked values look like a phone number"
     assert rep.finding() == ("6 columns in 2 tables hold personal data; all masked, pseudonymized or dropped "
                              "before analysis (3 masked, 2 pseudonymized, 1 dropped); none shown raw. This "
                              "report shows their counts only, never their values.")  # fmt: skip

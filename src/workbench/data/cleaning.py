@@ -54,6 +54,7 @@ from workbench.core.contract import OUT_OF_RANGE_SUFFIX, TABLES, LoadedTable, fa
 from workbench.core.errors import ContractError, did_you_mean, example_values, format_examples
 from workbench.core.parsing import DATETIME_RANGE
 from workbench.data.orders import REFUND_STATUSES, negative_amount_mask, purchase_mask, refund_mask
+from workbench.report import fmt, i18n
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
@@ -384,14 +385,13 @@ class CleanResult(Result):
             lg = self.log_frame[(self.log_frame["table"] == name) & (self.log_frame["rows_touched"] > 0)]
             if lg.empty:
                 continue
-            rules = "; ".join(f"{r.rule} {int(r.rows_touched):,}" for r in lg.itertuples())
+            rules = i18n.t("profiling.sep.clause").join(f"{r.rule} {int(r.rows_touched):,}" for r in lg.itertuples())
             dropped = n_in - len(frame)
-            parts.append(
-                f"{name}: {dropped:,} of {n_in:,} rows dropped ({dropped / n_in if n_in else 0:.1%}) - {rules}"
-            )
+            parts.append(i18n.t("profiling.cleaning.finding_table", table=name, dropped=f"{dropped:,}", rows=f"{n_in:,}",
+                           share=f"{dropped / n_in if n_in else 0:.1%}", rules=rules))
         if not parts:
-            return "Cleaning changed nothing: no rule touched a row."
-        return "Cleaning: " + ". ".join(parts) + "."
+            return i18n.t("profiling.cleaning.finding_none")
+        return i18n.t("profiling.cleaning.finding", parts=i18n.t("profiling.sep.sentence_end").join(parts))
 
     def plot(self, ax: Any = None) -> Any:
         """Bar chart of rows touched per rule and table.
@@ -408,14 +408,14 @@ class CleanResult(Result):
         ax = new_axes(ax, figsize=(8, 4))
         lg = self.log_frame[self.log_frame["rows_touched"] > 0]
         if lg.empty:
-            ax.text(0.5, 0.5, "no rule touched a row", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, i18n.t("profiling.cleaning.plot_none"), ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
             return ax
         labels = lg["table"] + " · " + lg["rule"]
         ax.barh(labels, lg["rows_touched"])
         ax.invert_yaxis()
-        ax.set_xlabel("rows touched")
-        ax.set_title("Cleaning rules")
+        ax.set_xlabel(i18n.t("profiling.cleaning.plot_axis"))
+        ax.set_title(i18n.t("profiling.cleaning.plot_title"))
         return ax
 
     def __repr__(self) -> str:
@@ -449,21 +449,27 @@ class _Log:
 
 
 def _fmt_n(n: int, total: int) -> str:
-    return f"{n:,} of {total:,} rows ({n / total if total else 0:.1%})"
+    return i18n.t("profiling.common.rows_of", n=f"{n:,}", total=f"{total:,}", unit=i18n.t("profiling.unit.rows"),
+             share=f"{n / total if total else 0:.1%}")
+
+
+def _say(key: str, /, **values: Any) -> str:
+    """A cleaning log detail in the run's language (``profiling.cleaning.<key>``)."""
+    return i18n.t(f"profiling.cleaning.{key}", **values)
 
 
 def _step_exact_duplicates(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
     for name, frame in frames.items():
         n = len(frame)
         if not rules.drop_exact_duplicates:
-            log.add(name, "drop_exact_duplicates", "cleaning.drop_exact_duplicates", n, n, 0, "off")
+            log.add(name, "drop_exact_duplicates", "cleaning.drop_exact_duplicates", n, n, 0, _say("off"))
             continue
         dup = frame.duplicated(keep="first").to_numpy()
         k = int(dup.sum())
         if k:
             frames[name] = frame.loc[~dup]
         log.add(name, "drop_exact_duplicates", "cleaning.drop_exact_duplicates", n, n - k, k,
-                f"dropped {_fmt_n(k, n)} identical to an earlier row")  # fmt: skip
+                _say("exact_duplicates", rows=_fmt_n(k, n)))  # fmt: skip
 
 
 def _step_missing_required(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
@@ -472,7 +478,7 @@ def _step_missing_required(frames: dict[str, pd.DataFrame], rules: CleaningRules
         n = len(frame)
         req = [c for c in (spec.required if spec else []) if c in frame]
         if not req:
-            log.add(name, "missing_required", "cleaning.missing_required", n, n, 0, "no required columns")
+            log.add(name, "missing_required", "cleaning.missing_required", n, n, 0, _say("no_required"))
             continue
         miss = frame[req].isna()
         bad = miss.any(axis=1).to_numpy()
@@ -480,11 +486,11 @@ def _step_missing_required(frames: dict[str, pd.DataFrame], rules: CleaningRules
         per_col = ", ".join(f"{c} {int(v):,}" for c, v in miss.sum().items() if v)
         if rules.missing_required == "drop" and k:
             frames[name] = frame.loc[~bad]
-            detail = f"dropped {_fmt_n(k, n)} missing a required value ({per_col})"
+            detail = _say("required_dropped", rows=_fmt_n(k, n), columns=per_col)
         elif k:
-            detail = f"kept {_fmt_n(k, n)} missing a required value ({per_col})"
+            detail = _say("required_kept", rows=_fmt_n(k, n), columns=per_col)
         else:
-            detail = f"no missing values in {', '.join(req)}"
+            detail = _say("required_complete", columns=", ".join(req))
         touched = k if rules.missing_required == "drop" else 0
         log.add(name, "missing_required", "cleaning.missing_required", n, len(frames[name]), touched, detail)
 
@@ -496,7 +502,7 @@ def _step_duplicate_keys(frames: dict[str, pd.DataFrame], rules: CleaningRules, 
         n = len(frame)
         key = list(spec.key) if spec else []
         if not key or any(c not in frame for c in key):
-            log.add(name, "duplicate_keys", key_param, n, n, 0, "no key columns")
+            log.add(name, "duplicate_keys", key_param, n, n, 0, _say("no_key"))
             continue
         has_key = frame[key].notna().all(axis=1).to_numpy()
         keyed = frame.loc[has_key, key]
@@ -505,7 +511,7 @@ def _step_duplicate_keys(frames: dict[str, pd.DataFrame], rules: CleaningRules, 
         n_involved = int(dup_any.sum())
         label = ", ".join(key)
         if n_involved == 0:
-            log.add(name, "duplicate_keys", key_param, n, n, 0, f"{label} unique")
+            log.add(name, "duplicate_keys", key_param, n, n, 0, _say("key_unique", key=label))
             continue
         mode = rules.duplicate_keys
         if mode == "error":
@@ -526,7 +532,7 @@ def _step_duplicate_keys(frames: dict[str, pd.DataFrame], rules: CleaningRules, 
             out["flag_duplicate_key"] = pd.array(dup_any, dtype="boolean")
             frames[name] = out
             log.add(name, "duplicate_keys", key_param, n, n, n_involved,
-                    f"flagged {_fmt_n(n_involved, n)} sharing a {label} (flag_duplicate_key)")  # fmt: skip
+                    _say("keys_flagged", rows=_fmt_n(n_involved, n), key=label))  # fmt: skip
             continue
         keep = "first" if mode == "keep_first" else "last"
         drop = np.zeros(n, dtype=bool)
@@ -534,7 +540,7 @@ def _step_duplicate_keys(frames: dict[str, pd.DataFrame], rules: CleaningRules, 
         k = int(drop.sum())
         frames[name] = frame.loc[~drop]
         log.add(name, "duplicate_keys", key_param, n, n - k, k,
-                f"dropped {_fmt_n(k, n)}: kept the {keep} row of each duplicated {label}")  # fmt: skip
+                _say(f"keys_dropped_{keep}", rows=_fmt_n(k, n), key=label))  # fmt: skip
 
 
 def _step_dates(
@@ -551,12 +557,12 @@ def _step_dates(
     for name, frame in frames.items():
         n = len(frame)
         if bound is None:
-            log.add(name, rule, key, n, n, 0, "skipped: launch_date not set")
+            log.add(name, rule, key, n, n, 0, _say("no_launch"))
             continue
         cols = [c for c in date_columns(frame) if after or c not in _NO_LAUNCH_CHECK]
         cols = [c for c in cols if not c.startswith("flag_")]
         if not cols:
-            log.add(name, rule, key, n, n, 0, "no date columns")
+            log.add(name, rule, key, n, n, 0, _say("no_dates"))
             continue
         b = np.datetime64(bound.to_datetime64(), "ns")
         masks = {}
@@ -564,12 +570,13 @@ def _step_dates(
             v = _date_values(frame[c])
             masks[c] = (v > b) if after else (v < b)  # NaT compares False
         where = "after" if after else "before"
+        day = i18n.date_text(bound)
         per_col = ", ".join(f"{c} {int(m.sum()):,}" for c, m in masks.items() if m.any())
         if not np.logical_or.reduce(list(masks.values())).any():
-            log.add(name, rule, key, n, n, 0, f"no dates {where} {bound.date()}")
+            log.add(name, rule, key, n, n, 0, _say(f"no_dates_{where}", date=day))
             continue
-        _apply_date_rule(frames, name, masks, mode=mode, flag_col=flag_col, what=f"with dates {where} {bound.date()}",
-                         own_what=f"{where} {bound.date()}", per_col=per_col, rule=rule, log=log)  # fmt: skip
+        _apply_date_rule(frames, name, masks, mode=mode, flag_col=flag_col, what=_say(f"with_dates_{where}", date=day),
+                         own_what=_say(f"own_{where}", date=day), per_col=per_col, rule=rule, log=log)  # fmt: skip
 
 
 def _apply_date_rule(
@@ -598,13 +605,14 @@ def _apply_date_rule(
     any_bad = np.logical_or.reduce(list(masks.values()))
     k = int(any_bad.sum())
     if mode == "keep":
-        log.add(name, rule, key, n, n, 0, f"kept {_fmt_n(k, n)} {what} ({per_col})")
+        log.add(name, rule, key, n, n, 0, _say("dates_kept", rows=_fmt_n(k, n), what=what, columns=per_col))
         return frame
     out = frame.copy()
     if mode == "flag":
         out[flag_col] = pd.array(any_bad, dtype="boolean")
         frames[name] = out
-        log.add(name, rule, key, n, n, k, f"flagged {_fmt_n(k, n)} {what} ({per_col}; {flag_col})")
+        log.add(name, rule, key, n, n, k, _say("dates_flagged", rows=_fmt_n(k, n), what=what, columns=per_col,
+                                              flag=flag_col))
         return out
     own = EVENT_TIME_COLUMNS.get(name)
     drop = masks[own] if own in masks else np.zeros(n, dtype=bool)
@@ -618,9 +626,9 @@ def _apply_date_rule(
             blanked.append(f"{c} {int(m2.sum()):,}")
     out = out.loc[~drop]
     frames[name] = out
-    detail = f"dropped {_fmt_n(int(drop.sum()), n)} ({own} {own_what})" if drop.any() else ""
+    detail = _say("dates_dropped", rows=_fmt_n(int(drop.sum()), n), column=own, what=own_what) if drop.any() else ""
     if blanked:
-        detail += ("; " if detail else "") + f"dates blanked: {', '.join(blanked)}"
+        detail += (i18n.t("profiling.sep.clause") if detail else "") + _say("dates_blanked", columns=", ".join(blanked))
     log.add(name, rule, key, n, len(out), k, detail + note)
     return out
 
@@ -635,18 +643,20 @@ def _step_out_of_range_dates(frames: dict[str, pd.DataFrame], rules: CleaningRul
         masks = {d: frame[m].notna().to_numpy(dtype=bool) for d, m in markers.items()}
         masks = {d: m for d, m in masks.items() if m.any()}
         if not masks:
-            log.add(name, rule, key, n, n, 0, "no out-of-range dates")
+            log.add(name, rule, key, n, n, 0, _say("no_out_of_range"))
             if markers:
                 frames[name] = frame.drop(columns=list(markers.values()))
             continue
-        per_col = "; ".join(
-            f"{d} {int(m.sum()):,}, e.g. {format_examples(example_values(frame.loc[m, markers[d]]), 3)}"
+        per_col = i18n.t("profiling.sep.clause").join(
+            _say("out_of_range_column", column=d, n=f"{int(m.sum()):,}",
+                 examples=format_examples(example_values(frame.loc[m, markers[d]]), 3))
             for d, m in masks.items()
         )
         lo, hi = (d.date() for d in DATETIME_RANGE)
         out = _apply_date_rule(frames, name, masks, mode=rules.out_of_range_dates, flag_col="flag_out_of_range_date",
-                               what=f"with dates outside {lo}..{hi}", own_what="out of range",
-                               per_col=per_col, rule=rule, log=log, note=f"; {per_col}")  # fmt: skip
+                               what=_say("with_dates_outside", start=lo, end=hi), own_what=_say("out_of_range"),
+                               per_col=per_col, rule=rule, log=log,
+                               note=i18n.t("profiling.sep.clause") + per_col)  # fmt: skip
         if rules.out_of_range_dates == "drop":
             frames[name] = out.drop(columns=list(markers.values()))
 
@@ -660,29 +670,29 @@ def _step_negative_amounts(frames: dict[str, pd.DataFrame], rules: CleaningRules
     neg = negative_amount_mask(frame).to_numpy()
     k = int(neg.sum())
     if k == 0:
-        log.add("orders", "negative_amounts", key, n, n, 0, "no negative amounts outside refund lines")
+        log.add("orders", "negative_amounts", key, n, n, 0, _say("no_negative"))
         return
     mode = rules.negative_amounts
     if mode == "keep":
-        log.add("orders", "negative_amounts", key, n, n, 0, f"kept {_fmt_n(k, n)} with a negative amount not marked as refund")
+        log.add("orders", "negative_amounts", key, n, n, 0, _say("negative_kept", rows=_fmt_n(k, n)))
         return
     if mode == "drop":
         frames["orders"] = frame.loc[~neg]
-        log.add("orders", "negative_amounts", key, n, n - k, k, f"dropped {_fmt_n(k, n)} with a negative amount not marked as refund")
+        log.add("orders", "negative_amounts", key, n, n - k, k, _say("negative_dropped", rows=_fmt_n(k, n)))
         return
     out = frame.copy()
     flag = out["is_refund"].astype("boolean") if "is_refund" in out else pd.Series(False, index=out.index, dtype="boolean")
     flag = flag.mask(pd.Series(neg, index=out.index), True)
     out["is_refund"] = flag
-    detail = f"marked {_fmt_n(k, n)} as refunds (is_refund"
+    status_note = ""
     if "status" in out:
         status = out["status"]
         if isinstance(status.dtype, pd.CategoricalDtype) and "refunded" not in status.cat.categories:
             status = status.cat.add_categories(["refunded"])
         out["status"] = status.mask(pd.Series(neg, index=out.index), "refunded")
-        detail += ', status "refunded"'
+        status_note = _say("negative_status")
     frames["orders"] = out
-    log.add("orders", "negative_amounts", key, n, n, k, detail + ")")
+    log.add("orders", "negative_amounts", key, n, n, k, _say("negative_refund", rows=_fmt_n(k, n), status=status_note))
 
 
 def _step_orphans(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
@@ -692,26 +702,26 @@ def _step_orphans(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _L
     frame = frames["orders"]
     n = len(frame)
     if "customers" not in frames or "customer_id" not in frames["customers"]:
-        log.add("orders", "orphan_orders", key, n, n, 0, "skipped: no customers table")
+        log.add("orders", "orphan_orders", key, n, n, 0, _say("no_customers"))
         return
     known = frames["customers"]["customer_id"]
     orphan = frame["customer_id"].notna().to_numpy() & ~fast_isin(frame["customer_id"], known)
     k = int(orphan.sum())
     n_cust = frame.loc[orphan, "customer_id"].nunique()
     mode = rules.orphan_orders
-    what = f"{_fmt_n(k, n)} ({n_cust:,} customer_id values) not in customers"
+    what = _say("orphans", rows=_fmt_n(k, n), n=f"{n_cust:,}")
     if k == 0:
-        log.add("orders", "orphan_orders", key, n, n, 0, "every customer_id is in customers")
+        log.add("orders", "orphan_orders", key, n, n, 0, _say("no_orphans"))
     elif mode == "drop":
         frames["orders"] = frame.loc[~orphan]
-        log.add("orders", "orphan_orders", key, n, n - k, k, f"dropped {what}")
+        log.add("orders", "orphan_orders", key, n, n - k, k, _say("orphans_dropped", what=what))
     elif mode == "flag":
         out = frame.copy()
         out["flag_orphan"] = pd.array(orphan, dtype="boolean")
         frames["orders"] = out
-        log.add("orders", "orphan_orders", key, n, n, k, f"flagged {what} (flag_orphan)")
+        log.add("orders", "orphan_orders", key, n, n, k, _say("orphans_flagged", what=what))
     else:
-        log.add("orders", "orphan_orders", key, n, n, 0, f"kept {what}")
+        log.add("orders", "orphan_orders", key, n, n, 0, _say("orphans_kept", what=what))
 
 
 def _step_extreme(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
@@ -725,32 +735,33 @@ def _step_extreme(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _L
     ids = ext["customer_id"]
     is_ext = fast_isin(orders["customer_id"], ids)
     k = int(is_ext.sum())
-    who = f"{len(ids):,} customers with robust z of log spend > {rules.extreme_spender_mad_z:g}"
+    z = f"{rules.extreme_spender_mad_z:g}"
+    who = _say("extreme_who", n=f"{len(ids):,}", z=z)
     if len(ids) == 0:
-        log.add("orders", "extreme_spenders", key, n, n, 0, f"no customer with robust z of log spend > {rules.extreme_spender_mad_z:g}")
+        log.add("orders", "extreme_spenders", key, n, n, 0, _say("no_extreme", z=z))
         return
     if mode == "keep":
-        log.add("orders", "extreme_spenders", key, n, n, 0, f"kept {who} ({k:,} order rows)")
+        log.add("orders", "extreme_spenders", key, n, n, 0, _say("extreme_kept", who=who, rows=f"{k:,}"))
     elif mode == "flag":
         out = orders.copy()
         out["flag_extreme"] = pd.array(is_ext, dtype="boolean")
         frames["orders"] = out
-        log.add("orders", "extreme_spenders", key, n, n, k, f"flagged {_fmt_n(k, n)} of {who} (flag_extreme)")
+        log.add("orders", "extreme_spenders", key, n, n, k, _say("extreme_flagged", rows=_fmt_n(k, n), who=who))
         if "customers" in frames and "customer_id" in frames["customers"]:
             cust = frames["customers"].copy()
             m = fast_isin(cust["customer_id"], ids)
             cust["flag_extreme"] = pd.array(m, dtype="boolean")
             frames["customers"] = cust
             log.add("customers", "extreme_spenders", key, len(cust), len(cust), int(m.sum()),
-                    f"flagged {_fmt_n(int(m.sum()), len(cust))} (flag_extreme)")  # fmt: skip
+                    _say("extreme_customers_flagged", rows=_fmt_n(int(m.sum()), len(cust))))  # fmt: skip
     elif mode == "drop":
         frames["orders"] = orders.loc[~is_ext]
-        log.add("orders", "extreme_spenders", key, n, n - k, k, f"dropped {_fmt_n(k, n)} of {who}")
+        log.add("orders", "extreme_spenders", key, n, n - k, k, _say("extreme_dropped", rows=_fmt_n(k, n), who=who))
     else:  # cap
         amount = orders["amount"].to_numpy(dtype="float64", na_value=np.nan)
         others = amount[~is_ext & (amount > 0)]
         if len(others) == 0:
-            log.add("orders", "extreme_spenders", key, n, n, 0, f"not capped: no other customers' orders ({who})")
+            log.add("orders", "extreme_spenders", key, n, n, 0, _say("extreme_not_capped", who=who))
             return
         cap = float(np.quantile(others, 0.999))
         over = is_ext & (amount > cap)
@@ -758,7 +769,7 @@ def _step_extreme(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _L
         out.loc[over, "amount"] = cap
         frames["orders"] = out
         log.add("orders", "extreme_spenders", key, n, n, int(over.sum()),
-                f"capped {int(over.sum()):,} order amounts of {who} at {cap:,.2f} (p99.9 of the other customers' orders)")  # fmt: skip
+                _say("extreme_capped", n=f"{int(over.sum()):,}", who=who, cap=fmt.money(cap, 2)))  # fmt: skip
 
 
 def _step_impute(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Log) -> None:
@@ -771,7 +782,7 @@ def _step_impute(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Lo
             )  # fmt: skip
         name, col = target.split(".", 1)
         if name not in frames:
-            log.add(name, f"impute {how}", key, 0, 0, 0, f"skipped: table {name} not loaded")
+            log.add(name, f"impute {how}", key, 0, 0, 0, _say("impute_no_table", table=name))
             continue
         frame = frames[name]
         n = len(frame)
@@ -807,7 +818,7 @@ def _step_impute(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Lo
             value = vc.index[0] if len(vc) else np.nan
         if k == 0 or pd.isna(value):
             log.add(name, f"impute {how}", key, n, n, 0,
-                    "no missing values" if k == 0 else "not imputed: the column has no values")  # fmt: skip
+                    _say("impute_none" if k == 0 else "impute_empty"))  # fmt: skip
             continue
         out = frame.copy()
         if isinstance(s.dtype, pd.CategoricalDtype) and value not in s.cat.categories:
@@ -815,7 +826,7 @@ def _step_impute(frames: dict[str, pd.DataFrame], rules: CleaningRules, log: _Lo
         out[col] = out[col].fillna(value)
         frames[name] = out
         shown = f"{value:,.4g}" if isinstance(value, float) else repr(value)
-        log.add(name, f"impute {how}", key, n, n, k, f"filled {_fmt_n(k, n)} with {shown}")
+        log.add(name, f"impute {how}", key, n, n, k, _say("imputed", rows=_fmt_n(k, n), value=shown))
 
 
 def clean_tables(

@@ -26,7 +26,6 @@ import pandas as pd
 from workbench.core.dates import end_of
 from workbench.core.errors import ContractError
 from workbench.data import engine
-from workbench.report.fmt import money
 
 # Ibis 12 under pandas 3 emits deprecation chatter that would clutter every report.
 warnings.filterwarnings("ignore", message=".*future.infer_string.*")
@@ -39,7 +38,6 @@ __all__ = [
     "purchase_channels_expr",
     "customer_features_expr",
     "customer_features",
-    "feature_finding",
     "FEATURE_DOC",
 ]
 
@@ -379,38 +377,3 @@ def customer_features(
         if col in frame:
             frame[col] = frame[col].astype("int64")
     return frame.reset_index(drop=True)
-
-
-def feature_finding(features: pd.DataFrame) -> str:
-    """A plain-language sentence about a customer feature table.
-
-    Amounts are written with the run's currency (:func:`workbench.report.fmt.money`).
-
-    Parameters
-    ----------
-    features : pandas.DataFrame
-        Output of :func:`customer_features`.
-
-    Returns
-    -------
-    str
-    """
-    n = len(features)
-    if n == 0:
-        return "No customers with data up to the as-of date."
-    buyers = features[features["n_orders"] > 0]
-    one = float((buyers["n_orders"] == 1).mean()) if len(buyers) else float("nan")
-    text = (
-        f"{n:,} customers as of the analysis date, {len(buyers):,} of them with at least one purchase; "
-        f"{one:.0%} of buyers bought only once. "
-    )
-    if len(buyers):
-        top = buyers["monetary_sum"].sort_values(ascending=False)
-        k = max(1, int(round(0.2 * len(top))))
-        share = top.iloc[:k].sum() / top.sum() if top.sum() > 0 else float("nan")
-        text += (
-            f"Median spend per buyer is {money(buyers['monetary_sum'].median())} and the "
-            f"top 20 % of buyers bring {share:.0%} of revenue; median days since last purchase: "
-            f"{buyers['recency_days'].median():.0f}."
-        )
-    return text

@@ -12,12 +12,17 @@ Modules: ``options`` (thresholds), ``alerts`` (alert kinds and the column rules)
 ``correlations`` (Spearman, Cramér's V), ``checks`` (CRM checks across tables), ``tables``
 (one table's profile), ``profile`` (all tables), ``findings`` (section texts), ``plots``,
 ``service`` (customer-service KPIs), ``personal`` (the personal-data section and which columns
-to hide), ``export`` (artifacts), ``params`` (the params section).
+to hide), ``export`` (artifacts), ``params`` (the params section), ``headline``
+(:func:`key_findings`, the report's summary), ``features`` (the customer-feature finding),
+``words`` (pieces of the texts). Every text a reader sees is a catalog message
+(``report/locales/<language>/profiling.yaml``), in the run's language.
 """
 
 from workbench.profiling.alerts import ALERT_KINDS, CRM_KINDS, SEVERITIES, Alert
 from workbench.profiling.correlations import cramers_v
 from workbench.profiling.export import clean_artifacts
+from workbench.profiling.features import feature_finding
+from workbench.profiling.headline import key_findings
 from workbench.profiling.options import ProfilingOptions
 from workbench.profiling.personal import PersonalDataReport, personal_data_section
 from workbench.profiling.profile import DataProfile, profile_tables
@@ -41,4 +46,6 @@ __all__ = [
     "PersonalDataReport",
     "personal_data_section",
     "cramers_v",
+    "key_findings",
+    "feature_finding",
 ]

@@ -56,6 +56,8 @@ import pandas as pd
 from workbench.core.contract import ColumnReport
 from workbench.profiling.options import ProfilingOptions
 from workbench.profiling.personal import hidden_label
+from workbench.profiling.words import eg, rows_text
+from workbench.report.i18n import category, t
 
 __all__ = [
     "Alert",
@@ -66,6 +68,8 @@ __all__ = [
     "alerts_frame",
     "column_alerts",
     "intake_alerts",
+    "rows_text",
+    "alert_labels",
 ]
 
 Severity = Literal["error", "warning", "info"]
@@ -189,17 +193,10 @@ def alerts_frame(alerts: Sequence[Alert], order: Sequence[str] | None = None) ->
     return df.drop(columns=["_s", "_t"]).reset_index(drop=True)
 
 
-def rows_text(n: int, total: int, unit: str = "rows") -> str:
-    """``"3 of 20 rows (15.0%)"``, or ``"3 rows"`` when the total is 0."""
-    if total:
-        return f"{n:,} of {total:,} {unit} ({n / total:.1%})"
-    return f"{n:,} {unit}"
-
-
 def fmt_number(x: Any) -> str:
     """A number for a message: whole numbers with thousands separators, else 3 significant digits."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
+        return t("profiling.common.na")
     x = float(x)
     if abs(x) >= 1000 or x == int(x):
         return f"{x:,.0f}"
@@ -260,61 +257,61 @@ def column_alerts(
     n_distinct = row["n_distinct"]
     hidden = is_pii and not allow_personal_data
     if is_pii:
-        what = f"personal data ({pii_kind})" if pii_kind else "personal data"
-        text = (f"{where} holds {what}; values are shown raw (privacy.allow_personal_data is true)"
-                if allow_personal_data else f"{where}: {hidden_label(pii_kind)} in this report (counts only)")
+        what = (t("profiling.personal.what_kind", kind=category("pii_kind", pii_kind)) if pii_kind
+                else t("profiling.personal.what"))
+        text = (t("profiling.alerts.personal_data_raw", where=where, what=what) if allow_personal_data
+                else t("profiling.alerts.personal_data_hidden", where=where, hidden=hidden_label(pii_kind)))
         out.append(Alert(table, col, "personal_data", "info", text, n_valid, n_valid / n if n else None))
     if n == 0:
         return out
     if n_valid == 0:
-        out.append(Alert(table, col, "empty", "warning", f"{where}: every value is missing ({n:,} rows)", n, 1.0))
+        out.append(Alert(table, col, "empty", "warning", t("profiling.alerts.empty", where=where, n=f"{n:,}"), n, 1.0))
         return out
     if row["p_missing"] > options.missing_threshold:
         sev: Severity = "error" if row.get("required") else "warning"
-        req = " (a required column)" if row.get("required") else ""
-        out.append(Alert(table, col, "missing", sev, f"{where}{req}: {rows_text(n_missing, n)} are missing",
+        key = "profiling.alerts.missing_required" if row.get("required") else "profiling.alerts.missing"
+        out.append(Alert(table, col, "missing", sev, t(key, where=where, rows=rows_text(n_missing, n)),
                          n_missing, n_missing / n))  # fmt: skip
     examples = tuple(top["value"].head(3)) if top is not None and not hidden else ()
     if n_distinct == 1 and not str(row.get("source") or "").startswith("@const"):
-        value = "hidden: personal data" if hidden else repr(examples[0] if examples else row.get("date_min"))
+        value = t("profiling.alerts.hidden_value") if hidden else repr(examples[0] if examples else row.get("date_min"))
         out.append(Alert(table, col, "constant", "warning",
-                         f"{where} has one value ({value}) in all {n_valid:,} non-missing rows; "
-                         "it carries no information",
+                         t("profiling.alerts.constant", where=where, value=value, n=f"{n_valid:,}"),
                          n_valid, n_valid / n, examples[:1]))  # fmt: skip
     is_key = col in key
     unique_kind = kind in _TEXT_KINDS or (kind == "numeric" and row.get("integer_valued", False))
     if n_distinct == n and n > 1 and not is_key and unique_kind:
-        out.append(Alert(table, col, "unique", "info",
-                         f"{where} has a different value in each of the {n:,} rows (an identifier or free text?)",
+        out.append(Alert(table, col, "unique", "info", t("profiling.alerts.unique", where=where, n=f"{n:,}"),
                          n, 1.0, examples))  # fmt: skip
     if kind == "categorical" and n_distinct > options.high_cardinality_threshold:
         out.append(Alert(table, col, "high_cardinality", "info",
-                         f"{where} has {n_distinct:,} distinct values "
-                         f"(more than {options.high_cardinality_threshold}); "
-                         f"group the rare ones before charts or models",
+                         t("profiling.alerts.high_cardinality", where=where, n=f"{n_distinct:,}",
+                           threshold=options.high_cardinality_threshold),
                          n_distinct, None, examples))  # fmt: skip
     imb = row.get("imbalance")
     if kind in ("categorical", "bool") and imb is not None and imb > options.imbalance_threshold and n_distinct > 1:
         out.append(Alert(table, col, "imbalance", "info",
-                         f"{where} is imbalanced (score {imb:.2f} > {options.imbalance_threshold:g}): "
-                         f"{row['top']!r} holds {rows_text(row['top_count'], n_valid, 'non-missing rows')}",
+                         t("profiling.alerts.imbalance", where=where, score=f"{imb:.2f}",
+                           threshold=f"{options.imbalance_threshold:g}", top=repr(row["top"]),
+                           rows=rows_text(row["top_count"], n_valid, "non_missing_rows")),
                          int(row["top_count"]), row["top_count"] / n, examples[:1]))  # fmt: skip
     if kind == "numeric":
         skew = row.get("skewness")
         if skew is not None and pd.notna(skew) and abs(skew) > options.skewness_threshold:
             out.append(Alert(table, col, "skewed", "info",
-                             f"{where} is highly skewed (skewness {skew:.1f}, "
-                             f"threshold {options.skewness_threshold:g}): median {fmt_number(row.get('median'))}, "
-                             f"p99 {fmt_number(row.get('p99'))}, max {fmt_number(row.get('max'))}",
+                             t("profiling.alerts.skewed", where=where, skew=f"{skew:.1f}",
+                               threshold=f"{options.skewness_threshold:g}", median=fmt_number(row.get("median")),
+                               p99=fmt_number(row.get("p99")), max=fmt_number(row.get("max"))),
                              n_valid, None))  # fmt: skip
         pz = row.get("p_zeros")
         if pz is not None and pz > options.zeros_threshold:
             out.append(Alert(table, col, "zeros", "info",
-                             f"{where}: {rows_text(int(row['n_zeros']), n_valid, 'non-missing values')} are zero",
+                             t("profiling.alerts.zeros", where=where,
+                               rows=rows_text(int(row["n_zeros"]), n_valid, "non_missing_values")),
                              int(row["n_zeros"]), row["n_zeros"] / n))  # fmt: skip
         if row.get("n_infinite"):
             out.append(Alert(table, col, "infinite", "warning",
-                             f"{where}: {rows_text(int(row['n_infinite']), n)} are infinite",
+                             t("profiling.alerts.infinite", where=where, rows=rows_text(int(row["n_infinite"]), n)),
                              int(row["n_infinite"]), row["n_infinite"] / n))  # fmt: skip
     return out
 
@@ -357,10 +354,10 @@ def intake_alerts(
     if rep.n_unparseable:
         hidden = is_pii and not allow_personal_data
         ex = [] if hidden else list(rep.examples)
-        eg = f" ({hidden_label(pii_kind)})" if hidden else (f", e.g. {', '.join(map(repr, ex[:5]))}" if ex else "")
+        tail = t("profiling.common.hidden_tail", hidden=hidden_label(pii_kind)) if hidden else eg(ex[:5])
         out.append(Alert(table, col, "unparseable", "warning",
-                         f"{where}: {rows_text(rep.n_unparseable, n, 'values')} could not be read as {rep.type} "
-                         f"and are now missing" + eg,
+                         t("profiling.alerts.unparseable", where=where, rows=rows_text(rep.n_unparseable, n, "values"),
+                           type=category("logical_type", rep.type), eg=tail),
                          rep.n_unparseable, rep.n_unparseable / n if n else None, tuple(ex[:5])))  # fmt: skip
     if n_ph:
         # blank-or-placeholder rows: the placeholder texts plus empty cells
@@ -368,8 +365,29 @@ def intake_alerts(
         parts = sorted(rep.placeholders.items(), key=lambda kv: -kv[1])[:5]
         phs = ", ".join(f"{k!r}×{v:,}" for k, v in parts)
         if n_bl > n_ph:
-            phs += f", blank×{n_bl - n_ph:,}"
+            phs += ", " + t("profiling.alerts.blank_count", n=f"{n_bl - n_ph:,}")
         out.append(Alert(table, col, "placeholder", "info",
-                         f"{where}: {rows_text(n_bl, n)} were blank or a placeholder ({phs}), now missing",
+                         t("profiling.alerts.placeholder", where=where, rows=rows_text(n_bl, n), placeholders=phs),
                          n_bl, n_bl / n if n else None, tuple(rep.placeholders)[:5]))  # fmt: skip
+    return out
+
+
+def alert_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """An alerts table as a reader sees it: severity and kind as labels in the run's language
+    (``categories.severity`` and ``categories.alert_kind``); the codes stay in :func:`alerts_frame`.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        From :func:`alerts_frame` (or a filtered copy).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows and columns.
+    """
+    out = frame.copy()
+    if len(out):
+        out["severity"] = out["severity"].map(lambda s: category("severity", s))
+        out["kind"] = out["kind"].map(lambda k: category("alert_kind", k))
     return out

@@ -16,6 +16,8 @@ from workbench.core.contract import check_references
 from workbench.data.cleaning import fast_isin, negative_amount_mask, refund_mask, spender_scores
 from workbench.profiling import queries
 from workbench.profiling.alerts import Alert, fmt_number, rows_text
+from workbench.report import fmt
+from workbench.report.i18n import t
 
 __all__ = [
     "CrossChecks",
@@ -82,15 +84,15 @@ def order_alerts_of(
     """
     out: list[Alert] = []
     if refunds:
-        total = "" if refund_total is None else f", amount total {fmt_number(refund_total)}"
+        total = "" if refund_total is None else t("profiling.alerts.refund_total", amount=fmt.money(refund_total))
         out.append(Alert("orders", "is_refund" if "is_refund" in columns else "status", "refunds", "info",
-                         f"orders: {rows_text(refunds, n)} are refund lines (is_refund or a refund status){total}",
+                         t("profiling.alerts.refunds", rows=rows_text(refunds, n), total=total),
                          refunds, refunds / n))  # fmt: skip
     if negative:
         ex = list(examples)
         out.append(Alert("orders", "amount", "negative_amounts", "warning",
-                         f"orders.amount: {rows_text(negative, n)} are negative but not marked as refunds, e.g. "
-                         f"{', '.join(fmt_number(v) for v in ex)}; see cleaning.negative_amounts",
+                         t("profiling.alerts.negative_amounts", rows=rows_text(negative, n),
+                           examples=", ".join(fmt_number(v) for v in ex)),
                          negative, negative / n, tuple(ex)))  # fmt: skip
     return out
 
@@ -132,8 +134,9 @@ def reference_alerts(refs: pd.DataFrame) -> tuple[list[Alert], dict[str, int]]:
         if r.n_unmatched:
             kind = "orphan_orders" if r.table == "orders" else "orphan_rows"
             alerts.append(Alert(r.table, r.column, kind, "warning",
-                                f"{r.table}: {rows_text(int(r.n_unmatched), int(r.n_rows))} have a {r.column} not in "
-                                f"{r.references.split('.')[0]}, e.g. {r.examples}",
+                                t("profiling.alerts.orphans", table=r.table,
+                                  rows=rows_text(int(r.n_unmatched), int(r.n_rows)), column=r.column,
+                                  target=r.references.split(".")[0], examples=r.examples),
                                 int(r.n_unmatched), r.n_unmatched / r.n_rows if r.n_rows else None,
                                 _examples(r.examples)))  # fmt: skip
             crm[kind] = crm.get(kind, 0) + int(r.n_unmatched)
@@ -152,7 +155,7 @@ def without_orders_alert(k: int, n: int, examples: Sequence[Any]) -> Alert | Non
     if not k:
         return None
     return Alert("customers", "customer_id", "customers_without_orders", "info",
-                 f"customers: {rows_text(k, n, 'customers')} have no orders",
+                 t("profiling.alerts.customers_without_orders", rows=rows_text(k, n, "customers")),
                  k, k / n, tuple(examples))  # fmt: skip
 
 
@@ -160,10 +163,10 @@ def extreme_alert(rows_ext: int, n_orders: int, extreme: pd.DataFrame, extreme_z
     """``extreme_spenders``: customers whose log total spend has a robust z above ``extreme_z``
     (``rows_ext`` of the ``n_orders`` order rows are theirs)."""
     ids = extreme["customer_id"]
-    ex = [f"{c} ({fmt_number(s)})" for c, s in zip(ids.head(3), extreme["spend"].head(3), strict=True)]
+    ex = [f"{c} ({fmt.money(s)})" for c, s in zip(ids.head(3), extreme["spend"].head(3), strict=True)]
     return Alert("orders", "customer_id", "extreme_spenders", "warning",
-                 f"orders: {len(extreme):,} customer(s) have an extreme total spend (robust z of log spend "
-                 f"> {extreme_z:g}; {rows_ext:,} order rows), e.g. {', '.join(ex)}; see cleaning.extreme_spenders",
+                 t("profiling.alerts.extreme_spenders", n=f"{len(extreme):,}", z=f"{extreme_z:g}",
+                   rows=f"{rows_ext:,}", examples=", ".join(ex)),
                  len(extreme), rows_ext / n_orders, tuple(ids.head(5).tolist()))  # fmt: skip
 
 

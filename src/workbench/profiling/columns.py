@@ -22,6 +22,7 @@ from workbench.profiling.alerts import Alert, column_alerts, fmt_value, intake_a
 from workbench.profiling.dates import DateColumn, DateFacts, date_facts, dates_from_facts
 from workbench.profiling.options import ProfilingOptions
 from workbench.profiling.personal import hidden_label
+from workbench.profiling.words import where as where_text
 
 __all__ = [
     "TableContext",
@@ -299,10 +300,7 @@ def top_indices(counts: np.ndarray, n: int) -> np.ndarray:
 
 def _where(table: str, col: str, rep: ColumnReport | None) -> str:
     """How messages name a column: ``orders.amount``, plus ``(from 实付金额)`` when renamed."""
-    where = f"{table}.{col}"
-    if rep is not None and rep.source not in (col, "") and not rep.source.startswith("@"):
-        where += f" (from {rep.source})"
-    return where
+    return where_text(table, col, rep.source if rep is not None else None)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.profiling.alerts import Alert
+from workbench.report.i18n import t
 
 __all__ = ["cramers_v", "spearman_matrix", "cramers_matrix", "correlation_pairs"]
 
@@ -57,7 +58,7 @@ def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
     return float(min(1.0, math.sqrt(phi2corr / denom)))
 
 
-def _high_pairs(table: str, mat: pd.DataFrame, threshold: float, *, verb: str, label: str) -> list[Alert]:
+def _high_pairs(table: str, mat: pd.DataFrame, threshold: float, *, method: str) -> list[Alert]:
     """One ``high_correlation`` alert per pair of ``mat`` whose absolute value exceeds ``threshold``."""
     cols = list(mat.columns)
     alerts: list[Alert] = []
@@ -66,7 +67,8 @@ def _high_pairs(table: str, mat: pd.DataFrame, threshold: float, *, verb: str, l
             r = mat.loc[a, b]
             if pd.notna(r) and abs(r) > threshold:
                 alerts.append(Alert(table, a, "high_correlation", "info",
-                                    f"{table}.{a} and {table}.{b} are highly {verb} ({label} = {r:.2f})",
+                                    t(f"profiling.alerts.high_correlation_{method}", a=f"{table}.{a}",
+                                      b=f"{table}.{b}", r=f"{r:.2f}"),
                                     0, None, (b,)))  # fmt: skip
     return alerts
 
@@ -95,7 +97,7 @@ def spearman_matrix(
     if len(cols) < 2:
         return pd.DataFrame(), []
     mat = sample[cols].astype("float64").corr(method="spearman", min_periods=10)
-    return mat, _high_pairs(table, mat, threshold, verb="correlated", label="Spearman rho")
+    return mat, _high_pairs(table, mat, threshold, method="spearman")
 
 
 def cramers_matrix(
@@ -114,7 +116,7 @@ def cramers_matrix(
         for j in range(i + 1, len(cols)):
             mat[i, j] = mat[j, i] = cramers_v(codes[a], codes[cols[j]])
     frame = pd.DataFrame(mat, index=cols, columns=cols)
-    return frame, _high_pairs(table, frame, threshold, verb="associated", label="Cramér's V")
+    return frame, _high_pairs(table, frame, threshold, method="cramers_v")
 
 
 def correlation_pairs(spearman: pd.DataFrame, cramers: pd.DataFrame) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from workbench.data.cleaning import EVENT_TIME_COLUMNS
 from workbench.profiling.alerts import Alert, fmt_number, fmt_value, rows_text
+from workbench.report.i18n import date_text, t
 
 __all__ = ["DateColumn", "DateFacts", "day_spikes", "daily_series", "date_facts", "dates_from_facts", "profile_dates",
            "monthly_coverage"]
@@ -280,33 +281,32 @@ def dates_from_facts(
     if n_future:
         ex = list(facts.future_examples)
         alerts.append(Alert(table, col, "future_dates", "warning",
-                            f"{where}: {rows_text(n_future, n)} are after today ({end.date()}), "
-                            f"e.g. {', '.join(map(str, ex))}",
+                            t("profiling.alerts.future_dates", where=where, rows=rows_text(n_future, n),
+                              end=date_text(end), examples=", ".join(map(str, ex))),
                             n_future, n_future / n, tuple(ex)))  # fmt: skip
     if n_pre and launch is not None:
         ex = list(facts.prelaunch_examples)
         alerts.append(Alert(table, col, "prelaunch_dates", "warning",
-                            f"{where}: {rows_text(n_pre, n)} are before the launch date {launch.date()}, "
-                            f"e.g. {', '.join(map(str, ex))}",
+                            t("profiling.alerts.prelaunch_dates", where=where, rows=rows_text(n_pre, n),
+                              launch=date_text(launch), examples=", ".join(map(str, ex))),
                             n_pre, n_pre / n, tuple(ex)))  # fmt: skip
     if n_after and EVENT_TIME_COLUMNS.get(table) == col:
         alerts.append(Alert(table, col, "after_as_of", "info",
-                            f"{where}: {rows_text(n_after, n)} are after as_of {as_of_end.date()}; "
-                            "they serve only as outcome windows (churn labels, holdouts)",
+                            t("profiling.alerts.after_as_of", where=where, rows=rows_text(n_after, n),
+                              as_of=date_text(as_of_end)),
                             n_after, n_after / n))  # fmt: skip
     if n_gaps:
         gap_months = [str(p) for p in monthly.index[monthly.to_numpy() == 0][:5]]
         alerts.append(Alert(table, col, "date_gaps", "info",
-                            f"{where}: {n_gaps} of {len(monthly)} months between {lo.date()} and {hi.date()} "
-                            f"have no rows, e.g. {', '.join(gap_months)}",
+                            t("profiling.alerts.date_gaps", where=where, n=n_gaps, months=len(monthly),
+                              start=date_text(lo), end=date_text(hi), examples=", ".join(gap_months)),
                             n_gaps, None, tuple(gap_months)))  # fmt: skip
     if len(sp) and activity:
         top_day = sp.iloc[0]
         alerts.append(Alert(table, col, "spike_days", "info",
-                            f"{where}: {len(sp)} spike day(s) (robust z > {spike_z:g}); the strongest, "
-                            f"{top_day['day'].date()}, has {int(top_day['rows']):,} rows "
-                            f"against {fmt_number(top_day['baseline'])} "
-                            f"on a typical day around it",
+                            t("profiling.alerts.spike_days", where=where, n=len(sp), z=f"{spike_z:g}",
+                              day=date_text(top_day["day"]), rows=f"{int(top_day['rows']):,}",
+                              baseline=fmt_number(top_day["baseline"])),
                             int(sp["rows"].sum()), int(sp["rows"].sum()) / n,
                             tuple(str(d.date()) for d in sp["day"].head(5))))  # fmt: skip
     return DateColumn(daily=daily, window=(lo, hi), spikes=sp, stats=stats, alerts=alerts)

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from workbench.profiling.alerts import SEVERITIES, fmt_number
+from workbench.profiling.words import clauses, join, plural, severity_counts
+from workbench.report import fmt
+from workbench.report.i18n import category, date_text, t
 
 if TYPE_CHECKING:
     from workbench.profiling.profile import DataProfile
@@ -22,16 +25,16 @@ __all__ = ["SECTIONS", "SUMMARY_SECTIONS"]
 def overview(prof: DataProfile) -> str:
     """Tables, rows, size and alerts by severity."""
     if not prof.profiles:
-        return "No tables were profiled."
+        return t("profiling.findings.overview_none")
     parts = [
-        f"{n} {tp.n_rows:,} rows × {tp.n_columns} columns ({tp.memory_bytes / 2**20:,.1f} MB)"
+        t("profiling.findings.overview_table", table=n, rows=f"{tp.n_rows:,}", columns=tp.n_columns,
+          mb=f"{tp.memory_bytes / 2**20:,.1f}")
         for n, tp in prof.profiles.items()
     ]
-    al = prof.alerts()
-    counts = al["severity"].value_counts()
-    sev = ", ".join(f"{int(counts.get(s, 0))} {s}{'s' if counts.get(s, 0) != 1 else ''}" for s in SEVERITIES)
+    counts = prof.alerts()["severity"].value_counts()
     total = sum(tp.n_rows for tp in prof.profiles.values())
-    return f"{len(prof.profiles)} table(s), {total:,} rows in all: {'; '.join(parts)}. Alerts: {sev}."
+    return t("profiling.findings.overview", tables=plural("profiling.findings.tables_n", len(prof.profiles)),
+             rows=f"{total:,}", parts=clauses(parts), severities=severity_counts(counts.to_dict(), SEVERITIES))
 
 
 def missing(prof: DataProfile) -> str:
@@ -39,16 +42,19 @@ def missing(prof: DataProfile) -> str:
     cells = sum(tp.n_rows * tp.n_columns for tp in prof.profiles.values())
     missing = sum(tp.n_missing_cells for tp in prof.profiles.values())
     if missing == 0:
-        return "Missing values: none - every cell of every table has a value."
+        return t("profiling.findings.missing_none")
     worst = []
     for name, tp in prof.profiles.items():
         st = tp.stats[tp.stats["n_missing"] > 0]
         worst.extend((float(r.p_missing), f"{name}.{c}", int(r.n_missing)) for c, r in st.iterrows())
     worst.sort(reverse=True)
-    top = ", ".join(f"{c} {p:.1%} ({m:,} row{'s' if m != 1 else ''})" for p, c, m in worst[:3])
+    top = t("profiling.sep.list_comma").join(
+        t("profiling.findings.missing_column", column=c, share=f"{p:.1%}", rows=plural("profiling.findings.rows_n", m))
+        for p, c, m in worst[:3])
     req = prof.alerts(kind="missing", severity="error")
-    extra = f" Required columns with gaps: {', '.join(req['table'] + '.' + req['column'])}." if len(req) else ""
-    return f"Missing values: {missing:,} of {cells:,} cells ({missing / cells:.1%}); most in {top}.{extra}"
+    extra = t("profiling.findings.missing_required", columns=join(req["table"] + "." + req["column"])) if len(req) else ""
+    return t("profiling.findings.missing", missing=f"{missing:,}", cells=f"{cells:,}", share=f"{missing / cells:.1%}",
+             top=top, required=extra)
 
 
 def duplicates(prof: DataProfile) -> str:
@@ -57,105 +63,102 @@ def duplicates(prof: DataProfile) -> str:
     for name, tp in prof.profiles.items():
         bits = []
         if tp.n_duplicate_rows:
-            bits.append(f"{tp.n_duplicate_rows:,} exact duplicate row{'s' if tp.n_duplicate_rows != 1 else ''}")
+            bits.append(plural("profiling.findings.duplicate_rows", tp.n_duplicate_rows))
         if tp.n_duplicate_keys:
-            k = tp.n_duplicate_keys
-            bits.append(f"{k:,} {'row' if k == 1 else 'rows'} repeating the {', '.join(tp.key)} of an earlier row")
+            bits.append(plural("profiling.findings.duplicate_keys", tp.n_duplicate_keys, key=", ".join(tp.key)))
         if bits:
             share = (tp.n_duplicate_rows + tp.n_duplicate_keys) / tp.n_rows
-            parts.append(f"{name} has {' and '.join(bits)} ({share:.2%} of rows)")
+            parts.append(t("profiling.findings.duplicates_table", table=name, what=t("profiling.sep.and").join(bits),
+                           share=f"{share:.2%}"))
     if not parts:
-        return "Duplicates: none - no exact duplicate rows and every key is unique."
-    return ("Duplicates: " + "; ".join(parts)
-            + ". The cleaning step resolves them (cleaning.drop_exact_duplicates, cleaning.duplicate_keys).")
+        return t("profiling.findings.duplicates_none")
+    return t("profiling.findings.duplicates", parts=clauses(parts))
+
+
+_DISTRIBUTION_KINDS = ("constant", "skewed", "zeros", "imbalance", "high_cardinality", "high_correlation")
 
 
 def distributions(prof: DataProfile) -> str:
     """Constant, skewed, zero-heavy, imbalanced, high-cardinality and correlated columns."""
-    al = prof.alerts(kind=["skewed", "constant", "imbalance", "zeros", "high_cardinality", "high_correlation"])
+    al = prof.alerts(kind=list(_DISTRIBUTION_KINDS))
     if al.empty:
-        return "Distributions: no constant, skewed, zero-heavy, imbalanced or highly correlated columns."
+        return t("profiling.findings.distributions_none")
     parts = []
-    for k, label in (("constant", "constant"), ("skewed", "highly skewed"), ("zeros", "many zeros"),
-                     ("imbalance", "imbalanced"), ("high_cardinality", "high-cardinality"),
-                     ("high_correlation", "highly correlated with another column")):  # fmt: skip
+    for k in _DISTRIBUTION_KINDS:
         sub = al[al["kind"] == k]
         if len(sub):
-            cols = ", ".join((sub["table"] + "." + sub["column"].astype(str)).head(4))
-            more = f" and {len(sub) - 4} more" if len(sub) > 4 else ""
-            parts.append(f"{label}: {cols}{more}")
+            cols = join((sub["table"] + "." + sub["column"].astype(str)).head(4))
+            more = t("profiling.findings.more", n=len(sub) - 4) if len(sub) > 4 else ""
+            parts.append(t("profiling.findings.distribution_kind", label=t(f"profiling.findings.distribution.{k}"),
+                           columns=cols, more=more))
     skewed = prof.alerts(kind="skewed")
     tail = ""
     if len(skewed):
-        t, c = skewed.iloc[0]["table"], skewed.iloc[0]["column"]
-        st = prof.profiles[t].stats.loc[c]
-        tail = (f" {t}.{c} has median {fmt_number(st['median'])} but p99 {fmt_number(st['p99'])} and max "
-                f"{fmt_number(st['max'])}: use medians and log scales for it.")  # fmt: skip
-    return "Distributions - " + "; ".join(parts) + "." + tail
+        tb, c = skewed.iloc[0]["table"], skewed.iloc[0]["column"]
+        st = prof.profiles[tb].stats.loc[c]
+        tail = t("profiling.findings.skewed_tail", column=f"{tb}.{c}", median=fmt_number(st["median"]),
+                 p99=fmt_number(st["p99"]), max=fmt_number(st["max"]))
+    return t("profiling.findings.distributions", parts=clauses(parts), tail=tail)
+
+
+def _date_part(prof: DataProfile, name: str, col: str) -> str:
+    """One datetime column's range, empty months, spike days and implausible dates."""
+    tp = prof.profiles[name]
+    st = tp.stats.loc[col]
+    lo, hi = tp.date_windows[col]
+    bits = [t("profiling.findings.date_range", column=f"{name}.{col}", start=date_text(st["date_min"]),
+              end=date_text(st["date_max"]))]
+    if st.get("n_gap_months"):
+        bits.append(plural("profiling.findings.date_gaps", int(st["n_gap_months"]), start=date_text(lo),
+                           end=date_text(hi)))
+    sp = tp.spikes.get(col)
+    if sp is not None and len(sp):
+        bits.append(plural("profiling.findings.date_spikes", len(sp), day=date_text(sp.iloc[0]["day"]),
+                           rows=f"{int(sp.iloc[0]['rows']):,}", baseline=fmt_number(sp.iloc[0]["baseline"])))
+    if st.get("n_future"):
+        bits.append(t("profiling.findings.date_future", n=f"{int(st['n_future']):,}"))
+    if st.get("n_prelaunch"):
+        bits.append(t("profiling.findings.date_prelaunch", n=f"{int(st['n_prelaunch']):,}"))
+    return t("profiling.sep.list_comma").join(bits)
 
 
 def dates(prof: DataProfile) -> str:
     """Range, empty months, spike days and implausible dates of every datetime column."""
-    parts = []
-    for name, tp in prof.profiles.items():
-        for col in tp.daily_counts:
-            st = tp.stats.loc[col]
-            lo, hi = tp.date_windows[col]
-            bits = [f"{name}.{col} runs {st['date_min'].date()} to {st['date_max'].date()}"]
-            if st.get("n_gap_months"):
-                bits.append(f"{int(st['n_gap_months'])} empty month(s) between {lo.date()} and {hi.date()}")
-            sp = tp.spikes.get(col)
-            if sp is not None and len(sp):
-                bits.append(f"{len(sp)} spike day(s), strongest {sp.iloc[0]['day'].date()} "
-                            f"with {int(sp.iloc[0]['rows']):,} rows "
-                            f"(typical {fmt_number(sp.iloc[0]['baseline'])})")
-            if st.get("n_future"):
-                bits.append(f"{int(st['n_future']):,} after today")
-            if st.get("n_prelaunch"):
-                bits.append(f"{int(st['n_prelaunch']):,} before launch")
-            parts.append(", ".join(bits))
+    parts = [_date_part(prof, name, col) for name, tp in prof.profiles.items() for col in tp.daily_counts]
     if not parts:
-        return "Dates: no datetime columns."
-    return "Dates: " + "; ".join(parts) + "."
+        return t("profiling.findings.dates_none")
+    return t("profiling.findings.dates", parts=clauses(parts))
+
+
+_CRM_FINDING_KINDS = ("refunds", "negative_amounts", "orphan_orders", "orphan_rows", "customers_without_orders",
+                      "extreme_spenders", "future_dates", "prelaunch_dates")
 
 
 def crm(prof: DataProfile) -> str:
     """Refunds, negative amounts, orphans, customers without orders, extreme spenders, dates."""
     c = prof.crm
-    bits = []
-    labels = (
-        ("refunds", "refund lines"),
-        ("negative_amounts", "negative amounts not marked as refunds"),
-        ("orphan_orders", "orders of unknown customers"),
-        ("orphan_rows", "other rows of unknown customers"),
-        ("customers_without_orders", "customers without orders"),
-        ("extreme_spenders", f"extreme spenders (robust z > {prof.extreme_z:g})"),
-        ("future_dates", "future dates"),
-        ("prelaunch_dates", "pre-launch dates"),
-    )
-    for k, label in labels:
-        if c.get(k):
-            bits.append(f"{c[k]:,} {label}")
+    bits = [t(f"profiling.findings.crm.{k}", n=f"{c[k]:,}", z=f"{prof.extreme_z:g}")
+            for k in _CRM_FINDING_KINDS if c.get(k)]
     tail = ""
     if not c.get("extreme_spenders") and len(prof.top_spenders) and pd.notna(prof.top_spenders["robust_z"].iloc[0]):
         top = prof.top_spenders.iloc[0]
-        tail = (f" No extreme spender: the highest robust z of log spend is {top['robust_z']:.1f} "
-                f"({top['customer_id']}, spend {fmt_number(top['spend'])}), below {prof.extreme_z:g}.")  # fmt: skip
+        tail = t("profiling.findings.crm_no_extreme", z=f"{top['robust_z']:.1f}", customer=top["customer_id"],
+                 spend=fmt.money(top["spend"]), threshold=f"{prof.extreme_z:g}")
     if not bits:
-        return "CRM checks: no refunds, negative amounts, orphan rows, extreme spenders or implausible dates." + tail
-    return "CRM checks: " + "; ".join(bits) + "." + tail
+        return t("profiling.findings.crm_none", tail=tail)
+    return t("profiling.findings.crm_text", parts=clauses(bits), tail=tail)
 
 
 def alerts(prof: DataProfile) -> str:
     """How many alerts of each severity, and the most serious ones."""
     al = prof.alerts()
     if al.empty:
-        return "No alerts: nothing in the data needs a look before analysis."
-    sev = al["severity"].value_counts()
+        return t("profiling.findings.alerts_none")
+    sev = al["severity"].value_counts().to_dict()
     top = al[al["severity"] == al["severity"].iloc[0]].head(3)
-    worst = "; ".join(f"{r.table}.{r.column or '*'}: {r.kind}" for r in top.itertuples())
-    counts = ", ".join(f"{int(sev.get(s, 0))} {s}" for s in SEVERITIES if sev.get(s, 0))
-    return f"{len(al)} alerts ({counts}); the most serious: {worst}."
+    worst = clauses(f"{r.table}.{r.column or '*'}: {category('alert_kind', r.kind)}" for r in top.itertuples())
+    return t("profiling.findings.alerts", n=f"{len(al):,}", severities=severity_counts(sev, SEVERITIES, zeros=False),
+             worst=worst)
 
 
 def correlations(prof: DataProfile) -> str:
@@ -165,18 +168,17 @@ def correlations(prof: DataProfile) -> str:
         pairs = prof.correlations(name)
         if len(pairs):
             top = pairs.iloc[0]
-            parts.append(f"{name}: {top.column_a} ~ {top.column_b} "
-                         f"({'Spearman rho' if top.method == 'spearman' else 'Cramér V'} {top.value:.2f})")
+            parts.append(t("profiling.findings.correlation_pair", table=name, a=top.column_a, b=top.column_b,
+                           method=t(f"profiling.findings.method.{top.method}"), value=f"{top.value:.2f}"))
     if not parts:
-        return "Correlations: no column pairs to compare."
-    thr = prof.options.high_correlation_threshold
+        return t("profiling.findings.correlations_none")
+    thr = f"{prof.options.high_correlation_threshold:g}"
     high = prof.alerts(kind="high_correlation")
-    head = (f"{len(high)} column(s) correlate above {thr:g} with another: check for duplicated "
-            "information or leakage before modelling. " if len(high) else
-            f"No pair correlates above {thr:g}. ")
+    head = (plural("profiling.findings.correlations_high", len(high), threshold=thr) if len(high)
+            else t("profiling.findings.correlations_low", threshold=thr))
     notes = prof.sample_notes()
-    tail = f" ({'; '.join(notes)}.)" if notes else ""
-    return head + "Strongest pair per table - " + "; ".join(parts) + "." + tail
+    tail = t("profiling.findings.sample_tail", notes=clauses(notes)) if notes else ""
+    return head + t("profiling.findings.correlations", parts=clauses(parts), tail=tail)
 
 
 SECTIONS: dict[str, Callable[[DataProfile], str]] = {

@@ -22,6 +22,7 @@ import pandas as pd
 from workbench.core.contract import TABLES, pii_columns
 from workbench.core.pii import PII_KINDS, PersonalColumn
 from workbench.report import fmt
+from workbench.report.i18n import category, t
 from workbench.report.results import Result
 
 __all__ = [
@@ -35,20 +36,18 @@ __all__ = [
 TREATMENTS: tuple[str, ...] = ("mask", "pseudonymize", "drop", "keep")
 """What intake may do to a personal-data column, in report order."""
 
-_KIND_LABELS: dict[str, str] = {
-    "name": "name",
-    "phone": "phone number",
-    "email": "e-mail address",
-    "id_number": "ID number",
-    "bank_card": "bank card number",
-    "address": "address",
-}
-_TREATED: dict[str, str] = {
-    "mask": "masked",
-    "pseudonymize": "pseudonymized (keyed)",
-    "drop": "dropped",
-    "keep": "kept raw (privacy.allow_personal_data)",
-}
+
+
+def _kind(kind: str, *, article: bool = False) -> str:
+    """A kind of personal data in words (``phone number``; ``a phone number`` with ``article``),
+    in the run's language; an unknown kind as it is."""
+    key = f"profiling.personal.{'a_kind' if article else 'kind'}.{kind}"
+    return t(key) if kind in PII_KINDS else kind
+
+
+def _treated(treatment: str) -> str:
+    """What intake did, in words (``categories.pii_treatment``: ``masked`` ...)."""
+    return category("pii_treatment", treatment)
 
 
 def hidden_label(kind: str | None) -> str:
@@ -69,7 +68,9 @@ def hidden_label(kind: str | None) -> str:
     >>> hidden_label("phone")
     'personal data (phone), values hidden'
     """
-    return f"personal data ({kind}), values hidden" if kind else "personal data, values hidden"
+    if kind:
+        return t("profiling.personal.hidden_kind", kind=category("pii_kind", kind))
+    return t("profiling.personal.hidden")
 
 
 def personal_columns(
@@ -101,23 +102,19 @@ def personal_columns(
     return {c: (c if c in PII_KINDS else None) for c in pii_columns(table, frame)}
 
 
-def _a(label: str) -> str:
-    """``label`` with its indefinite article (``a phone number``, ``an address``)."""
-    return f"{'an' if label[:1].lower() in 'aeiou' or label.startswith('ID') else 'a'} {label}"
-
-
 def _reason(pc: PersonalColumn) -> str:
     """Why a column counts as personal data, without any of its values."""
-    label = _KIND_LABELS.get(pc.kind, pc.kind)
+    label = _kind(pc.kind)
     if pc.detected_by == "contract":
-        return f"contract column ({label})"
+        return t("profiling.personal.reason.contract", kind=label)
     if pc.detected_by == "header":
-        return f"header {pc.header!r} is {_a(label)} synonym"
+        return t("profiling.personal.reason.header", header=repr(pc.header), a_kind=_kind(pc.kind, article=True))
     if pc.detected_by == "params":
-        return f"listed in privacy.columns ({label})"
+        return t("profiling.personal.reason.params", kind=label)
     if pc.share is None:
-        return f"content ({label})"
-    return f"content: {fmt.pct(pc.share)} of {pc.n_checked:,} checked values look like {_a(label)}"
+        return t("profiling.personal.reason.content", kind=label)
+    return t("profiling.personal.reason.content_share", share=fmt.pct(pc.share), n=f"{pc.n_checked:,}",
+             a_kind=_kind(pc.kind, article=True))
 
 
 def _counts(columns: Sequence[PersonalColumn], field: str, order: Sequence[str]) -> dict[str, int]:
@@ -165,20 +162,21 @@ class PersonalDataReport(Result):
         cols = ["table", "column", "header", "kind", "detected_by", "share", "n_checked", "treatment"]
         df = pd.DataFrame([pc.as_dict() for pc in self.columns], columns=cols)
         df["reason"] = [_reason(pc) for pc in self.columns]
-        df["treated"] = [_TREATED.get(pc.treatment, pc.treatment) for pc in self.columns]
+        df["treated"] = [_treated(pc.treatment) for pc in self.columns]
         return df
 
     def summary(self) -> pd.DataFrame:
-        """One row per column, in words: ``table``, ``column``, ``source header``, ``kind``,
-        ``found by`` (with the share of matching values for content), ``treatment``."""
+        """One row per column, in words (the run's language): ``table``, ``column``,
+        ``source_header``, ``kind``, ``found_by`` (with the share of matching values for
+        content), ``treatment``."""
         df = self.to_frame()
         return pd.DataFrame(
             {
                 "table": df["table"],
                 "column": df["column"],
-                "source header": df["header"],
-                "kind": df["kind"],
-                "found by": df["reason"],
+                "source_header": df["header"],
+                "kind": df["kind"].map(lambda k: category("pii_kind", k)),
+                "found_by": df["reason"],
                 "treatment": df["treated"],
             }
         )
@@ -187,35 +185,14 @@ class PersonalDataReport(Result):
         """The warnings of the section: raw personal data allowed, default pseudonym secret."""
         out = []
         if self.allow_personal_data:
-            out.append("WARNING: privacy.allow_personal_data is true: personal data is kept raw and shown "
-                       "in reports and artifacts.")  # fmt: skip
+            out.append(t("profiling.personal.warn_raw"))
         if self.default_secret:
-            out.append(f"WARNING: pseudonyms use the shipped default secret: set privacy.salt or the "
-                       f"{self.secret_env} environment variable.")  # fmt: skip
+            out.append(t("profiling.personal.warn_secret", env=self.secret_env))
         return out
 
     def finding(self) -> str:
         """Columns and tables with personal data, how they were treated, and the warnings."""
-        n, tables = len(self.columns), self.tables
-        if not n:
-            text = "No personal data found in any column (checked by header and by content)."
-        else:
-            by = _counts(self.columns, "treatment", TREATMENTS)
-            done = [t for t in TREATMENTS[:3] if t in by]
-            words = [_TREATED[t].split(" (")[0] for t in done]
-            detail = ", ".join(f"{by[t]} {w}" for t, w in zip(done, words, strict=True))
-            kept = by.get("keep", 0)
-            text = (f"{n} column{'s' if n != 1 else ''} in {len(tables)} table{'s' if len(tables) != 1 else ''} "
-                    f"hold personal data")  # fmt: skip
-            if not kept and words:
-                verbs = ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
-                text += f"; all {verbs} before analysis{f' ({detail})' if len(done) > 1 else ''}; none shown raw."
-            else:
-                text += (f"; {detail + ' before analysis, ' if detail else ''}{kept} kept raw because "
-                         "privacy.allow_personal_data is true.")  # fmt: skip
-            if not self.allow_personal_data:
-                text += " This report shows their counts only, never their values."
-        return " ".join([text, *self.warnings()])
+        return t("profiling.sep.sentence").join([_finding_text(self), *self.warnings()])
 
     def metrics(self) -> dict[str, Any]:
         """Columns and tables with personal data; columns per kind, treatment, reason and table."""
@@ -246,7 +223,8 @@ class PersonalDataReport(Result):
             kinds = [k for k in PII_KINDS if k in counts.index] + [k for k in counts.index if k not in PII_KINDS]
             treatments = [t for t in TREATMENTS if t in counts] + [t for t in counts if t not in TREATMENTS]
             counts = counts.loc[kinds, treatments]
-        return plot_personal_data(counts, ax)
+        return plot_personal_data(counts.rename(index=lambda k: category("pii_kind", k),
+                                                columns=lambda c: category("pii_treatment", c)), ax)
 
     def __repr__(self) -> str:
         return f"PersonalDataReport(columns={len(self.columns)}, tables={len(self.tables)})"
@@ -290,3 +268,30 @@ def personal_data_section(
         secret_env=secret_env,
     )
 
+
+
+def _finding_text(rep: PersonalDataReport) -> str:
+    """The finding of :class:`PersonalDataReport` without its warnings."""
+    n, tables = len(rep.columns), rep.tables
+    if not n:
+        return t("profiling.personal.finding.none")
+    by = _counts(rep.columns, "treatment", TREATMENTS)
+    done = [x for x in TREATMENTS[:3] if x in by]
+    words = [t(f"profiling.personal.treated_short.{x}") for x in done]
+    detail = t("profiling.sep.list_comma").join(
+        t("profiling.personal.finding.count", n=f"{by[x]:,}", what=w) for x, w in zip(done, words, strict=True))
+    kept = by.get("keep", 0)
+    text = t("profiling.personal.finding.head",
+             columns=t(f"profiling.personal.columns_n.{'one' if n == 1 else 'other'}", n=f"{n:,}"),
+             tables=t(f"profiling.personal.tables_n.{'one' if len(tables) == 1 else 'other'}", n=len(tables)))
+    if not kept and words:
+        verbs = (t("profiling.sep.list_comma").join(words[:-1]) + t("profiling.sep.or") + words[-1]
+                 if len(words) > 1 else words[0])
+        more = t("profiling.personal.finding.detail", detail=detail) if len(done) > 1 else ""
+        text += t("profiling.personal.finding.all_treated", verbs=verbs, detail=more)
+    else:
+        before = t("profiling.personal.finding.before", detail=detail) if detail else ""
+        text += t("profiling.personal.finding.kept", before=before, kept=f"{kept:,}")
+    if not rep.allow_personal_data:
+        text += t("profiling.personal.finding.counts_only")
+    return text

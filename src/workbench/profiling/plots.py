@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 
 if TYPE_CHECKING:
@@ -77,10 +78,10 @@ def plot_missing_bar(tp: TableProfile, ax: Any = None) -> Any:
     share = tp.stats["p_missing"].astype(float)
     df = pd.DataFrame({"column": share.index.astype(str), "missing": share.to_numpy() * 100})
     sns.barplot(data=df, x="missing", y="column", ax=ax, color=sns.color_palette()[0])
-    ax.set_xlabel("missing (%)")
+    ax.set_xlabel(t("profiling.plots.missing_axis"))
     ax.set_ylabel("")
     ax.set_xlim(0, 100)
-    ax.set_title(f"{tp.name}: missing values per column")
+    ax.set_title(t("profiling.plots.missing_title", table=tp.name))
     for i, v in enumerate(df["missing"]):
         if v > 0:
             ax.text(min(v + 1, 92), i, f"{v:.1f}%", va="center", fontsize=8)
@@ -109,14 +110,14 @@ def plot_missing(tp: TableProfile, ax: Any = None, *, kind: Literal["bar", "matr
     ax = new_axes(ax, figsize=(8, 4.5))
     data = tp.nullity_sample if kind == "matrix" else tp.nullity_corr
     if data.empty:
-        return _nothing(ax, "no missing values" if kind == "matrix" else "fewer than 2 columns with gaps")
+        return _nothing(ax, t("profiling.plots.no_missing" if kind == "matrix" else "profiling.plots.few_gaps"))
     if kind == "matrix":
         sns.heatmap(data.astype(int), cbar=False, cmap="Greys", vmin=0, vmax=1, ax=ax, yticklabels=False)
-        ax.set_ylabel("rows (evenly spaced)")
-        ax.set_title(f"{tp.name}: where values are missing (dark = missing)")
+        ax.set_ylabel(t("profiling.plots.matrix_axis"))
+        ax.set_title(t("profiling.plots.matrix_title", table=tp.name))
     else:
         sns.heatmap(data, vmin=-1, vmax=1, cmap="RdBu_r", annot=len(data) <= 12, fmt=".2f", ax=ax, square=True)
-        ax.set_title(f"{tp.name}: nullity correlation")
+        ax.set_title(t("profiling.plots.nullity_title", table=tp.name))
     return ax
 
 
@@ -130,10 +131,10 @@ def _histogram(ax: Any, col: str, x: np.ndarray, st: pd.Series, bins: int) -> No
         edges = np.logspace(np.log10(x.min()), np.log10(x.max()), bins + 1) if x.max() > x.min() else bins
         sns.histplot(x, bins=edges, ax=ax)
         ax.set_xscale("log")
-        ax.set_title(f"{col} (log scale)")
+        ax.set_title(t("profiling.plots.log_scale", column=col))
     elif skewed:
         sns.histplot(np.sign(x) * np.log1p(np.abs(x)), bins=bins, ax=ax)
-        ax.set_title(f"{col} (sign·log(1+|x|))")
+        ax.set_title(t("profiling.plots.sign_log", column=col))
     else:
         sns.histplot(x, bins=bins, ax=ax)
         ax.set_title(col)
@@ -175,12 +176,12 @@ def plot_numeric(tp: TableProfile, columns: Sequence[str] | None = None, *, bins
         x = tp.numeric_sample[col].to_numpy()
         x = x[np.isfinite(x)]
         if x.size == 0:
-            ax.set_title(f"{col} (no values)")
+            ax.set_title(t("profiling.plots.no_values", column=col))
             continue
         _histogram(ax, col, x, tp.stats.loc[col], bins)
     for ax in axes.ravel()[len(cols):]:
         ax.set_axis_off()
-    fig.suptitle(f"{tp.name}: numeric columns (sample of {len(tp.numeric_sample):,} rows)")
+    fig.suptitle(t("profiling.plots.numeric_title", table=tp.name, n=f"{len(tp.numeric_sample):,}"))
     fig.tight_layout()
     return fig
 
@@ -213,21 +214,22 @@ def plot_dates(tp: TableProfile, column: str, ax: Any = None, *, freq: Literal["
         for m in cov.loc[cov["gap"], "month"]:
             ax.axvspan(m, m + pd.offsets.MonthBegin(1), color="#c0392b", alpha=0.2, lw=0)
         if cov["gap"].any():
-            ax.text(0.01, 0.97, "shaded: months without rows", transform=ax.transAxes, va="top", fontsize=8)
-        ax.set_ylabel("rows per month")
+            ax.text(0.01, 0.97, t("profiling.plots.gap_note"), transform=ax.transAxes, va="top", fontsize=8)
+        ax.set_ylabel(t("profiling.plots.rows_per_month"))
     else:
         lo, hi = tp.date_windows[column]
         daily = tp.daily_counts[column].loc[lo:hi]
         ax.plot(daily.index, daily.to_numpy(), lw=0.8)
         sp = tp.spikes.get(column)
         if sp is not None and len(sp):
-            ax.scatter(sp["day"], sp["rows"], color="#c0392b", zorder=3, s=18, label="spike day")
+            ax.scatter(sp["day"], sp["rows"], color="#c0392b", zorder=3, s=18, label=t("profiling.plots.spike_day"))
             ax.legend(loc="upper left")
-        ax.set_ylabel("rows per day")
+        ax.set_ylabel(t("profiling.plots.rows_per_day"))
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    ax.set_title(f"{tp.name}.{column}")
+    ax.set_title(t("profiling.plots.dates_title", column=f"{tp.name}.{column}",
+                   per=t("profiling.plots.rows_per_month" if freq == "M" else "profiling.plots.rows_per_day")))
     return ax
 
 
@@ -243,12 +245,11 @@ def plot_correlations(mat: pd.DataFrame, table: str, ax: Any = None, *,
 
     ax = new_axes(ax, figsize=(6, 5))
     if mat.empty:
-        return _nothing(ax, "fewer than 2 columns to correlate")
+        return _nothing(ax, t("profiling.plots.few_to_correlate"))
     vmin = -1 if method == "spearman" else 0
     sns.heatmap(mat, vmin=vmin, vmax=1, cmap="RdBu_r" if method == "spearman" else "Blues",
                 annot=len(mat) <= 12, fmt=".2f", square=True, ax=ax)  # fmt: skip
-    label = "Spearman rho" if method == "spearman" else "Cramér's V"
-    ax.set_title(f"{table}: {label}")
+    ax.set_title(t(f"profiling.plots.correlation_title_{method}", table=table))
     return ax
 
 
@@ -265,11 +266,12 @@ def plot_alerts(counts: pd.DataFrame, ax: Any = None) -> Any:
     matplotlib.axes.Axes
     """
     ax = new_axes(ax, figsize=(7, 3.5))
+    counts = counts.rename(columns=lambda s: category("severity", s))
     counts.plot.barh(stacked=True, ax=ax, color=["#c0392b", "#e67e22", "#7f8c8d"])
     ax.invert_yaxis()
-    ax.set_xlabel("alerts")
+    ax.set_xlabel(t("profiling.plots.alerts_axis"))
     ax.set_ylabel("")
-    ax.set_title("Data-quality alerts")
+    ax.set_title(t("profiling.plots.alerts_title"))
     return ax
 
 
@@ -279,8 +281,9 @@ def plot_personal_data(counts: pd.DataFrame, ax: Any = None) -> Any:
     Parameters
     ----------
     counts : pandas.DataFrame
-        One row per kind, one column per treatment (``mask``, ``pseudonymize``, ``drop``,
-        ``keep``), cells = columns; empty when no personal data was found.
+        One row per kind, one column per treatment, both as labels in the run's language
+        (``categories.pii_kind``, ``categories.pii_treatment``), cells = columns; empty when no
+        personal data was found.
 
     Returns
     -------
@@ -288,11 +291,12 @@ def plot_personal_data(counts: pd.DataFrame, ax: Any = None) -> Any:
     """
     ax = new_axes(ax, figsize=(7, max(2.5, 0.4 * len(counts) + 1.5)))
     if counts.empty:
-        return _nothing(ax, "no personal data found")
-    colors = {"mask": "#2980b9", "pseudonymize": "#27ae60", "drop": "#7f8c8d", "keep": "#c0392b"}
+        return _nothing(ax, t("profiling.plots.no_personal"))
+    colors = {category("pii_treatment", k): v for k, v in
+              {"mask": "#2980b9", "pseudonymize": "#27ae60", "drop": "#7f8c8d", "keep": "#c0392b"}.items()}
     counts.plot.barh(stacked=True, ax=ax, color=[colors.get(str(c), "#8e44ad") for c in counts.columns])
     ax.invert_yaxis()
-    ax.set_xlabel("columns")
+    ax.set_xlabel(t("profiling.plots.personal_axis"))
     ax.set_ylabel("")
-    ax.set_title("Personal data: columns per kind and treatment")
+    ax.set_title(t("profiling.plots.personal_title"))
     return ax

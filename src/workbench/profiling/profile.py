@@ -20,12 +20,13 @@ from workbench.core.pii import PersonalColumn
 from workbench.data import engine
 from workbench.data.cleaning import _default_data_end, to_timestamp
 from workbench.profiling import findings, plots
-from workbench.profiling.alerts import CRM_KINDS, SEVERITIES, Alert, alerts_frame
+from workbench.profiling.alerts import CRM_KINDS, SEVERITIES, Alert, alert_labels, alerts_frame
 from workbench.profiling.checks import crm_counts, cross_table_checks, engine_cross_table_checks
 from workbench.profiling.correlations import correlation_pairs
 from workbench.profiling.dates import monthly_coverage
 from workbench.profiling.options import ProfilingOptions, make_options
 from workbench.profiling.tables import TableInput, TableProfile, engine_table, profile_table
+from workbench.report.i18n import category, t
 from workbench.report.results import Result
 
 __all__ = ["DataProfile", "profile_tables"]
@@ -100,7 +101,7 @@ class DataProfile(Result):
         Returns
         -------
         pandas.DataFrame
-            Index ``table``; columns ``rows``, ``columns``, ``memory_mb``, ``missing_cells_pct``,
+            Index ``table``; columns ``rows``, ``columns``, ``memory_mb``, ``missing_cells_share``,
             ``duplicate_rows``, ``duplicate_keys``, ``file``, ``format``, ``encoding``.
         """
         rows = []
@@ -113,7 +114,7 @@ class DataProfile(Result):
                     "rows": tp.n_rows,
                     "columns": tp.n_columns,
                     "memory_mb": round(tp.memory_bytes / 2**20, 2),
-                    "missing_cells_pct": round(100 * tp.n_missing_cells / cells, 2) if cells else 0.0,
+                    "missing_cells_share": round(tp.n_missing_cells / cells, 4) if cells else 0.0,
                     "duplicate_rows": tp.n_duplicate_rows,
                     "duplicate_keys": tp.n_duplicate_keys,
                     "file": str(path).replace("\\", "/").rsplit("/", 1)[-1] if path else None,
@@ -173,6 +174,22 @@ class DataProfile(Result):
         if table is not None:
             df = df[df["table"] == table]
         return df.reset_index(drop=True)
+
+    def alert_table(
+        self,
+        *,
+        severity: str | Sequence[str] | None = None,
+        kind: str | Sequence[str] | None = None,
+        table: str | None = None,
+    ) -> pd.DataFrame:
+        """The alerts as a reader sees them: :meth:`alerts` (same filters) with the severity and
+        the kind as labels in the run's language; :meth:`alerts` keeps the codes.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return alert_labels(self.alerts(severity=severity, kind=kind, table=table))
 
     def missing_patterns(self, table: str) -> pd.DataFrame:
         """Top combinations of missing columns: ``missing_columns``, ``n_missing_columns``,
@@ -257,17 +274,22 @@ class DataProfile(Result):
 
     # -- tables of every table, for the notebook ------------------------------------------
     def column_tables(self) -> dict[str, pd.DataFrame]:
-        """Per-column statistics of each table (table name -> :meth:`columns`)."""
-        return {name: tp.to_frame() for name, tp in self.profiles.items()}
+        """Per-column statistics of each table (table name -> :meth:`columns`), the logical type
+        and the summary kind as labels in the run's language (``categories.logical_type``,
+        ``categories.column_kind``); :meth:`columns` keeps the codes."""
+        return {name: _labelled_stats(tp.to_frame()) for name, tp in self.profiles.items()}
 
     def missing_pattern_tables(self, *, head: int = 8) -> dict[str, pd.DataFrame]:
-        """The ``head`` most common combinations of missing columns of each table, captioned."""
-        return {f"{name}: most common combinations of missing columns": tp.missing_patterns.head(head).copy()
+        """The ``head`` most common combinations of missing columns of each table, captioned (in
+        the run's language; complete rows read ``profiling.missing.none`` instead of ``(none)``)."""
+        none = t("profiling.missing.none")
+        return {t("profiling.missing.caption", table=name):
+                tp.missing_patterns.head(head).replace({"missing_columns": {"(none)": none}})
                 for name, tp in self.profiles.items()}  # fmt: skip
 
     def spike_tables(self, *, head: int = 5) -> dict[str, pd.DataFrame]:
         """The ``head`` strongest spike days of each datetime column that has any, captioned."""
-        return {f"{name}.{col}: strongest spike days": sp.head(head).copy()
+        return {t("profiling.dates.spike_caption", column=f"{name}.{col}"): sp.head(head).copy()
                 for name, tp in self.profiles.items() for col, sp in tp.spikes.items() if len(sp)}  # fmt: skip
 
     # -- result protocol ------------------------------------------------------------------
@@ -282,7 +304,7 @@ class DataProfile(Result):
     def summary(self) -> pd.DataFrame:
         """Headline per table (index ``table``): rows, columns, missing cells, duplicates and
         alerts by severity."""
-        ov = self.overview()[["rows", "columns", "missing_cells_pct", "duplicate_rows", "duplicate_keys"]]
+        ov = self.overview()[["rows", "columns", "missing_cells_share", "duplicate_rows", "duplicate_keys"]]
         al = self.alerts()
         for sev in SEVERITIES:
             counts = al[al["severity"] == sev].groupby("table").size()
@@ -425,6 +447,15 @@ class DataProfile(Result):
         )
 
 
+def _labelled_stats(stats: pd.DataFrame) -> pd.DataFrame:
+    """Column statistics with ``logical_type`` and ``kind`` as labels (for display)."""
+    out = stats.copy()
+    for col, group in (("logical_type", "logical_type"), ("kind", "column_kind")):
+        if col in out:
+            out[col] = out[col].map(lambda v, g=group: category(g, v))
+    return out
+
+
 def _bound(method: Any, *args: Any) -> Any:
     """A function without arguments that calls ``method(*args)`` (a figure maker)."""
     return partial(method, *args)
@@ -540,7 +571,7 @@ def profile_tables(
 
 def _engine_of(tables: Iterable[Any]) -> ibis.BaseBackend:
     """The engine of the first Ibis table among ``tables``, else a fresh in-memory DuckDB."""
-    for t in tables:
-        if isinstance(t, ir.Table):
-            return t.get_backend()
+    for table in tables:
+        if isinstance(table, ir.Table):
+            return table.get_backend()
     return engine.connect()

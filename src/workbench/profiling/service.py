@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.report import fmt
+from workbench.report.i18n import category, label, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import wilson_interval
@@ -44,9 +45,17 @@ class ServiceKPIs(Result):
     confidence: float = 0.95
     satisfied_min: float = 4.0
 
-    def summary(self) -> pd.DataFrame:
-        """The KPI table: one row per group, then ``overall``."""
+    def to_frame(self) -> pd.DataFrame:
+        """The KPI table: one row per group, then ``overall`` (codes, as in the artifacts)."""
         return self.table.copy()
+
+    def summary(self) -> pd.DataFrame:
+        """The KPI table as a reader sees it: the ``overall`` and ``(missing)`` rows labelled in
+        the run's language (``categories.service_group``)."""
+        out = self.table.copy()
+        if len(out):
+            out[self.by] = out[self.by].map(lambda g: category("service_group", g))
+        return out
 
     def _overall(self) -> pd.Series | None:
         rows = self.table[self.table[self.by] == "overall"] if len(self.table) else self.table
@@ -69,26 +78,22 @@ class ServiceKPIs(Result):
         """Overall CSAT and resolution, and the group with the lowest satisfaction."""
         kpis = self.table.set_index(self.by) if len(self.table) else self.table
         if kpis.empty or "overall" not in kpis.index:
-            return "No tickets to summarise."
+            return t("profiling.service.none")
         o = kpis.loc["overall"]
-        text = (
-            f"{int(o['tickets']):,} tickets; mean satisfaction {o['csat_mean']:.2f} "
-            f"({self.confidence * 100:g} % CI {o['csat_low']:.2f}-{o['csat_high']:.2f}), "
-            f"{o['satisfied_share']:.0%} satisfied; {o['resolution_rate']:.0%} resolved "
-            f"(CI {o['resolution_low']:.0%}-{o['resolution_high']:.0%}); median first response "
-            f"{o['first_response_median_h']:.1f} h."
-        )
+        text = t("profiling.service.finding", tickets=f"{int(o['tickets']):,}", mean=f"{o['csat_mean']:.2f}",
+                 level=f"{self.confidence * 100:g}", low=f"{o['csat_low']:.2f}", high=f"{o['csat_high']:.2f}",
+                 satisfied=f"{o['satisfied_share']:.0%}", resolved=f"{o['resolution_rate']:.0%}",
+                 res_low=f"{o['resolution_low']:.0%}", res_high=f"{o['resolution_high']:.0%}",
+                 response=f"{o['first_response_median_h']:.1f}")
         ch = kpis.drop(index="overall")
         ch = ch[ch["csat_n"] > 0]
         if len(ch) > 1:
             worst = ch["csat_mean"].idxmin()
             w = ch.loc[worst]
             separated = w["csat_high"] < o["csat_low"]
-            text += (
-                f" Lowest satisfaction: {worst} ({w['csat_mean']:.2f}, CI {w['csat_low']:.2f}-"
-                f"{w['csat_high']:.2f})" + (", clearly below the overall level." if separated else
-                                           ", though its interval overlaps the overall level.")
-            )
+            text += t("profiling.service.lowest_below" if separated else "profiling.service.lowest_overlaps",
+                      group=category("service_group", worst), mean=f"{w['csat_mean']:.2f}",
+                      low=_two(w["csat_low"]), high=_two(w["csat_high"]))
         return text
 
     def plot(self, ax: Any = None) -> Any:
@@ -102,26 +107,32 @@ class ServiceKPIs(Result):
         groups = self.table[self.table[self.by] != "overall"]
         groups = groups[groups["csat_n"] > 0]
         if groups.empty:
-            ax.text(0.5, 0.5, "no scored tickets", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, t("profiling.service.no_scores"), ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
             return ax
         mean = groups["csat_mean"].to_numpy(dtype="float64")
         err = np.vstack([mean - groups["csat_low"].to_numpy(dtype="float64"),
                          groups["csat_high"].to_numpy(dtype="float64") - mean])  # fmt: skip
-        ax.barh(groups[self.by].astype(str), mean, xerr=np.nan_to_num(err), capsize=3)
+        ax.barh(groups[self.by].map(lambda g: category("service_group", g)).astype(str), mean, xerr=np.nan_to_num(err), capsize=3)
         o = self._overall()
         if o is not None and pd.notna(o["csat_mean"]):
-            ax.axvline(o["csat_mean"], color="black", ls="--", lw=1, label="overall")
+            ax.axvline(o["csat_mean"], color="black", ls="--", lw=1, label=category("service_group", "overall"))
             ax.legend(loc="lower right")
         ax.invert_yaxis()
-        ax.set_xlabel("mean satisfaction")
-        ax.set_title(f"Customer satisfaction by {self.by}")
+        ax.set_xlabel(t("profiling.service.axis"))
+        ax.set_title(t("profiling.service.title", by=label(self.by)))
         return ax
 
     def __repr__(self) -> str:
         o = self._overall()
         tickets = 0 if o is None else int(o["tickets"])
         return f"ServiceKPIs(by={self.by!r}, groups={max(len(self.table) - 1, 0)}, tickets={tickets:,})"
+
+
+def _two(x: Any) -> str:
+    """A score with two decimals; a missing one (a single scored ticket has no interval) as n/a."""
+    v = fmt.num(x)
+    return t("profiling.common.na") if v is None else f"{v:.2f}"
 
 
 def _hours(tickets: pd.DataFrame, col: str) -> np.ndarray:

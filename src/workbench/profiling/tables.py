@@ -34,7 +34,9 @@ from workbench.profiling.missing import (
 )
 from workbench.profiling.options import ProfilingOptions, make_options
 from workbench.profiling.personal import hidden_label, personal_columns
+from workbench.profiling.words import eg, severity_counts
 from workbench.report import fmt
+from workbench.report.i18n import category, t
 from workbench.report.results import Result
 
 __all__ = ["TableProfile", "TableInput", "EngineTable", "engine_table", "profile_table", "intake_report"]
@@ -140,12 +142,13 @@ class TableProfile(Result):
         """
         parts = []
         if self.sampled:
-            seed = f" (seed {self.random_state})" if self.random_state is not None else " (no seed)"
-            parts.append(f"correlations, histograms and the missing-value matrix computed on a seeded sample of "
-                         f"{self.sample_rows:,} of {self.n_rows:,} rows{seed}")  # fmt: skip
+            seed = (t("profiling.sample.seed", seed=self.random_state) if self.random_state is not None
+                    else t("profiling.sample.no_seed"))
+            parts.append(t("profiling.sample.sampled", sample=f"{self.sample_rows:,}", n=f"{self.n_rows:,}", seed=seed))
         if self.approximate:
-            parts.append(f"{' and '.join(self.approximate)} approximate ({self.engine})")
-        return f"{self.name}: {'; '.join(parts)}" if parts else ""
+            parts.append(t("profiling.sample.approximate", stats=t("profiling.sep.and").join(self.approximate),
+                           engine=self.engine))
+        return t("profiling.sample.note", table=self.name, notes=t("profiling.sep.clause").join(parts)) if parts else ""
 
     def to_frame(self) -> pd.DataFrame:
         """Per-column statistics.
@@ -193,13 +196,11 @@ class TableProfile(Result):
         """Shape, missing cells, duplicates and alerts of the table in one sentence."""
         cells = self.n_rows * self.n_columns
         missing = fmt.pct(self.n_missing_cells / cells) if cells else fmt.pct(0.0)
-        counts = [sum(a.severity == s for a in self.alerts) for s in SEVERITIES]
-        sev = ", ".join(f"{c} {s}" for c, s in zip(counts, SEVERITIES, strict=True))
-        return (
-            f"{self.name}: {self.n_rows:,} rows × {self.n_columns} columns; {self.n_missing_cells:,} missing cells "
-            f"({missing}); {self.n_duplicate_rows:,} duplicate rows, {self.n_duplicate_keys:,} duplicate keys; "
-            f"{len(self.alerts)} alerts ({sev})."
-        )
+        counts = {s: sum(a.severity == s for a in self.alerts) for s in SEVERITIES}
+        return t("profiling.table.finding", table=self.name, rows=f"{self.n_rows:,}", columns=self.n_columns,
+                 missing=f"{self.n_missing_cells:,}", share=missing, dup_rows=f"{self.n_duplicate_rows:,}",
+                 dup_keys=f"{self.n_duplicate_keys:,}", alerts=len(self.alerts),
+                 severities=severity_counts(counts, SEVERITIES))
 
     def plot(self, ax: Any = None) -> Any:
         """Bar chart of the missing share per column (see :meth:`DataProfile.plot_missing`)."""
@@ -258,7 +259,7 @@ def _duplicate_rows_alerts(name: str, k: int, n: int) -> list[Alert]:
     if not k:
         return []
     return [Alert(name, None, "duplicates", "warning",
-                  f"{name}: {rows_text(k, n)} are exact copies of an earlier row", k, k / n)]  # fmt: skip
+                  t("profiling.alerts.duplicates", table=name, rows=rows_text(k, n)), k, k / n)]  # fmt: skip
 
 
 def _step_duplicate_rows(frame: pd.DataFrame, name: str, stats: pd.DataFrame) -> tuple[np.ndarray | None, list[Alert]]:
@@ -290,9 +291,9 @@ def _key_alerts(ctx: TableContext, key_dups: int, key_examples: list[Any]) -> li
     label = ", ".join(key)
     if hidden:
         key_examples = []
-    eg = f" ({hidden_label(ctx.pii.get(hidden[0]))})" if hidden else f", e.g. {', '.join(map(repr, key_examples[:5]))}"
+    tail = t("profiling.common.hidden_tail", hidden=hidden_label(ctx.pii.get(hidden[0]))) if hidden else eg(key_examples[:5])
     return [Alert(name, key[0] if len(key) == 1 else label, "duplicate_keys", "error",
-                  f"{name}: {rows_text(key_dups, n)} repeat the {label} of an earlier row{eg}",
+                  t("profiling.alerts.duplicate_keys", table=name, rows=rows_text(key_dups, n), key=label, eg=tail),
                   key_dups, key_dups / n, tuple(key_examples[:5]))]  # fmt: skip
 
 
@@ -647,12 +648,16 @@ def intake_report(
     Returns
     -------
     pandas.DataFrame
-        One row per column (see :class:`workbench.core.contract.ColumnReport`); the example
-        columns of a personal-data column read ``personal data (phone), values hidden``.
+        One row per column (see :class:`workbench.core.contract.ColumnReport`), the ``type`` as
+        a label in the run's language; the example columns of a personal-data column read
+        ``personal data (phone), values hidden``.
     """
-    frames = [_hide_examples(t.report(), personal_columns(name, t.frame, personal_data))
-              if not allow_personal_data else t.report() for name, t in tables.items()]  # fmt: skip
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    frames = [_hide_examples(lt.report(), personal_columns(name, lt.frame, personal_data))
+              if not allow_personal_data else lt.report() for name, lt in tables.items()]  # fmt: skip
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if "type" in out:
+        out["type"] = out["type"].map(lambda v: category("logical_type", v))
+    return out
 
 
 def _hide_examples(report: pd.DataFrame, pii: Mapping[str, str | None]) -> pd.DataFrame:
