@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import DataQualityWarning
+from workbench.report import fmt
+from workbench.report.i18n import date_text, t
 
 __all__ = [
     "REFUND_STATUSES",
@@ -164,6 +166,20 @@ class AsOfCheck:
             f"{last}, or load newer orders."
         )
 
+    @property
+    def reader_message(self) -> str:
+        """:attr:`message` in the run's language, with dates as the reader writes them (empty
+        when not :attr:`stale`); :attr:`message` stays English for errors and metrics."""
+        if not self.stale or self.last_purchase is None:
+            return ""
+        typical = (t("data.stale.typical", factor=f"{AS_OF_GAP_FACTOR:g}", days=f"{self.typical_gap_days:,.0f}")
+                   if self.typical_gap_days is not None else t("data.stale.no_typical"))
+        english = fmt.settings().language == "en"
+        last = self.last_purchase.date().isoformat() if english else date_text(self.last_purchase)
+        as_of = self.as_of.date().isoformat() if english else date_text(self.as_of)
+        return t("data.stale.message", last=last, gap=fmt.count(self.gap_days), as_of=as_of,
+                 threshold=fmt.count(self.threshold_days), min_gap=AS_OF_MIN_GAP_DAYS, typical=typical)
+
     def metrics(self) -> dict[str, Any]:
         """JSON-able figures (``as_of_gap_days``, ``as_of_threshold_days``, ``as_of_stale``)."""
         return {
@@ -218,5 +234,5 @@ def check_as_of(orders: pd.DataFrame, as_of: Any, *, warn: bool = True) -> AsOfC
     last = pd.Timestamp(days["d"].max())
     check = AsOfCheck(day, last, int((day - last).days), typical, threshold)
     if warn and check.stale:
-        warnings.warn(check.message, DataQualityWarning, stacklevel=2)
+        warnings.warn(check.reader_message, DataQualityWarning, stacklevel=2)
     return check

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import AnalysisError
+from workbench.report.i18n import category
 
 #: Segment of customers without a purchase up to the as-of date.
 NO_PURCHASE = "no purchase"
@@ -18,6 +19,12 @@ NO_PURCHASE = "no purchase"
 NOT_YET_CUSTOMER = "not yet a customer"
 
 _EPS = 1e-9
+
+
+def segment_label(code: Any) -> str:
+    """The reader's name of an RFM segment code (``categories.rfm_segment.<code>``; an
+    analyst's own segment name stays as it is)."""
+    return category("rfm_segment", code)
 
 
 def check_unique_ids(frame: pd.DataFrame, *, what: str) -> None:

@@ -20,13 +20,46 @@ import pandas as pd
 from workbench.core.errors import AnalysisError, StatisticalWarning
 from workbench.data.frames import need_columns
 from workbench.data.threads import limit_threads
-from workbench.report.fmt import num, pct
+from workbench.report.fmt import count, num, pct
+from workbench.report.i18n import category, has, label, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import seed_ints
 
 __all__ = ["GMM_REG_COVAR", "STABILITY_SAMPLE", "PROJECTION_SAMPLE", "SILHOUETTE_CHUNK_MB", "ClusterResult",
-           "adjusted_rand", "cluster_customers"]
+           "adjusted_rand", "cluster_customers", "cluster_label"]
+
+
+def _feature_text(feature: str) -> str:
+    key = f"segmentation.cluster.feature.{feature}"
+    return t(key) if has(key) else label(feature)
+
+
+def cluster_label(name: Any) -> str:
+    """The reader's name of a cluster code made by :func:`cluster_customers`
+    (``"high monetary_mean · low recency_days"`` -> ``"客单价高 · 最近消费天数低"`` in Chinese);
+    other values stay as they are.
+
+    Examples
+    --------
+    >>> cluster_label("high n_orders · low recency_days (2)")
+    'high n_orders · low recency_days (2)'
+    """
+    if name is None or (isinstance(name, float) and name != name):
+        return name
+    text = str(name)
+    suffix = ""
+    if text.endswith(")") and " (" in text:
+        text, _, num_ = text.rpartition(" (")
+        suffix = f" ({num_}"
+    parts = text.split(" · ")
+    out = []
+    for part in parts:
+        level, _, feature = part.partition(" ")
+        if level not in ("high", "low") or not feature:
+            return str(name)
+        out.append(t(f"segmentation.cluster.{level}", feature=_feature_text(feature)))
+    return t("segmentation.cluster.sep").join(out) + suffix
 
 
 #: Variance floor added to the GMM covariances (standardized units): a spike of tied values
@@ -190,8 +223,11 @@ class ClusterResult(Result):
         return self.labels.set_index("customer_id")["cluster_name"].rename("segment")
 
     def summary(self) -> pd.DataFrame:
-        """Cluster profiles: size, share, revenue share, feature means and SMDs."""
-        return self.profiles.copy()
+        """Cluster profiles: size, share, revenue share, feature means and SMDs; the cluster name
+        in the run's language (:func:`cluster_label`; :attr:`profiles` keeps the code)."""
+        out = self.profiles.copy()
+        out["cluster_name"] = out["cluster_name"].map(cluster_label)
+        return out
 
     def predict(self, features: pd.DataFrame, *, method: str | None = None) -> pd.Series:
         """Assign customers of another feature table to these clusters.
@@ -243,28 +279,21 @@ class ClusterResult(Result):
         """What the clusters are and how much to trust them."""
         p = self.profiles
         stab = self.stability_mean()
-        text = (
-            f"Customers fall into {self.n_clusters} groups ({self.method}, silhouette "
-            f"{self.silhouette[self.method]:.2f}"
-            + (f", bootstrap stability ARI {stab:.2f}" if math.isfinite(stab) else "")
-            + "). "
-        )
+        text = t("segmentation.cluster.head", k=self.n_clusters, method=category("cluster_method", self.method),
+                 silhouette=f"{self.silhouette[self.method]:.2f}",
+                 stability=t("segmentation.cluster.stability", ari=f"{stab:.2f}") if math.isfinite(stab) else "")
         big = p.iloc[p["customers"].argmax()]
-        text += (
-            f"The largest, '{big.cluster_name}', holds {pct(big.share, 0)} of customers and "
-            f"{pct(big.revenue_share, 0)} of revenue. "
-        )
+        text += t("segmentation.cluster.big", name=cluster_label(big.cluster_name), share=pct(big.share, 0),
+                  revenue_share=pct(big.revenue_share, 0))
         if p["revenue_share"].notna().any():
             rich = p.iloc[p["revenue_share"].fillna(-1).argmax()]
             if rich.cluster != big.cluster:
-                text += (
-                    f"'{rich.cluster_name}' is {pct(rich.share, 0)} of customers but brings "
-                    f"{pct(rich.revenue_share, 0)} of revenue. "
-                )
+                text += t("segmentation.cluster.rich", name=cluster_label(rich.cluster_name), share=pct(rich.share, 0),
+                          revenue_share=pct(rich.revenue_share, 0))
         if math.isfinite(stab) and stab < 0.6:
-            text += "The split changes a lot between resamples: treat the clusters as descriptive, not as fixed groups."
+            text += t("segmentation.cluster.unstable")
         elif self.silhouette[self.method] < 0.25:
-            text += "Clusters overlap (low silhouette): boundaries between them are soft."
+            text += t("segmentation.cluster.overlap")
         return text.strip()
 
     def plot(self, ax: Any = None) -> Any:
@@ -277,15 +306,15 @@ class ClusterResult(Result):
         import seaborn as sns
 
         ax = new_axes(ax, figsize=(7, 5))
-        pr = self.projection
-        order = list(self.profiles["cluster_name"])
+        pr = self.projection.assign(cluster_name=self.projection["cluster_name"].map(cluster_label))
+        order = [cluster_label(x) for x in self.profiles["cluster_name"]]
         sns.scatterplot(data=pr, x="pc1", y="pc2", hue="cluster_name", hue_order=order, s=8, alpha=0.5,
                         linewidth=0, ax=ax)
         ev = self.explained_variance
-        ax.set_xlabel(f"PC1 ({ev[0]:.0%} of variance)")
-        ax.set_ylabel(f"PC2 ({ev[1]:.0%} of variance)")
-        ax.set_title(f"Clusters ({self.method}, k={self.n_clusters}) in the first two principal components")
-        ax.legend(title="cluster", fontsize=7, title_fontsize=8, markerscale=2, loc="best")
+        ax.set_xlabel(t("segmentation.cluster.pc1", share=f"{ev[0]:.0%}"))
+        ax.set_ylabel(t("segmentation.cluster.pc2", share=f"{ev[1]:.0%}"))
+        ax.set_title(t("segmentation.cluster.title", method=category("cluster_method", self.method), k=self.n_clusters))
+        ax.legend(title=t("segmentation.cluster.legend"), fontsize=7, title_fontsize=8, markerscale=2, loc="best")
         return ax
 
     def plot_k_selection(self) -> Any:
@@ -299,16 +328,19 @@ class ClusterResult(Result):
         import seaborn as sns
 
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-        sel = self.selection
+        sel = self.selection.assign(method=self.selection["method"].map(lambda v: category("cluster_method", v)))
         sns.lineplot(data=sel, x="k", y="silhouette", hue="method", marker="o", ax=axes[0])
-        axes[0].set_title("silhouette (higher is better; k-means picks by it)")
-        g = sel[sel["method"] == "gmm"]
+        if axes[0].get_legend() is not None:
+            axes[0].get_legend().set_title(t("segmentation.cluster.method"))
+        axes[0].set_title(t("segmentation.cluster.silhouette_title"))
+        g = sel[self.selection["method"] == "gmm"]
         if len(g):
             sns.lineplot(data=g, x="k", y="bic", marker="o", ax=axes[1], color=sns.color_palette()[1])
             axes[1].axvline(self.k["gmm"], color="grey", ls=":")
         else:
-            axes[1].text(0.5, 0.5, "GMM not fitted", ha="center", va="center", transform=axes[1].transAxes)
-        axes[1].set_title("GMM BIC (lower is better)")
+            axes[1].text(0.5, 0.5, t("segmentation.cluster.no_gmm"), ha="center", va="center",
+                         transform=axes[1].transAxes)
+        axes[1].set_title(t("segmentation.cluster.bic_title"))
         if "kmeans" in self.k:
             axes[0].axvline(self.k["kmeans"], color="grey", ls=":")
         for a in axes:
@@ -325,12 +357,12 @@ class ClusterResult(Result):
         """
         import seaborn as sns
 
-        smd = self.profiles.set_index("cluster_name")[[f"smd_{c}" for c in self.features]]
-        smd.columns = list(self.features)
+        smd = self.summary().set_index("cluster_name")[[f"smd_{c}" for c in self.features]]
+        smd.columns = [_feature_text(c) for c in self.features]
         ax = new_axes(ax, figsize=(1.3 * len(self.features) + 3, 0.5 * len(smd) + 1.5))
         sns.heatmap(smd, annot=True, fmt=".2f", cmap="RdBu_r", center=0, ax=ax, annot_kws={"fontsize": 7})
         ax.set_ylabel("")
-        ax.set_title("standardized mean difference from the base")
+        ax.set_title(t("segmentation.cluster.smd_title"))
         return ax
 
     def __repr__(self) -> str:
@@ -524,7 +556,7 @@ def _warn_not_converged(notes: Sequence[str]) -> None:
     """One StatisticalWarning for all fits that did not converge."""
     if notes:
         warnings.warn(
-            f"clustering: {len(notes)} fit(s) did not converge (e.g. {notes[0]}); results may be fragile",
+            t("segmentation.cluster.not_converged", n=len(notes), example=notes[0]),
             StatisticalWarning,
             stacklevel=3,
         )
@@ -589,8 +621,7 @@ def _step_matrix(data: pd.DataFrame, cols: list[str], *, log_transform: str, nee
         miss = {c: int((~np.isfinite(raw[:, j])).sum()) for j, c in enumerate(cols)}
         miss_s = ", ".join(f"{c}: {v:,}" for c, v in miss.items() if v)
         warnings.warn(
-            f"clustering leaves out {n_total - n_ok:,} of {n_total:,} customers with a missing value "
-            f"({miss_s}); they get no cluster. Filter to buyers first or change {key}",
+            t("segmentation.cluster.left_out", n=count(n_total - n_ok), total=count(n_total), missing=miss_s),
             StatisticalWarning,
             stacklevel=3,
         )

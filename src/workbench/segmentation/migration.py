@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import AnalysisError
-from workbench.report.fmt import num, pct
+from workbench.report.fmt import count, num, pct
+from workbench.report.i18n import date_text, language, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
-from workbench.segmentation._common import NO_PURCHASE, NOT_YET_CUSTOMER
+from workbench.segmentation._common import NO_PURCHASE, NOT_YET_CUSTOMER, segment_label
 from workbench.segmentation.rfm import RFMResult, rfm_scores
 
 __all__ = ["MigrationResult", "rfm_migration"]
@@ -57,7 +58,14 @@ class MigrationResult(Result):
     def summary(self) -> pd.DataFrame:
         """One row per from-segment: ``from_segment``, ``customers``, ``stayed``,
         ``stayed_share``, ``main_destination`` (largest other to-segment) and its
-        ``main_destination_share``."""
+        ``main_destination_share``; segment names in the run's language."""
+        out = self._by_segment()
+        for c in ("from_segment", "main_destination"):
+            out[c] = out[c].map(lambda v: None if v is None else segment_label(v))
+        return out
+
+    def _by_segment(self) -> pd.DataFrame:
+        """:meth:`summary` with the segment codes."""
         rows = []
         for seg in self.counts.index:
             row = self.counts.loc[seg]
@@ -94,29 +102,36 @@ class MigrationResult(Result):
 
     def finding(self) -> str:
         """Plain-language movement of the best segment and of newcomers."""
-        s = self.summary().set_index("from_segment")
-        order = [x for x in self.from_rfm.segment_map if x in s.index and s.loc[x, "customers"] > 0]
+        s = self._by_segment().set_index("from_segment")
+        seg = self.best_segment()
+        zh = language() == "zh"
         parts = []
-        if order:
-            seg = order[0]
-            n = int(s.loc[seg, "customers"])
+        if seg is not None:
             row = self.shares.loc[seg].drop(labels=[seg], errors="ignore").sort_values(ascending=False)
-            txt = f"Of last period's {n:,} {seg}, {pct(s.loc[seg, 'stayed_share'], 0)} are still {seg}"
-            moves = [f"{pct(v, 0)} moved to {k}" for k, v in row.head(2).items() if v > 0]
-            parts.append(txt + (", " + ", ".join(moves) if moves else "") + ".")
+            txt = t("segmentation.migration.best", n=count(s.loc[seg, "customers"]), seg=segment_label(seg),
+                    stayed=pct(s.loc[seg, "stayed_share"], 0))
+            moves = [t("segmentation.migration.move", share=pct(v, 0), dest=segment_label(k))
+                     for k, v in row.head(2).items() if v > 0]
+            sep = t("segmentation.portrait.sep")
+            parts.append(txt + (sep + sep.join(moves) if moves else "") + t("segmentation.portrait.end"))
         if NOT_YET_CUSTOMER in s.index and s.loc[NOT_YET_CUSTOMER, "customers"] > 0:
-            n = int(s.loc[NOT_YET_CUSTOMER, "customers"])
-            dest = s.loc[NOT_YET_CUSTOMER, "main_destination"]
-            parts.append(
-                f"{n:,} customers joined since {self.from_date.date()}; most of them are now '{dest}' "
-                f"({pct(s.loc[NOT_YET_CUSTOMER, 'main_destination_share'], 0)})."
-            )
+            parts.append(t("segmentation.migration.new", n=count(s.loc[NOT_YET_CUSTOMER, "customers"]),
+                           date=date_text(self.from_date) if zh else str(self.from_date.date()),
+                           dest=segment_label(s.loc[NOT_YET_CUSTOMER, "main_destination"]),
+                           share=pct(s.loc[NOT_YET_CUSTOMER, "main_destination_share"], 0)))
         m = self.metrics()["stayed_share_of_buyers"]
         if m is not None:
-            parts.append(f"Overall {pct(m, 0)} of earlier buyers kept their segment.")
+            parts.append(t("segmentation.migration.overall", share=pct(m, 0)))
         if self.from_rfm.method == "quantile":
-            parts.append("Quantile scores are relative to each date's base, so moves are relative too.")
-        return " ".join(parts)
+            parts.append(t("segmentation.migration.relative"))
+        return ("" if zh else " ").join(parts)
+
+    def best_segment(self) -> str | None:
+        """The first segment of the map (the best, e.g. ``champions``) with earlier buyers; None
+        when there is none."""
+        s = self._by_segment().set_index("from_segment")
+        order = [x for x in self.from_rfm.segment_map if x in s.index and s.loc[x, "customers"] > 0]
+        return order[0] if order else None
 
     def plot(self, ax: Any = None) -> Any:
         """Heatmap of the row shares (from-segment rows, to-segment columns), annotated in %.
@@ -127,13 +142,13 @@ class MigrationResult(Result):
         """
         import seaborn as sns
 
-        sh = self.shares
+        sh = self.shares.rename(index=segment_label, columns=segment_label)
         ax = new_axes(ax, figsize=(1.0 * sh.shape[1] + 3, 0.5 * sh.shape[0] + 2))
         sns.heatmap(100 * sh, annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100, ax=ax,
-                    cbar_kws={"label": "% of row"}, annot_kws={"fontsize": 7}, linewidths=0.5)
-        ax.set_xlabel(f"segment on {self.to_date.date()}")
-        ax.set_ylabel(f"segment on {self.from_date.date()}")
-        ax.set_title("RFM segment migration (% of each row)")
+                    cbar_kws={"label": t("segmentation.migration.cbar")}, annot_kws={"fontsize": 7}, linewidths=0.5)
+        ax.set_xlabel(t("segmentation.migration.x", date=date_text(self.to_date)))
+        ax.set_ylabel(t("segmentation.migration.y", date=date_text(self.from_date)))
+        ax.set_title(t("segmentation.migration.title"))
         return ax
 
     def __repr__(self) -> str:

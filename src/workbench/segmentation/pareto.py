@@ -16,7 +16,8 @@ import pandas as pd
 
 from workbench.core.errors import AnalysisError, StatisticalWarning
 from workbench.data.frames import need_columns
-from workbench.report.fmt import num, pct
+from workbench.report.fmt import count, num, pct
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.segmentation._common import check_unique_ids
@@ -109,7 +110,14 @@ class ABCResult(Result):
 
     def summary(self) -> pd.DataFrame:
         """One row per class: ``abc_class``, ``customers``, ``share_customers``, ``value``,
-        ``share_value``, ``mean_value``, ``min_value``, ``max_value``."""
+        ``share_value``, ``mean_value``, ``min_value``, ``max_value``; the class as the reader
+        reads it (``categories.abc_class``; :meth:`metrics` keeps the letters)."""
+        out = self._by_class()
+        out["abc_class"] = out["abc_class"].map(lambda v: category("abc_class", v))
+        return out
+
+    def _by_class(self) -> pd.DataFrame:
+        """:meth:`summary` with the class letters."""
         t = self.table
         total_n = len(t)
         total_v = float(t["value"].clip(lower=0).sum())
@@ -134,7 +142,7 @@ class ABCResult(Result):
 
     def metrics(self) -> dict[str, Any]:
         """Gini, top shares, class sizes and value shares (JSON-able)."""
-        s = self.summary()
+        s = self._by_class()
         return {
             "measure": self.measure,
             "n_customers": len(self.table),
@@ -155,20 +163,16 @@ class ABCResult(Result):
 
     def finding(self) -> str:
         """What the concentration means for the business, from the numbers."""
-        s = self.summary().set_index("abc_class")
-        what = {"revenue": "revenue", "margin": "margin", "orders": "orders"}[self.measure]
+        s = self._by_class().set_index("abc_class")
+        what = t(f"segmentation.abc.measure.{self.measure}")
         first, last = s.index[0], s.index[-1]
-        text = (
-            f"The top 20 % of customers bring {pct(self.top_shares['top_20pct'], 0)} of {what} and the "
-            f"top 1 % alone {pct(self.top_shares['top_1pct'], 0)} (Gini {self.gini:.2f}). "
-            f"Class {first} is {int(s.loc[first, 'customers']):,} customers "
-            f"({pct(s.loc[first, 'share_customers'], 0)}) with {pct(s.loc[first, 'share_value'], 0)} of {what}: "
-            f"keeping them matters most. "
-            f"Class {last} is {pct(s.loc[last, 'share_customers'], 0)} of customers with "
-            f"{pct(s.loc[last, 'share_value'], 0)} of {what}; serve them at low cost."
-        )
+        text = t("segmentation.abc.finding", top20=pct(self.top_shares["top_20pct"], 0), what=what,
+                 top1=pct(self.top_shares["top_1pct"], 0), gini=f"{self.gini:.2f}", first=first,
+                 first_n=count(s.loc[first, "customers"]), first_share=pct(s.loc[first, "share_customers"], 0),
+                 first_value=pct(s.loc[first, "share_value"], 0), last=last,
+                 last_share=pct(s.loc[last, "share_customers"], 0), last_value=pct(s.loc[last, "share_value"], 0))
         if self.gini > 0.8:
-            text += " Value is extremely concentrated: losing a few key accounts would hurt."
+            text += t("segmentation.abc.concentrated")
         return text
 
     def plot(self, ax: Any = None) -> Any:
@@ -183,14 +187,15 @@ class ABCResult(Result):
         ax = new_axes(ax, figsize=(5.5, 5))
         lz = self.lorenz
         grid = np.linspace(0, 1, 501)
+        measure = t(f"segmentation.abc.measure.{self.measure}")
         curve = pd.DataFrame(
             {
-                "share of customers (lowest value first)": grid,
-                f"share of {self.measure}": np.interp(grid, lz["customer_share"], lz["value_share"]),
+                t("segmentation.abc.x"): grid,
+                t("segmentation.abc.y", measure=measure): np.interp(grid, lz["customer_share"], lz["value_share"]),
             }
         )
-        sns.lineplot(data=curve, x=curve.columns[0], y=curve.columns[1], ax=ax, label="Lorenz curve")
-        ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="equality")
+        sns.lineplot(data=curve, x=curve.columns[0], y=curve.columns[1], ax=ax, label=t("segmentation.abc.lorenz"))
+        ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label=t("segmentation.abc.equality"))
         # the customers of class A (top of the ranking) sit at the right end of the curve
         n = len(self.table)
         counts = self.table["abc_class"].value_counts(sort=False)
@@ -202,7 +207,7 @@ class ABCResult(Result):
             ax.text(x, 0.02, f" {cls}|", fontsize=8, color="dimgrey", ha="right")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        ax.set_title(f"Lorenz curve of {self.measure} (Gini {self.gini:.2f})")
+        ax.set_title(t("segmentation.abc.title", measure=measure, gini=f"{self.gini:.2f}"))
         ax.legend(loc="upper left")
         return ax
 
@@ -325,8 +330,8 @@ def _step_negatives(raw: np.ndarray, *, measure: str, col: str) -> int:
     n_neg = int((raw < 0).sum())
     if n_neg:
         warnings.warn(
-            f"ABC on {measure}: {n_neg:,} of {len(raw):,} customers have a negative {col}; they count as 0 "
-            "in shares and Gini and are put in the last class (or use measure='revenue')",
+            t("segmentation.abc.negative", measure=t(f"segmentation.abc.measure.{measure}"), n=count(n_neg),
+              total=count(len(raw)), column=col),
             StatisticalWarning,
             stacklevel=3,
         )

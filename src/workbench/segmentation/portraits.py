@@ -11,7 +11,9 @@ import pandas as pd
 from workbench.core.errors import AnalysisError
 from workbench.data.frames import need_columns, order_levels, segment_series
 from workbench.report.fmt import money, num, pct
+from workbench.report.i18n import t
 from workbench.report.results import Result
+from workbench.segmentation._common import segment_label
 
 __all__ = ["PortraitResult", "portraits"]
 
@@ -58,8 +60,11 @@ class PortraitResult(Result):
         ``revenue_per_customer``, ``typical_basket`` (median of customers' mean order value),
         ``orders_per_customer``, ``median_tenure_days``, ``median_recency_days``, ``top_channel``,
         ``top_channel_share``; with customers ``top_gender``, ``top_gender_share``,
-        ``median_age``, ``top_age_band``, ``top_city``, ``top_city_share``."""
-        return self.table.copy()
+        ``median_age``, ``top_age_band``, ``top_city``, ``top_city_share``. Segment names the
+        workbench makes read in the run's language (:meth:`metrics` keeps the codes)."""
+        out = self.table.copy()
+        out["segment"] = out["segment"].map(segment_label)
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """Compact table joined with the full channel mix and demographic shares (one row per
@@ -88,34 +93,13 @@ class PortraitResult(Result):
 
     def finding(self) -> str:
         """A one-line portrait of the most valuable and of the largest segment."""
-        t = self.table.set_index("segment")
-        if t.empty:
-            return "No segments."
-
-        def one(seg: Any) -> str:
-            r = t.loc[seg]
-            head = f"'{seg}' ({pct(r['share'], 0)} of customers, {pct(r['revenue_share'], 0)} of revenue)"
-            if pd.notna(r["typical_basket"]):
-                head += (
-                    f": typical basket {money(r['typical_basket'])}, "
-                    f"{r['orders_per_customer']:.1f} orders each"
-                )
-            else:
-                head += ": no purchases yet"
-            bits = [head]
-            if "top_channel" in t.columns and pd.notna(r.get("top_channel")):
-                bits.append(f"mostly {r['top_channel']} ({pct(r['top_channel_share'], 0)})")
-            if "top_gender" in t.columns and pd.notna(r.get("top_gender")):
-                bits.append(f"{pct(r['top_gender_share'], 0)} {r['top_gender']}")
-            if "top_age_band" in t.columns and pd.notna(r.get("top_age_band")):
-                bits.append(f"mostly aged {r['top_age_band']}")
-            if "top_city" in t.columns and pd.notna(r.get("top_city")):
-                bits.append(f"top city {r['top_city']} ({pct(r['top_city_share'], 0)})")
-            return ", ".join(bits) + "."
-
-        rich = t["revenue_share"].fillna(-1).idxmax()
-        big = t["customers"].idxmax()
-        return one(rich) if rich == big else one(rich) + " Largest: " + one(big)
+        tab = self.table.set_index("segment")
+        if tab.empty:
+            return t("segmentation.portrait.none")
+        rich = tab["revenue_share"].fillna(-1).idxmax()
+        big = tab["customers"].idxmax()
+        text = _portrait_line(tab, rich)
+        return text if rich == big else text + t("segmentation.portrait.largest") + _portrait_line(tab, big)
 
     def plot(self, ax: Any = None) -> Any:
         """Small multiples: customers vs revenue share, typical basket, orders per customer,
@@ -133,18 +117,21 @@ class PortraitResult(Result):
         import matplotlib.pyplot as plt
         import seaborn as sns
 
-        t = self.table.copy()
-        t["segment"] = t["segment"].astype(str)
-        order = list(t["segment"])
-        long = t.melt(id_vars="segment", value_vars=["share", "revenue_share"], var_name="measure", value_name="pct")
-        long["measure"] = long["measure"].map({"share": "customers", "revenue_share": "revenue"})
+        tab = self.summary()
+        tab["segment"] = tab["segment"].astype(str)
+        order = list(tab["segment"])
+        long = tab.melt(id_vars="segment", value_vars=["share", "revenue_share"], var_name="measure", value_name="pct")
+        long["measure"] = long["measure"].map({"share": t("segmentation.portrait.measure_customers"),
+                                               "revenue_share": t("segmentation.portrait.measure_revenue")})
         long["pct"] = 100 * long["pct"]
 
         def first(a: Any) -> None:
             sns.barplot(data=long, y="segment", x="pct", hue="measure", order=order, ax=a)
-            a.set_xlabel("% of total")
+            a.set_xlabel(t("segmentation.portrait.pct_total"))
             a.set_ylabel("")
-            a.set_title("share of customers and revenue")
+            a.set_title(t("segmentation.portrait.shares_title"))
+            if a.get_legend() is not None:
+                a.get_legend().set_title("")
 
         if ax is not None:
             first(ax)
@@ -153,11 +140,11 @@ class PortraitResult(Result):
         first(axes[0, 0])
         color = sns.color_palette()[0]
         for a, col, title in (
-            (axes[0, 1], "typical_basket", "typical basket (median order value)"),
-            (axes[0, 2], "orders_per_customer", "orders per customer"),
-            (axes[1, 0], "median_tenure_days", "median tenure (days)"),
+            (axes[0, 1], "typical_basket", t("segmentation.portrait.basket_title")),
+            (axes[0, 2], "orders_per_customer", t("segmentation.portrait.orders_title")),
+            (axes[1, 0], "median_tenure_days", t("segmentation.portrait.tenure_title")),
         ):
-            sns.barplot(data=t, y="segment", x=col, order=order, ax=a, color=color)
+            sns.barplot(data=tab, y="segment", x=col, order=order, ax=a, color=color)
             a.set_title(title)
             a.set_xlabel("")
             a.set_ylabel("")
@@ -165,23 +152,46 @@ class PortraitResult(Result):
         def mix(a: Any, shares: pd.DataFrame | None, cmap: str, title: str) -> None:
             """A share heatmap per segment; the median recency bars when there is no such table."""
             if shares is not None:
-                sns.heatmap(100 * shares.reindex(order), annot=True, fmt=".0f", cmap=cmap, ax=a, cbar=False,
-                            annot_kws={"fontsize": 7})
+                sns.heatmap(100 * shares.rename(index=segment_label).reindex(order), annot=True, fmt=".0f",
+                            cmap=cmap, ax=a, cbar=False, annot_kws={"fontsize": 7})
                 a.set_title(title)
             else:
-                sns.barplot(data=t, y="segment", x="median_recency_days", order=order, ax=a, color=color)
-                a.set_title("median days since last purchase")
+                sns.barplot(data=tab, y="segment", x="median_recency_days", order=order, ax=a, color=color)
+                a.set_title(t("segmentation.portrait.recency_title"))
             a.set_ylabel("")
             a.set_yticklabels([])
 
-        mix(axes[1, 1], None if self.channel_mix.empty else self.channel_mix, "Blues", "channel mix (% of orders)")
-        mix(axes[1, 2], self.demographics.get("age_band"), "Greens", "age band (% of customers)")
-        fig.suptitle("Segment portraits")
+        mix(axes[1, 1], None if self.channel_mix.empty else self.channel_mix, "Blues",
+            t("segmentation.portrait.channel_title"))
+        mix(axes[1, 2], self.demographics.get("age_band"), "Greens", t("segmentation.portrait.age_title"))
+        fig.suptitle(t("segmentation.portrait.suptitle"))
         fig.tight_layout()
         return fig
 
     def __repr__(self) -> str:
         return f"PortraitResult(segments={len(self.table)}, customers={self.n_customers:,})"
+
+
+def _portrait_line(tab: pd.DataFrame, seg: Any) -> str:
+    """One segment's portrait in words (``tab``: :attr:`PortraitResult.table` indexed by segment)."""
+    r = tab.loc[seg]
+    head = t("segmentation.portrait.head", seg=segment_label(seg), share=pct(r["share"], 0),
+             revenue_share=pct(r["revenue_share"], 0))
+    if pd.notna(r["typical_basket"]):
+        head += t("segmentation.portrait.basket", basket=money(r["typical_basket"]),
+                  orders=f"{r['orders_per_customer']:.1f}")
+    else:
+        head += t("segmentation.portrait.no_purchase")
+    bits = [head]
+    if "top_channel" in tab.columns and pd.notna(r.get("top_channel")):
+        bits.append(t("segmentation.portrait.channel", channel=r["top_channel"], share=pct(r["top_channel_share"], 0)))
+    if "top_gender" in tab.columns and pd.notna(r.get("top_gender")):
+        bits.append(t("segmentation.portrait.gender", gender=r["top_gender"], share=pct(r["top_gender_share"], 0)))
+    if "top_age_band" in tab.columns and pd.notna(r.get("top_age_band")):
+        bits.append(t("segmentation.portrait.age", band=r["top_age_band"]))
+    if "top_city" in tab.columns and pd.notna(r.get("top_city")):
+        bits.append(t("segmentation.portrait.city", city=r["top_city"], share=pct(r["top_city_share"], 0)))
+    return t("segmentation.portrait.sep").join(bits) + t("segmentation.portrait.end")
 
 
 def portraits(

@@ -19,7 +19,8 @@ import pandas as pd
 from workbench.core.errors import AnalysisError, StatisticalWarning
 from workbench.data.frames import need_columns
 from workbench.data.orders import AsOfCheck
-from workbench.report.fmt import money, num, pct
+from workbench.report.fmt import count, money, num, pct
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.segmentation._common import (
@@ -27,9 +28,24 @@ from workbench.segmentation._common import (
     check_unique_ids,
     eval_condition,
     rank_scores,
+    segment_label,
 )
 
-__all__ = ["DEFAULT_SEGMENT_MAP", "RFMResult", "check_segment_map", "rfm_scores"]
+__all__ = ["DEFAULT_SEGMENT_MAP", "RFM_CLASSES", "RFMResult", "check_segment_map", "rfm_scores"]
+
+#: The classic 8 RFM classes of Chinese CRM practice (R, F and M each "high" when the buyer's
+#: score is above the mean score of all buyers, else "low"): code -> (R high, F high, M high).
+#: Their labels are ``categories.rfm_class.<code>`` (重要价值客户 ... 一般挽留客户).
+RFM_CLASSES: dict[str, tuple[bool, bool, bool]] = {
+    "important_value": (True, True, True),
+    "important_development": (True, False, True),
+    "important_retention": (False, True, True),
+    "important_winback": (False, False, True),
+    "general_value": (True, True, False),
+    "general_development": (True, False, False),
+    "general_retention": (False, True, False),
+    "general_winback": (False, False, False),
+}
 
 #: The usual 11 RFM segments on the recency x frequency grid (scores 1..5, 5 = best). Each of
 #: the 25 (r, f) cells matches exactly one rule (see :func:`check_segment_map`). Same format as
@@ -170,8 +186,44 @@ class RFMResult(Result):
         """Segment per customer, indexed by ``customer_id``."""
         return self.table.set_index("customer_id")["segment"]
 
+    def rfm_classes(self) -> pd.Series:
+        """The classic 8-class RFM reading per buyer (:data:`RFM_CLASSES`): R, F and M each
+        "high" when the buyer's score is above the mean score of all buyers. Codes (labels via
+        ``categories.rfm_class``), indexed by ``customer_id``; buyers only.
+
+        Examples
+        --------
+        >>> f = pd.DataFrame({"customer_id": list("ab"), "recency_days": [5.0, 90],
+        ...                   "n_orders": [5, 1], "monetary_sum": [500.0, 20]})
+        >>> rfm_scores(f, bins=2, segment_map={"all": "r >= 1"}).rfm_classes().tolist()
+        ['important_value', 'general_winback']
+        """
+        b = self.table.dropna(subset=["r"])
+        high = {d: (b[d].astype(float) > b[d].astype(float).mean()).to_numpy() for d in ("r", "f", "m")}
+        code = {v: k for k, v in RFM_CLASSES.items()}
+        out = [code[(bool(r), bool(f), bool(m))] for r, f, m in zip(high["r"], high["f"], high["m"], strict=True)]
+        return pd.Series(pd.Categorical(out, categories=list(RFM_CLASSES)), index=b["customer_id"].to_numpy(),
+                         name="rfm_class")
+
+    def class_summary(self) -> pd.DataFrame:
+        """One row per class of :meth:`rfm_classes` (all 8, in :data:`RFM_CLASSES` order):
+        ``rfm_class`` (label in the run's language), ``customers``, ``share`` (of buyers),
+        ``revenue_share``, ``revenue_per_customer``."""
+        cls = self.rfm_classes()
+        money_ = self.table.set_index("customer_id")["monetary_sum"].reindex(cls.index)
+        g = money_.groupby(cls.to_numpy(), observed=False)
+        out = pd.DataFrame({"customers": g.size(), "revenue": g.sum()}).reindex(list(RFM_CLASSES), fill_value=0)
+        total = float(out["revenue"].sum())
+        out["share"] = out["customers"] / max(len(cls), 1)
+        out["revenue_share"] = out["revenue"] / total if total > 0 else np.nan
+        out["revenue_per_customer"] = out["revenue"] / out["customers"].replace(0, np.nan)
+        out = out.reset_index(names="rfm_class")
+        out["rfm_class"] = out["rfm_class"].map(lambda v: category("rfm_class", v))
+        return out[["rfm_class", "customers", "share", "revenue_share", "revenue_per_customer"]]
+
     def summary(self) -> pd.DataFrame:
-        """One row per segment (map order, ``no purchase`` last; empty segments kept).
+        """One row per segment (map order, ``no purchase`` last; empty segments kept), segment
+        names in the run's language (``categories.rfm_segment``; :meth:`metrics` keeps the codes).
 
         Returns
         -------
@@ -180,6 +232,12 @@ class RFMResult(Result):
             ``mean_f``, ``mean_m`` (mean scores), ``mean_recency_days``,
             ``orders_per_customer``, ``revenue_per_customer``.
         """
+        out = self._by_segment()
+        out["segment"] = out["segment"].map(segment_label)
+        return out
+
+    def _by_segment(self) -> pd.DataFrame:
+        """:meth:`summary` with the segment codes."""
         t = self.table
         g = t.groupby("segment", observed=False)
         out = pd.DataFrame(
@@ -213,7 +271,7 @@ class RFMResult(Result):
 
     def metrics(self) -> dict[str, Any]:
         """Counts, shares and unused score levels (JSON-able)."""
-        s = self.summary()
+        s = self._by_segment()
         return {
             "method": self.method,
             "bins": self.bins,
@@ -236,48 +294,42 @@ class RFMResult(Result):
 
     def finding(self) -> str:
         """Who brings the revenue and who is slipping away, from the numbers."""
-        s = self.summary().set_index("segment")
+        s = self._by_segment().set_index("segment")
         buyers = s.drop(index=NO_PURCHASE, errors="ignore")
         buyers = buyers[buyers["customers"] > 0]
         if buyers.empty:
-            return "No customer has purchased yet."
+            return t("segmentation.rfm.none")
         top = buyers["revenue_share"].idxmax()
         big = buyers["customers"].idxmax()
         text = ""
         if self.as_of_check is not None and self.as_of_check.stale:
-            text = (
-                f"Warning: {self.as_of_check.message} Recency days below are inflated by "
-                f"{self.as_of_check.gap_days:,} days for everyone"
-                + (", so fixed recency thresholds put every buyer in the lowest R score. "
-                   if self.method == "thresholds" else "; the R scores (ranks) still order customers. ")
-            )
-        text += (
-            f"'{top}' bring the most revenue: {pct(s.loc[top, 'revenue_share'], 0)} from "
-            f"{pct(s.loc[top, 'share'], 0)} of customers ({money(s.loc[top, 'revenue_per_customer'])} each). "
-        )
+            text = t("segmentation.rfm.stale", message=self.as_of_check.reader_message,
+                     gap=count(self.as_of_check.gap_days))
+            text += t("segmentation.rfm.stale_thresholds" if self.method == "thresholds" else "segmentation.rfm.stale_quantile")
+        text += t("segmentation.rfm.top", top=segment_label(top), revenue_share=pct(s.loc[top, "revenue_share"], 0),
+                  share=pct(s.loc[top, "share"], 0), per_customer=money(s.loc[top, "revenue_per_customer"]))
         if big != top:
-            text += (
-                f"The largest group is '{big}' ({pct(s.loc[big, 'share'], 0)} of customers, "
-                f"{pct(s.loc[big, 'revenue_share'], 0)} of revenue). "
-            )
-        risky = [x for x in ("at risk", "can't lose them", "about to sleep") if x in buyers.index]
+            text += t("segmentation.rfm.big", big=segment_label(big), share=pct(s.loc[big, "share"], 0),
+                      revenue_share=pct(s.loc[big, "revenue_share"], 0))
+        risky = self.risky_segments()
         if risky:
-            sh = float(s.loc[risky, "share"].sum())
-            rs = float(s.loc[risky, "revenue_share"].sum())
-            text += (
-                f"{pct(sh, 0)} of customers ({' / '.join(risky)}) used to buy but are fading and hold "
-                f"{pct(rs, 0)} of past revenue: the win-back target. "
-            )
+            text += t("segmentation.rfm.risky", share=pct(s.loc[risky, "share"].sum(), 0),
+                      names=t("segmentation.rfm.risky_sep").join(map(segment_label, risky)),
+                      revenue_share=pct(s.loc[risky, "revenue_share"].sum(), 0))
         if NO_PURCHASE in s.index and s.loc[NO_PURCHASE, "customers"] > 0:
-            text += f"{pct(s.loc[NO_PURCHASE, 'share'], 0)} of customers have not purchased yet."
+            text += t("segmentation.rfm.no_purchase", share=pct(s.loc[NO_PURCHASE, "share"], 0))
         unused = {k: v for k, v in self.unused_levels.items() if v}
         if unused:
-            text += (
-                " Heavy ties leave score levels unused ("
-                + "; ".join(f"{k.upper()}: {', '.join(map(str, v))}" for k, v in unused.items())
-                + ")."
-            )
+            levels = "; ".join(t("segmentation.rfm.unused_level", dim=k.upper(), levels=", ".join(map(str, v)))
+                               for k, v in unused.items())
+            text += t("segmentation.rfm.unused", levels=levels)
         return text.strip()
+
+    def risky_segments(self) -> list[str]:
+        """The fading segments of the default map that have buyers (``at risk``, ``can't lose
+        them``, ``about to sleep``): the win-back target."""
+        s = self._by_segment().set_index("segment")
+        return [x for x in ("at risk", "can't lose them", "about to sleep") if x in s.index and s.loc[x, "customers"] > 0]
 
     def plot(self, ax: Any = None) -> Any:
         """Heatmap of the r x f grid: buyers per cell, annotated with segment name and count.
@@ -294,20 +346,21 @@ class RFMResult(Result):
         names: dict[tuple[int, int], str] = {}
         for (r, f), sub in g.groupby(["r", "f"]):
             segs = sub["segment"].dropna().unique()
-            names[(int(r), int(f))] = segs[0] if len(segs) == 1 else ("mixed" if len(segs) else "-")
+            names[(int(r), int(f))] = (segment_label(segs[0]) if len(segs) == 1
+                                       else (t("segmentation.rfm.mixed") if len(segs) else "-"))
         labels = np.array(
             [[f"{names.get((r, f), '')}\n{counts.loc[r, f]:,}" for f in counts.columns] for r in counts.index],
             dtype=object,
         )
-        sns.heatmap(counts, annot=labels, fmt="", cmap="Blues", cbar_kws={"label": "customers"}, ax=ax,
+        sns.heatmap(counts, annot=labels, fmt="", cmap="Blues", cbar_kws={"label": t("segmentation.rfm.cbar")}, ax=ax,
                     annot_kws={"fontsize": 7}, linewidths=0.5)
-        ax.set_xlabel("frequency score f")
-        ax.set_ylabel("recency score r (5 = most recent)")
-        ax.set_title(f"RFM segments on the r x f grid ({self.n_buyers:,} buyers)")
+        ax.set_xlabel(t("segmentation.rfm.x"))
+        ax.set_ylabel(t("segmentation.rfm.y"))
+        ax.set_title(t("segmentation.rfm.title", buyers=count(self.n_buyers)))
         return ax
 
     def __repr__(self) -> str:
-        n_seg = int((self.summary()["customers"] > 0).sum())
+        n_seg = int((self._by_segment()["customers"] > 0).sum())
         return (
             f"RFMResult(method={self.method!r}, bins={self.bins}, customers={len(self.table):,}, "
             f"buyers={self.n_buyers:,}, segments={n_seg})"
@@ -417,11 +470,9 @@ def rfm_scores(
     grid = check_segment_map(None if default else smap, bins=bins)
     seg, overlaps = _step_segments(grid, r, f, m, bins=bins)
     if method == "quantile" and any(unused.values()):
-        which = "; ".join(f"{k.upper()} levels {v}" for k, v in unused.items() if v)
+        which = "; ".join(t("segmentation.rfm.unused_which", dim=k.upper(), levels=v) for k, v in unused.items() if v)
         warnings.warn(
-            f"RFM {method} scores: no buyer got {which} (heavy ties: equal values share one "
-            "score). Segments on those levels stay empty; set rfm.method='thresholds' "
-            "with your own cut points if that matters",
+            t("segmentation.rfm.unused_warning", method=method, which=which),
             StatisticalWarning,
             stacklevel=2,
         )
@@ -499,8 +550,7 @@ def _step_segments(
             for _, row in overlaps.head(5).iterrows()
         )
         warnings.warn(
-            f"segment rules overlap in {len(overlaps)} of {len(grid)} score cells, e.g. {ex}; the first "
-            f"rule in map order wins. Make the rules exclusive in {_SEGMAP_KEY} to silence this",
+            t("segmentation.rfm.overlap_warning", n=len(overlaps), cells=len(grid), examples=ex),
             StatisticalWarning,
             stacklevel=3,
         )

@@ -11,16 +11,17 @@ import pandas as pd
 from workbench.core.errors import AnalysisError
 from workbench.core.privacy import pseudonymize
 from workbench.data.frames import need_columns
+from workbench.report.i18n import category
 from workbench.segmentation._common import (
     check_unique_ids,
     eval_condition,
     rank_scores,
 )
-from workbench.segmentation.clustering import ClusterResult
+from workbench.segmentation.clustering import ClusterResult, cluster_label
 from workbench.segmentation.pareto import ABCResult
 from workbench.segmentation.rfm import RFMResult
 
-__all__ = ["tag_table", "write_tags", "segment_artifact"]
+__all__ = ["tag_table", "tag_preview", "write_tags", "segment_artifact"]
 
 _P_ALIVE_BANDS = ["<20%", "20-50%", "50-80%", ">80%"]
 
@@ -162,6 +163,30 @@ def _step_rule_tags(out: pd.DataFrame, ev: pd.DataFrame, tags: Mapping[str, str]
         )  # fmt: skip
         out[name] = val
         ev[name] = val
+
+
+def tag_preview(frame: pd.DataFrame, *, rows: int = 10) -> pd.DataFrame:
+    """The first rows of a tag table as a reader sees them: the classes and segments the
+    workbench makes in the run's language (the table itself, and its files, keep the codes).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Output of :func:`tag_table`.
+    rows : int, default 10
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    out = frame.head(rows).copy()
+    groups = {"abc_class": "abc_class", "rfm_segment": "rfm_segment", "p_alive_band": "p_alive_band"}
+    for col, group in groups.items():
+        if col in out.columns:
+            out[col] = out[col].astype(object).map(lambda v, g=group: v if pd.isna(v) else category(g, v))
+    if "cluster_name" in out.columns:
+        out["cluster_name"] = out["cluster_name"].astype(object).map(cluster_label)
+    return out
 
 
 def write_tags(frame: pd.DataFrame, folder: str | Path, *, name: str = "customer_tags") -> dict[str, Path]:

@@ -8,14 +8,14 @@ from typing import Any
 
 import pandas as pd
 
+from workbench.report import fmt
 from workbench.report.fmt import num
+from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.segmentation.clustering import ClusterResult, adjusted_rand
 
 __all__ = ["TruthAgreement", "truth_agreement"]
-
-_NO_TRUTH = "_No ground truth for this dataset (real data): nothing to compare the clusters with._"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -46,18 +46,17 @@ class TruthAgreement(Result):
         return pd.DataFrame({"true_segments": [self.n_segments], "customers": [self.n], "ari": [num(self.ari)]})
 
     def metrics(self) -> dict[str, Any]:
-        """``ari``, ``n`` and the finding as ``text`` (the keys the run recorded under ``truth``)."""
-        return {"ari": self.ari, "n": int(self.n), "text": self.finding()}
+        """``ari``, ``n`` and the finding as ``text`` (the keys the run recorded under ``truth``;
+        the text in English, metrics being language-neutral)."""
+        with fmt.use(language="en"):
+            text = self.finding()
+        return {"ari": self.ari, "n": int(self.n), "text": text}
 
     def finding(self) -> str:
         """The agreement in words, or that there is nothing to compare with."""
         if self.ari is None:
-            return _NO_TRUTH
-        return (
-            f"Against the generator's true segments ({self.n_segments} of them), the chosen clustering "
-            f"has adjusted Rand index {self.ari:.2f} on {self.n:,} customers (1 = identical grouping, "
-            "0 = no better than chance)."
-        )
+            return t("segmentation.truth.none")
+        return t("segmentation.truth.finding", segments=self.n_segments, ari=f"{self.ari:.2f}", n=fmt.count(self.n))
 
     def plot(self, ax: Any = None) -> Any:
         """The ARI as one bar on the 0..1 scale (an empty chart without ground truth).
@@ -69,7 +68,7 @@ class TruthAgreement(Result):
         ax = new_axes(ax, figsize=(5, 1.6))
         ax.barh(["ARI"], [self.ari if self.ari is not None else 0.0])
         ax.set_xlim(min(0.0, self.ari or 0.0), 1)
-        ax.set_title("clusters vs true segments (adjusted Rand index)" if self.has_truth else "no ground truth")
+        ax.set_title(t("segmentation.truth.title") if self.has_truth else t("segmentation.truth.title_none"))
         return ax
 
     def __repr__(self) -> str:

@@ -14,6 +14,7 @@ non-contractual businesses (customers can leave silently), their honest checks, 
 from workbench.value.clv import (
     CLVResult,
     customer_value,
+    mean_interval,
     plot_value_potential,
     value_potential_grid,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "customer_value",
     "value_potential_grid",
     "plot_value_potential",
+    "mean_interval",
     "BetaGeoModel",
     "ParetoNBDModel",
     "GammaGammaModel",

@@ -14,6 +14,7 @@ import pandas as pd
 from workbench.data.features import customer_features
 from workbench.data.orders import AsOfCheck, check_as_of
 from workbench.report import fmt
+from workbench.report.i18n import date_text, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.value.diagnostics import (
@@ -30,7 +31,31 @@ from workbench.value.models.pareto_nbd import ParetoNBDModel
 from workbench.value.simple import simple_clv
 from workbench.value.summary import TimeUnit, _unit_days, rfm_summary
 
-__all__ = ["CLVResult", "customer_value", "value_potential_grid", "plot_value_potential"]
+__all__ = ["CLVResult", "customer_value", "value_potential_grid", "plot_value_potential",
+           "mean_interval"]
+
+
+def mean_interval(values: pd.Series | np.ndarray) -> tuple[float, float, float]:
+    """Mean of per-customer values with its 95 % interval, by the normal approximation over
+    customers (``mean +- 1.96 sd / sqrt(n)``); missing values are left out.
+
+    Returns
+    -------
+    (mean, low, high)
+        NaN when there is no finite value (the bounds also with a single one).
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in mean_interval(pd.Series([1.0, 2.0, 3.0, None]))]
+    [2.0, 0.868, 3.132]
+    """
+    v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = float(v.mean())
+    half = float(1.959963984540054 * v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan")
+    return mean, mean - half, mean + half
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,6 +113,7 @@ class CLVResult(Result):
     notes: tuple[str, ...] = ()
     as_of_check: AsOfCheck | None = None
     holdout_note: str = ""
+    calibration_end: Any = None
 
     def to_frame(self) -> pd.DataFrame:
         """Per-customer table (see the class docstring)."""
@@ -140,35 +166,53 @@ class CLVResult(Result):
         """The stale-as_of warning with what it does to CLV (empty when the data reaches as_of)."""
         if self.as_of_check is None or not self.as_of_check.stale:
             return ""
-        return (f"Warning: {self.as_of_check.message} The models read the {self.as_of_check.gap_days:,} silent "
-                "days as customers leaving, so P(alive) and CLV below are understated, possibly to zero. ")
+        return t("value.clv.stale", message=self.as_of_check.reader_message, gap=fmt.count(self.as_of_check.gap_days))
+
+    @property
+    def failed(self) -> bool:
+        """Whether there is no CLV forecast: customers to value but no finite CLV (a purchase
+        model that did not converge gives missing values, which must not read as zero)."""
+        clv = pd.to_numeric(self.customers["clv"], errors="coerce") if "clv" in self.customers else pd.Series([])
+        return len(self.customers) > 0 and not np.isfinite(clv.to_numpy(dtype="float64")).any()
+
+    def mean_interval(self) -> tuple[float, float, float]:
+        """Mean CLV per customer with its 95 % interval (:func:`mean_interval`)."""
+        return mean_interval(self.customers["clv"])
+
+    def top_share(self, share: float = 0.1) -> float:
+        """Share of the total CLV held by the top ``share`` of customers (NaN without a positive total)."""
+        clv = self.customers["clv"].sort_values(ascending=False)
+        top = max(1, int(round(share * len(clv))))
+        return float(clv.iloc[:top].sum() / clv.sum()) if clv.sum() > 0 else float("nan")
 
     def finding(self) -> str:
-        """What the CLV numbers mean for the business (money in the run's currency)."""
+        """What the CLV numbers mean for the business (money in the run's currency); a model that
+        did not converge (no finite CLV) is said so, never shown as a zero value."""
         c = self.customers
         if c.empty:
-            return (self._as_of_warning() + "No customers to value.").strip()
-        clv = c["clv"].sort_values(ascending=False)
-        top = max(1, int(round(0.1 * len(clv))))
-        share = clv.iloc[:top].sum() / clv.sum() if clv.sum() > 0 else float("nan")
-        text = self._as_of_warning() + (f"Expected value over the next {self.horizon_months:g} months at {self.margin:.0%} margin: "
-                f"{fmt.money(clv.sum())} in all, {fmt.money(clv.mean())} per customer on average; "
-                f"the top 10 % of customers hold {share:.0%} of it. ")
+            return (self._as_of_warning() + t("value.clv.none")).strip()
+        if self.failed:
+            label = getattr(self.model, "_label", "") or self.method
+            return (self._as_of_warning() + t("value.clv.failed", model=label)).strip()
+        clv = c["clv"]
+        months = f"{self.horizon_months:g}"
+        text = self._as_of_warning() + t("value.clv.head", months=months, margin=fmt.pct(self.margin, 0),
+                                         total=fmt.money(clv.sum()), mean=fmt.money(clv.mean()),
+                                         top_share=fmt.pct(self.top_share(), 0))
         if "probability_alive" in c:
-            alive = c["probability_alive"]
-            text += (f"{(alive < 0.5).mean():.0%} of customers are more likely gone than active "
-                     f"(P(alive) < 50 %); they are where win-back budgets go, not full-price acquisition.")
+            text += t("value.clv.alive", gone=fmt.pct((c["probability_alive"] < 0.5).mean(), 0))
         if self.model is not None and not getattr(self.model, "converged_", True):
-            text += " Warning: the purchase model did not converge; treat the numbers with care."
+            text += t("value.clv.not_converged")
         return text
 
     def holdout_finding(self) -> str:
         """How well the forecast matched the holdout period (:meth:`HoldoutComparison.finding`)."""
         if self.holdout is None and self.holdout_note:
+            if self.as_of_check is not None and self.calibration_end is not None:
+                return _holdout_skip_note(self.as_of_check, calibration_end=self.calibration_end) or self.holdout_note
             return self.holdout_note
         if self.holdout is None:
-            return ("No holdout check: set calibration_end= to a date before "
-                    "as_of to fit on the earlier period and compare with what customers did afterwards.")
+            return t("value.clv.no_holdout")
         return self.holdout.finding()
 
     def plot(self, ax: Any = None) -> Any:
@@ -185,10 +229,11 @@ class CLVResult(Result):
         ax = new_axes(ax, figsize=(7, 4))
         clv = self.customers["clv"].to_numpy(dtype="float64")
         ax.hist(clv[np.isfinite(clv)], bins=50)
-        months = f"{self.horizon_months:g} months" if self.method == "models" else "the expected lifetime"
-        ax.set_xlabel(f"CLV per customer over {months}")
-        ax.set_ylabel("customers")
-        ax.set_title(f"Customer lifetime value ({self.method})")
+        xlabel = (t("value.clv.x_months", months=f"{self.horizon_months:g}") if self.method == "models"
+                  else t("value.clv.x_lifetime"))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(t("value.clv.y"))
+        ax.set_title(t("value.clv.title", method=self.method))
         return ax
 
     def __repr__(self) -> str:
@@ -288,23 +333,25 @@ def customer_value(
     )  # fmt: skip
     independence = independence_check(summary, warn=False) if spend is not None else None
     holdout = tracking = None
-    holdout_note = _holdout_skip_note(as_of_check, calibration_end=calibration_end)
+    with fmt.use(language="en"):  # recorded in metrics.json: language-neutral
+        holdout_note = _holdout_skip_note(as_of_check, calibration_end=calibration_end)
     if calibration_end is not None and not holdout_note:
         holdout, tracking = _step_holdout_check(orders, model_cls, as_of=as_of, calibration_end=calibration_end,
                                                 time_unit=time_unit)
     return CLVResult("models", table.reset_index(), model=fitted, spend_model=spend, holdout=holdout,
                      tracking=tracking, independence=independence, margin=share, horizon_months=horizon_months,
-                     notes=tuple(notes), as_of_check=as_of_check, holdout_note=holdout_note)
+                     notes=tuple(notes), as_of_check=as_of_check, holdout_note=holdout_note,
+                     calibration_end=calibration_end)
 
 
 def _holdout_skip_note(check: AsOfCheck, *, calibration_end: Any) -> str:
     """Why the holdout check is skipped when the holdout period runs past the data (else empty)."""
     if calibration_end is None or not check.stale or check.last_purchase is None:
         return ""
-    return (f"No holdout check: the holdout period {pd.Timestamp(calibration_end).date()} to {check.as_of.date()} runs "
-            f"{check.gap_days:,} days past the last purchase ({check.last_purchase.date()}), so the 'actual' purchases "
-            "in it are missing data, not customers who stopped buying, and a comparison with the forecast would be "
-            "meaningless. Set the params key as_of to a date within the data (and calibration_end= before it).")
+    en = fmt.settings().language == "en"
+    day = (lambda d: str(pd.Timestamp(d).date())) if en else date_text
+    return t("value.clv.holdout_skipped", start=day(calibration_end), end=day(check.as_of),
+             gap=fmt.count(check.gap_days), last=day(check.last_purchase))
 
 
 #: Purchase model class by the ``model`` keyword of :func:`customer_value`.
@@ -376,7 +423,7 @@ def value_potential_grid(current: pd.Series, future_value: pd.Series, *, cuts: S
     future[v <= 0] = labels[-1]
     both = pd.DataFrame({"current": current, "future": future}).dropna()
     grid = pd.crosstab(both["current"], both["future"]).reindex(index=labels, columns=labels, fill_value=0)
-    grid.index.name, grid.columns.name = "current class", "future class"
+    grid.index.name, grid.columns.name = t("value.grid.current"), t("value.grid.future")
     return grid
 
 
@@ -386,5 +433,5 @@ def plot_value_potential(grid: pd.DataFrame, ax: Any = None) -> Any:
 
     ax = new_axes(ax, figsize=(5, 4))
     sns.heatmap(grid, annot=True, fmt=",d", cmap="Blues", cbar=False, ax=ax)
-    ax.set_title("current value x future value (customers)")
+    ax.set_title(t("value.grid.title"))
     return ax

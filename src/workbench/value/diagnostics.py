@@ -12,6 +12,8 @@ import pandas as pd
 from scipy import stats
 
 from workbench.core.errors import AnalysisError, StatisticalWarning
+from workbench.report import fmt
+from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.value.models.base import _rfm_arrays, _summary_columns, _TransactionModel
@@ -30,19 +32,6 @@ __all__ = [
     "TrackingCurve", "tracking_curve",
 ]
 
-#: The conclusion of :meth:`IndependenceCheck.finding` by strength of the correlation.
-_INDEPENDENCE_TAIL: dict[str, str] = {
-    "negligible": "The Gamma-Gamma independence assumption looks reasonable.",
-    "weak": (
-        "The correlation is weak: Gamma-Gamma can be used, but expected spend may be slightly "
-        "biased for the most and least frequent buyers."
-    ),
-    "material": (
-        "The Gamma-Gamma model assumes spend is independent of frequency; that is doubtful "
-        "here, so its spend and CLV figures are biased - report them with this caveat or use "
-        "a simpler average-spend CLV (clv.method='simple')."
-    ),
-}
 
 
 # Independence check
@@ -107,27 +96,30 @@ class IndependenceCheck(Result):
             "spearman_rho": self.spearman_rho,
             "spearman_p": self.spearman_p,
             "strength": self.strength,
-            "verdict": self.finding(),
+            "verdict": self._verdict_en(),
         }
 
+    def _verdict_en(self) -> str:
+        with fmt.use(language="en"):  # recorded in metrics.json: language-neutral
+            return self.finding()
+
     def finding(self) -> str:
-        """Whether the Gamma-Gamma independence assumption holds, in words."""
-        r, rho = self.pearson_r, self.spearman_rho
+        """Whether the Gamma-Gamma independence assumption holds, in words (the run's language)."""
         significant = min(self.pearson_p, self.spearman_p) < 0.05
-        sig = "statistically significant" if significant else "not statistically significant"
-        head = (f"Among {self.n:,} repeat customers, frequency and average spend have Pearson r = {r:.2f} "
-                f"(p = {self.pearson_p:.2g}) and Spearman rho = {rho:.2f} (p = {self.spearman_p:.2g}): {sig}, "
-                f"{self.strength}. ")
-        return head + _INDEPENDENCE_TAIL[self.strength]
+        sig = t("value.independence.significant" if significant else "value.independence.not_significant")
+        head = t("value.independence.head", n=fmt.count(self.n), r=f"{self.pearson_r:.2f}", pr=f"{self.pearson_p:.2g}",
+                 rho=f"{self.spearman_rho:.2f}", prho=f"{self.spearman_p:.2g}", sig=sig,
+                 strength=t(f"value.independence.strength.{self.strength}"))  # fmt: skip
+        return head + t(f"value.independence.tail.{self.strength}")
 
     def plot(self, ax: Any = None) -> Any:
         """Average spend (log scale) by repeat purchases."""
         ax = new_axes(ax, figsize=(6, 4))
         ax.scatter(self.data["frequency"], self.data["monetary_value"], s=6, alpha=0.3)
         ax.set_yscale("log")
-        ax.set_xlabel("repeat purchases (frequency)")
-        ax.set_ylabel("average spend per repeat purchase")
-        ax.set_title(f"Spearman rho = {self.spearman_rho:.2f}, Pearson r = {self.pearson_r:.2f}")
+        ax.set_xlabel(t("value.independence.x"))
+        ax.set_ylabel(t("value.independence.y"))
+        ax.set_title(t("value.independence.title", rho=f"{self.spearman_rho:.2f}", r=f"{self.pearson_r:.2f}"))
         return ax
 
     def __repr__(self) -> str:
@@ -177,6 +169,11 @@ def independence_check(summary: pd.DataFrame, *, warn: bool = True) -> Independe
     if warn and strength == "material":
         warnings.warn(check.finding(), StatisticalWarning, stacklevel=2)
     return check
+
+
+def _unit_text(unit: Any) -> str:
+    """A time unit (``weeks``) in the run's language."""
+    return t(f"value.unit.{unit}") if unit in ("days", "weeks", "months") else str(unit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,29 +231,28 @@ class HoldoutComparison(Result):
         """Mean holdout repeat purchases by calibration frequency: actual vs predicted."""
         ax = new_axes(ax, figsize=(7, 4))
         pos = np.arange(len(self.table))
-        ax.plot(pos, self.table["actual"], marker="o", label="actual")
-        ax.plot(pos, self.table["predicted"], marker="s", linestyle="--", label=self.model or "model")
+        ax.plot(pos, self.table["actual"], marker="o", label=t("value.holdout.actual"))
+        ax.plot(pos, self.table["predicted"], marker="s", linestyle="--", label=self.model or t("value.holdout.model"))
         ax.set_xticks(pos, self.table["frequency"])
-        ax.set_xlabel("repeat purchases in the calibration window")
-        ax.set_ylabel("mean repeat purchases in the holdout")
-        ax.set_title("Conditional expectations: holdout check")
+        ax.set_xlabel(t("value.holdout.x"))
+        ax.set_ylabel(t("value.holdout.y"))
+        ax.set_title(t("value.holdout.title"))
         ax.legend()
         return ax
 
     def finding(self) -> str:
         """How well the forecast of the calibration fit matched the holdout period."""
         m = self.metrics()
-        t = self.tracking.metrics() if self.tracking is not None else {}
-        parts = [f"Fitted on data to the calibration end and compared with the holdout: "
-                 f"mean absolute error of holdout repeat purchases per customer {m['mae_customer']:.2f}"]
+        tr = self.tracking.metrics() if self.tracking is not None else {}
+        parts = [t("value.holdout.head", mae=f"{m['mae_customer']:.2f}")]
         if m["actual_total"]:
-            parts.append(f"total predicted {m['predicted_total']:,.0f} vs actual {m['actual_total']:,.0f} "
-                         f"({m['predicted_total'] / m['actual_total'] - 1:+.1%})")
-        if t.get("ape_calibration_end") is not None:
-            parts.append(f"cumulative repeat purchases off by {t['ape_calibration_end']:.1%} at the calibration end")
-        if t.get("mape_holdout_cumulative") is not None:
-            parts.append(f"by {t['mape_holdout_cumulative']:.1%} on average over the holdout weeks")
-        return "; ".join(parts) + "."
+            parts.append(t("value.holdout.total", predicted=f"{m['predicted_total']:,.0f}",
+                           actual=f"{m['actual_total']:,.0f}", diff=f"{m['predicted_total'] / m['actual_total'] - 1:+.1%}"))
+        if tr.get("ape_calibration_end") is not None:
+            parts.append(t("value.holdout.cal_end", ape=f"{tr['ape_calibration_end']:.1%}"))
+        if tr.get("mape_holdout_cumulative") is not None:
+            parts.append(t("value.holdout.mape", mape=f"{tr['mape_holdout_cumulative']:.1%}"))
+        return t("value.holdout.sep").join(parts) + t("value.holdout.end")
 
     def __repr__(self) -> str:
         m = self.metrics()
@@ -386,9 +382,9 @@ class TrackingCurve(Result):
         ends: ``point``, ``t``, ``actual``, ``predicted``, ``ape``.
         """
         rows = []
-        for name, t in (("calibration_end", self.calibration_t), ("observation_end", self.observation_t)):
-            a, p = self._at(t)
-            rows.append({"point": name, "t": t, "actual": a, "predicted": p, "ape": abs(p - a) / a if a > 0 else np.nan})
+        for name, at in (("calibration_end", self.calibration_t), ("observation_end", self.observation_t)):
+            a, p = self._at(at)
+            rows.append({"point": name, "t": at, "actual": a, "predicted": p, "ape": abs(p - a) / a if a > 0 else np.nan})
         return pd.DataFrame(rows)
 
     def plot(self, ax: Any = None, *, cumulative: bool = True) -> Any:
@@ -398,25 +394,25 @@ class TrackingCurve(Result):
         ax = new_axes(ax, figsize=(8, 4))
         f = self.frame
         a, p = ("actual_cum", "predicted_cum") if cumulative else ("actual", "predicted")
-        ax.plot(f["t"], f[a], label="actual")
-        ax.plot(f["t"], f[p], linestyle="--", label=self.model or "model")
-        ax.axvline(self.calibration_t, color="grey", linestyle=":", label="calibration end")
-        ax.set_xlabel(f"{self.time_unit} since the first cohort day")
-        ax.set_ylabel(("cumulative " if cumulative else "") + "repeat purchases")
-        ax.set_title("Tracking: repeat purchases, actual vs model")
+        ax.plot(f["t"], f[a], label=t("value.tracking.actual"))
+        ax.plot(f["t"], f[p], linestyle="--", label=self.model or t("value.tracking.model"))
+        ax.axvline(self.calibration_t, color="grey", linestyle=":", label=t("value.tracking.calibration_end"))
+        ax.set_xlabel(t("value.tracking.x", unit=_unit_text(self.time_unit)))
+        ax.set_ylabel(t("value.tracking.y_cumulative" if cumulative else "value.tracking.y"))
+        ax.set_title(t("value.tracking.title"))
         ax.legend()
         return ax
 
     def finding(self) -> str:
         """How far the model's cumulative repeat purchases are from the actual ones."""
         m = self.metrics()
-        text = (f"{self.model or 'The model'} forecasts {m['predicted_observation_end']:,.0f} cumulative repeat "
-                f"purchases by the observation end against {m['actual_observation_end']:,.0f} actual")
+        text = t("value.tracking.finding", model=self.model or t("value.tracking.the_model"),
+                 predicted=f"{m['predicted_observation_end']:,.0f}", actual=f"{m['actual_observation_end']:,.0f}")
         if m["ape_observation_end"] is not None:
-            text += f" (off by {m['ape_observation_end']:.1%})"
+            text += t("value.tracking.off", ape=f"{m['ape_observation_end']:.1%}")
         if m["ape_calibration_end"] is not None:
-            text += f"; at the calibration end it is off by {m['ape_calibration_end']:.1%}"
-        return text + "."
+            text += t("value.tracking.cal_end", ape=f"{m['ape_calibration_end']:.1%}")
+        return text + t("value.tracking.end")
 
     def __repr__(self) -> str:
         m = self.metrics()

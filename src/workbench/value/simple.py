@@ -17,6 +17,7 @@ import pandas as pd
 from workbench.core.errors import AnalysisError
 from workbench.data.frames import need_columns, order_levels, segment_series
 from workbench.report import fmt
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
@@ -194,8 +195,11 @@ class SimpleCLVResult(Result):
     def summary(self) -> pd.DataFrame:
         """Per segment: ``segment``, ``customers``, ``share``, ``mean_clv``, ``median_clv``,
         ``total_clv``, ``clv_share``, ``mean_aov``, ``mean_purchases_per_year``,
-        ``total_cac``, ``negative_clv_share``."""
-        return self.by_segment.copy()
+        ``total_cac``, ``negative_clv_share``. Segment names the workbench makes (RFM segments)
+        read in the run's language; :attr:`by_segment` keeps the codes."""
+        out = self.by_segment.copy()
+        out["segment"] = out["segment"].map(lambda v: category("rfm_segment", v))
+        return out
 
     def metrics(self) -> dict[str, Any]:
         """Totals, means and per-segment figures (JSON-able)."""
@@ -216,21 +220,19 @@ class SimpleCLVResult(Result):
     def finding(self) -> str:
         """Where the future value sits, with the key assumption (money in the run's currency)."""
         s = self.by_segment
-        t = self.table
         if s.empty:
-            return "No customers."
+            return t("value.simple.none")
         top = s.iloc[s["clv_share"].fillna(-1).argmax()]
         best = s.iloc[s["mean_clv"].fillna(-np.inf).argmax()]
-        text = (
-            f"At a {self.options['margin']:.0%} margin over {self.options['expected_lifetime_years']:g} years "
-            f"({self.options['discount_rate']:.0%} discount), the base is worth {fmt.money(t['clv'].sum())} "
-            f"(mean {fmt.money(t['clv'].mean())} per customer). '{top.segment}' holds "
-            f"{fmt.pct(top.clv_share, 0)} of it with {fmt.pct(top.share, 0)} of customers; "
-            f"'{best.segment}' are worth the most each ({fmt.money(best.mean_clv)})."
-        )
-        neg = float((t["clv"] < 0).mean())
+        text = t("value.simple.finding", margin=fmt.pct(self.options["margin"], 0),
+                 years=f"{self.options['expected_lifetime_years']:g}", discount=fmt.pct(self.options["discount_rate"], 0),
+                 total=fmt.money(self.table["clv"].sum()), mean=fmt.money(self.table["clv"].mean()),
+                 top=category("rfm_segment", top.segment), top_share=fmt.pct(top.clv_share, 0),
+                 top_customers=fmt.pct(top.share, 0), best=category("rfm_segment", best.segment),
+                 best_mean=fmt.money(best.mean_clv))  # fmt: skip
+        neg = float((self.table["clv"] < 0).mean())
         if neg > 0:
-            text += f" {fmt.pct(neg, 0)} of customers do not repay their acquisition cost at this pace."
+            text += t("value.simple.negative", share=fmt.pct(neg, 0))
         return text
 
     def plot(self, ax: Any = None) -> Any:
@@ -243,10 +245,10 @@ class SimpleCLVResult(Result):
         import seaborn as sns
 
         ax = new_axes(ax, figsize=(7, 0.35 * len(self.by_segment) + 1.5))
-        sns.barplot(data=self.by_segment, x="mean_clv", y="segment", ax=ax, color=sns.color_palette()[0])
-        ax.set_xlabel("mean CLV per customer (simple formula)")
+        sns.barplot(data=self.summary(), x="mean_clv", y="segment", ax=ax, color=sns.color_palette()[0])
+        ax.set_xlabel(t("value.simple.x"))
         ax.set_ylabel("")
-        ax.set_title("Simple CLV by segment")
+        ax.set_title(t("value.simple.title"))
         return ax
 
     def __repr__(self) -> str:
@@ -320,21 +322,15 @@ def simple_clv_by_segment(
     by["segment"] = by["segment"].astype(str)
     af = annuity_factor(expected_lifetime_years, discount_rate)
     if acquisition_cost_by_channel:
-        cac_txt = (
-            f"acquisition cost by {channel_col} ("
-            + ", ".join(f"{k} {fmt.money(v, 2)}" for k, v in acquisition_cost_by_channel.items())
-            + f"; others {fmt.money(acquisition_cost, 2)})"
+        costs = t("value.simple.cac_sep").join(
+            t("value.simple.cac_item", channel=k, cost=fmt.money(v, 2)) for k, v in acquisition_cost_by_channel.items()
         )
+        cac_txt = t("value.simple.cac_channel", channel_col=channel_col, costs=costs, other=fmt.money(acquisition_cost, 2))
     else:
-        cac_txt = f"acquisition cost {fmt.money(acquisition_cost, 2)} per customer"
-    assumptions = (
-        f"CLV = margin {margin:.0%} x average order value x purchases per year x {af:.3f} - {cac_txt}. "
-        f"Purchases per year = orders / tenure in years (tenure at least {min_tenure_days:g} days). "
-        f"{af:.3f} = sum of the discount factors of an expected lifetime of {expected_lifetime_years:g} years "
-        f"at {discount_rate:.0%} a year, value counted at each year's end (a part year pro rata). "
-        "Assumes each customer keeps buying at their past pace for the whole lifetime and then stops "
-        "(no churn curve, no growth); customers without orders are worth minus their acquisition cost."
-    )
+        cac_txt = t("value.simple.cac", cost=fmt.money(acquisition_cost, 2))
+    assumptions = t("value.simple.assumptions", margin=f"{margin:.0%}", factor=f"{af:.3f}", cac=cac_txt,
+                    min_tenure=f"{min_tenure_days:g}", years=f"{expected_lifetime_years:g}",
+                    discount=f"{discount_rate:.0%}")  # fmt: skip
     options = {
         "margin": float(margin), "expected_lifetime_years": float(expected_lifetime_years),
         "discount_rate": float(discount_rate), "acquisition_cost": float(acquisition_cost),

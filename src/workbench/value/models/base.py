@@ -25,6 +25,7 @@ from scipy import optimize
 from scipy.special import expit
 
 from workbench.core.errors import AnalysisError, StatisticalWarning, format_examples
+from workbench.report.i18n import t as _t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.value.summary import CALIBRATION_KEY
@@ -248,10 +249,7 @@ class _FittedModel(Result):
             cov = params[:, None] * cov_log * params[None, :]
         except np.linalg.LinAlgError:
             warnings.warn(
-                f"{self._label}: the Hessian of the log-likelihood is not positive definite at the "
-                "estimate, so no standard errors; the model may be over-parameterised for these data "
-                f"(try the other purchase model, model=, or a longer "
-                f"calibration window, {CALIBRATION_KEY})",
+                _t("value.model.hessian", model=self._label, key=CALIBRATION_KEY),
                 StatisticalWarning,
                 stacklevel=3,
             )
@@ -263,19 +261,16 @@ class _FittedModel(Result):
         }
         if not converged:
             warnings.warn(
-                f"{self._label}: the optimizer did not converge after {n_iter} iterations "
-                f"({self.optimizer_message_}; largest gradient {grad_norm:.2g}); the estimates may be "
-                f"off. Try maxiter= larger than {self.maxiter}, initial_params= near a previous fit, "
-                f"or a longer calibration window ({CALIBRATION_KEY})",
+                _t("value.model.not_converged", model=self._label, n_iter=n_iter, message=self.optimizer_message_,
+                   grad=f"{grad_norm:.2g}", maxiter=self.maxiter, key=CALIBRATION_KEY),
                 StatisticalWarning,
                 stacklevel=3,
             )
         at_bound = [p for p, t in zip(names, theta, strict=True) if abs(t) > _LOG_BOUND - 1]
         if at_bound:
             warnings.warn(
-                f"{self._label}: parameter(s) {', '.join(at_bound)} ran to the edge of the search "
-                f"range ({', '.join(f'{p}={self.params_[p]:.3g}' for p in at_bound)}); the data hardly "
-                "identify them (e.g. no sign of customers dropping out); treat predictions with care",
+                _t("value.model.at_bound", model=self._label, params=", ".join(at_bound),
+                   values=", ".join(f"{p}={self.params_[p]:.3g}" for p in at_bound)),
                 StatisticalWarning,
                 stacklevel=3,
             )
@@ -344,13 +339,21 @@ class _FittedModel(Result):
     def _fit_finding(self) -> str:
         """The fit in words (the public ``finding()``): customers, estimates, convergence."""
         if not hasattr(self, "params_"):
-            return f"{self._label}: not fitted yet."
+            return _t("value.model.not_fitted", model=self._label)
         ps = ", ".join(f"{p} = {v:.3g}" for p, v in self.params_.items())
-        text = (f"{self._label} fitted on {self.n_customers_:,} customers ({self.n_repeat_customers_:,} with a "
-                f"repeat purchase): {ps}; log-likelihood {self.log_likelihood_:,.1f}.")
+        text = _t("value.model.fit", model=self._label, n=f"{self.n_customers_:,}", repeat=f"{self.n_repeat_customers_:,}",
+                  params=ps, ll=f"{self.log_likelihood_:,.1f}")
         if not self.converged_:
-            text += " The optimizer did not converge; treat the estimates with care."
+            text += _t("value.model.fit_not_converged")
         return text
+
+    def _unit(self, *, singular: bool = False) -> str:
+        """The model's time unit in the run's language (``weeks``, or ``week`` with ``singular``)."""
+        unit = self.time_unit_ or "time units"
+        if singular:
+            unit = unit.removesuffix("s")
+        return _t(f"value.unit.{unit}") if unit in ("days", "weeks", "months", "day", "week", "month",
+                                                    "time units", "time unit") else unit
 
     def __repr__(self) -> str:
         name = type(self).__name__
@@ -530,19 +533,19 @@ class _TransactionModel(_FittedModel):
         if summary is not None:
             fr = self.frequency_fit(summary)
             pos = np.arange(len(fr))
-            ax.bar(pos - 0.2, fr["observed"], width=0.4, label="observed")
-            ax.bar(pos + 0.2, fr["expected"], width=0.4, label=f"{self._label} (simulated)")
+            ax.bar(pos - 0.2, fr["observed"], width=0.4, label=_t("value.model.observed"))
+            ax.bar(pos + 0.2, fr["expected"], width=0.4, label=_t("value.model.simulated", model=self._label))
             ax.set_xticks(pos, fr["frequency"])
-            ax.set_xlabel("repeat purchases in the calibration window")
-            ax.set_ylabel("customers")
-            ax.set_title(f"{self._label}: calibration repeat purchases")
+            ax.set_xlabel(_t("value.model.freq_x"))
+            ax.set_ylabel(_t("value.model.freq_y"))
+            ax.set_title(_t("value.model.freq_title", model=self._label))
         else:
             tmax = 104.0 if unit == "weeks" else (730.0 if unit == "days" else 24.0)
             t = np.linspace(0, tmax, 200)
             ax.plot(t, self.expected_purchases_new(t))
-            ax.set_xlabel(f"{unit} since first purchase")
-            ax.set_ylabel("expected repeat purchases")
-            ax.set_title(f"{self._label}: expected repeat purchases of a new customer")
+            ax.set_xlabel(_t("value.model.new_x", unit=self._unit()))
+            ax.set_ylabel(_t("value.model.new_y"))
+            ax.set_title(_t("value.model.new_title", model=self._label))
         if summary is not None:
             ax.legend()
         return ax

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
+from workbench.report.i18n import t
 from workbench.value.models.base import _grouped, _params, _patterns, _T_array, _TransactionModel
 
 __all__ = ["BetaGeoModel", "simulate_bgnbd"]
@@ -141,9 +142,8 @@ class BetaGeoModel(_TransactionModel):
         if not hasattr(self, "params_"):
             return self._fit_finding()
         r, alpha, a, b = (self.params_[p] for p in self._param_names)
-        unit = (self.time_unit_ or "time unit").removesuffix("s")
-        return (f"{self._fit_finding()} While active, customers buy {r / alpha:.3g} times a {unit} on average; "
-                f"after each repeat purchase {a / (a + b):.1%} of them drop out for good (mean of Beta(a, b)).")
+        return t("value.model.bgnbd", fit=self._fit_finding(), rate=f"{r / alpha:.3g}", unit=self._unit(singular=True),
+                 dropout=f"{a / (a + b):.1%}")
 
     def _prepare(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> Any:
         return _BGData.build(x, tx, T)

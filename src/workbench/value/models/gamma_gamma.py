@@ -13,6 +13,7 @@ from scipy.special import digamma, gammaln
 
 from workbench.core.errors import AnalysisError, StatisticalWarning
 from workbench.report import fmt
+from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.value.models.base import (
     _check_repeat,
@@ -112,8 +113,8 @@ class GammaGammaModel(_FittedModel):
         if not hasattr(self, "params_"):
             return self._fit_finding()
         p, q, v = (self.params_[k] for k in self._param_names)
-        mean = fmt.money(v * p / (q - 1), 2) if q > 1 else "not defined (q <= 1)"
-        return f"{self._fit_finding()} The population mean spend per purchase is {mean}."
+        mean = fmt.money(v * p / (q - 1), 2) if q > 1 else t("value.model.mean_undefined")
+        return t("value.model.gamma_gamma", fit=self._fit_finding(), mean=mean)
 
     def fit(self, summary: pd.DataFrame) -> Self:
         """Fit on the customers with a repeat purchase and a positive ``monetary_value``.
@@ -153,9 +154,7 @@ class GammaGammaModel(_FittedModel):
         self._optimize(_GGData.build(x[use], m[use]), int(use.sum()))
         if self.params_["q"] <= 1:
             warnings.warn(
-                f"Gamma-Gamma: q = {self.params_['q']:.3g} <= 1, so the model's mean spend per "
-                "purchase is infinite and expected spend is not defined; a few very large spenders "
-                "probably dominate: cap or review them (cleaning) before fitting",
+                t("value.model.gamma_q", q=f"{self.params_['q']:.3g}"),
                 StatisticalWarning,
                 stacklevel=2,
             )
@@ -291,16 +290,16 @@ class GammaGammaModel(_FittedModel):
             use = (x > 0) & (m > 0)
             x, m = x[use], m[use]
             hi = float(np.quantile(m, 0.99))
-            ax.hist(m[m <= hi], bins=60, density=True, alpha=0.5, label="observed")
+            ax.hist(m[m <= hi], bins=60, density=True, alpha=0.5, label=t("value.model.observed"))
         else:
             x = np.array([1.0, 2.0, 4.0])
             hi = float(v * p / max(q - 1, 0.5) * 4)
         grid = np.linspace(hi / 400, hi, 300)
         sample = x if len(x) <= 2000 else np.random.default_rng(0).choice(x, 2000, replace=False)
         ax.plot(grid, self._density(grid, sample), label="Gamma-Gamma")
-        ax.set_xlabel("average spend per repeat purchase")
-        ax.set_ylabel("density")
-        ax.set_title("Gamma-Gamma: average spend of repeat customers")
+        ax.set_xlabel(t("value.model.spend_x"))
+        ax.set_ylabel(t("value.model.spend_y"))
+        ax.set_title(t("value.model.spend_title"))
         ax.legend()
         return ax
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, gammaln, hyp2f1
 
+from workbench.report.i18n import t
 from workbench.value.models.base import _grouped, _params, _patterns, _T_array, _TransactionModel
 
 __all__ = ["ParetoNBDModel", "simulate_pareto_nbd"]
@@ -222,9 +223,8 @@ class ParetoNBDModel(_TransactionModel):
         if not hasattr(self, "params_"):
             return self._fit_finding()
         r, alpha, s, beta = (self.params_[p] for p in self._param_names)
-        unit = (self.time_unit_ or "time unit").removesuffix("s")
-        return (f"{self._fit_finding()} While active, customers buy {r / alpha:.3g} times a {unit} on average "
-                f"and drop out at a mean rate of {s / beta:.3g} a {unit} (means of the two gamma mixtures).")
+        return t("value.model.pareto_nbd", fit=self._fit_finding(), rate=f"{r / alpha:.3g}",
+                 unit=self._unit(singular=True), dropout=f"{s / beta:.3g}")
 
     def _prepare(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> Any:
         return _PNBDData.build(x, tx, T)
