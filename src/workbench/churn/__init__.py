@@ -4,7 +4,8 @@
 Modules: ``label`` (who counts as a churner), ``frame`` (the per-customer churn frame and the
 model frames), ``rates`` (rates by group, cohort retention), ``drivers`` (univariate drivers,
 default Cox covariates), ``survival`` (Kaplan-Meier, hazard by tenure), ``cox`` (Cox model, PH
-check, truth check), ``reasons`` (unhappy vs drifted churners), ``recommend`` (actions).
+check, truth check), ``reasons`` (unhappy vs drifted churners), ``recommend`` (actions),
+``summary`` (the report's key findings). Texts come from ``report/locales/*/churn.yaml``.
 """
 
 from workbench.churn._common import MONTH_DAYS
@@ -35,6 +36,7 @@ from workbench.churn.label import ChurnLabel
 from workbench.churn.rates import ChurnRates, CohortRetention, churn_rates, cohort_retention
 from workbench.churn.reasons import ChurnReasons, unhappy_vs_drift
 from workbench.churn.recommend import Recommendations, recommendations
+from workbench.churn.summary import key_findings
 from workbench.churn.survival import (
     OTHER_LEVEL,
     HazardResult,
@@ -66,6 +68,7 @@ __all__ = [
     "default_cox_covariates",
     "unhappy_vs_drift",
     "recommendations",
+    "key_findings",
     "kaplan_meier",
     "hazard_by_tenure",
     "survival_inputs",

@@ -4,16 +4,24 @@ quantile bins of a number) with churn rates per level."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from workbench.core.errors import StatisticalWarning
 from workbench.data.orders import purchase_mask
+from workbench.report import fmt
+from workbench.report.i18n import category, date_text, has, t
 from workbench.stats import wilson_interval
 
-__all__ = ["MONTH_DAYS", "MISSING", "CONSENT_COLUMN", "attribute_columns", "months_between", "purchase_mask", "levels", "rate_rows", "skip_warning"]
+__all__ = [
+    "MONTH_DAYS", "MISSING", "CONSENT_COLUMN", "Text", "neutral", "unit", "level_text", "attribute_columns",
+    "months_between", "purchase_mask", "levels", "rate_rows", "skip_warning",
+]  # fmt: skip
 
 #: Days per month used for every duration in months.
 MONTH_DAYS = 30.4375
@@ -22,6 +30,75 @@ MISSING = "(missing)"
 #: Customers' boolean marketing permission (False: never on a contact list; missing: unknown).
 #: Never a feature or driver: it is a rule of the retention list, not a reason to leave.
 CONSENT_COLUMN = "marketing_consent"
+
+
+class Text(str):
+    """A catalog message in the run's language (it *is* that string) that keeps its key and
+    values, so ``metrics()`` can record it language-neutrally (:meth:`neutral`).
+
+    Values are strings already formatted (``fmt.pct``, ``fmt.count``), dates (written with
+    :func:`workbench.report.i18n.date_text`, ISO in the neutral form) or other ``Text``.
+
+    Examples
+    --------
+    >>> note = Text("churn.frame.note.late_signup", n="3")
+    >>> str(note), note.neutral()
+    ('3 customers who signed up after as_of excluded.', '3 customers who signed up after as_of excluded.')
+    """
+
+    key: str
+    values: dict[str, Any]
+
+    def __new__(cls, key: str, /, **values: Any) -> Text:
+        obj = super().__new__(cls, t(key, **{k: _shown(v, neutral=False) for k, v in values.items()}))
+        obj.key, obj.values = key, values
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_text, (self.key, self.values))
+
+    def neutral(self) -> str:
+        """The message in English with ISO dates, whatever the run's language (for ``metrics.json``)."""
+        with fmt.use(language="en"):
+            return t(self.key, **{k: _shown(v, neutral=True) for k, v in self.values.items()})
+
+
+def _text(key: str, values: dict[str, Any]) -> Text:
+    return Text(key, **values)
+
+
+def _shown(value: Any, *, neutral: bool) -> str:
+    if isinstance(value, Text):
+        return value.neutral() if neutral else str(value)
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return pd.Timestamp(value).date().isoformat() if neutral else date_text(value)
+    return str(value)
+
+
+def neutral(value: Any) -> Any:
+    """``value.neutral()`` for a :class:`Text`, else ``value`` (lists: each item)."""
+    if isinstance(value, list):
+        return [neutral(v) for v in value]
+    return value.neutral() if isinstance(value, Text) else value
+
+
+def unit(name: str) -> str:
+    """A time unit (``months``, ``days``) in the run's language; an unknown unit stays as it is."""
+    key = f"churn.unit.{name}"
+    return t(key) if has(key) else name
+
+
+_BIN = re.compile(r"^(\d+): (.+) to (.+)$")
+
+
+def level_text(level: Any) -> str:
+    """A level the workbench made, as a reader reads it: ``(missing)``, ``all``, ``(other)`` and
+    quantile bins ``"2: 1.47 to 3"`` in the run's language; the data's own levels as they are."""
+    text = str(level)
+    m = _BIN.match(text)
+    if m:
+        return t("churn.level.bin", bin=m.group(1), low=m.group(2), high=m.group(3))
+    return category("churn_level", text)
 
 
 def months_between(a: pd.Series, b: pd.Series | pd.Timestamp) -> pd.Series:
@@ -67,12 +144,9 @@ def _fmt_edge(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
-def skip_warning(column: str, n_levels: int, max_levels: int) -> str:
+def skip_warning(column: str, n_levels: int, max_levels: int) -> Text:
     """Warn (:class:`StatisticalWarning`) that a column with too many levels is skipped; the message."""
-    msg = (
-        f"column {column!r} has {n_levels:,} levels (more than max_levels={max_levels}); skipped. "
-        "Group it into fewer levels or raise max_levels"
-    )
+    msg = Text("churn.warn.too_many_levels", column=repr(column), n=fmt.count(n_levels), max_levels=max_levels)
     warnings.warn(msg, StatisticalWarning, stacklevel=3)
     return msg
 

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.churn._common import MISSING, attribute_columns
+from workbench.churn._common import MISSING, Text, attribute_columns, level_text, neutral
 from workbench.churn.survival import OTHER_LEVEL, survival_inputs
 from workbench.core.errors import AnalysisError, StatisticalWarning, did_you_mean
-from workbench.report.fmt import num, pct
+from workbench.report.fmt import count, num, pct
+from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import holm
@@ -97,7 +98,7 @@ class CoxResult(Result):
     def metrics(self) -> dict[str, Any]:
         """Hazard ratios with intervals, PH check and sample sizes (JSON-able)."""
         return {
-            "skipped": self.skipped or None,
+            "skipped": neutral(self.skipped) or None,
             "n": self.n,
             "n_events": self.n_events,
             "n_dropped": self.n_dropped,
@@ -114,52 +115,41 @@ class CoxResult(Result):
         """The strongest hazard ratios and the PH check, with what to do, from the numbers."""
         if self.skipped:
             return self.skipped
-        t = self.table
+        tab = self.table
         alpha = 1 - self.confidence
-        sig = t[t["p_holm"] < alpha].copy()
-        parts = [
-            f"Cox model on {self.n:,} customers ({self.n_events:,} left)"
-            + (f", stratified by {self.strata}" if self.strata else "")
-            + "."
-        ]
+        sig = tab[tab["p_holm"] < alpha].copy()
+        key = "churn.cox.fitted_strata" if self.strata else "churn.cox.fitted"
+        parts = [t(key, n=count(self.n), events=count(self.n_events), strata=self.strata)]
         if self.sampled_from:
-            parts.append(
-                f"It was fitted on a random sample of {self.n:,} of {self.sampled_from:,} customers "
-                "(raise max_rows for all)."
-            )
+            parts.append(t("churn.cox.sampled", n=count(self.n), total=count(self.sampled_from)))
         if sig.empty:
-            parts.append("No covariate changes the hazard detectably once the others are held fixed.")
+            parts.append(t("churn.cox.none_significant"))
         else:
             sig["strength"] = np.abs(np.log(sig["hr"]))
             for r in sig.sort_values("strength", ascending=False).head(3).itertuples():
-                what = (
-                    f"{r.covariate} = {r.level} (vs {r.reference})" if isinstance(r.level, str)
-                    else f"each {r.per} more {r.covariate}" if r.reference == "" else f"{r.covariate} (yes vs no)"
-                )  # fmt: skip
-                change = (
-                    f"{r.hr:.2f}x the hazard ({pct(r.hr - 1, 0)} more)" if r.hr > 1
-                    else f"{r.hr:.2f}x the hazard ({pct(1 - r.hr, 0)} less)"
-                )  # fmt: skip
-                parts.append(f"{what}: {change}, {self.confidence:.0%} CI {r.hr_lower:.2f} to {r.hr_upper:.2f}.")
+                parts.append(t("churn.cox.term", what=self.term_text(r), change=hazard_change(r.hr),
+                               level=pct(self.confidence, 0), low=f"{r.hr_lower:.2f}", high=f"{r.hr_upper:.2f}"))
         bad = self.ph_check[self.ph_check["violated"]]
         if len(bad):
-            cols = ", ".join(map(str, bad["covariate"]))
+            cols = t("churn.list_sep").join(map(str, bad["covariate"]))
             cat = [c for c in bad["covariate"] if self.table.loc[self.table["covariate"] == c, "level"].map(
                 lambda v: isinstance(v, str)).any()]  # fmt: skip
-            advice = (
-                f"stratify by it (strata={cat[0]!r})"
-                if cat
-                else "split follow-up time (separate models before/after a cut) or add a time interaction"
-            )
-            parts.append(
-                f"The proportional-hazards assumption fails for {cols} (Schoenfeld residuals trend with time, "
-                f"Holm-adjusted p < {alpha:g}): its effect changes over tenure, so its single hazard ratio is an "
-                f"average; {advice}."
-            )
+            advice = t("churn.cox.advice.stratify", strata=repr(cat[0])) if cat else t("churn.cox.advice.split")
+            parts.append(t("churn.cox.ph_fails", columns=cols, alpha=f"{alpha:g}", advice=advice))
         else:
-            parts.append("The proportional-hazards check finds no covariate whose effect drifts over tenure.")
-        parts.extend(self.notes)
-        return " ".join(parts)
+            parts.append(t("churn.cox.ph_ok"))
+        parts.extend(map(str, self.notes))
+        return t("churn.join").join(parts)
+
+    @staticmethod
+    def term_text(r: Any) -> str:
+        """A term row as words: ``member_level = gold (vs non_member)``, ``each 10 more age_at_signup``."""
+        if isinstance(r.level, str):
+            return t("churn.cox.what.level", covariate=r.covariate, level=level_text(r.level),
+                     reference=level_text(r.reference))
+        if r.reference == "":
+            return t("churn.cox.what.numeric", per=r.per, covariate=r.covariate)
+        return t("churn.cox.what.flag", covariate=r.covariate)
 
     def plot(self, ax: Any = None) -> Any:
         """Forest plot: hazard ratio and interval per term on a log axis.
@@ -172,20 +162,21 @@ class CoxResult(Result):
 
         if self.skipped:
             ax = new_axes(ax, figsize=(6.5, 1.6))
-            ax.text(0.5, 0.5, "Cox model skipped: no covariates (set cox_covariates)", ha="center", va="center")
+            ax.text(0.5, 0.5, t("churn.cox.plot.skipped"), ha="center", va="center")
             ax.set_axis_off()
             return ax
-        t = self.table.iloc[::-1].reset_index(drop=True)
-        ax = new_axes(ax, figsize=(6.5, 0.35 * len(t) + 1.2))
-        sig = t["p_holm"] < 1 - self.confidence
-        sns.scatterplot(x=t["hr"].to_numpy(), y=t["term"].to_numpy(), hue=np.where(sig, "significant (Holm)", "not"),
+        tab = self.table.iloc[::-1].reset_index(drop=True)
+        ax = new_axes(ax, figsize=(6.5, 0.35 * len(tab) + 1.2))
+        sig = tab["p_holm"] < 1 - self.confidence
+        sns.scatterplot(x=tab["hr"].to_numpy(), y=tab["term"].to_numpy(),
+                        hue=np.where(sig, t("churn.plot.significant"), t("churn.plot.not_significant")),
                         ax=ax, zorder=3)  # fmt: skip
-        ax.hlines(t["term"], t["hr_lower"], t["hr_upper"], color="grey")
+        ax.hlines(tab["term"], tab["hr_lower"], tab["hr_upper"], color="grey")
         ax.axvline(1, color="black", lw=0.8, ls="--")
         ax.set_xscale("log")
-        ax.set_xlabel(f"hazard ratio ({self.confidence:.0%} CI, log scale)")
+        ax.set_xlabel(t("churn.cox.plot.xlabel", level=pct(self.confidence, 0)))
         ax.set_ylabel("")
-        ax.set_title("Cox model: what raises (>1) or lowers (<1) the hazard of leaving")
+        ax.set_title(t("churn.cox.plot.title"))
         return ax
 
     def __repr__(self) -> str:
@@ -193,6 +184,13 @@ class CoxResult(Result):
             f"CoxResult(covariates={len(self.covariates)}, terms={len(self.table)}, n={self.n:,}, "
             f"events={self.n_events:,}, strata={self.strata!r})"
         )
+
+
+def hazard_change(hr: float) -> str:
+    """A hazard ratio in words: ``1.60x the hazard (60 % more)``."""
+    if hr > 1:
+        return t("churn.cox.change.more", hr=f"{hr:.2f}", pct=pct(hr - 1, 0))
+    return t("churn.cox.change.less", hr=f"{hr:.2f}", pct=pct(1 - hr, 0))
 
 
 def _is_numeric(s: pd.Series) -> bool:
@@ -234,9 +232,8 @@ def _design(
             )
         small = vc.index[vc < min_level_size]
         if len(small) and len(small) < len(vc):
-            notes.append(
-                f"{c}: {len(small)} level(s) with fewer than {min_level_size} customers lumped into {OTHER_LEVEL}."
-            )
+            notes.append(Text("churn.cox.note.lumped", column=c, n=len(small), min_size=min_level_size,
+                              other=level_text(OTHER_LEVEL)))
             lab = lab.where(~lab.isin(small), OTHER_LEVEL)
             vc = lab.value_counts()
         if len(vc) < 2:
@@ -438,15 +435,8 @@ def _skipped(table: pd.DataFrame, *, duration: str, event: str, strata: str | No
     from workbench.churn.drivers import BEHAVIOUR_COLUMNS
 
     usable = attribute_columns(table, exclude=BEHAVIOUR_COLUMNS | {duration, event})[:8]
-    reason = (
-        "Cox model skipped: no covariates. None were given (cox_covariates=) and no churn driver qualifies as a "
-        "default (one significant after the Holm correction that is not purchase behaviour, tenure or a model "
-        "output, which are symptoms of leaving rather than causes). Set cox_covariates= to customer attributes "
-        "known at sign-up (acquisition channel, member level, age)"
-        + (f"; candidates in this churn frame: {', '.join(usable)}" if usable else
-           "; this churn frame has none (only purchase behaviour): map customer attributes in tables.customers")
-        + "."
-    )
+    reason = (Text("churn.cox.skipped.candidates", candidates=", ".join(usable)) if usable
+              else Text("churn.cox.skipped.none"))
     warnings.warn(reason, StatisticalWarning, stacklevel=3)
     n_ev = int(pd.to_numeric(table[event], errors="coerce").fillna(0).sum()) if event in table else 0
     return CoxResult(
@@ -486,14 +476,11 @@ def _step_rows(
     if n_dropped:
         na = t.isna().sum()
         na = na[na > 0]
-        notes.append(
-            f"{n_dropped:,} customers with a missing value were left out ("
-            + ", ".join(f"{k}: {int(v):,}" for k, v in na.items())
-            + ")."
-        )
+        notes.append(Text("churn.cox.note.missing", n=count(n_dropped),
+                          columns=", ".join(f"{k}: {int(v):,}" for k, v in na.items())))
         if n_dropped > 0.2 * len(t):
             warnings.warn(
-                f"cox_model: {n_dropped:,} of {len(t):,} customers have a missing covariate and are left out",
+                Text("churn.cox.warn.missing", n=count(n_dropped), total=count(len(t))),
                 StatisticalWarning,
                 stacklevel=3,
             )
@@ -619,22 +606,14 @@ class HazardRatioCheck(Result):
         what attenuation means."""
         found = self.found
         if found.empty:
-            return "None of the true hazard ratios has a matching model term (check the Cox covariates)."
+            return t("churn.hr_check.none")
         covered, same = int(found["covered"].sum()), int(found["same_side"].sum())
         n = len(found)
         toward_one = found[(found["true_hr"] != 1) & ~found["covered"]]
         attenuated = toward_one[(np.log(toward_one["hr"]).abs() < np.log(toward_one["true_hr"]).abs())]
-        text = (
-            f"The {pct(self.confidence, 0)} intervals cover {covered} of {n} true hazard ratios; {same} of {n} "
-            "estimates lie on the same side of 1 as the truth."
-        )
+        text = t("churn.hr_check.cover", level=pct(self.confidence, 0), covered=covered, n=n, same=same)
         if len(attenuated):
-            text += (
-                f" {len(attenuated)} of the misses are pulled toward 1 ({', '.join(attenuated['term'].astype(str))}): "
-                "in retail data the moment a customer drops out is not observed, only the last purchase, and "
-                "some customers counted as churned are merely slow buyers still alive. Effects are diluted, so "
-                "read the ratios for direction and ranking, not as exact sizes."
-            )
+            text += t("churn.hr_check.attenuated", n=len(attenuated), terms=", ".join(attenuated["term"].astype(str)))
         return text
 
     def plot(self, ax: Any = None) -> Any:
@@ -647,17 +626,17 @@ class HazardRatioCheck(Result):
         f = self.found.iloc[::-1].reset_index(drop=True)
         ax = new_axes(ax, figsize=(6.5, 0.35 * max(len(f), 1) + 1.2))
         if f.empty:
-            ax.text(0.5, 0.5, "no matching model term", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, t("churn.hr_check.plot.empty"), ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
             return ax
         labels = f["term"].astype(str).to_numpy()
         ax.hlines(labels, f["hr_lower"], f["hr_upper"], color="grey")
-        ax.scatter(f["hr"], labels, color="tab:blue", label="estimate", zorder=3)
-        ax.scatter(f["true_hr"], labels, color="tab:red", marker="x", label="truth", zorder=4)
+        ax.scatter(f["hr"], labels, color="tab:blue", label=t("churn.hr_check.plot.estimate"), zorder=3)
+        ax.scatter(f["true_hr"], labels, color="tab:red", marker="x", label=t("churn.hr_check.plot.truth"), zorder=4)
         ax.axvline(1, color="black", lw=0.8, ls="--")
         ax.set_xscale("log")
-        ax.set_xlabel("hazard ratio (log scale)")
-        ax.set_title("Estimated vs true hazard ratios")
+        ax.set_xlabel(t("churn.hr_check.plot.xlabel"))
+        ax.set_title(t("churn.hr_check.plot.title"))
         ax.legend()
         return ax
 

@@ -10,10 +10,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.churn._common import MISSING, levels, rate_rows, skip_warning
+from workbench.churn._common import (
+    MISSING,
+    Text,
+    level_text,
+    levels,
+    neutral,
+    rate_rows,
+    skip_warning,
+)
 from workbench.churn.frame import ChurnFrame
 from workbench.core.errors import AnalysisError, StatisticalWarning, did_you_mean
 from workbench.report.fmt import num, pct
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import holm
@@ -67,8 +76,11 @@ class ChurnDrivers(Result):
     skipped: list[str] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
-        """The per-feature table."""
-        return self.table.copy()
+        """The per-feature table (worst levels and kinds as a reader reads them)."""
+        out = self.table.copy()
+        out["worst_level"] = out["worst_level"].map(level_text)
+        out["kind"] = out["kind"].map(lambda k: category("churn_feature_kind", k))
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """The per-level table."""
@@ -95,29 +107,24 @@ class ChurnDrivers(Result):
                 }
                 for r in self.table.itertuples()
             },  # fmt: skip
-            "skipped": list(self.skipped),
+            "skipped": neutral(list(self.skipped)),
         }
 
     def finding(self) -> str:
         """The strongest drivers and their worst levels, from the numbers."""
         sig = self.top(3)
         n_sig = int((self.table["p_holm"] < 1 - self.confidence).sum())
-        parts = [
-            f"{n_sig} of {len(self.table)} features are associated with churn (chi-square test, Holm-adjusted "
-            f"p < {1 - self.confidence:g})."
-        ]
+        parts = [t("churn.drivers.count", n_sig=n_sig, n=len(self.table), alpha=f"{1 - self.confidence:g}")]
         for r in sig.itertuples():
-            parts.append(
-                f"{r.feature} (Cramér's V {r.cramers_v:.2f}): churn is highest for {r.worst_level} at "
-                f"{pct(r.worst_rate)} "
-                f"(CI {pct(r.worst_lower)} to {pct(r.worst_upper)}) vs {pct(self.overall_rate)} overall; {r.direction}."
-            )
+            parts.append(t("churn.drivers.driver", feature=r.feature, v=f"{r.cramers_v:.2f}",
+                           worst=level_text(r.worst_level), rate=pct(r.worst_rate), low=pct(r.worst_lower),
+                           high=pct(r.worst_upper), overall=pct(self.overall_rate), direction=r.direction))
         ctl = self.top(1, controllable=True)
         if len(ctl):
-            parts.append(f"The strongest driver the business controls: {ctl.iloc[0]['feature']}.")
-        parts.append("These are associations, not causes: confounded features move together (see the Cox model).")
-        parts += self.skipped
-        return " ".join(parts)
+            parts.append(t("churn.drivers.controllable", feature=ctl.iloc[0]["feature"]))
+        parts.append(t("churn.drivers.associations"))
+        parts += map(str, self.skipped)
+        return t("churn.join").join(parts)
 
     def plot(self, ax: Any = None) -> Any:
         """Cramér's V per feature (bars, significant ones coloured).
@@ -128,13 +135,13 @@ class ChurnDrivers(Result):
         """
         import seaborn as sns
 
-        t = self.table.head(20)
-        ax = new_axes(ax, figsize=(7, 0.3 * len(t) + 1.2))
-        sig = np.where(t["p_holm"] < 1 - self.confidence, "significant (Holm)", "not significant")
-        sns.barplot(x=t["cramers_v"].to_numpy(), y=t["feature"].to_numpy(), hue=sig, dodge=False, ax=ax)
-        ax.set_xlabel("Cramér's V (association with churn)")
+        top = self.table.head(20)
+        ax = new_axes(ax, figsize=(7, 0.3 * len(top) + 1.2))
+        sig = np.where(top["p_holm"] < 1 - self.confidence, t("churn.plot.significant"), t("churn.plot.not_significant"))
+        sns.barplot(x=top["cramers_v"].to_numpy(), y=top["feature"].to_numpy(), hue=sig, dodge=False, ax=ax)
+        ax.set_xlabel(t("churn.drivers.plot.xlabel"))
         ax.set_ylabel("")
-        ax.set_title("Churn drivers, one feature at a time")
+        ax.set_title(t("churn.drivers.plot.title"))
         return ax
 
     def __repr__(self) -> str:
@@ -169,15 +176,14 @@ def _driver_row(col: str, kind: str, lv: pd.DataFrame, *, n_rows: int, overall: 
     if kind == "numeric":
         known = lv[lv["level"] != MISSING]
         lo_r, hi_r = known["rate"].iloc[0], known["rate"].iloc[-1]
-        direction = (
-            f"higher {col} goes with {'more' if hi_r > lo_r else 'less'} churn ({pct(lo_r)} in the lowest "
-            f"bin, {pct(hi_r)} in the highest)"
-        )
+        way = "more" if hi_r > lo_r else "less"
+        direction = t(f"churn.drivers.direction.{way}", column=col, low=pct(lo_r), high=pct(hi_r))
     else:
         b = (big if len(big) else lv).sort_values("rate").iloc[0]
-        direction = f"{w['level']} worst, {b['level']} best ({pct(b['rate'])})"
+        direction = t("churn.drivers.direction.levels", worst=level_text(w["level"]), best=level_text(b["level"]),
+                      rate=pct(b["rate"]))
     return {
-        "feature": col, "kind": kind, "levels": len(lv), "test": "Pearson chi-square test of independence",
+        "feature": col, "kind": kind, "levels": len(lv), "test": t("churn.drivers.test"),
         "statistic": float(stat), "df": int(dof), "p": float(p), "cramers_v": v,
         "worst_level": w["level"], "worst_rate": float(w["rate"]), "worst_lower": float(w["lower"]),
         "worst_upper": float(w["upper"]), "overall_rate": overall, "direction": direction,
@@ -221,28 +227,28 @@ def churn_drivers(
         A requested column is missing, or a feature separates churners perfectly (every level 0 %
         or 100 %: a leak of the label).
     """
-    t = frame.table
+    tab = frame.table
     cols = columns if columns is not None else frame.features()
-    missing = [c for c in cols if c not in t.columns]
+    missing = [c for c in cols if c not in tab.columns]
     if missing:
         raise AnalysisError(
             f"churn frame: driver column(s) {', '.join(map(repr, missing))} not found"
-            f"{did_you_mean(str(missing[0]), list(map(str, t.columns)))}; fix columns="
+            f"{did_you_mean(str(missing[0]), list(map(str, tab.columns)))}; fix columns="
         )
-    y = t["churned"].to_numpy(dtype="int64")
+    y = tab["churned"].to_numpy(dtype="int64")
     overall = float(y.mean())
     rows, level_rows, skipped = [], [], []
     for col in cols:
-        lab, kind = levels(t[col], bins=numeric_bins, max_levels=max_levels)
+        lab, kind = levels(tab[col], bins=numeric_bins, max_levels=max_levels)
         if lab is None:
-            skipped.append(skip_warning(col, t[col].nunique(), max_levels))
+            skipped.append(skip_warning(col, tab[col].nunique(), max_levels))
             continue
         if lab.nunique() < 2:
-            skipped.append(f"{col}: one level only, skipped.")
+            skipped.append(Text("churn.drivers.one_level", column=col))
             continue
         lv = rate_rows(lab, y, column=col, confidence=confidence)
         lv.insert(0, "feature", col)
-        row = _driver_row(col, kind, lv, n_rows=len(t), overall=overall)
+        row = _driver_row(col, kind, lv, n_rows=len(tab), overall=overall)
         sparse_cells = row.pop("_sparse")
         rows.append({**row, "controllable": is_controllable(col, controllable), "sparse_cells": sparse_cells})
         level_rows.append(lv)
@@ -253,8 +259,7 @@ def churn_drivers(
     sparse = tab[tab["sparse_cells"] > 0.2]
     if len(sparse):
         warnings.warn(
-            f"chi-square approximation doubtful for {', '.join(sparse['feature'])} "
-            "(over 20 % of expected counts below 5)",
+            t("churn.drivers.sparse", features=", ".join(sparse["feature"])),
             StatisticalWarning,
             stacklevel=2,
         )

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from workbench.churn._common import CONSENT_COLUMN
+from workbench.churn._common import CONSENT_COLUMN, Text, neutral
 from workbench.churn.label import ChurnLabel, contractual_label, non_contractual_label
 from workbench.core.dates import end_of
 from workbench.core.errors import AnalysisError, DataQualityWarning
 from workbench.data.orders import check_as_of
-from workbench.report.fmt import num, pct
+from workbench.report.fmt import count, num, pct
+from workbench.report.i18n import category, date_text, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import wilson_interval
@@ -61,7 +62,7 @@ class ChurnFrame(Result):
     kind : str
         ``contractual`` or ``non_contractual``.
     definition : str
-        The label in words.
+        The label in words (a :class:`~workbench.churn._common.Text` from :func:`churn_frame`).
     as_of : pandas.Timestamp
     window_days : int or None
         Inactivity window (non-contractual, ``inactivity``).
@@ -106,7 +107,7 @@ class ChurnFrame(Result):
         for c in t.columns:
             if c in _NOT_FEATURES or pd.api.types.is_datetime64_any_dtype(t[c]):
                 continue
-            if self.definition.startswith("P(alive)") and c == "probability_alive":
+            if getattr(self.definition, "key", "") == "churn.frame.definition.p_alive" and c == "probability_alive":
                 continue
             if t[c].nunique(dropna=True) < 2:
                 continue
@@ -114,7 +115,8 @@ class ChurnFrame(Result):
         return out
 
     def summary(self) -> pd.DataFrame:
-        """One row: customers, churners, churn rate with its 95 % Wilson interval, definition."""
+        """One row: customers, churners, churn rate with its 95 % Wilson interval, definition (the
+        kind and the date as a reader reads them)."""
         lo, hi = self.interval()
         return pd.DataFrame(
             [
@@ -124,9 +126,9 @@ class ChurnFrame(Result):
                     "churn_rate": self.rate,
                     "lower": lo,
                     "upper": hi,
-                    "kind": self.kind,
-                    "definition": self.definition,
-                    "as_of": self.as_of.date().isoformat(),
+                    "kind": category("churn_kind", self.kind),
+                    "definition": str(self.definition),
+                    "as_of": date_text(self.as_of),
                 }
             ]
         )
@@ -140,7 +142,7 @@ class ChurnFrame(Result):
         lo, hi = self.interval()
         return {
             "kind": self.kind,
-            "definition": self.definition,
+            "definition": neutral(self.definition),
             "as_of": self.as_of.date().isoformat(),
             "window_days": self.window_days,
             "n_input": self.n_input,
@@ -149,19 +151,17 @@ class ChurnFrame(Result):
             "churn_rate": num(self.rate),
             "churn_rate_lower": num(lo),
             "churn_rate_upper": num(hi),
-            "notes": list(self.notes),
+            "notes": neutral(list(self.notes)),
         }
 
     def finding(self) -> str:
         """The churn rate in words, with what the label means."""
         lo, hi = self.interval()
-        text = (
-            f"{pct(self.rate)} of {self.n:,} customers churned ({self.n_churned:,}; 95% CI {pct(lo)} to {pct(hi)}). "
-            f"Churn here means: {self.definition}."
-        )
+        text = t("churn.frame.finding", rate=pct(self.rate), n=count(self.n), churned=count(self.n_churned),
+                 low=pct(lo), high=pct(hi), definition=self.definition)
         if self.n < self.n_input:
-            text += f" {self.n_input - self.n:,} of {self.n_input:,} customers were not eligible (see notes)."
-        return " ".join([text, *self.notes])
+            text += t("churn.frame.not_eligible", excluded=count(self.n_input - self.n), n_input=count(self.n_input))
+        return t("churn.join").join([text, *map(str, self.notes)])
 
     def plot(self, ax: Any = None) -> Any:
         """Customers who stayed and who churned (bars), the churn rate with its interval in the title.
@@ -172,10 +172,11 @@ class ChurnFrame(Result):
         """
         ax = new_axes(ax, figsize=(5, 2.5))
         lo, hi = self.interval()
-        ax.barh(["stayed", "churned"], [self.n - self.n_churned, self.n_churned], color=["tab:blue", "tab:red"])
+        ax.barh([t("churn.frame.plot.stayed"), t("churn.frame.plot.churned")], [self.n - self.n_churned, self.n_churned],
+                color=["tab:blue", "tab:red"])
         ax.invert_yaxis()
-        ax.set_xlabel("customers")
-        ax.set_title(f"Churn {pct(self.rate)} (95% CI {pct(lo)} to {pct(hi)}) as of {self.as_of.date()}")
+        ax.set_xlabel(t("churn.frame.plot.xlabel"))
+        ax.set_title(t("churn.frame.plot.title", rate=pct(self.rate), low=pct(lo), high=pct(hi), as_of=date_text(self.as_of)))
         return ax
 
     def __repr__(self) -> str:
@@ -290,8 +291,8 @@ def _step_as_of(orders: pd.DataFrame, *, as_of: pd.Timestamp, label: ChurnLabel,
             f"{check.message} The churn label needs purchases in the label.inactivity_days= after as_of, "
             "which these orders cannot contain"
         )
-    warnings.warn(check.message, DataQualityWarning, stacklevel=3)
-    notes.append(f"Warning: {check.message}")
+    warnings.warn(check.reader_message, DataQualityWarning, stacklevel=3)
+    notes.append(Text("churn.frame.note.stale", message=check.message))
 
 
 def _step_customers(
@@ -302,7 +303,7 @@ def _step_customers(
     c = customers.drop(columns=[x for x in ("name", "phone", "email") if x in customers.columns])
     dup = c["customer_id"].duplicated()
     if dup.any():
-        notes.append(f"{int(dup.sum()):,} duplicate customer_id rows dropped (first kept).")
+        notes.append(Text("churn.frame.note.duplicates", n=count(dup.sum())))
         c = c[~dup]
     c = c.reset_index(drop=True)
     if "signup_date" in c.columns:
@@ -310,15 +311,12 @@ def _step_customers(
         if launch_date is not None:
             pre = sd < pd.Timestamp(launch_date)
             if pre.any():
-                notes.append(
-                    f"{int(pre.sum()):,} sign-up dates before the launch {pd.Timestamp(launch_date).date()} "
-                    "treated as unknown."
-                )
+                notes.append(Text("churn.frame.note.before_launch", n=count(pre.sum()), launch=pd.Timestamp(launch_date)))
                 sd = sd.mask(pre)
         c["signup_date"] = sd
         late = sd >= end
         if late.any():
-            notes.append(f"{int(late.sum()):,} customers who signed up after as_of excluded.")
+            notes.append(Text("churn.frame.note.late_signup", n=count(late.sum())))
             c = c[~late.to_numpy()].reset_index(drop=True)
     if "birth_date" in c.columns:
         bd = pd.to_datetime(c["birth_date"], errors="coerce")
@@ -337,7 +335,7 @@ def _step_check_both_labels(table: pd.DataFrame, *, label: ChurnLabel, as_of: pd
     if k == 0 or k == len(table):
         raise AnalysisError(
             f"churn frame.churned: {'no' if k == 0 else 'every'} one of the {len(table):,} eligible customers churned "
-            f"as of {as_of.date()} ({definition}); churn cannot be analysed. Check {key} and as_of"
+            f"as of {as_of.date()} ({neutral(definition)}); churn cannot be analysed. Check {key} and as_of"
         )
 
 
@@ -349,7 +347,7 @@ def _join_segments(table: pd.DataFrame, segments: pd.DataFrame, *, notes: list[s
     out = table.merge(seg[keep], on="customer_id", how="left")
     matched = out["customer_id"].isin(seg["customer_id"]).mean() if len(out) else 0
     if matched < 0.9:
-        notes.append(f"Only {pct(matched)} of customers found in the segments artifact (joined by raw customer_id).")
+        notes.append(Text("churn.frame.note.segments_matched", share=pct(matched)))
     return out
 
 

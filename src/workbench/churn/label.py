@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.churn._common import months_between, purchase_mask
+from workbench.churn._common import Text, months_between, purchase_mask
 from workbench.core.dates import end_of
 from workbench.core.errors import AnalysisError, format_examples
+from workbench.report.fmt import count
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis
@@ -123,7 +124,7 @@ def contractual_label(
     label: ChurnLabel,
     notes: list[str],
     con: ibis.BaseBackend | None = None,
-) -> tuple[pd.DataFrame, str, None]:
+) -> tuple[pd.DataFrame, Text, None]:
     """Label and survival time from the churn flag, end date or tenure columns of ``c`` (order
     features, when orders are given, computed on ``con``).
 
@@ -139,7 +140,7 @@ def contractual_label(
         )
     y = _binary(c[flag], column=flag)
     if y.isna().any():
-        notes.append(f"{int(y.isna().sum()):,} customers without a churn flag ({flag}) excluded.")
+        notes.append(Text("churn.frame.note.no_flag", n=count(y.isna().sum()), flag=flag))
     t = c.assign(churned=y)[y.notna().to_numpy()].reset_index(drop=True)
     t["churned"] = t["churned"].astype("int64")
     if flag != "churned":
@@ -153,13 +154,12 @@ def contractual_label(
             on="customer_id",
             how="left",
         )
-    definition = f"the churn flag {flag} says the customer left (survival time: {how})"
-    return t, definition, None
+    return t, Text("churn.frame.definition.flag", flag=flag, how=how), None
 
 
 def _step_contract_duration(
     t: pd.DataFrame, *, as_of: pd.Timestamp, label: ChurnLabel, notes: list[str]
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[pd.DataFrame, Text | str]:
     """``duration_months`` (and ``start_date``) from an end date with sign-up dates, or a tenure column."""
     end = end_of(as_of)
     ed, ten = label.end_date_column, label.tenure_column
@@ -168,18 +168,15 @@ def _step_contract_duration(
         stop = stop.where(t["churned"].eq(1) & stop.notna(), end)
         t["duration_months"] = months_between(t["signup_date"], stop)
         t["start_date"] = t["signup_date"]
-        return t, f"months from signup_date to {ed} (or to as_of for those still customers)"
+        return t, Text("churn.frame.how.end_date", column=ed)
     if ten and ten in t.columns:
         t["duration_months"] = pd.to_numeric(t[ten], errors="coerce").astype("float64")
         if "signup_date" in t.columns:
             t["start_date"] = t["signup_date"]
         return t, f"{ten}"
     t["duration_months"] = np.nan
-    notes.append(
-        "No survival time: neither an end date with signup_date nor a tenure column "
-        "(label.end_date_column / label.tenure_column); survival analyses are not available."
-    )
-    return t, "n/a"
+    notes.append(Text("churn.frame.note.no_duration"))
+    return t, Text("churn.frame.how.none")
 
 
 def _step_fill_blank_totals(t: pd.DataFrame, *, notes: list[str]) -> None:
@@ -194,13 +191,11 @@ def _step_fill_blank_totals(t: pd.DataFrame, *, notes: list[str]) -> None:
         zero = na & dur.eq(0)
         if zero.any():
             t.loc[zero.to_numpy(), col] = 0.0
-            notes.append(
-                f"customers.{col}: {int(na.sum()):,} of {len(t):,} blank, {int(zero.sum()):,} of them with tenure 0 "
-                "(new customers not billed yet): set to 0."
-            )
+            notes.append(Text("churn.frame.note.blank_zero", column=col, blank=count(na.sum()), n=count(len(t)),
+                              zero=count(zero.sum())))
         rest = na & ~zero
         if rest.any():
-            notes.append(f"customers.{col}: {int(rest.sum()):,} blank with tenure > 0, left missing.")
+            notes.append(Text("churn.frame.note.blank_rest", column=col, n=count(rest.sum())))
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,7 +212,7 @@ def non_contractual_label(
     segments: pd.DataFrame | None,
     notes: list[str],
     con: ibis.BaseBackend | None = None,
-) -> tuple[pd.DataFrame, str, int | None]:
+) -> tuple[pd.DataFrame, Text, int | None]:
     """Label (inactivity window or P(alive)) and observed survival time of customers who bought by ``as_of``
     (order features computed on ``con``, default a fresh in-memory DuckDB).
 
@@ -240,7 +235,7 @@ def non_contractual_label(
     )
     n_no = len(c) - len(t)
     if n_no:
-        notes.append(f"{n_no:,} customers without a purchase on or before {as_of.date()} are not eligible.")
+        notes.append(Text("churn.frame.note.no_purchase", n=count(n_no), as_of=as_of))
     window: int | None = None
     if label.definition == "inactivity":
         window = int(label.inactivity_days)
@@ -253,7 +248,7 @@ def non_contractual_label(
 
 def _step_inactivity(
     t: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd.Timestamp, window: int
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[pd.DataFrame, Text]:
     """Churned: no purchase in the ``window`` days after ``as_of`` (the orders must reach that far)."""
     end = end_of(as_of)
     ot = pd.to_datetime(orders["order_time"], errors="coerce")
@@ -270,16 +265,14 @@ def _step_inactivity(
     wend = end + pd.Timedelta(days=window)
     active = pd.unique(orders.loc[(buy & (ot >= end) & (ot < wend)).to_numpy(), "customer_id"])
     t["churned"] = (~t["customer_id"].isin(active)).astype("int64")
-    definition = (
-        f"no purchase in the {window} days after {as_of.date()} ({(end).date()} to "
-        f"{(wend - pd.Timedelta(days=1)).date()}), among customers with a purchase on or before {as_of.date()}"
-    )
+    definition = Text("churn.frame.definition.inactivity", window=window, as_of=as_of, start=end,
+                      end=wend - pd.Timedelta(days=1))
     return t, definition
 
 
 def _step_p_alive(
     t: pd.DataFrame, segments: pd.DataFrame | None, *, threshold: float, notes: list[str]
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[pd.DataFrame, Text]:
     """Churned: P(alive) from the segmentation artifact below ``threshold``."""
     if segments is None or "probability_alive" not in segments.columns:
         raise AnalysisError(
@@ -290,10 +283,10 @@ def _step_p_alive(
     t = t.merge(pa, on="customer_id", how="left")
     na = t["probability_alive"].isna()
     if na.any():
-        notes.append(f"{int(na.sum()):,} eligible customers without a P(alive) excluded.")
+        notes.append(Text("churn.frame.note.no_p_alive", n=count(na.sum())))
         t = t[~na.to_numpy()].reset_index(drop=True)
     t["churned"] = (t["probability_alive"] < threshold).astype("int64")
-    return t, f"P(alive) from the CLV model below {threshold:g} (label.p_alive_threshold)"
+    return t, Text("churn.frame.definition.p_alive", threshold=f"{threshold:g}")
 
 
 def _step_observed_duration(t: pd.DataFrame, *, end: pd.Timestamp, notes: list[str]) -> None:
@@ -304,10 +297,7 @@ def _step_observed_duration(t: pd.DataFrame, *, end: pd.Timestamp, notes: list[s
     dur = months_between(start, stop)
     neg = dur < 0
     if neg.any():
-        notes.append(f"{int(neg.sum()):,} customers with a last purchase before their sign-up date: duration set to 0.")
+        notes.append(Text("churn.frame.note.negative_duration", n=count(neg.sum())))
         dur = dur.clip(lower=0)
     t["duration_months"] = dur
-    notes.append(
-        "Survival time: months from sign-up to the last purchase for churners (the dropout itself is not "
-        "observed), to as_of for the others (censored)."
-    )
+    notes.append(Text("churn.frame.note.observed_time"))

@@ -12,13 +12,22 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from workbench.churn._common import levels, purchase_mask, rate_rows, skip_warning
+from workbench.churn._common import (
+    Text,
+    level_text,
+    levels,
+    neutral,
+    purchase_mask,
+    rate_rows,
+    skip_warning,
+)
 from workbench.churn.frame import ChurnFrame
 from workbench.core.dates import end_of
 from workbench.core.errors import AnalysisError
 from workbench.data.engine import as_table, close, connect
 from workbench.data.features import purchases_expr
-from workbench.report.fmt import num, pct
+from workbench.report.fmt import count, num, pct
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
@@ -44,7 +53,14 @@ class ChurnRates(Result):
     skipped: list[str] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
-        """The rates table."""
+        """The rates table, the levels the workbench made (``all``, bins, ``(missing)``) in words."""
+        out = self.table.copy()
+        out["column"] = out["column"].map(lambda c: category("churn_level", c))
+        out["level"] = out["level"].map(level_text)
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rates table with the level codes."""
         return self.table.copy()
 
     def metrics(self) -> dict[str, Any]:
@@ -54,31 +70,46 @@ class ChurnRates(Result):
             out.setdefault(str(r.column), {})[str(r.level)] = {
                 "customers": int(r.customers), "rate": num(r.rate), "lower": num(r.lower), "upper": num(r.upper),
             }  # fmt: skip
-        return {"rates": out, "skipped": list(self.skipped)}
+        return {"rates": out, "skipped": neutral(list(self.skipped))}
 
     def finding(self) -> str:
         """Overall rate and, per column, the worst level when it stands out, from the numbers."""
-        t = self.table
-        allr = t[t["column"] == "all"].iloc[0]
-        parts = [
-            f"Overall churn {pct(allr['rate'])} ({self.confidence:.0%} CI {pct(allr['lower'])} to "
-            f"{pct(allr['upper'])})."
-        ]
-        for col, g in t[t["column"] != "all"].groupby("column", sort=False):
+        tab = self.table
+        allr = tab[tab["column"] == "all"].iloc[0]
+        parts = [t("churn.rates.overall", rate=pct(allr["rate"]), level=pct(self.confidence, 0),
+                   low=pct(allr["lower"]), high=pct(allr["upper"]))]
+        for col, g in tab[tab["column"] != "all"].groupby("column", sort=False):
             g = g[g["customers"] >= 30]
             if len(g) < 2:
                 continue
             w, b = g.loc[g["rate"].idxmax()], g.loc[g["rate"].idxmin()]
             if w["lower"] > b["upper"]:
-                parts.append(
-                    f"By {col}: {w['level']} churns most ({pct(w['rate'])}, CI {pct(w['lower'])} to "
-                    f"{pct(w['upper'])}), "
-                    f"{b['level']} least ({pct(b['rate'])})."
-                )
+                parts.append(t("churn.rates.worst", column=col, worst=level_text(w["level"]), rate=pct(w["rate"]),
+                               low=pct(w["lower"]), high=pct(w["upper"]), best=level_text(b["level"]),
+                               best_rate=pct(b["rate"])))
             else:
-                parts.append(f"By {col}: no level clearly differs (intervals overlap).")
-        parts += self.skipped
-        return " ".join(parts)
+                parts.append(t("churn.rates.no_difference", column=col))
+        parts += map(str, self.skipped)
+        return t("churn.join").join(parts)
+
+    def worst_group(self) -> dict[str, Any] | None:
+        """The level that loses most among those that clearly differ (its interval above the
+        best level's of the same column, at least 30 customers each): ``column``, ``level``,
+        ``rate``, ``lower``, ``upper``, ``customers``, ``best_level``, ``best_rate``; None when
+        no level stands out."""
+        tab = self.table
+        found = []
+        for col, g in tab[tab["column"] != "all"].groupby("column", sort=False):
+            g = g[g["customers"] >= 30]
+            if len(g) < 2:
+                continue
+            w, b = g.loc[g["rate"].idxmax()], g.loc[g["rate"].idxmin()]
+            if w["lower"] > b["upper"]:
+                found.append({"column": str(col), "level": str(w["level"]), "rate": float(w["rate"]),
+                              "lower": float(w["lower"]), "upper": float(w["upper"]),
+                              "customers": int(w["customers"]), "best_level": str(b["level"]),
+                              "best_rate": float(b["rate"])})  # fmt: skip
+        return max(found, key=lambda r: r["rate"] - r["best_rate"]) if found else None
 
     def plot(self, ax: Any = None) -> Any:
         """Churn rate with interval per level, one panel per column.
@@ -90,15 +121,15 @@ class ChurnRates(Result):
         import matplotlib.pyplot as plt
         import seaborn as sns
 
-        t = self.table[self.table["column"] != "all"]
-        cols = list(dict.fromkeys(t["column"]))
+        tab = self.table[self.table["column"] != "all"]
+        cols = list(dict.fromkeys(tab["column"]))
         overall = float(self.table.loc[self.table["column"] == "all", "rate"].iloc[0])
         if ax is not None and len(cols) <= 1:
             axes = [ax]
             fig = ax.figure
         else:
             n = max(len(cols), 1)
-            heights = [max(1.5, 0.3 * (t["column"] == c).sum() + 0.8) for c in cols] or [2]
+            heights = [max(1.5, 0.3 * (tab["column"] == c).sum() + 0.8) for c in cols] or [2]
             fig, axes = plt.subplots(
                 n,
                 1,
@@ -108,10 +139,10 @@ class ChurnRates(Result):
             )
             axes = list(axes[:, 0])
         for a, col in zip(axes, cols, strict=False):
-            g = t[t["column"] == col]
+            g = tab[tab["column"] == col]
             sns.barplot(
                 x=g["rate"].to_numpy(),
-                y=g["level"].astype(str).to_numpy(),
+                y=g["level"].map(level_text).to_numpy(),
                 ax=a,
                 color="tab:blue",
                 alpha=0.7,
@@ -120,7 +151,7 @@ class ChurnRates(Result):
                        ecolor="black", capsize=2)  # fmt: skip
             a.axvline(overall, color="tab:red", ls="--", lw=1)
             a.set_ylabel(col)
-            a.set_xlabel("churn rate (95% CI); dashed: overall")
+            a.set_xlabel(t("churn.rates.plot.xlabel"))
         fig.tight_layout()
         return fig
 
@@ -159,7 +190,7 @@ def churn_rates(
     skipped = []
     for col in by:
         if col not in t.columns:
-            skipped.append(f"{col}: not in the data, skipped.")
+            skipped.append(Text("churn.rates.absent", column=col))
             continue
         lab, _ = levels(t[col], bins=numeric_bins, max_levels=max_levels)
         if lab is None:
@@ -204,24 +235,18 @@ class CohortRetention(Result):
     notes: list[str] = field(default_factory=list)
 
     @property
-    def definition(self) -> str:
-        """What a cohort and its month k are, in words."""
-        return {
-            "purchases": "cohort = month of the customer's first purchase; month k = share of the cohort with a "
-                         "purchase in the k-th calendar month after it (month 0 = 100 % by definition)",
-            "survival": "cohort = month of acquisition (sign-up or contract start); month k = share of the cohort "
-                        "still a customer k months later",
-            "tenure": "no cohorts; share still a customer by tenure month (Kaplan-Meier)",
-        }[self.basis]  # fmt: skip
+    def definition(self) -> Text:
+        """What a cohort and its month k are, in words (in the run's language)."""
+        return Text(f"churn.cohorts.definition.{self.basis}")
 
     def summary(self) -> pd.DataFrame:
         """Retention at months 1, 3, 6 and 12 per cohort (or by tenure when no cohorts)."""
         if self.basis == "tenure":
-            return self.table.copy()
+            return self.table.assign(cohort=self.table["cohort"].map(lambda c: category("churn_level", c)))
         cols = [k for k in (1, 3, 6, 12) if k in self.rates.columns]
         out = self.rates[cols].rename(columns=lambda k: f"month_{k}")
         out.insert(0, "customers", self.sizes)
-        return out.reset_index()
+        return out.rename_axis("cohort").reset_index()
 
     def to_frame(self) -> pd.DataFrame:
         """The long table."""
@@ -233,7 +258,7 @@ class CohortRetention(Result):
             "available": self.available,
             "basis": self.basis,
             "cohorts": len(self.sizes),
-            "definition": self.definition,
+            "definition": self.definition.neutral(),
         }
         for k in (1, 3, 6, 12):
             out[f"retention_month_{k}"] = num(self._mean_at(k))
@@ -251,21 +276,12 @@ class CohortRetention(Result):
 
     def finding(self) -> str:
         """How retention decays, and whether recent cohorts do better or worse, from the numbers."""
-        what = {
-            "purchases": "buy again",
-            "survival": "are still customers",
-            "tenure": "are still customers",
-        }[self.basis]
-        parts = [f"Definition: {self.definition}."]
+        parts = [t("churn.cohorts.definition_line", definition=self.definition)]
         if not self.available:
-            parts.append(
-                "Cohort retention needs sign-up or order dates, which this snapshot does not have; shown instead: "
-                "the share still a customer by tenure month (Kaplan-Meier)."
-            )
+            parts.append(t("churn.cohorts.no_dates"))
         m1, m3, m12 = self._mean_at(1), self._mean_at(3), self._mean_at(12)
-        parts.append(
-            f"On average {pct(m1)} of a cohort {what} in month 1, {pct(m3)} in month 3 and {pct(m12)} in month 12."
-        )
+        what = "purchases" if self.basis == "purchases" else "survival"
+        parts.append(t(f"churn.cohorts.average.{what}", m1=pct(m1), m3=pct(m3), m12=pct(m12)))
         if self.basis != "tenure" and 3 in self.active.columns:
             r3 = self.rates[3].dropna()
             big = self.sizes.loc[r3.index] >= 30
@@ -274,11 +290,9 @@ class CohortRetention(Result):
                 early, late = r3.iloc[: len(r3) // 2].mean(), r3.iloc[len(r3) // 2 :].mean()
                 if abs(late - early) >= 0.03:
                     trend = "better" if late > early else "worse"
-                    parts.append(
-                        f"Recent cohorts retain {trend} at month 3 ({pct(late)} vs {pct(early)} for the older half)."
-                    )
-        parts += self.notes
-        return " ".join(parts)
+                    parts.append(t(f"churn.cohorts.trend.{trend}", late=pct(late), early=pct(early)))
+        parts += map(str, self.notes)
+        return t("churn.join").join(parts)
 
     def plot(self, ax: Any = None) -> Any:
         """Heatmap of retention (cohort x months since), annotated with retained counts when small enough.
@@ -293,9 +307,9 @@ class CohortRetention(Result):
             ax = new_axes(ax, figsize=(7, 4))
             sns.lineplot(data=self.table, x="months_since", y="rate", drawstyle="steps-post", ax=ax)
             ax.set_ylim(0, 1.02)
-            ax.set_xlabel("tenure (months)")
-            ax.set_ylabel("share still a customer")
-            ax.set_title("Retention by tenure (no cohort dates)")
+            ax.set_xlabel(t("churn.cohorts.plot.tenure_x"))
+            ax.set_ylabel(t("churn.cohorts.plot.tenure_y"))
+            ax.set_title(t("churn.cohorts.plot.tenure_title"))
             return ax
         r = self.rates
         ax = new_axes(
@@ -307,19 +321,10 @@ class CohortRetention(Result):
         ylabels = [f"{c} (n={int(n):,})" for c, n in self.sizes.items()]
         sns.heatmap(r, ax=ax, cmap="viridis", vmin=0, vmax=float(np.nanmax(r.to_numpy())) if r.size else 1,
                     annot=annot, fmt="", annot_kws={"fontsize": 6}, yticklabels=ylabels,
-                    cbar_kws={"label": "retention"})  # fmt: skip
-        if self.basis == "purchases":
-            ax.set_xlabel("months since first purchase (month 0 = 100 %)")
-            ax.set_ylabel("cohort (first-purchase month)")
-            ax.set_title(
-                "Share of each first-purchase cohort buying k months later; numbers: buyers"
-            )
-        else:
-            ax.set_xlabel("months since acquisition")
-            ax.set_ylabel("cohort (acquisition month)")
-            ax.set_title(
-                "Share of each acquisition cohort still a customer k months later; numbers: customers"
-            )
+                    cbar_kws={"label": t("churn.cohorts.plot.colorbar")})  # fmt: skip
+        ax.set_xlabel(t(f"churn.cohorts.plot.{self.basis}.x"))
+        ax.set_ylabel(t(f"churn.cohorts.plot.{self.basis}.y"))
+        ax.set_title(t(f"churn.cohorts.plot.{self.basis}.title"))
         return ax
 
     def __repr__(self) -> str:
@@ -471,9 +476,7 @@ def _purchase_cohorts(
     sizes = pd.Series(zero["n"].to_numpy(), index=pd.Index(zero["m0"].to_numpy(), name="m0"))
     n_out = len(t) - int(sizes.sum())  # frame customers (one row each) without a purchase by as_of
     if n_out:
-        notes.append(
-            f"{n_out:,} of {len(t):,} customers have no purchase by as_of and are in no cohort."
-        )
+        notes.append(Text("churn.cohorts.note.no_purchase", n=count(n_out), total=count(len(t))))
     return active, sizes, "purchases"
 
 

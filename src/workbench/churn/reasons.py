@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.churn._common import purchase_mask
+from workbench.churn._common import Text, neutral, purchase_mask
 from workbench.churn.frame import ChurnFrame
 from workbench.core.dates import end_of
 from workbench.core.errors import AnalysisError
-from workbench.report.fmt import num, pct
+from workbench.report.fmt import count, num, pct
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import wilson_interval
@@ -51,8 +52,8 @@ class ChurnReasons(Result):
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
-        """The profile per reason."""
-        return self.profile.copy()
+        """The profile per reason (reasons in words)."""
+        return self.profile.assign(reason=self.profile["reason"].map(_reason_label))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per churner."""
@@ -63,12 +64,13 @@ class ChurnReasons(Result):
         ``truth_customers.churn_reason``), indexed by ``customer_id``; churners only."""
         tr = truth.rename("truth")
         m = self.table.set_index("customer_id")[["reason"]].join(tr, how="left")
-        return pd.crosstab(m["reason"], m["truth"].fillna("(unknown)"), margins=True)
+        out = pd.crosstab(m["reason"], m["truth"].fillna("(unknown)"), margins=True)
+        return out.rename(index=_reason_label, columns=_reason_label)
 
     def metrics(self) -> dict[str, Any]:
         """Counts and shares per reason (JSON-able)."""
         return {
-            "rule": self.rule,
+            "rule": neutral(self.rule),
             "reasons": {
                 str(r.reason): {
                     "customers": int(r.customers),
@@ -85,33 +87,22 @@ class ChurnReasons(Result):
         parts = []
         if "unhappy" in p.index:
             u = p.loc["unhappy"]
-            parts.append(
-                f"{int(u['customers']):,} churners ({pct(u['share'])}, CI {pct(u['lower'])} to {pct(u['upper'])}) "
-                f"left unhappy: {self.rule}."
-            )
+            parts.append(t("churn.reasons.unhappy", n=count(u["customers"]), share=pct(u["share"]), low=pct(u["lower"]),
+                           high=pct(u["upper"]), rule=self.rule))
             if pd.notna(u["median_days_ticket_to_last_purchase"]):
-                parts.append(
-                    f"Their last purchase came a median {u['median_days_ticket_to_last_purchase']:.0f} days after the "
-                    "bad experience: service recovery has a short window."
-                )
+                parts.append(t("churn.reasons.window", days=f"{u['median_days_ticket_to_last_purchase']:.0f}"))
         if "drift" in p.index:
             d = p.loc["drift"]
-            parts.append(
-                f"{int(d['customers']):,} ({pct(d['share'])}) drifted away without a bad service experience"
-                + (
-                    f"; {pct(d['share_spend_dropped'])} of them had cut their spending first"
-                    if pd.notna(d["share_spend_dropped"])
-                    else ""
-                )
-                + "."
-            )
+            if pd.notna(d["share_spend_dropped"]):
+                parts.append(t("churn.reasons.drift_spend", n=count(d["customers"]), share=pct(d["share"]),
+                               dropped=pct(d["share_spend_dropped"])))
+            else:
+                parts.append(t("churn.reasons.drift", n=count(d["customers"]), share=pct(d["share"])))
         if {"unhappy", "drift"} <= set(p.index):
-            parts.append(
-                f"Unhappy churners had been customers {p.loc['unhappy', 'mean_tenure_months']:.1f} months on average, "
-                f"drifters {p.loc['drift', 'mean_tenure_months']:.1f}."
-            )
-        parts += self.notes
-        return " ".join(parts)
+            parts.append(t("churn.reasons.tenure", unhappy=f"{p.loc['unhappy', 'mean_tenure_months']:.1f}",
+                           drift=f"{p.loc['drift', 'mean_tenure_months']:.1f}"))
+        parts += map(str, self.notes)
+        return t("churn.join").join(parts)
 
     def plot(self, ax: Any = None) -> Any:
         """Churners per reason, split by whether spending dropped first.
@@ -124,17 +115,27 @@ class ChurnReasons(Result):
 
         ax = new_axes(ax, figsize=(6, 3.5))
         d = self.table.assign(
-            spend=np.where(self.table["spend_dropped"].fillna(False), "spend dropped", "no drop / unknown")
+            spend=np.where(self.table["spend_dropped"].fillna(False), t("churn.reasons.plot.dropped"),
+                           t("churn.reasons.plot.no_drop")),
+            reason=self.table["reason"].map(_reason_label),
         )
         sns.countplot(data=d, x="reason", hue="spend", ax=ax)
-        ax.set_title("Why churners left: unhappy (bad service) vs drifted")
-        ax.set_ylabel("churners")
+        ax.set_title(t("churn.reasons.plot.title"))
+        ax.set_xlabel(t("churn.reasons.plot.xlabel"))
+        ax.set_ylabel(t("churn.reasons.plot.ylabel"))
+        if ax.get_legend() is not None:
+            ax.get_legend().set_title("")
         return ax
 
     def __repr__(self) -> str:
         vc = self.table["reason"].value_counts()
         unhappy, drift = int(vc.get("unhappy", 0)), int(vc.get("drift", 0))
         return f"ChurnReasons(churners={len(self.table):,}, unhappy={unhappy:,}, drift={drift:,})"
+
+
+def _reason_label(value: Any) -> str:
+    """A reason code (``unhappy``, ``drift``, ``All``, ``(unknown)``) in words."""
+    return category("churn_reason", value)
 
 
 def unhappy_vs_drift(
@@ -204,7 +205,7 @@ def unhappy_vs_drift(
             ch[col] = np.nan
         ch["spend_dropped"] = pd.array([pd.NA] * len(ch), dtype="boolean")
         anchor = pd.Series(as_of, index=ch.index)
-        notes.append("No orders: the spending trajectory is unknown and last activity is taken as as_of.")
+        notes.append(Text("churn.reasons.note.no_orders"))
     for col in ("n_complaints", "n_low_csat", "n_slow", "n_bad_tickets"):
         ch[col] = 0
     ch["last_bad_ticket_at"] = pd.NaT
@@ -213,13 +214,11 @@ def unhappy_vs_drift(
             ch, tickets, anchor=anchor, end=end, lookback_days=lookback_days, csat_max=csat_max,
             slow_response_hours=slow_response_hours,
         )  # fmt: skip
-        rule = (
-            f"a complaint or ticket rated <= {csat_max:g}, or a first response slower than "
-            f"{slow_response_hours:g} h, in the {lookback_days} days before the last purchase or after it"
-        )
+        rule = Text("churn.reasons.rule.tickets", csat_max=f"{csat_max:g}", hours=f"{slow_response_hours:g}",
+                    days=lookback_days)
     else:
-        rule = "no ticket data: every churner counted as drift"
-        notes.append("No service tickets: nobody can be classified as unhappy; all churners count as drift.")
+        rule = Text("churn.reasons.rule.none")
+        notes.append(Text("churn.reasons.note.no_tickets"))
     ch["reason"] = np.where(ch["n_bad_tickets"] > 0, "unhappy", "drift")
     ch["days_ticket_to_last_purchase"] = (ch["last_purchase"] - ch["last_bad_ticket_at"]).dt.total_seconds() / 86400
     profile = _step_profile(ch, confidence=confidence)

@@ -9,20 +9,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.churn._common import level_text
 from workbench.churn.drivers import ChurnDrivers, is_controllable
 from workbench.churn.reasons import ChurnReasons
 from workbench.report.fmt import money, num, pct
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
 __all__ = ["Recommendations", "recommendations"]
 
-#: Rate-like facts charted by :meth:`Recommendations.plot`, with their labels.
-_CHARTED = {
-    "top_driver_rate": "churn rate, worst level of the top driver",
-    "peak_hazard": "share leaving in the peak tenure window",
-    "unhappy_share": "share of churners who left unhappy",
-}
+#: Rate-like facts charted by :meth:`Recommendations.plot` (labels: ``churn.recommend.plot.<fact>``).
+_CHARTED = ("top_driver_rate", "peak_hazard", "unhappy_share")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -53,14 +51,14 @@ class Recommendations(Result):
         return pd.DataFrame(
             {
                 "rank": np.arange(1, len(self.items) + 1),
-                "topic": topics[: len(self.items)],
+                "topic": [category("churn_topic", x) if x else x for x in topics[: len(self.items)]],
                 "recommendation": self.items,
             }
         )
 
     def finding(self) -> str:
         """The recommendations as one paragraph."""
-        return " ".join(self.items)
+        return t("churn.join").join(self.items)
 
     def metrics(self) -> dict[str, Any]:
         """The figures behind the recommendations (JSON-able)."""
@@ -73,17 +71,17 @@ class Recommendations(Result):
         -------
         matplotlib.axes.Axes
         """
-        shown = {label: float(self.facts[k]) for k, label in _CHARTED.items() if num(self.facts.get(k)) is not None}
+        shown = {t(f"churn.recommend.plot.{k}"): float(self.facts[k]) for k in _CHARTED if num(self.facts.get(k)) is not None}
         ax = new_axes(ax, figsize=(7, 0.45 * max(len(shown), 1) + 1.2))
         if not shown:
-            ax.text(0.5, 0.5, "no figures behind the recommendations", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, t("churn.recommend.plot.empty"), ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
             return ax
         ax.barh(list(shown), list(shown.values()), color="tab:blue")
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
-        ax.set_xlabel("share")
-        ax.set_title("The figures behind the recommendations")
+        ax.set_xlabel(t("churn.recommend.plot.xlabel"))
+        ax.set_title(t("churn.recommend.plot.title"))
         return ax
 
     def __repr__(self) -> str:
@@ -138,29 +136,22 @@ def recommendations(
 
 
 def _driver_item(drivers: ChurnDrivers, cox: Any, *, controllable: list[str] | None, facts: dict[str, Any]) -> str:
-    t = drivers.table.copy()
-    t["controllable"] = [is_controllable(f, controllable) for f in t["feature"]]
-    sig = t[(t["p_holm"] < 1 - drivers.confidence) & t["controllable"]]
+    tab = drivers.table.copy()
+    tab["controllable"] = [is_controllable(f, controllable) for f in tab["feature"]]
+    sig = tab[(tab["p_holm"] < 1 - drivers.confidence) & tab["controllable"]]
     if not len(sig):
-        return "No controllable feature is clearly associated with churn; look at service and offer data next."
+        return t("churn.recommend.driver.none")
     r = sig.iloc[0]
     facts.update(
         top_driver=r["feature"], top_driver_worst_level=str(r["worst_level"]), top_driver_rate=float(r["worst_rate"])
     )
-    text = (
-        f"Act on {r['feature']} first: it is the strongest driver the business controls (Cramér's V "
-        f"{r['cramers_v']:.2f}); customers with {r['feature']} = {r['worst_level']} churn at {pct(r['worst_rate'])} "
-        f"vs {pct(drivers.overall_rate)} overall."
-    )
+    text = t("churn.recommend.driver.act", feature=r["feature"], v=f"{r['cramers_v']:.2f}",
+             level=level_text(r["worst_level"]), rate=pct(r["worst_rate"]), overall=pct(drivers.overall_rate))
     if cox is not None:
         rows = cox.table[cox.table["covariate"] == r["feature"]]
         if len(rows):
             s = rows[rows["p_holm"] < 1 - cox.confidence]
-            text += (
-                " The Cox model confirms it with the other covariates held fixed."
-                if len(s)
-                else " But the Cox model does not confirm it once other covariates are held fixed: check confounding."
-            )
+            text += t("churn.recommend.driver.cox_confirms") if len(s) else t("churn.recommend.driver.cox_doubts")
     return text
 
 
@@ -169,11 +160,8 @@ def _timing_item(hazard: Any, *, facts: dict[str, Any]) -> str:
     if not np.isfinite(pk.get("hazard", np.nan)):
         return ""
     facts.update(peak_start=pk["start"], peak_end=pk["end"], peak_hazard=pk["hazard"])
-    return (
-        f"Time retention contacts for tenure {pk['start']:g}-{pk['end']:g} months, where the hazard peaks "
-        f"({pct(pk['hazard'])} of those still there leave within {hazard.width:g} months); reach customers "
-        "just before it."
-    )
+    return t("churn.recommend.timing", start=f"{pk['start']:g}", end=f"{pk['end']:g}", hazard=pct(pk["hazard"]),
+             width=f"{hazard.width:g}")
 
 
 def _value_item(value_at_risk: pd.DataFrame | None, *, facts: dict[str, Any]) -> str:
@@ -187,10 +175,8 @@ def _value_item(value_at_risk: pd.DataFrame | None, *, facts: dict[str, Any]) ->
     top = v.sort_values(val_col, ascending=False).iloc[0]
     share = float(top[val_col] / v[val_col].sum()) if v[val_col].sum() else np.nan
     facts.update(top_value_segment=str(top[seg_col]), top_value_at_risk=float(top[val_col]))
-    return (
-        f"Prioritise segment {top[seg_col]}: it holds the most value at risk ({money(top[val_col])}, "
-        f"{pct(share)} of the total)."
-    )
+    return t("churn.recommend.value", segment=level_text(top[seg_col]), value=money(top[val_col]),
+             share=pct(share))
 
 
 def _service_item(reasons: ChurnReasons | None, *, facts: dict[str, Any]) -> str:
@@ -200,7 +186,4 @@ def _service_item(reasons: ChurnReasons | None, *, facts: dict[str, Any]) -> str
     if "unhappy" not in p.index or not p.loc["unhappy", "customers"] > 0:
         return ""
     facts.update(unhappy_share=float(p.loc["unhappy", "share"]))
-    return (
-        f"{pct(p.loc['unhappy', 'share'])} of churners left after a bad service experience: follow up every "
-        "complaint rated low within days (service recovery), and fix the slowest response queues."
-    )
+    return t("churn.recommend.service", share=pct(p.loc["unhappy", "share"]))

@@ -21,14 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.churn._common import MISSING, attribute_columns
+from workbench.churn._common import MISSING, Text, attribute_columns, level_text, unit
 from workbench.core.errors import (
     AnalysisError,
     DataQualityWarning,
     StatisticalWarning,
     did_you_mean,
 )
-from workbench.report.fmt import num, pct
+from workbench.report.fmt import count, num, pct
+from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import wilson_interval
@@ -102,13 +103,13 @@ def _group_labels(values: pd.Series, *, column: str, max_levels: int) -> tuple[p
     if len(counts) > max_levels:
         keep = counts.index[: max_levels - 1]
         warnings.warn(
-            f"column {column!r} has {len(counts):,} levels; kept the {max_levels - 1} largest and lumped the rest "
-            f"({int(counts.iloc[max_levels - 1 :].sum()):,} customers) into {OTHER_LEVEL!r}; "
-            f"raise max_levels={max_levels} or group the column first",
+            t("churn.km.lumped_warning", column=repr(column), n=count(len(counts)), keep=max_levels - 1,
+              lumped=count(counts.iloc[max_levels - 1 :].sum()), other=repr(level_text(OTHER_LEVEL)),
+              max_levels=max_levels),
             StatisticalWarning,
             stacklevel=3,
         )
-        notes.append(f"{column}: {len(counts):,} levels, smallest lumped into {OTHER_LEVEL}")
+        notes.append(Text("churn.km.lumped", column=column, n=count(len(counts)), other=level_text(OTHER_LEVEL)))
         s = s.where(s.isin(keep), OTHER_LEVEL)
     return s, notes
 
@@ -152,7 +153,7 @@ class KaplanMeierResult(Result):
 
     def summary(self) -> pd.DataFrame:
         """Per group: customers, events, median lifetime with interval, survival at ``horizon``."""
-        return self.medians.copy()
+        return self.medians.assign(group=self.medians["group"].map(level_text))
 
     def to_frame(self) -> pd.DataFrame:
         """The curves (one row per group and event time)."""
@@ -192,37 +193,35 @@ class KaplanMeierResult(Result):
         """How long customers stay and whether groups differ, from the numbers."""
         m = self.medians
         h = self._h
-        u = self.time_unit
+        u = unit(self.time_unit)
         parts = []
         if self.group is None or len(m) == 1:
             r = m.iloc[0]
             parts.append(self._median_text(r))
-            parts.append(f"{pct(r[f'survival_{h}'])} are still customers after {h} {u}.")
+            parts.append(t("churn.km.still", share=pct(r[f"survival_{h}"]), h=h, unit=u))
         else:
             s = m.sort_values(f"survival_{h}")
             worst, best = s.iloc[0], s.iloc[-1]
-            parts.append(
-                f"By {self.group}: after {h} {u}, {pct(worst[f'survival_{h}'])} of {worst.group!r} customers remain "
-                f"vs {pct(best[f'survival_{h}'])} of {best.group!r}."
-            )
-            parts.append(self._median_text(worst, label=repr(worst.group)))
+            parts.append(t("churn.km.by_group", group=self.group, h=h, unit=u, worst_share=pct(worst[f"survival_{h}"]),
+                           worst=repr(level_text(worst.group)), best_share=pct(best[f"survival_{h}"]),
+                           best=repr(level_text(best.group))))
+            parts.append(self._median_text(worst, label=repr(level_text(worst.group))))
             if self.logrank is not None:
                 p = self.logrank["p"]
-                verdict = "differ" if p < 1 - self.confidence else "do not differ detectably"
-                parts.append(
-                    f"The curves {verdict} (log-rank test, chi-square {self.logrank['statistic']:.1f} on "
-                    f"{self.logrank['df']} df, p = {p:.2g})."
-                )
-        parts.extend(self.notes)
-        return " ".join(parts)
+                verdict = "differ" if p < 1 - self.confidence else "same"
+                parts.append(t(f"churn.km.logrank.{verdict}", statistic=f"{self.logrank['statistic']:.1f}",
+                               df=self.logrank["df"], p=f"{p:.2g}"))
+        parts.extend(map(str, self.notes))
+        return t("churn.join").join(parts)
 
-    def _median_text(self, r: Any, label: str = "customers") -> str:
-        u = self.time_unit
+    def _median_text(self, r: Any, label: str | None = None) -> str:
+        label = t("churn.km.customers") if label is None else label
         if pd.isna(r["median"]):
-            return f"Fewer than half of {label} have left yet, so their median lifetime is beyond the data."
+            return t("churn.km.median_beyond", label=label)
         lo = "?" if pd.isna(r["median_lower"]) else f"{r['median_lower']:.1f}"
-        hi = "beyond the data" if pd.isna(r["median_upper"]) else f"{r['median_upper']:.1f}"
-        return f"Half of {label} have left by {r['median']:.1f} {u} ({self.confidence:.0%} CI {lo} to {hi})."
+        hi = t("churn.km.beyond_data") if pd.isna(r["median_upper"]) else f"{r['median_upper']:.1f}"
+        return t("churn.km.median", label=label, median=f"{r['median']:.1f}", unit=unit(self.time_unit),
+                 level=pct(self.confidence, 0), low=lo, high=hi)
 
     def plot(self, ax: Any = None) -> Any:
         """Step survival curves with shaded confidence bands.
@@ -240,16 +239,16 @@ class KaplanMeierResult(Result):
             c = self.curves[self.curves["group"] == g]
             sns.lineplot(
                 x=c["time"].to_numpy(), y=c["survival"].to_numpy(), drawstyle="steps-post", ax=ax,
-                color=color, label=str(g), errorbar=None,
+                color=color, label=level_text(g), errorbar=None,
             )  # fmt: skip
             ax.fill_between(c["time"], c["lower"], c["upper"], step="post", color=color, alpha=0.15, lw=0)
         ax.axhline(0.5, color="grey", lw=0.6, ls=":")
         ax.set_ylim(0, 1.02)
-        ax.set_xlabel(f"tenure ({self.time_unit})")
-        ax.set_ylabel("share still a customer")
-        title = "Kaplan-Meier survival" + (f" by {self.group}" if self.group else "")
+        ax.set_xlabel(t("churn.plot.tenure", unit=unit(self.time_unit)))
+        ax.set_ylabel(t("churn.km.plot.ylabel"))
+        title = t("churn.km.plot.title_by", group=self.group) if self.group else t("churn.km.plot.title")
         if self.logrank is not None:
-            title += f" (log-rank p = {self.logrank['p']:.2g})"
+            title += t("churn.km.plot.logrank", p=f"{self.logrank['p']:.2g}")
         ax.set_title(title)
         if self.group is None and ax.get_legend() is not None:
             ax.get_legend().remove()
@@ -373,14 +372,11 @@ def kaplan_meier(
         from workbench.churn.drivers import BEHAVIOUR_COLUMNS
 
         options = attribute_columns(table, exclude=BEHAVIOUR_COLUMNS | {duration, event})[:15]
-        msg = (
-            f"churn frame: grouping column group={group!r} not found"
-            f"{did_you_mean(group, list(map(str, table.columns)))}; one survival curve for all customers. "
-            + (f"Set survival_group= to one of: {', '.join(options)}" if options else
-               "Set survival_group= to a customer attribute (this churn frame has none) or to null")
-        )
+        hint = did_you_mean(group, list(map(str, table.columns)))
+        msg = (Text("churn.km.no_group.options", group=repr(group), hint=hint, options=", ".join(options)) if options
+               else Text("churn.km.no_group.none", group=repr(group), hint=hint))
         warnings.warn(msg, DataQualityWarning, stacklevel=2)
-        notes.append(msg + ".")
+        notes.append(msg)
         group = None
     cols = [duration, event] + ([group] if group else [])
     t = table[cols]
@@ -390,7 +386,7 @@ def kaplan_meier(
         & pd.to_numeric(t[event].astype("float64") if t[event].dtype == bool else t[event], errors="coerce").notna()
     )
     if int((~ok).sum()):
-        notes.append(f"{int((~ok).sum()):,} customers without a duration or event were left out.")
+        notes.append(Text("churn.km.left_out", n=count((~ok).sum())))
     if group is None:
         labels = pd.Series(["all"] * len(d))
     else:
@@ -494,39 +490,28 @@ class HazardResult(Result):
 
     def finding(self) -> str:
         """When customers leave, from the numbers."""
-        t = self.table
-        ok = t[t["at_risk"] >= self.min_at_risk]
+        tab = self.table
+        ok = tab[tab["at_risk"] >= self.min_at_risk]
         if ok.empty or not np.isfinite(self.peak.get("hazard", np.nan)):
-            return "Too few customers at risk in any tenure interval to estimate the hazard."
+            return t("churn.hazard.too_few")
         pk = self.peak
-        u = self.time_unit
+        u = unit(self.time_unit)
         first = ok.iloc[0]
         later = ok.iloc[1:]
-        text = (
-            f"Churn risk peaks at {pk['start']:g}-{pk['end']:g} {u} of tenure: {pct(pk['hazard'])} of the customers "
-            f"still there at its start leave within it ({self.confidence:.0%} CI {pct(pk['lower'])} to "
-            f"{pct(pk['upper'])}), against {pct(self.overall_rate * self.width)} per {self.width:g} {u} on average."
-        )
+        text = t("churn.hazard.peak", start=f"{pk['start']:g}", end=f"{pk['end']:g}", unit=u, hazard=pct(pk["hazard"]),
+                 level=pct(self.confidence, 0), low=pct(pk["lower"]), high=pct(pk["upper"]),
+                 average=pct(self.overall_rate * self.width), width=f"{self.width:g}")
         if len(later):
             later_h = later["events"].sum() / later["at_risk"].sum()
             ratio = first["hazard"] / later_h if later_h > 0 else np.nan
             if np.isfinite(ratio) and ratio >= 1.5:
-                text += (
-                    f" The first {first['end']:g} {u} are the most fragile ({pct(first['hazard'])} leave, "
-                    f"{ratio:.1f}x the later rate): onboarding is where retention is won."
-                )
+                text += t("churn.hazard.fragile", end=f"{first['end']:g}", unit=u, hazard=pct(first["hazard"]),
+                          ratio=f"{ratio:.1f}")
             elif np.isfinite(ratio) and ratio <= 1 / 1.5:
-                text += (
-                    f" New customers are safer than established ones ({pct(first['hazard'])} leave in the first "
-                    "interval)."
-                )
+                text += t("churn.hazard.safer", hazard=pct(first["hazard"]))
         jumps = ok[(ok["lower"] > ok["hazard"].shift(1)) & (ok["hazard"].shift(1) > 0)]
         if len(jumps):
-            j = jumps.iloc[0]
-            text += (
-                f" The hazard jumps at {j['start']:g} {u} (e.g. a contract or promotion ending): "
-                "contact customers before that point."
-            )
+            text += t("churn.hazard.jump", start=f"{jumps.iloc[0]['start']:g}", unit=u)
         return text
 
     def plot(self, ax: Any = None) -> Any:
@@ -539,16 +524,17 @@ class HazardResult(Result):
         import seaborn as sns
 
         ax = new_axes(ax, figsize=(7, 4))
-        t = self.table[self.table["at_risk"] > 0]
-        mid = (t["start"] + t["end"]) / 2
-        sns.lineplot(x=mid.to_numpy(), y=t["hazard"].to_numpy(), marker="o", ax=ax, errorbar=None)
-        ax.fill_between(mid, t["lower"], t["upper"], alpha=0.2, lw=0)
+        tab = self.table[self.table["at_risk"] > 0]
+        mid = (tab["start"] + tab["end"]) / 2
+        sns.lineplot(x=mid.to_numpy(), y=tab["hazard"].to_numpy(), marker="o", ax=ax, errorbar=None)
+        ax.fill_between(mid, tab["lower"], tab["upper"], alpha=0.2, lw=0)
         if np.isfinite(self.peak.get("start", np.nan)):
-            ax.axvspan(self.peak["start"], self.peak["end"], color="tab:red", alpha=0.1, label="peak")
+            ax.axvspan(self.peak["start"], self.peak["end"], color="tab:red", alpha=0.1, label=t("churn.hazard.plot.peak"))
             ax.legend()
-        ax.set_xlabel(f"tenure ({self.time_unit})")
-        ax.set_ylabel(f"share leaving within {self.width:g} {self.time_unit}")
-        ax.set_title("When customers leave: hazard by tenure (life table)")
+        u = unit(self.time_unit)
+        ax.set_xlabel(t("churn.plot.tenure", unit=u))
+        ax.set_ylabel(t("churn.hazard.plot.ylabel", width=f"{self.width:g}", unit=u))
+        ax.set_title(t("churn.hazard.plot.title"))
         ax.set_ylim(bottom=0)
         return ax
 

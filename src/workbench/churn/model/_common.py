@@ -19,6 +19,13 @@ from workbench.data.numbers import to_number
 MODEL_NAMES: tuple[str, ...] = ("logistic", "hgb")
 MODEL_TITLES: dict[str, str] = {"logistic": "logistic regression", "hgb": "gradient boosting"}
 
+
+def model_title(model: str) -> str:
+    """A model's name as a reader reads it (``categories.churn_model.<name>``)."""
+    from workbench.report.i18n import category
+
+    return category("churn_model", model)
+
 #: Fewest rows of the training / held-out frame, and fewest of each class in them.
 MIN_TRAIN_ROWS: int = 50
 MIN_TRAIN_CLASS: int = 10

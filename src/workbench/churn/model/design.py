@@ -17,6 +17,8 @@ import pandas as pd
 from workbench.churn.model._common import cat_col, numeric_col
 from workbench.churn.model.features import FeatureSpec
 from workbench.core.errors import AnalysisError, DataQualityWarning, format_examples
+from workbench.report.fmt import count
+from workbench.report.i18n import t
 
 __all__ = ["Design"]
 
@@ -114,9 +116,9 @@ class Design:
             unseen = ~s.isin(known)
             if warn_unseen and unseen.any():
                 warnings.warn(
-                    f"churn {what}.{c}: {int(unseen.sum()):,} of {n:,} rows have levels not seen in "
-                    f"training, e.g. {format_examples(s[unseen].head(20))}; scored as the reference "
-                    f"level {self.reference[c]!r}",
+                    t("churn.model.warn.unseen", table=f"churn {what}", column=c, n=count(unseen.sum()),
+                      total=count(n), examples=format_examples(s[unseen].head(20)),
+                      reference=repr(self.reference[c])),
                     DataQualityWarning,
                     stacklevel=3,
                 )

@@ -15,16 +15,17 @@ from workbench.churn.model._common import (
     IMPORTANCE_REPEATS,
     IMPORTANCE_SAMPLE,
     MODEL_NAMES,
-    MODEL_TITLES,
     auc_binary,
     equal_groups,
+    model_title,
 )
 from workbench.churn.model.calibration import calibration_points, hosmer_lemeshow, spiegelhalter
 from workbench.churn.model.design import Design
 from workbench.churn.model.models import ChurnModels
 from workbench.core.errors import AnalysisError
 from workbench.data.threads import limit_threads
-from workbench.report.fmt import num, pct
+from workbench.report.fmt import count, num, pct
+from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import bootstrap_ci
@@ -140,10 +141,10 @@ class ChurnEvaluation(Result):
     info: dict[str, Any]
 
     def summary(self) -> pd.DataFrame:
-        """Per model: ``model``, ``roc_auc``, ``roc_auc_low``, ``roc_auc_high``, ``pr_auc``,
-        ``base_rate``, ``brier``, ``brier_skill``, ``hl_p`` (Hosmer-Lemeshow), ``spiegelhalter_p``,
-        ``calibrated``, ``top_decile_lift``."""
-        return self.table.copy()
+        """Per model: ``model`` (its name in words), ``roc_auc``, ``roc_auc_low``, ``roc_auc_high``,
+        ``pr_auc``, ``base_rate``, ``brier``, ``brier_skill``, ``hl_p`` (Hosmer-Lemeshow),
+        ``spiegelhalter_p``, ``calibrated``, ``top_decile_lift``."""
+        return self.table.assign(model=self.table["model"].map(model_title))
 
     def to_frame(self) -> pd.DataFrame:
         """Lift and gains by decile for both models."""
@@ -172,62 +173,48 @@ class ChurnEvaluation(Result):
 
     def finding(self) -> str:
         """What the held-out numbers mean for targeting, in words."""
-        t = self.table.set_index("model")
+        tab = self.table.set_index("model")
         i = self.info
-        lg = t.loc["logistic"]
-        where = (
-            f"{i['n_test']:,} customers of the later period (out of time)"
-            if i["split"] == "out_of_time"
-            else f"{i['n_test']:,} held-out customers (stratified split)"
-        )
-        text = (
-            f"On {where}, with a churn base rate of {pct(lg['base_rate'])}, the logistic model ranks a "
-            f"random churner above a random stayer {pct(lg['roc_auc'], 0)} of the time (ROC AUC "
-            f"{lg['roc_auc']:.3f}, 95 % CI {lg['roc_auc_low']:.3f}-{lg['roc_auc_high']:.3f}); gradient "
-            f"boosting {t.loc['hgb', 'roc_auc']:.3f} ({t.loc['hgb', 'roc_auc_low']:.3f}-"
-            f"{t.loc['hgb', 'roc_auc_high']:.3f})."
-        )
+        lg, hg = tab.loc["logistic"], tab.loc["hgb"]
+        where = t("churn.eval.where.out_of_time" if i["split"] == "out_of_time" else "churn.eval.where.holdout",
+                  n=count(i["n_test"]))
+        text = t("churn.eval.auc", where=where, base=pct(lg["base_rate"]), share=pct(lg["roc_auc"], 0),
+                 auc=f"{lg['roc_auc']:.3f}", low=f"{lg['roc_auc_low']:.3f}", high=f"{lg['roc_auc_high']:.3f}",
+                 hgb=f"{hg['roc_auc']:.3f}", hgb_low=f"{hg['roc_auc_low']:.3f}", hgb_high=f"{hg['roc_auc_high']:.3f}")
         c = self.comparison
         if c["diff_low"] > 0:
-            text += (
-                f" Gradient boosting is clearly better (AUC +{c['diff']:.3f}, CI {c['diff_low']:.3f} to "
-                f"{c['diff_high']:.3f}): use it for scoring, the logistic model to explain."
-            )
+            text += t("churn.eval.compare.hgb", diff=f"{c['diff']:.3f}", low=f"{c['diff_low']:.3f}",
+                      high=f"{c['diff_high']:.3f}")
         elif c["diff_high"] < 0:
-            text += f" The logistic model is clearly better (AUC {c['diff']:+.3f} for boosting): use it."
+            text += t("churn.eval.compare.logistic", diff=f"{c['diff']:+.3f}")
         else:
-            text += (
-                f" The difference ({c['diff']:+.3f}, CI {c['diff_low']:+.3f} to {c['diff_high']:+.3f}) is "
-                f"within noise, so the explainable logistic model is enough."
-            )
+            text += t("churn.eval.compare.noise", diff=f"{c['diff']:+.3f}", low=f"{c['diff_low']:+.3f}",
+                      high=f"{c['diff_high']:+.3f}")
         b = self.best
         lt = self.lift[self.lift["model"] == b]
-        top = lt.iloc[0]
-        top3 = lt.iloc[min(2, len(lt) - 1)]
-        text += (
-            f" Contacting the riskiest 10 % by the {MODEL_TITLES[b]} reaches {pct(top['cum_churners_share'], 0)} "
-            f"of churners ({top['lift']:.1f}x the base rate); the riskiest 30 % reach "
-            f"{pct(top3['cum_churners_share'], 0)}."
-        )
-        bt = t.loc[b]
-        text += f" Brier skill vs the base rate is {pct(bt['brier_skill'], 0)}."
+        top, top3 = lt.iloc[0], lt.iloc[min(2, len(lt) - 1)]
+        text += t("churn.eval.lift", model=model_title(b), share=pct(top["cum_churners_share"], 0),
+                  lift=f"{top['lift']:.1f}", share30=pct(top3["cum_churners_share"], 0))
+        bt = tab.loc[b]
+        text += t("churn.eval.brier", skill=pct(bt["brier_skill"], 0))
         if bt["hl_p"] < 0.05:
-            text += (
-                f" Calibration is off on held-out data (Hosmer-Lemeshow p = {bt['hl_p']:.3g}): treat the "
-                f"probabilities as a ranking, not exact shares."
-            )
+            text += t("churn.eval.calibration_off", p=f"{bt['hl_p']:.3g}")
         else:
-            text += " Predicted probabilities match observed churn (calibration tests pass)."
+            text += t("churn.eval.calibration_ok")
         if bt["calibrated"]:
-            text += f" ({MODEL_TITLES[b].capitalize()} probabilities were recalibrated on training rows.)"
+            text += t("churn.eval.recalibrated", model=model_title(b))
         imp = self.importance[self.importance["model"] == b].head(3)
         if len(imp):
-            text += " Most important features (AUC lost when shuffled): " + ", ".join(
-                f"{r.feature} ({r.auc_drop:.3f})" for r in imp.itertuples()
-            ) + "."
+            text += t("churn.eval.importance", features=t("churn.list_sep").join(
+                f"{r.feature} ({r.auc_drop:.3f})" for r in imp.itertuples()))
         if i.get("n_train_used", 0) < i.get("n_train", 0):
-            text += f" Trained on a seeded sample of {i['n_train_used']:,} of {i['n_train']:,} rows."
+            text += t("churn.eval.sampled", n=count(i["n_train_used"]), total=count(i["n_train"]))
         return text
+
+    def top_decile(self) -> pd.Series:
+        """The first lift row (riskiest 10 %) of the model to use (:attr:`best`): ``lift``,
+        ``cum_churners_share``, ``churn_rate`` ..."""
+        return self.lift[self.lift["model"] == self.best].iloc[0]
 
     def plot(self, ax: Any = None) -> Any:
         """ROC and precision-recall curves of both models (two panels).
@@ -251,25 +238,30 @@ class ChurnEvaluation(Result):
             fig, ax = plt.subplots(1, 2, figsize=(11, 4.6))
         elif not single:
             fig = ax[0].figure
-        t = self.table.set_index("model")
+        tab = self.table.set_index("model")
         roc = pd.concat(
-            [c["roc"].assign(model=f"{MODEL_TITLES[m]} (AUC {t.loc[m, 'roc_auc']:.3f})")
+            [c["roc"].assign(model=f"{model_title(m)} (AUC {tab.loc[m, 'roc_auc']:.3f})")
              for m, c in self.curves.items()]
         )
         pr = pd.concat(
-            [c["pr"].assign(model=f"{MODEL_TITLES[m]} (AP {t.loc[m, 'pr_auc']:.3f})") for m, c in self.curves.items()]
+            [c["pr"].assign(model=f"{model_title(m)} (AP {tab.loc[m, 'pr_auc']:.3f})") for m, c in self.curves.items()]
         )
         roc_ax = ax if single else ax[0]
         sns.lineplot(data=roc, x="false positive rate", y="true positive rate", hue="model", ax=roc_ax,
                      estimator=None, sort=False)
         roc_ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
-        roc_ax.set_title("ROC curve (held-out)")
+        roc_ax.set_xlabel(t("churn.eval.plot.fpr"))
+        roc_ax.set_ylabel(t("churn.eval.plot.tpr"))
+        roc_ax.set_title(t("churn.eval.plot.roc"))
+        _legend_title(roc_ax)
         if single:
             return roc_ax
         sns.lineplot(data=pr, x="recall", y="precision", hue="model", ax=ax[1], estimator=None, sort=False)
-        ax[1].axhline(t["base_rate"].iloc[0], ls="--", color="grey", lw=1, label="base rate")
+        ax[1].axhline(tab["base_rate"].iloc[0], ls="--", color="grey", lw=1, label=t("churn.eval.plot.base_rate"))
         ax[1].set_ylim(0, 1.02)
-        ax[1].set_title("Precision-recall (held-out)")
+        ax[1].set_xlabel(t("churn.eval.plot.recall"))
+        ax[1].set_ylabel(t("churn.eval.plot.precision"))
+        ax[1].set_title(t("churn.eval.plot.pr"))
         ax[1].legend(fontsize=8)
         return fig
 
@@ -284,14 +276,15 @@ class ChurnEvaluation(Result):
 
         ax = new_axes(ax, figsize=(5.2, 5))
         c = self.calibration.copy()
-        c["model"] = c["model"].map(MODEL_TITLES)
+        c["model"] = c["model"].map(model_title)
         sns.lineplot(data=c, x="mean_predicted", y="observed", hue="model", marker="o", ax=ax, estimator=None,
                      sort=False)
         hi = float(max(c["mean_predicted"].max(), c["observed"].max(), 0.05))
-        ax.plot([0, hi], [0, hi], ls="--", color="grey", lw=1, label="perfect")
-        ax.set_xlabel("mean predicted P(churn)")
-        ax.set_ylabel("observed churn rate")
-        ax.set_title("Calibration (held-out, deciles)")
+        ax.plot([0, hi], [0, hi], ls="--", color="grey", lw=1, label=t("churn.eval.plot.perfect"))
+        ax.set_xlabel(t("churn.eval.plot.mean_predicted"))
+        ax.set_ylabel(t("churn.eval.plot.observed"))
+        ax.set_title(t("churn.eval.plot.calibration"))
+        _legend_title(ax)
         return ax
 
     def plot_lift(self, ax: Any = None) -> Any:
@@ -309,21 +302,24 @@ class ChurnEvaluation(Result):
         else:
             fig = ax[0].figure
         lt = self.lift.copy()
-        lt["model"] = lt["model"].map(MODEL_TITLES)
+        lt["model"] = lt["model"].map(model_title)
         sns.barplot(data=lt, x="decile", y="lift", hue="model", ax=ax[0])
         ax[0].axhline(1, ls="--", color="grey", lw=1)
-        ax[0].set_xlabel("risk decile (1 = highest risk)")
-        ax[0].set_title("Lift by decile")
+        ax[0].set_xlabel(t("churn.eval.plot.decile"))
+        ax[0].set_ylabel(t("churn.eval.plot.lift"))
+        ax[0].set_title(t("churn.eval.plot.lift_title"))
+        _legend_title(ax[0])
         g = pd.concat(
             [pd.DataFrame({"cum_customers_share": [0.0], "cum_churners_share": [0.0], "model": [m]})
              for m in lt["model"].unique()] + [lt[["cum_customers_share", "cum_churners_share", "model"]]]
         ).sort_values(["model", "cum_customers_share"])
         sns.lineplot(data=g, x="cum_customers_share", y="cum_churners_share", hue="model", marker="o", ax=ax[1],
                      estimator=None, sort=False)
-        ax[1].plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="random")
-        ax[1].set_xlabel("share of customers contacted (riskiest first)")
-        ax[1].set_ylabel("share of churners reached")
-        ax[1].set_title("Cumulative gains")
+        ax[1].plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label=t("churn.eval.plot.random"))
+        ax[1].set_xlabel(t("churn.eval.plot.contacted"))
+        ax[1].set_ylabel(t("churn.eval.plot.reached"))
+        ax[1].set_title(t("churn.eval.plot.gains"))
+        _legend_title(ax[1])
         return fig
 
     def plot_importance(self, ax: Any = None, *, top: int = 15) -> Any:
@@ -338,12 +334,13 @@ class ChurnEvaluation(Result):
         imp = self.importance.copy()
         keep = imp.groupby("feature")["auc_drop"].max().sort_values(ascending=False).head(top).index
         imp = imp[imp["feature"].isin(keep)]
-        imp["model"] = imp["model"].map(MODEL_TITLES)
+        imp["model"] = imp["model"].map(model_title)
         ax = new_axes(ax, figsize=(6.5, 0.35 * len(keep) + 1.5))
         sns.barplot(data=imp, y="feature", x="auc_drop", hue="model", order=list(keep), ax=ax)
-        ax.set_xlabel("held-out ROC AUC lost when shuffled")
+        ax.set_xlabel(t("churn.eval.plot.auc_drop"))
         ax.set_ylabel("")
-        ax.set_title("Permutation importance")
+        ax.set_title(t("churn.eval.plot.importance"))
+        _legend_title(ax)
         return ax
 
     def __repr__(self) -> str:
@@ -546,6 +543,12 @@ class _FrameClassifier:
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+def _legend_title(ax: Any) -> None:
+    """The legend of a chart coloured by model says so in the run's language."""
+    if ax.get_legend() is not None:
+        ax.get_legend().set_title(t("churn.eval.plot.model"))
 
 
 def _thin(df: pd.DataFrame, n: int = 400) -> pd.DataFrame:

@@ -9,9 +9,11 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.churn._common import CONSENT_COLUMN
+from workbench.churn._common import CONSENT_COLUMN, Text, neutral
 from workbench.churn.model._common import LEAK_NAME_RE, binary_label
 from workbench.core.errors import AnalysisError, did_you_mean
+from workbench.report.fmt import count
+from workbench.report.i18n import category, t
 from workbench.report.results import Result
 
 __all__ = ["FeatureSpec", "prepare_features"]
@@ -60,15 +62,16 @@ class FeatureSpec(Result):
         """One row per column: ``column``, ``role`` (numeric / categorical / dropped),
         ``reason`` (why dropped), ``missing`` (rows; imputed with the training median plus a
         missing-indicator for numeric features, a ``(missing)`` level for categorical ones)."""
+        role = {r: category("churn_role", r) for r in ("numeric", "categorical", "dropped")}
         rows = [
-            {"column": c, "role": "numeric", "reason": "", "missing": self.missing.get(c, 0)}
+            {"column": c, "role": role["numeric"], "reason": "", "missing": self.missing.get(c, 0)}
             for c in self.numeric
         ]
         rows += [
-            {"column": c, "role": "categorical", "reason": "", "missing": self.missing.get(c, 0)}
+            {"column": c, "role": role["categorical"], "reason": "", "missing": self.missing.get(c, 0)}
             for c in self.categorical
         ]
-        rows += [{"column": c, "role": "dropped", "reason": r, "missing": 0} for c, r in self.dropped.items()]
+        rows += [{"column": c, "role": role["dropped"], "reason": str(r), "missing": 0} for c, r in self.dropped.items()]
         return pd.DataFrame(rows, columns=["column", "role", "reason", "missing"])
 
     def metrics(self) -> dict[str, Any]:
@@ -78,30 +81,26 @@ class FeatureSpec(Result):
             "n_rows": int(self.n_rows),
             "numeric": list(self.numeric),
             "categorical": list(self.categorical),
-            "dropped": dict(self.dropped),
+            "dropped": {k: neutral(v) for k, v in self.dropped.items()},
             "missing": {k: int(v) for k, v in self.missing.items() if v},
         }
 
     def finding(self) -> str:
         """Which columns the models use and what was left out, in words."""
-        text = (
-            f"The models use {len(self.numeric)} numeric and {len(self.categorical)} categorical "
-            f"columns of {self.n_rows:,} customers."
-        )
-        leak = [c for c, r in self.dropped.items() if r.startswith("outcome")]
+        sep = t("churn.list_sep")
+        text = t("churn.model.features.uses", numeric=len(self.numeric), categorical=len(self.categorical),
+                 n=count(self.n_rows))
+        leak = [c for c, r in self.dropped.items() if _is_outcome(r)]
         if leak:
-            text += f" Left out because they record the outcome itself: {', '.join(leak)}."
-        other = [c for c, r in self.dropped.items() if not r.startswith("outcome")]
+            text += t("churn.model.features.leak", columns=sep.join(leak))
+        other = [c for c, r in self.dropped.items() if not _is_outcome(r)]
         if other:
-            text += f" Also left out: {', '.join(f'{c} ({self.dropped[c]})' for c in other[:8])}"
-            text += " and more." if len(other) > 8 else "."
+            shown = sep.join(t("churn.model.features.dropped_item", column=c, reason=self.dropped[c]) for c in other[:8])
+            text += t("churn.model.features.more" if len(other) > 8 else "churn.model.features.also", columns=shown)
         miss = {c: n for c, n in self.missing.items() if n}
         if miss:
-            text += " Missing values: " + ", ".join(f"{c} {n:,} rows" for c, n in miss.items())
-            text += (
-                " (numeric: filled with the training median plus a missing-indicator, so the "
-                "model learns what a blank means; categorical: own level)."
-            )
+            rows = sep.join(t("churn.model.features.missing_item", column=c, n=count(n)) for c, n in miss.items())
+            text += t("churn.model.features.missing", columns=rows)
         return text
 
     def __repr__(self) -> str:
@@ -110,6 +109,11 @@ class FeatureSpec(Result):
             f"categorical={len(self.categorical)}, dropped={len(self.dropped)}, rows={self.n_rows:,})"
         )
 
+
+
+def _is_outcome(reason: str) -> bool:
+    """Whether a drop reason says the column records the outcome."""
+    return getattr(reason, "key", "") == "churn.model.dropped.outcome" or reason.startswith("outcome")
 
 
 def prepare_features(
@@ -175,7 +179,7 @@ def prepare_features(
     if not roles.numeric and not roles.categorical:
         raise AnalysisError(
             f"churn frame ({len(frame):,} rows): no usable feature column is left "
-            f"(dropped: {', '.join(f'{k} ({v})' for k, v in list(dropped.items())[:10])}); "
+            f"(dropped: {', '.join(f'{k} ({neutral(v)})' for k, v in list(dropped.items())[:10])}); "
             f"add customer features or change model.features= / model.exclude="
         )
     return FeatureSpec(
@@ -238,9 +242,9 @@ def _step_candidates(
         candidates = [c for c in features if c not in (label, id_column)]
         for c in frame.columns:
             if c not in candidates and c not in (label, id_column):
-                dropped[str(c)] = "not in model.features="
+                dropped[str(c)] = Text("churn.model.dropped.not_requested")
     if id_column in frame.columns:
-        dropped[id_column] = "customer key"
+        dropped[id_column] = Text("churn.model.dropped.key")
     return candidates, dropped
 
 
@@ -269,29 +273,29 @@ def _step_roles(
 def _role(c: str, s: pd.Series, *, exclude: set[str], check_names: bool, max_levels: int) -> str:
     """``numeric``, ``boolean`` or ``categorical``; else why the column is not a feature."""
     if c in exclude:
-        return "excluded by model.exclude="
+        return Text("churn.model.dropped.excluded")
     if c == CONSENT_COLUMN:
-        return "marketing permission: a rule of the retention list, not a churn reason"
+        return Text("churn.model.dropped.consent")
     if check_names and LEAK_NAME_RE.search(str(c)):
-        return "outcome: named like the survival time, event or churn date"
+        return Text("churn.model.dropped.outcome")
     if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype):
-        return "date/time (use derived days, e.g. recency_days)"
+        return Text("churn.model.dropped.date")
     nn = int(s.notna().sum())
     if nn == 0:
-        return "entirely missing"
+        return Text("churn.model.dropped.empty")
     nunique = int(s.nunique(dropna=True))
     if nunique <= 1 and s.isna().sum() == 0:
-        return "constant"
+        return Text("churn.model.dropped.constant")
     if pd.api.types.is_bool_dtype(s.dtype):
         return "boolean"
     if pd.api.types.is_numeric_dtype(s.dtype):
         return "boolean" if set(pd.unique(s.dropna())) <= {0, 1} else "numeric"
     if pd.api.types.is_timedelta64_dtype(s.dtype):
-        return "time span (convert to days)"
+        return Text("churn.model.dropped.timespan")
     if nunique > max_levels:
         if nunique >= 0.9 * nn and nn > max_levels:
-            return f"looks like an id ({nunique:,} distinct values)"
-        return f"{nunique:,} levels > max_levels={max_levels}"
+            return Text("churn.model.dropped.id", n=count(nunique))
+        return Text("churn.model.dropped.levels", n=count(nunique), max_levels=max_levels)
     return "categorical"
 
 
@@ -309,7 +313,8 @@ def _step_drop_twins(frame: pd.DataFrame, roles: _Roles, dropped: dict[str, str]
     for c in cont:
         twins = [k for k in kept if corr.loc[c, k] >= max_corr]
         if twins:
-            dropped[c] = f"duplicate of {twins[0]} (|r| = {corr.loc[c, twins[0]]:.3f} >= {max_corr})"
+            dropped[c] = Text("churn.model.dropped.twin", twin=twins[0], r=f"{corr.loc[c, twins[0]]:.3f}",
+                              max_corr=max_corr)
             roles.numeric.remove(c)
             roles.missing.pop(c, None)
         else:

@@ -16,11 +16,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.churn.model._common import MODEL_NAMES, MODEL_TITLES, nice, short_number
+from workbench.churn.model._common import MODEL_NAMES, model_title, nice, short_number
 from workbench.churn.model.design import Design
 from workbench.churn.model.features import FeatureSpec
 from workbench.churn.model.scorer import ChurnScorer
-from workbench.report.fmt import num, pct
+from workbench.report.fmt import count, num, pct
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import holm
@@ -102,13 +103,13 @@ class ChurnModels(Result):
         pandas.DataFrame
             One row per term, largest odds ratio first: ``term``, ``feature``, ``per``,
             ``coef``, ``std_err``, ``odds_ratio``, ``ci_low``, ``ci_high``, ``p_value``,
-            ``p_holm``.
+            ``p_holm`` (``per`` in words; :meth:`to_frame` keeps the codes).
         """
-        return self.odds.copy()
+        return self.odds.assign(per=self.odds["per"].map(per_text))
 
     def to_frame(self) -> pd.DataFrame:
-        """The full odds-ratio table (:meth:`odds_ratios`)."""
-        return self.odds_ratios()
+        """The full odds-ratio table, ``per`` as codes (``yes vs no``, ``+1 SD (12.3)``, ``vs <level>``)."""
+        return self.odds.copy()
 
     def summary(self) -> pd.DataFrame:
         """Per model: ``model``, ``n_train``, ``n_test``, ``split``, ``calibration_test``,
@@ -118,14 +119,15 @@ class ChurnModels(Result):
             c = self.calibration.set_index("model").loc[m]
             rows.append(
                 {
-                    "model": MODEL_TITLES[m],
+                    "model": model_title(m),
                     "n_train": self.split["n_train_used"],
                     "n_test": self.split["n_test"],
-                    "split": self.split["kind"],
-                    "calibration_test": c["test"],
+                    "split": category("churn_split", self.split["kind"]),
+                    "calibration_test": t(f"churn.model.calibration_test.{_CALIBRATION_TESTS.get(c['test'], 'other')}",
+                                          test=c["test"]),
                     "calibration_p": c["p_value"],
                     "calibrated": bool(c["calibrated"]),
-                    "calibration_method": c["method"],
+                    "calibration_method": category("churn_calibration", c["method"]),
                 }
             )
         return pd.DataFrame(rows)
@@ -152,37 +154,25 @@ class ChurnModels(Result):
         """How the models were trained and what the logistic model says, in words."""
         s = self.split
         if s["kind"] == "out_of_time":
-            text = (
-                f"Trained on {s['n_train']:,} customers of the earlier period (labels from the window "
-                f"after its as-of date) and tested out of time on {s['n_test']:,} customers of the later one."
-            )
+            text = t("churn.model.split.out_of_time", n_train=count(s["n_train"]), n_test=count(s["n_test"]))
         else:
-            text = (
-                f"Trained on {s['n_train']:,} customers and tested on a stratified held-out "
-                f"{pct(s['test_size'], 0)} ({s['n_test']:,} customers) the models never saw."
-            )
+            text = t("churn.model.split.holdout", n_train=count(s["n_train"]), share=pct(s["test_size"], 0),
+                     n_test=count(s["n_test"]))
         if s["n_train_used"] < s["n_train"]:
-            text += (
-                f" Training used a seeded stratified sample of {s['n_train_used']:,} rows "
-                f"(model.max_rows=) to keep the run fast."
-            )
+            text += t("churn.model.split.sampled", n=count(s["n_train_used"]))
         odds = self.odds
         sig = odds[odds["p_holm"] < 0.05]
         up = sig[sig["odds_ratio"] > 1].head(3)
         down = sig[sig["odds_ratio"] < 1].sort_values("odds_ratio").head(3)
+        sep = t("churn.model.odds.sep")
         if len(up):
-            text += " Strongest risk raisers (odds ratio, 95 % CI): " + "; ".join(
-                f"{term_words(r)} {r.odds_ratio:.2f} ({r.ci_low:.2f}-{r.ci_high:.2f})" for r in up.itertuples()
-            ) + "."
+            text += t("churn.model.odds.raisers", terms=sep.join(_odds_text(r) for r in up.itertuples()))
         if len(down):
-            text += " Strongest protectors: " + "; ".join(
-                f"{term_words(r)} {r.odds_ratio:.2f} ({r.ci_low:.2f}-{r.ci_high:.2f})" for r in down.itertuples()
-            ) + "."
+            text += t("churn.model.odds.protectors", terms=sep.join(_odds_text(r) for r in down.itertuples()))
         cal = self.calibration[self.calibration["calibrated"]]
         if len(cal):
-            text += " Probabilities of " + " and ".join(MODEL_TITLES[m] for m in cal["model"]) + (
-                f" were recalibrated ({', '.join(sorted(set(cal['method'])))}, fitted on training rows only)."
-            )
+            text += t("churn.model.recalibrated", models=t("churn.model.and").join(model_title(m) for m in cal["model"]),
+                      methods=", ".join(sorted(set(cal["method"]))))
         return text
 
     def plot(self, ax: Any = None, *, top: int = 20) -> Any:
@@ -203,9 +193,9 @@ class ChurnModels(Result):
         ax.hlines(o["label"], o["ci_low"], o["ci_high"], color="C0", lw=1.5)
         ax.axvline(1, color="grey", ls="--", lw=1)
         ax.set_xscale("log")
-        ax.set_xlabel("odds ratio of churn (95 % CI, log scale)")
+        ax.set_xlabel(t("churn.model.odds.plot.xlabel"))
         ax.set_ylabel("")
-        ax.set_title("Logistic model: what raises and lowers churn odds")
+        ax.set_title(t("churn.model.odds.plot.title"))
         return ax
 
     def __repr__(self) -> str:
@@ -305,10 +295,34 @@ def odds_table(scorer: ChurnScorer) -> pd.DataFrame:
 def term_words(r: Any) -> str:
     """An odds-ratio row as words: ``tenure months (+1 SD)``, ``plan: Two year``."""
     if r.per.startswith("+1 SD"):
-        return f"{nice(r.feature)} (+1 SD)"
+        return t("churn.model.term.sd", feature=nice(r.feature))
     if r.per == "missing vs present":
-        return f"{nice(r.feature)} missing"
+        return t("churn.model.term.missing", feature=nice(r.feature))
     if r.per == "yes vs no":
-        return f"{nice(r.feature)}: yes"
-    return f"{nice(r.feature)}: {r.term.split('=', 1)[1]}"
+        return t("churn.model.term.yes", feature=nice(r.feature))
+    return t("churn.model.term.level", feature=nice(r.feature), level=r.term.split("=", 1)[1])
+
+
+def _odds_text(r: Any) -> str:
+    return t("churn.model.odds.item", term=term_words(r), odds=f"{r.odds_ratio:.2f}", low=f"{r.ci_low:.2f}",
+             high=f"{r.ci_high:.2f}")
+
+
+#: Calibration tests the scorer records (its own words, kept in metrics) -> catalog key.
+_CALIBRATION_TESTS = {
+    "Spiegelhalter z on a calibration share of training (Holm)": "spiegelhalter",
+    "none (calibrate=always)": "always",
+    "none (calibrate=never)": "never",
+}
+
+
+def per_text(per: str) -> str:
+    """The unit of an odds ratio (``per`` codes of :func:`odds_table`) in words."""
+    if per.startswith("+1 SD"):
+        return t("churn.model.per.sd", sd=per[len("+1 SD ("):-1])
+    if per == "missing vs present":
+        return t("churn.model.per.missing")
+    if per == "yes vs no":
+        return t("churn.model.per.yes")
+    return t("churn.model.per.vs", reference=per[len("vs "):])
 

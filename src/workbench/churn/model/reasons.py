@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from workbench.churn._common import level_text
 from workbench.churn.model._common import (
     MODEL_NAMES,
     cat_col,
@@ -18,31 +19,24 @@ from workbench.churn.model._common import (
 from workbench.churn.model.models import ChurnModels
 from workbench.churn.model.scorer import ChurnScorer
 from workbench.core.errors import AnalysisError, did_you_mean
+from workbench.report.i18n import t
 
 __all__ = ["REASON_PHRASES", "churn_reasons"]
 
-#: Wording of numeric features in reasons: column -> (text when high, text when low); ``{v}``
-#: is the customer's value. Other columns read "<column> <value> (high|low; typical <median>)".
-REASON_PHRASES: dict[str, tuple[str, str]] = {
-    "recency_days": ("no purchase for {v} days", "bought {v} days ago"),
-    "tenure_months": ("tenure {v} months (long)", "tenure {v} months (short)"),
-    "tenure_days": ("customer for {v} days (long)", "customer for only {v} days (new)"),
-    "n_orders": ("{v} orders (many)", "only {v} orders"),
-    "frequency": ("{v} repeat purchases (many)", "only {v} repeat purchases"),
-    "monetary_sum": ("spent {v} in total (high)", "spent only {v} in total"),
-    "monetary_mean": ("average order {v} (high)", "average order only {v}"),
-    "monthly_charges": ("monthly charges {v} (high)", "monthly charges {v} (low)"),
-    "total_charges": ("total charges {v} (high)", "total charges only {v}"),
-    "n_refunds": ("{v} refunds", "{v} refunds (few)"),
-    "gap_mean_days": ("{v} days between purchases on average (long)", "{v} days between purchases (short)"),
-    "age": ("age {v}", "age {v} (young)"),
-    "n_complaints": ("{v} complaints", "{v} complaints (few)"),
-    "n_purchase_days": ("bought on {v} days (many)", "bought on only {v} days"),
-    "btyd_frequency": ("{v} repeat purchase days (many)", "only {v} repeat purchase days"),
-    "btyd_recency_days": ("first and last purchase {v} days apart", "first and last purchase only {v} days apart"),
-    "btyd_T_days": ("first purchase {v} days ago", "first purchase only {v} days ago"),
-    "clv": ("expected value {v} (high)", "expected value only {v}"),
-}
+#: Numeric features with their own wording in reasons (``churn.reason.phrase.<column>.high`` /
+#: ``.low`` in the catalog, ``{v}`` the customer's value); other columns read
+#: "<column> <value> (high|low; average <mean>)".
+REASON_PHRASES: tuple[str, ...] = (
+    "recency_days", "tenure_months", "tenure_days", "n_orders", "frequency", "monetary_sum", "monetary_mean",
+    "monthly_charges", "total_charges", "n_refunds", "gap_mean_days", "age", "n_complaints", "n_purchase_days",
+    "btyd_frequency", "btyd_recency_days", "btyd_T_days", "clv",
+)  # fmt: skip
+
+
+def reason_phrases() -> dict[str, tuple[str, str]]:
+    """Column -> (text when high, text when low) of :data:`REASON_PHRASES` in the run's language."""
+    key = "churn.reason.phrase.{}.{}"
+    return {c: (t(key.format(c, "high"), v="{v}"), t(key.format(c, "low"), v="{v}")) for c in REASON_PHRASES}
 
 
 def churn_reasons(
@@ -111,7 +105,7 @@ def churn_reasons(
     k = min(n, len(feats))
     top = np.argsort(-G, axis=1, kind="stable")[:, :k]
     vals = np.take_along_axis(G, top, axis=1)
-    words = {**REASON_PHRASES, **(phrases or {})}
+    words = {**reason_phrases(), **(phrases or {})}
     out = pd.DataFrame({"customer_id": frame[idc].to_numpy(), "p_churn": p}, index=frame.index)
     for r in range(n):
         txt = pd.Series(pd.NA, index=frame.index, dtype="string")
@@ -134,31 +128,33 @@ def _reason_text(scorer: ChurnScorer, rows: pd.DataFrame, feat: str, words: Mapp
     d = scorer.design_
     spec = scorer.spec_
     if feat in spec.categorical:
-        return f"{nice(feat)}: " + cat_col(rows, feat)
+        levels = cat_col(rows, feat)
+        shown = {v: t("churn.reason.level", feature=nice(feat), level=level_text(v)) for v in levels.unique()}
+        return levels.map(shown)
     v = pd.Series(numeric_col(rows, feat), index=rows.index)
     j = d.columns.index(feat)
     med = float(scorer.x_mean_[j] * d.sds[feat] + d.means[feat])  # training mean (imputed values)
     out = pd.Series("", index=rows.index, dtype=object)
     isna = v.isna()
     if isna.any():
-        out[isna] = f"{nice(feat)} unknown"
+        out[isna] = t("churn.reason.unknown", feature=nice(feat))
     ok = ~isna
     if not ok.any():
         return out
     vv = v[ok]
     if feat in spec.boolean:
-        out[ok] = np.where(vv > 0.5, f"{nice(feat)}: yes", f"{nice(feat)}: no")
+        out[ok] = np.where(vv > 0.5, t("churn.reason.yes", feature=nice(feat)), t("churn.reason.no", feature=nice(feat)))
         return out
     high = (vv > med).to_numpy()
     txt = short_numbers(vv)
     if feat in words:
         hi_t, lo_t = words[feat]
-        hi_parts = hi_t.split("{v}")
-        lo_parts = lo_t.split("{v}")
-        res = np.where(high, hi_parts[0] + txt + (hi_parts[1] if len(hi_parts) > 1 else ""),
-                       lo_parts[0] + txt + (lo_parts[1] if len(lo_parts) > 1 else ""))
     else:
-        res = np.where(high, nice(feat) + " " + txt + f" (high; average {short_number(med)})",
-                       nice(feat) + " " + txt + f" (low; average {short_number(med)})")
+        hi_t, lo_t = (t(f"churn.reason.{way}", feature=nice(feat), v="{v}", average=short_number(med))
+                      for way in ("high", "low"))
+    hi_parts = hi_t.split("{v}")
+    lo_parts = lo_t.split("{v}")
+    res = np.where(high, hi_parts[0] + txt + (hi_parts[1] if len(hi_parts) > 1 else ""),
+                   lo_parts[0] + txt + (lo_parts[1] if len(lo_parts) > 1 else ""))
     out[ok] = res
     return out

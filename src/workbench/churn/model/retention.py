@@ -15,14 +15,35 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.churn._common import CONSENT_COLUMN
+from workbench.churn._common import CONSENT_COLUMN, level_text
 from workbench.churn.frame import SEGMENT_COLUMNS, segment_column
 from workbench.core.errors import AnalysisError, DataQualityWarning, did_you_mean, format_examples
-from workbench.report.fmt import money, num, pct, settings
+from workbench.report.fmt import count, money, num, pct, settings
+from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
-__all__ = ["SEGMENT_COLUMNS", "value_at_risk", "RetentionList", "retention_list"]
+__all__ = ["SEGMENT_COLUMNS", "ITEMS", "value_at_risk", "RetentionList", "retention_list"]
+
+#: Headline figures of a retention list: code -> its name in ``metrics.json`` (language-neutral;
+#: the reader's label is ``churn.retention.item.<code>``).
+ITEMS: dict[str, str] = {
+    "scored": "customers scored",
+    "worth": "worth contacting (expected net value > 0)",
+    "worth_share": "share of the base worth contacting",
+    "no_consent": "excluded: no marketing consent",
+    "no_consent_worth": "excluded: no marketing consent, though worth contacting",
+    "unknown_on_list": "on the list with unknown consent",
+    "on_list": "on the list",
+    "expected_churners": "expected churners on the list",
+    "value_at_risk_list": "value at risk on the list (sum p x value)",
+    "expected_saved": "expected value saved",
+    "contact_cost": "contact cost",
+    "expected_net_value": "expected net value",
+    "value_at_risk_base": "value at risk, whole base (sum p x value)",
+    "save_rate": "assumed save rate",
+    "cost_per_contact": "cost per contact",
+}
 
 
 def value_at_risk(
@@ -139,35 +160,37 @@ class RetentionList(Result):
         return {"no_consent": int(no.sum()), "no_consent_worth": int((no & worth).sum()),
                 "unknown_on_list": int(unknown.sum())}  # fmt: skip
 
-    def summary(self) -> pd.DataFrame:
-        """Headline figures as ``item``, ``value`` rows (with consent rows when the customers
+    def figures(self) -> dict[str, float]:
+        """The headline figures by code (:data:`ITEMS`; consent codes only when the customers
         carry ``marketing_consent``)."""
-        t = self.table
+        tab = self.table
         e = self.export
-        n = len(t)
+        n = len(tab)
         consent = self.consent_counts()
-        rows = [
-            ("customers scored", n),
-            ("worth contacting (expected net value > 0)", int((t["expected_net_value"] > 0).sum())),
-            ("share of the base worth contacting", (t["expected_net_value"] > 0).mean() if n else np.nan),
-        ]
+        out: dict[str, float] = {
+            "scored": n,
+            "worth": int((tab["expected_net_value"] > 0).sum()),
+            "worth_share": (tab["expected_net_value"] > 0).mean() if n else np.nan,
+        }
         if consent:
-            rows += [
-                ("excluded: no marketing consent", consent["no_consent"]),
-                ("excluded: no marketing consent, though worth contacting", consent["no_consent_worth"]),
-                ("on the list with unknown consent", consent["unknown_on_list"]),
-            ]
-        rows += [
-            ("on the list", len(e)),
-            ("expected churners on the list", float(e["p_churn"].sum())),
-            ("value at risk on the list (sum p x value)", float(e["expected_loss"].sum())),
-            ("expected value saved", float(e["expected_saved"].sum())),
-            ("contact cost", float(e["contact_cost"].sum())),
-            ("expected net value", float(e["expected_net_value"].sum())),
-            ("value at risk, whole base (sum p x value)", float(t["expected_loss"].sum())),
-            ("assumed save rate", self.assumptions["save_rate"]),
-            ("cost per contact", self.assumptions["contact_cost"]),
-        ]
+            out |= {"no_consent": consent["no_consent"], "no_consent_worth": consent["no_consent_worth"],
+                    "unknown_on_list": consent["unknown_on_list"]}  # fmt: skip
+        return out | {
+            "on_list": len(e),
+            "expected_churners": float(e["p_churn"].sum()),
+            "value_at_risk_list": float(e["expected_loss"].sum()),
+            "expected_saved": float(e["expected_saved"].sum()),
+            "contact_cost": float(e["contact_cost"].sum()),
+            "expected_net_value": float(e["expected_net_value"].sum()),
+            "value_at_risk_base": float(tab["expected_loss"].sum()),
+            "save_rate": self.assumptions["save_rate"],
+            "cost_per_contact": self.assumptions["contact_cost"],
+        }
+
+    def summary(self) -> pd.DataFrame:
+        """Headline figures as ``item`` (in words), ``value`` rows (with consent rows when the
+        customers carry ``marketing_consent``)."""
+        rows = [(t(f"churn.retention.item.{code}"), v) for code, v in self.figures().items()]
         return pd.DataFrame(rows, columns=["item", "value"])
 
     def by_segment(self) -> pd.DataFrame:
@@ -203,62 +226,41 @@ class RetentionList(Result):
 
     def metrics(self) -> dict[str, Any]:
         """Headline figures and assumptions (JSON-able)."""
-        s = self.summary()
         return {
-            **{r.item: num(r.value) for r in s.itertuples()},
+            **{ITEMS[code]: num(v) for code, v in self.figures().items()},
             "assumptions": {k: (num(v) if isinstance(v, float) else v) for k, v in self.assumptions.items()},
         }
 
     def finding(self) -> str:
         """Who to contact and what it is worth, with its assumptions, in words."""
-        s = self.summary().set_index("item")["value"]
+        s = self.figures()
         a = self.assumptions
-        n_worth = int(s["worth contacting (expected net value > 0)"])
+        n_worth = int(s["worth"])
         consent = self.consent_counts()
         consent_text = ""
         if consent:
-            consent_text = (
-                f" {consent['no_consent']:,} scored customers have marketing_consent = False and are never on the "
-                f"list ({consent['no_consent_worth']:,} of them would be worth a contact); their value at risk stays "
-                "in the base figures."
-            )
+            consent_text = t("churn.retention.consent.none", n=count(consent["no_consent"]),
+                             worth=count(consent["no_consent_worth"]))
             if consent["unknown_on_list"]:
-                consent_text += (
-                    f" {consent['unknown_on_list']:,} customers on the list have unknown consent: confirm it before "
-                    "contacting them."
-                )
+                consent_text += t("churn.retention.consent.unknown", n=count(consent["unknown_on_list"]))
         if n_worth == 0:
-            return (
-                f"No customer is worth a retention contact: even the riskiest one's expected saved value "
-                f"(P(churn) x value x save rate {pct(a['save_rate'], 0)}) is below the {money(a['contact_cost'], 2)} "
-                f"contact cost. Lower the cost or target a better save rate." + consent_text
-            )
-        text = (
-            f"{n_worth:,} customers ({pct(s['share of the base worth contacting'])} of the base) are worth a "
-            f"retention contact: their expected saved value exceeds the {money(a['contact_cost'], 2)} contact cost. "
-        )
+            return t("churn.retention.nobody", save_rate=pct(a["save_rate"], 0),
+                     cost=money(a["contact_cost"], 2)) + consent_text
+        text = t("churn.retention.worth", n=count(n_worth), share=pct(s["worth_share"]), cost=money(a["contact_cost"], 2))
         n_allowed = n_worth - consent.get("no_consent_worth", 0)
         if len(self.export) < n_allowed:
-            text += f"The list is capped at the best {len(self.export):,} (retention.top_n=). "
-        text += (
-            f"Contacting the {len(self.export):,} on the list is worth {money(s['expected net value'])} net in "
-            f"expectation ({money(s['expected value saved'])} saved minus {money(s['contact cost'])} cost), "
-            f"assuming {pct(a['save_rate'], 0)} of contacted churners are saved and value = {a['value']}. "
-            f"The save rate is an assumption: measure it with a control group that is not contacted."
-        )
+            text += t("churn.retention.capped", n=count(len(self.export)))
+        text += t("churn.retention.value", n=count(len(self.export)), net=money(s["expected_net_value"]),
+                  saved=money(s["expected_saved"]), cost=money(s["contact_cost"]), save_rate=pct(a["save_rate"], 0),
+                  value=a["value"])
         text += consent_text
-        if s["share of the base worth contacting"] > 0.5:
-            text += (
-                f" More than half the base clears the bar: check that the value at risk ({a['value']}) is a "
-                f"value still to come (CLV), not past spend, and that the cost per contact is complete."
-            )
+        if s["worth_share"] > 0.5:
+            text += t("churn.retention.half", value=a["value"])
         seg = self.by_segment()
         if "segment" in self.table.columns and len(seg) > 1:
             top = seg.iloc[0]
-            text += (
-                f" Segment {top['segment']} carries the most value at risk ({money(top['value_at_risk'])}, "
-                f"{pct(top['share_of_risk'], 0)} of the total): retention budget belongs there first."
-            )
+            text += t("churn.retention.segment", segment=level_text(top["segment"]), value=money(top["value_at_risk"]),
+                      share=pct(top["share_of_risk"], 0))
         return text
 
     def plot(self, ax: Any = None) -> Any:
@@ -279,13 +281,13 @@ class RetentionList(Result):
             x, cum_p = x[idx], cum[idx]
         else:
             cum_p = cum
-        sns.lineplot(x=x, y=cum_p, ax=ax, label="cumulative expected net value")
+        sns.lineplot(x=x, y=cum_p, ax=ax, label=t("churn.retention.plot.curve"))
         k = len(self.export)
-        ax.axvline(k, color="C3", ls="--", lw=1, label=f"list: {k:,} customers")
+        ax.axvline(k, color="C3", ls="--", lw=1, label=t("churn.retention.plot.list", n=count(k)))
         ax.axhline(0, color="grey", lw=0.8)
-        ax.set_xlabel("customers contacted (highest expected net value first)")
-        ax.set_ylabel(f"expected net value ({settings().currency})")
-        ax.set_title("Retention: value of contacting the top N")
+        ax.set_xlabel(t("churn.retention.plot.xlabel"))
+        ax.set_ylabel(t("churn.retention.plot.ylabel", currency=settings().currency))
+        ax.set_title(t("churn.retention.plot.title"))
         ax.legend(loc="best", fontsize=8)
         return ax
 
@@ -457,8 +459,8 @@ def _step_value(scores: pd.DataFrame, base: pd.DataFrame, value: pd.Series | str
     nv = v.isna()
     if nv.any():
         warnings.warn(
-            f"retention list: {int(nv.sum()):,} of {len(v):,} customers have no value at risk (e.g. "
-            f"{format_examples(ids[nv].head(5))}); counted as 0, so they are not listed",
+            t("churn.retention.warn.no_value", n=count(nv.sum()), total=count(len(v)),
+              examples=format_examples(ids[nv].head(5))),
             DataQualityWarning,
             stacklevel=3,
         )
@@ -466,8 +468,7 @@ def _step_value(scores: pd.DataFrame, base: pd.DataFrame, value: pd.Series | str
     neg = v < 0
     if neg.any():
         warnings.warn(
-            f"retention list: {int(neg.sum()):,} customers have a negative value at risk (e.g. "
-            f"{format_examples(ids[neg].head(5))}); counted as 0",
+            t("churn.retention.warn.negative", n=count(neg.sum()), examples=format_examples(ids[neg].head(5))),
             DataQualityWarning,
             stacklevel=3,
         )
