@@ -179,8 +179,9 @@ def test_kpi_rates_hand_case() -> None:
     # engagement: a = 1 + 2 + 3 + 5 = 11, b = 1 + 3 = 4, others 0 -> 15 / 6
     assert r["engagement_score"] == pytest.approx(15 / 6)
     assert np.isnan(k.table.set_index("arm").loc["control", "delivery_rate"])  # never sent
-    long = k.to_frame()
+    long = k.long_table()
     assert {"kpi", "value", "low", "high"} <= set(long.columns)
+    assert len(k.to_frame()) == len(k.table) and len(k.summary().columns) <= 8
     json.dumps(k.metrics())
     assert "Conversion rate ranges" in k.finding()
 
@@ -247,7 +248,7 @@ def test_synthetic_outcome_source_orders(synth_data) -> None:
 
 
 def test_incremental_return_matches_truth(synth_data, prepared) -> None:
-    ir = incremental_return(prepared, margin=0.3, random_state=7, bootstrap=200)
+    ir = incremental_return(prepared, margin=0.3, random_state=7, bootstrap=200, min_cost_share=0)
     t = ir.table.set_index(["campaign_id", "arm"])
     assert set(t.index) == {
         ("spring_coupon_2025", "treatment"),
@@ -276,7 +277,7 @@ def test_incremental_return_matches_truth(synth_data, prepared) -> None:
         0.05 * 1421
     )
     # seeded: same seed, same intervals
-    ir2 = incremental_return(prepared, margin=0.3, random_state=7, bootstrap=200)
+    ir2 = incremental_return(prepared, margin=0.3, random_state=7, bootstrap=200, min_cost_share=0)
     pd.testing.assert_frame_equal(ir.table, ir2.table)
     assert ir.table["p_holm"].ge(ir.table["p_value"]).all()
     json.dumps(ir.metrics())

@@ -120,7 +120,7 @@ def test_cuped_skips_untracked_revenue_with_a_note(no_revenue) -> None:
     assert not any("pre_period_revenue: all values blank" in t for t in texts)
     assert [r.metric for r in var.cuped["c1"]] == ["converted"]  # the tracked metric is still adjusted
     checks = _quiet(experiment_checks, data)
-    assert "revenue" not in set(checks.comparisons["c1"].summary()["metric"])
+    assert "revenue" not in set(checks.comparisons["c1"].to_frame()["metric"])
     assert any("not compared between arms" in b[1] for b in checks.blocks if b[0] == "md")
 
 

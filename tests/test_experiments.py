@@ -71,7 +71,7 @@ def test_hillstrom_published_rates_and_differences():
     before = cc.copy()
     res = ex.compare_arms(cc, control="No E-Mail", random_state=0)
     pd.testing.assert_frame_equal(cc, before)  # input untouched
-    s = res.summary().set_index(["metric", "arm"])
+    s = res.to_frame().set_index(["metric", "arm"])
     published = {  # MineThatData, two weeks: visit %, conversion %, spend $ per customer
         "visited": {"Mens E-Mail": 18.28, "Womens E-Mail": 15.14, "No E-Mail": 10.62},
         "converted": {"Mens E-Mail": 1.25, "Womens E-Mail": 0.88, "No E-Mail": 0.57},
@@ -111,13 +111,13 @@ def test_hillstrom_published_rates_and_differences():
 def test_hillstrom_revenue_methods_and_srm():
     cc = hillstrom()
     boot = ex.compare_arms(cc, control="No E-Mail", metrics=["revenue"], revenue_method="bootstrap",
-                           bootstrap=400, random_state=1).summary().set_index("arm")  # fmt: skip
-    welch = ex.compare_arms(cc, control="No E-Mail", metrics=["revenue"]).summary().set_index("arm")
+                           bootstrap=400, random_state=1).to_frame().set_index("arm")  # fmt: skip
+    welch = ex.compare_arms(cc, control="No E-Mail", metrics=["revenue"]).to_frame().set_index("arm")
     # the percentile bootstrap agrees with Welch at n = 21k per arm (within 15 % of the half-width)
     half = (welch["diff_high"] - welch["diff_low"]) / 2
     assert ((boot["diff_low"] - welch["diff_low"]).abs() < 0.15 * half).all()
     assert boot["test"].str.startswith("bootstrap").all()
-    mw = ex.compare_arms(cc, control="No E-Mail", metrics=["revenue"], revenue_method="mann_whitney").summary()
+    mw = ex.compare_arms(cc, control="No E-Mail", metrics=["revenue"], revenue_method="mann_whitney").to_frame()
     assert (mw["test"] == "Mann-Whitney U").all() and (mw["p_value"] < 1e-3).all()
 
     plan = {"hillstrom_2008": {"Mens E-Mail": 0.3333, "Womens E-Mail": 0.3333, "No E-Mail": 0.3334}}
@@ -180,7 +180,7 @@ def test_example_true_segment_effects_inside_intervals():
                 assert s.loc[seg, "diff_low"] <= tau <= s.loc[seg, "diff_high"], (camp, arm, seg)
             assert s.loc["(all)", "diff_low"] <= ct["overall"]["tau_expected"][arm] <= s.loc["(all)", "diff_high"]
             assert h.interaction_p > 0.05  # the planted differences are too small to show at n = 5000
-        cmp = ex.compare_arms(c, control="control", random_state=0).summary().set_index(["metric", "arm"])
+        cmp = ex.compare_arms(c, control="control", random_state=0).to_frame().set_index(["metric", "arm"])
         for arm in arms:
             r = cmp.loc[("converted", arm)]
             assert r["diff"] == pytest.approx(ct["overall"]["realised_diff"][arm], abs=1e-6)
@@ -369,7 +369,7 @@ def test_zero_conversions_warn_and_use_newcombe():
     })  # fmt: skip
     with pytest.warns(StatisticalWarning, match=r"c1, arm 'treatment', metric 'converted'.*Newcombe"):
         res = ex.compare_arms(df, control="control", metrics=["converted"])
-    r = res.summary().iloc[0]
+    r = res.to_frame().iloc[0]
     assert r["ci_method"].startswith("Newcombe") and r["test"] == "Fisher exact"
     from statsmodels.stats.proportion import confint_proportions_2indep
 

@@ -4,12 +4,13 @@
 Modules: ``contacts`` (validation, outcomes, designs), ``attribution`` (orders credited to
 contacts), ``kpi`` (KPIs against targets), ``returns`` (incremental return), ``frames`` (one
 campaign's frame, the observational comparison group, covariates), ``truth`` (synthetic truth
-check), ``sections`` (one function per notebook section), ``funnel``; ``experiments`` and
+check), ``findings`` (the report's key findings), ``sections`` (one function per notebook section), ``funnel``; ``experiments`` and
 ``uplift`` are subpackages (import them as ``from workbench.campaign import experiments``).
 """
 
 from workbench.campaign.attribution import attribute_orders
 from workbench.campaign.contacts import CampaignData, prepare_contacts
+from workbench.campaign.findings import key_findings
 from workbench.campaign.frames import (
     BALANCE_DEFAULTS,
     campaign_frame,
@@ -17,7 +18,13 @@ from workbench.campaign.frames import (
     observational_frame,
     pre_campaign_covariates,
 )
-from workbench.campaign.kpi import KPI_DEFINITIONS, KPIResult, kpi_table
+from workbench.campaign.kpi import (
+    KPI_DEFINITIONS,
+    MIN_COST_SHARE,
+    KPIResult,
+    cost_status,
+    kpi_table,
+)
 from workbench.campaign.returns import IncrementalReturn, incremental_return
 from workbench.campaign.sections import (
     EvaluationSummary,
@@ -40,6 +47,7 @@ from workbench.campaign.truth import truth_effect_check
 __all__ = [
     "BALANCE_DEFAULTS",
     "KPI_DEFINITIONS",
+    "MIN_COST_SHARE",
     "CampaignData",
     "EvaluationSummary",
     "ExperimentChecks",
@@ -52,10 +60,12 @@ __all__ = [
     "VarianceAndPower",
     "attribute_orders",
     "campaign_frame",
+    "cost_status",
     "customer_covariates",
     "evaluation_summary",
     "experiment_checks",
     "incremental_return",
+    "key_findings",
     "kpi_table",
     "observational_effects",
     "observational_frame",

@@ -38,7 +38,8 @@ from workbench.core.errors import (
     did_you_mean,
     format_examples,
 )
-from workbench.report.fmt import num
+from workbench.report.fmt import count, num
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
@@ -102,8 +103,11 @@ class CampaignData(Result):
             raise AnalysisError(self.control_problem)
 
     def summary(self) -> pd.DataFrame:
-        """The design table (one row per campaign)."""
-        return self.designs.copy()
+        """The design table (one row per campaign; design and outcome source labelled in the
+        run's language, codes in ``designs``)."""
+        d = self.designs
+        return d.assign(design=[category("campaign_design", v) for v in d["design"]],
+                        outcome_source=[category("outcome_source", v) for v in d["outcome_source"]])
 
     def to_frame(self) -> pd.DataFrame:
         """Per contact (see ``contacts``)."""
@@ -140,46 +144,36 @@ class CampaignData(Result):
             ax.barh(counts.index.astype(str), v, left=left, label=str(arm),
                     hatch="//" if arm == self.control_arm else None)  # fmt: skip
             left += v
-        ax.set_xlabel("contacts")
-        ax.set_title("Contacts per campaign and arm")
+        ax.set_xlabel(t("campaign.contacts.axis"))
+        ax.set_title(t("campaign.contacts.title"))
         ax.legend(loc="lower right", fontsize=8)
         return ax
 
     def finding(self) -> str:
         d = self.designs
-        parts = [
-            f"{len(self.contacts):,} contacts in {len(d)} campaign(s): "
-            + "; ".join(
-                f"{r.campaign_id} {r.design} ({r.n_arms} arm(s), outcomes from {r.outcome_source})"
-                for r in d.itertuples()
-            )
-            + "."
-        ]
+        designs = t("campaign.contacts.design_sep").join(
+            t("campaign.contacts.design", campaign=r.campaign_id, design=category("campaign_design", r.design),
+              arms=count(r.n_arms), source=category("outcome_source", r.outcome_source))
+            for r in d.itertuples()
+        )  # fmt: skip
+        parts = [t("campaign.contacts.finding", contacts=count(len(self.contacts)), campaigns=count(len(d)),
+                   designs=designs)]  # fmt: skip
         obs = self.observational
         if self.control_problem:
-            parts.append(f"control_arm={self.control_arm!r} matches no arm of any campaign: fix it before reading "
-                         "any effect.")  # fmt: skip
+            parts.append(t("campaign.contacts.control_problem", arm=repr(self.control_arm)))
         if obs and self.control_arm is None:
-            parts.append(
-                "No campaign has a hold-out (control_arm=None): conversion and revenue are what contacted "
-                "customers did, not what the campaigns caused."
-            )
+            parts.append(t("campaign.contacts.no_holdout"))
         elif obs:
-            parts.append(
-                f"{', '.join(obs)} had no {self.control_arm!r} hold-out: their conversion and revenue are "
-                "what contacted customers did, not what the campaign caused."
-            )
+            parts.append(t("campaign.contacts.observational", campaigns=", ".join(obs), arm=repr(self.control_arm)))
         if self.agreement is not None and not self.agreement.empty:
             a = self.agreement
             worst = a.iloc[int(np.argmax(np.abs(a["attributed_conversions"] - a["column_conversions"])))]
-            parts.append(
-                f"Tracked vs order-attributed conversions differ most in {worst['campaign_id']}: "
-                f"{int(worst['column_conversions']):,} tracked vs {int(worst['attributed_conversions']):,} "
-                "attributed (orders in the window also include purchases the customer would have made anyway)."
-            )
+            parts.append(t("campaign.contacts.agreement", campaign=worst["campaign_id"],
+                           tracked=count(worst["column_conversions"]),
+                           attributed=count(worst["attributed_conversions"])))  # fmt: skip
         inc = self.contacts["window_complete"].eq(False).sum() if "window_complete" in self.contacts else 0
         if inc:
-            parts.append(f"{int(inc):,} contacts have an attribution window running past the data end.")
+            parts.append(t("campaign.contacts.window_open", n=count(inc)))
         return " ".join(parts)
 
     def metrics(self) -> dict[str, Any]:
@@ -326,8 +320,8 @@ def _step_duplicates(s: _Prep) -> None:
     ordered = df.sort_values(["contact_time"], kind="stable") if s.has_time else df
     s.df = ordered.drop_duplicates(["campaign_id", "customer_id"], keep="first").sort_index(kind="stable")
     s.warn(
-        f"{TABLE}: {before - len(s.df):,} repeated contacts of the same customer in the same arm and campaign "
-        f"dropped (kept the earliest), e.g. {format_examples(key.loc[dup_all, 'customer_id'])}",
+        t("campaign.warn.repeated_contacts", table=TABLE, n=count(before - len(s.df)),
+          examples=format_examples(key.loc[dup_all, "customer_id"])),
         DataQualityWarning,
     )
 
@@ -383,11 +377,7 @@ def _check_control_arm(s: _Prep, arms_by: pd.Series) -> bool:
     lookalike = [a for a in counts.index if _looks_like_control(a, s.control_arm)]
     if single and not lookalike:
         s.warn(
-            f"{TABLE}.arm: no campaign has an arm named {s.control_arm!r} and every campaign has a single arm "
-            f"({arm_counts_text(counts)}): there is no hold-out group, so the experimental comparison (split check, "
-            "arm comparison, CUPED, power, subgroups, uplift) is skipped and every campaign is evaluated as "
-            "observational (contacted vs not-contacted customers). If a hold-out exists, set control_arm= to its "
-            "arm; if none exists, control_arm=None silences this warning",
+            t("campaign.warn.single_arms", table=TABLE, arm=repr(s.control_arm), arms=arm_counts_text(counts)),
             StatisticalWarning,
         )
         return False
@@ -419,9 +409,8 @@ def _step_designs(s: _Prep) -> None:
         has_ctl = control_arm is not None and control_arm in arms
         if not has_ctl and warn_each:
             s.warn(
-                f"campaign {camp!r} has no arm named {control_arm!r} (arms seen: {', '.join(arms)})"
-                f"{did_you_mean(control_arm, arms)}; it is evaluated as observational (no causal effect). If one of "
-                "these arms is the hold-out, set control_arm=",
+                t("campaign.warn.no_control_arm", campaign=repr(camp), arm=repr(control_arm), arms=", ".join(arms),
+                  hint=did_you_mean(control_arm, arms)),
                 StatisticalWarning,
             )
         designs.append({
@@ -519,9 +508,8 @@ def _warn_converted_before_contact(s: _Prep) -> None:
     )
     if bad.any():
         s.warn(
-            f"{TABLE}.converted: {int(bad.sum()):,} contacts flagged converted whose customer has no order "
-            f"after the contact (the conversion precedes the contact or is missing from orders), e.g. "
-            f"{format_examples(df.loc[bad, 'customer_id'])}; check contact_time or set outcome_source='orders'",
+            t("campaign.warn.converted_without_order", table=TABLE, n=count(bad.sum()),
+              examples=format_examples(df.loc[bad, "customer_id"])),
             DataQualityWarning,
         )
 
@@ -588,11 +576,9 @@ def _step_window_completeness(s: _Prep) -> None:
         if inc.any():
             by_c = df.loc[inc].groupby("campaign_id").size()
             s.warn(
-                f"{TABLE}.contact_time: {int(inc.sum()):,} of {len(df):,} contacts have an attribution window "
-                f"({s.window_days:g} days) ending after the data end {data_end} ("
-                + ", ".join(f"{k}: {v:,}" for k, v in by_c.items())
-                + f"; e.g. {format_examples(df.loc[inc, 'contact_time'].astype(str))}); their conversions are undercounted. "
-                "Use a later as_of or a shorter window_days",
+                t("campaign.warn.window_past_end", table=TABLE, n=count(inc.sum()), total=count(len(df)),
+                  days=f"{s.window_days:g}", end=str(data_end), by=", ".join(f"{k}: {v:,}" for k, v in by_c.items()),
+                  examples=format_examples(df.loc[inc, "contact_time"].astype(str))),
                 StatisticalWarning,
             )
     else:
@@ -628,23 +614,22 @@ def _step_arm_sizes(s: _Prep) -> None:
         n = g["n"].droplevel(0)
         if len(n) > 1 and n.min() < ARM_SIZE_RATIO_WARN * n.max():
             s.warn(
-                f"campaign {camp!r}: arm sizes differ widely ({', '.join(f'{a}: {v:,}' for a, v in n.items())}); "
-                "check the assignment (experiments.srm_check tests the planned split)",
+                t("campaign.warn.arm_sizes", campaign=repr(camp), sizes=", ".join(f"{a}: {v:,}" for a, v in n.items())),
                 StatisticalWarning,
             )
         small = n[n < MIN_ARM_CONTACTS]
         if len(small):
             s.warn(
-                f"campaign {camp!r}: arm(s) {', '.join(f'{a} ({v:,})' for a, v in small.items())} have fewer than "
-                f"{MIN_ARM_CONTACTS} contacts; their rates have wide intervals",
+                t("campaign.warn.small_arms", campaign=repr(camp), arms=", ".join(f"{a} ({v:,})" for a, v in small.items()),
+                  min=MIN_ARM_CONTACTS),
                 StatisticalWarning,
             )
         zero = g["conv"].droplevel(0)
         zero = zero[zero == 0]
         if len(zero):
             s.warn(
-                f"campaign {camp!r}: no conversion at all in arm(s) {', '.join(map(str, zero.index))} "
-                f"(outcomes from {s.sources[camp]}); rates of 0 have one-sided intervals and ratios are undefined",
+                t("campaign.warn.zero_conversions", campaign=repr(camp), arms=", ".join(map(str, zero.index)),
+                  source=category("outcome_source", s.sources[camp])),
                 StatisticalWarning,
             )
 

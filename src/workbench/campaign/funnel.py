@@ -42,6 +42,7 @@ from workbench.core.errors import (
     format_examples,
 )
 from workbench.data.engine import as_table, close, connect
+from workbench.report import i18n
 from workbench.report.fmt import num, pct
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -167,29 +168,25 @@ class FunnelResult(Result):
         }
 
     def finding(self) -> str:
-        t = self.table
-        n0 = int(t["reached"].iloc[0])
-        u = f"{self.unit}s"
+        tb = self.table
+        n0 = int(tb["reached"].iloc[0])
+        u = i18n.t(f"campaign.funnel.units_{self.unit}")
         if n0 == 0:
-            return f"No {self.unit} reached the first step {self.steps[0]!r}."
-        parts = [
-            f"Of {n0:,} {u} with {self.steps[0]!r}, {int(t['reached'].iloc[-1]):,} reach {self.steps[-1]!r} "
-            f"({pct(t['overall_rate'].iloc[-1])}, {100 * self.confidence:.0f} % CI "
-            f"{pct(t['overall_rate_low'].iloc[-1])} to {pct(t['overall_rate_high'].iloc[-1])})."
-        ]
+            return i18n.t("campaign.funnel.none", units=u, step=repr(self.steps[0]))
+        parts = [i18n.t("campaign.funnel.finding", n=f"{n0:,}", units=u, first=repr(self.steps[0]),
+                        reached=f"{int(tb['reached'].iloc[-1]):,}", last=repr(self.steps[-1]),
+                        rate=pct(tb["overall_rate"].iloc[-1]), level=f"{100 * self.confidence:.0f}",
+                        low=pct(tb["overall_rate_low"].iloc[-1]), high=pct(tb["overall_rate_high"].iloc[-1]))]
         lk = self.leaks
         if lk:
-            parts.append(
-                f"The biggest leak is {lk['largest_drop_from']} -> {lk['largest_drop_step']}: "
-                f"{lk['largest_drop_units']:,} {u} lost (step rate {pct(lk['largest_drop_step_rate'])})."
-            )
+            parts.append(i18n.t("campaign.funnel.leak", step_from=lk["largest_drop_from"], step=lk["largest_drop_step"],
+                                lost=f"{lk['largest_drop_units']:,}", units=u,
+                                rate=pct(lk["largest_drop_step_rate"])))  # fmt: skip
             if lk["lowest_rate_step"] != lk["largest_drop_step"]:
-                parts.append(
-                    f"The weakest step by rate is {lk['lowest_rate_from']} -> {lk['lowest_rate_step']} "
-                    f"({pct(lk['lowest_step_rate'])} pass)."
-                )
+                parts.append(i18n.t("campaign.funnel.weakest", step_from=lk["lowest_rate_from"],
+                                    step=lk["lowest_rate_step"], rate=pct(lk["lowest_step_rate"])))  # fmt: skip
             else:
-                parts.append("It is also the step with the lowest pass rate.")
+                parts.append(i18n.t("campaign.funnel.also_weakest"))
         if len(self.by) and not self.groups.empty:
             last = self.groups.loc[self.groups["step"] == self.steps[-1]].copy()
             last = last[last["overall_rate"].notna()]
@@ -199,28 +196,21 @@ class FunnelResult(Result):
                     int(last["overall_rate"].to_numpy().argmax()),
                     int(last["overall_rate"].to_numpy().argmin()),
                 )
-                parts.append(
-                    f"By {' · '.join(self.by)}, end-to-end conversion ranges from "
-                    f"{pct(last['overall_rate'].iloc[i_lo])} "
-                    f"({lab.iloc[i_lo]}) to {pct(last['overall_rate'].iloc[i_hi])} ({lab.iloc[i_hi]})."
-                )
+                parts.append(i18n.t("campaign.funnel.by", by=" · ".join(i18n.label(b) for b in self.by),
+                                    low=pct(last["overall_rate"].iloc[i_lo]), low_group=lab.iloc[i_lo],
+                                    high=pct(last["overall_rate"].iloc[i_hi]), high_group=lab.iloc[i_hi]))
             if not self.tests.empty:
                 sig = self.tests.loc[self.tests["p_holm"] < 0.05, "step"].tolist()
-                parts.append(
-                    "Step rates differ between groups (chi-square, Holm-adjusted p < 0.05) at "
-                    + (", ".join(sig) if sig else "no step")
-                    + "."
-                )
+                parts.append(i18n.t("campaign.funnel.differ", steps=", ".join(sig) if sig
+                                    else i18n.t("campaign.funnel.no_step")))  # fmt: skip
         tm = self.timing_table
         if not tm.empty:
             allrows = tm[tm[list(self.by)].eq("(all)").all(axis=1)] if len(self.by) else tm
             allrows = allrows[allrows["median_minutes"].notna()]
             if len(allrows):
                 slow = allrows.iloc[int(allrows["median_minutes"].to_numpy().argmax())]
-                parts.append(
-                    f"The slowest step is {slow['step']} (median {slow['median_minutes']:.1f} min, "
-                    f"p90 {slow['p90_minutes']:.1f} min after the previous step)."
-                )
+                parts.append(i18n.t("campaign.funnel.slowest", step=slow["step"], median=f"{slow['median_minutes']:.1f}",
+                                    p90=f"{slow['p90_minutes']:.1f}"))  # fmt: skip
         return " ".join(parts)
 
     def metrics(self) -> dict[str, Any]:
@@ -256,16 +246,17 @@ class FunnelResult(Result):
         for i, r in enumerate(t.itertuples()):
             label = f"{int(r.reached):,}"
             if i > 0:
-                label += f"  step {pct(r.step_rate)} · overall {pct(r.overall_rate)}"
+                label += "  " + i18n.t("campaign.funnel.bar_label", step=pct(r.step_rate), overall=pct(r.overall_rate))
             ax.text(r.reached + 0.01 * top, i, label, va="center", fontsize=9)
         ax.set_xlim(0, top * 1.45)
         lk = self.leaks
         if lk:
             i = self.steps.index(lk["largest_drop_step"])
             ax.patches[i].set_facecolor("#c44e52")
-        ax.set_xlabel(f"{self.unit}s reaching the step")
+        units = i18n.t(f"campaign.funnel.units_{self.unit}")
+        ax.set_xlabel(i18n.t("campaign.funnel.axis", units=units))
         ax.set_ylabel("")
-        ax.set_title(f"Funnel by {self.unit} (red: biggest leak)")
+        ax.set_title(i18n.t("campaign.funnel.title", units=units))
         return ax
 
     def plot_by_group(self, ax: Any = None) -> Any:
@@ -283,9 +274,9 @@ class FunnelResult(Result):
                 sub["step"], sub["overall_rate_low"], sub["overall_rate_high"], alpha=0.15
             )
         ax.set_yscale("log")
-        ax.set_ylabel(f"share of first-step {self.unit}s")
+        ax.set_ylabel(i18n.t("campaign.funnel.axis_share", units=i18n.t(f"campaign.funnel.units_{self.unit}")))
         ax.set_xlabel("")
-        ax.set_title(f"Funnel by {' · '.join(self.by)}")
+        ax.set_title(i18n.t("campaign.funnel.title_by", by=" · ".join(i18n.label(b) for b in self.by)))
         return ax
 
     def __repr__(self) -> str:

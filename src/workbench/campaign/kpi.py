@@ -9,7 +9,12 @@ Rates
     control arm, which was never sent anything) are left out of numerator and denominator.
 Money
     ``roi = (margin * revenue - cost) / cost``; ``cpa = cost / conversions``;
-    ``revenue_per_contact = revenue / contacts``. Engagement score = mean over contacts of
+    ``revenue_per_contact = revenue / contacts``. ROI and CPA are shown only where the cost is
+    tracked and not negligible: a group whose cost is blank or 0 has ``cost_status``
+    ``not_tracked``, one whose cost is under ``min_cost_share`` (default 1 %) of its revenue
+    ``negligible`` (an e-mail at a fraction of a cent gives an ROI of several hundred, which says
+    only that the cost was not booked); both get ROI, CPA and the gap to an ROI / CPA target
+    blank. Engagement score = mean over contacts of
     ``sum(weight_k * flag_k)`` (blank flags count 0).
 """
 
@@ -24,7 +29,8 @@ import pandas as pd
 
 from workbench.campaign._common import FLAGS, TABLE, error_bar_lengths, flag
 from workbench.core.errors import AnalysisError, did_you_mean
-from workbench.report.fmt import num, pct
+from workbench.report.fmt import count, num, pct
+from workbench.report.i18n import category, label, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import wilson_interval
@@ -32,7 +38,7 @@ from workbench.stats import wilson_interval
 if TYPE_CHECKING:
     from workbench.campaign.contacts import CampaignData
 
-__all__ = ["KPI_DEFINITIONS", "KPIResult", "kpi_table"]
+__all__ = ["KPI_DEFINITIONS", "COST_STATUSES", "MIN_COST_SHARE", "KPIResult", "kpi_definition", "kpi_table", "cost_status"]
 
 #: KPI name -> (description, better direction). Names accepted as ``targets``.
 KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
@@ -52,11 +58,13 @@ KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
     "revenue_per_contact": ("revenue / contacts", "higher"),
     "engagement_score": ("mean weighted sum of engagement flags per contact", "higher"),
 }
-#: Columns of the wide KPI summary.
-_MAIN_KPIS: tuple[str, ...] = (
-    "contacts", "delivery_rate", "open_rate", "ctr", "visit_rate", "conversion_rate", "conversion_rate_low",
-    "conversion_rate_high", "orders", "revenue", "cost", "roi", "cpa", "revenue_per_contact", "engagement_score",
-)  # fmt: skip
+#: KPIs of the headline summary after the grouping columns, in order (at most eight columns).
+_HEADLINE_KPIS: tuple[str, ...] = ("contacts", "conversion_rate", "revenue", "roi", "cpa")
+_MAX_HEADLINE = 8
+#: Default of ``min_cost_share``: a cost under 1 % of the revenue it is set against is negligible.
+MIN_COST_SHARE = 0.01
+#: Values of ``cost_status``: whether ROI and CPA mean something for a group.
+COST_STATUSES: tuple[str, ...] = ("tracked", "negligible", "not_tracked")
 _RATES = (
     "delivery_rate",
     "open_rate",
@@ -66,6 +74,40 @@ _RATES = (
     "conversion_rate",
 )
 
+
+
+def kpi_definition(kpi: str) -> str:
+    """How a KPI is computed, in the run's language (``campaign.kpi.definition.<kpi>``)."""
+    return t(f"campaign.kpi.definition.{kpi}")
+
+
+def cost_status(cost: Any, revenue: Any, *, min_cost_share: float = MIN_COST_SHARE) -> np.ndarray:
+    """Whether a cost makes ROI and cost per acquisition meaningful (vectorized).
+
+    Parameters
+    ----------
+    cost, revenue : array-like
+        Cost and the revenue it is set against (attributed, or incremental).
+    min_cost_share : float, default 0.01
+        A cost under this share of ``|revenue|`` is negligible. 0: every positive cost counts.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        ``not_tracked`` (cost blank or not positive), ``negligible`` (under the share of
+        revenue) or ``tracked``.
+
+    Examples
+    --------
+    >>> cost_status([0.0, 10.96, 71.0, 5.0], [100.0, 20052.0, 1000.0, -50.0]).tolist()
+    ['not_tracked', 'negligible', 'tracked', 'tracked']
+    """
+    c = np.asarray(cost, dtype="float64")
+    r = np.abs(np.nan_to_num(np.asarray(revenue, dtype="float64"), nan=0.0))
+    with np.errstate(invalid="ignore"):
+        tracked = np.isfinite(c) & (c > 0)
+        small = tracked & (c < min_cost_share * r)
+    return np.where(~tracked, "not_tracked", np.where(small, "negligible", "tracked"))
 
 
 def _check_targets(targets: Mapping[str, float]) -> dict[str, float]:
@@ -97,7 +139,9 @@ class KPIResult(Result):
         One row per group: the ``by`` columns, ``contacts``, counts (``delivered``, ``opened``,
         ``clicked``, ``visited``, ``conversions``, ``orders``), money (``revenue``, ``cost``),
         each rate in :data:`KPI_DEFINITIONS` with ``<rate>_low``/``<rate>_high`` (95 % Wilson),
-        ``roi``, ``cpa``, ``revenue_per_contact``, ``engagement_score``.
+        ``cost_share`` (cost / revenue), ``cost_status`` (:data:`COST_STATUSES`), ``roi`` and
+        ``cpa`` (NaN unless the cost is ``tracked``), ``revenue_per_contact``,
+        ``engagement_score``.
     by : tuple of str
         Grouping columns used.
     targets : dict
@@ -109,6 +153,8 @@ class KPIResult(Result):
     control_arm : str or None
         Rows of this arm are left out of the target comparison (None: no hold-out).
     notes : tuple of str
+    min_cost_share : float
+        Cost below this share of the group's revenue is negligible (ROI and CPA not shown).
     """
 
     table: pd.DataFrame
@@ -118,19 +164,25 @@ class KPIResult(Result):
     engagement_weights: dict[str, float]
     control_arm: str | None = "control"
     notes: tuple[str, ...] = ()
+    min_cost_share: float = MIN_COST_SHARE
 
-    def summary(self, wide: bool = True) -> pd.DataFrame:
-        """Headline KPIs, one row per group (``wide=False``: the long table of :meth:`to_frame`)."""
-        if not wide:
-            return self.to_frame()
-        cols = list(self.by) + [c for c in _MAIN_KPIS if c in self.table.columns]
+    def summary(self) -> pd.DataFrame:
+        """Headline KPIs, one row per group: the ``by`` columns and, up to eight columns in all,
+        ``contacts``, ``conversion_rate``, ``revenue``, ``roi``, ``cpa`` (the full table is
+        :meth:`to_frame`). ROI and CPA are blank where the cost is not tracked or negligible."""
+        kpis = [c for c in _HEADLINE_KPIS if c in self.table.columns]
+        cols = (list(self.by) + kpis)[: max(_MAX_HEADLINE, len(self.by) + 1)]
         return self.table[cols].copy()
 
     def to_frame(self) -> pd.DataFrame:
+        """The full KPI table, one row per group (see ``table``)."""
+        return self.table.copy()
+
+    def long_table(self) -> pd.DataFrame:
         """Long table: the ``by`` columns, ``kpi``, ``value``, ``low``, ``high`` (rates only),
-        ``definition``."""
+        ``definition`` (in the run's language)."""
         rows = []
-        for kpi, (definition, _) in KPI_DEFINITIONS.items():
+        for kpi in KPI_DEFINITIONS:
             if kpi not in self.table.columns:
                 continue
             part = self.table[list(self.by)].copy()
@@ -138,7 +190,7 @@ class KPIResult(Result):
             part["value"] = self.table[kpi].astype("float64")
             part["low"] = self.table[f"{kpi}_low"] if f"{kpi}_low" in self.table else np.nan
             part["high"] = self.table[f"{kpi}_high"] if f"{kpi}_high" in self.table else np.nan
-            part["definition"] = definition
+            part["definition"] = kpi_definition(kpi)
             rows.append(part)
         return pd.concat(rows, ignore_index=True)
 
@@ -148,7 +200,8 @@ class KPIResult(Result):
         Columns: the ``by`` columns, ``kpi``, ``actual``, ``low``, ``high`` (rates: 95 % Wilson),
         ``target``, ``gap`` (actual - target), ``gap_pct`` (gap / target), ``better``
         (higher / lower), ``status`` (met / missed / n/a) and ``mark`` (✓ / ✗ / –);
-        ``ci_includes_target`` says when the interval cannot tell met from missed.
+        ``ci_includes_target`` says when the interval cannot tell met from missed. ROI and CPA
+        of a group whose cost is not tracked or negligible are n/a (no gap).
         """
         cols = list(self.by) + [
             "kpi",
@@ -187,24 +240,25 @@ class KPIResult(Result):
         return out[[*cols, "status", "mark", "ci_includes_target"]]
 
     def styled_targets(self) -> Any:
-        """:meth:`targets_table` as a pandas Styler: met green, missed red, rates as percent."""
-        t = self.targets_table()
-
-        def colour(v: str) -> str:
-            return {"met": "background-color: #d8f0d8", "missed": "background-color: #f8d7d7"}.get(
-                v, ""
-            )
-
-        rate_rows = t["kpi"].isin(_RATES)
-        sty = t.style.map(colour, subset=["status"]).hide(axis="index")
-        fmt_pct = {c: (lambda v: pct(v)) for c in ("actual", "low", "high", "target", "gap")}
-        sty = sty.format(fmt_pct, subset=pd.IndexSlice[t.index[rate_rows], list(fmt_pct)])
-        sty = sty.format(
-            "{:,.2f}",
-            subset=pd.IndexSlice[t.index[~rate_rows], ["actual", "target", "gap"]],
-            na_rep="n/a",
-        )
-        return sty.format(lambda v: pct(v), subset=["gap_pct"])
+        """The target comparison for the page (a pandas Styler): the ``by`` columns, KPI,
+        actual, target, gap to target and status (met green, missed red), labels in the run's
+        language, rates as percent and "–" where a figure is not meaningful."""
+        tt = self.targets_table()
+        rate_rows = tt["kpi"].isin(_RATES).to_numpy()
+        view = tt[[*self.by, "kpi", "actual", "target", "gap_pct", "status"]].copy()
+        view["kpi"] = [category("campaign_kpi", k) for k in tt["kpi"]]
+        view["status"] = [f"{m} {category('kpi_status', s)}" for m, s in zip(tt["mark"], tt["status"], strict=True)]
+        na = t("common.na")
+        for c in ("actual", "target"):
+            view[c] = [na if num(v) is None else (pct(v) if r else f"{v:,.2f}")
+                       for v, r in zip(tt[c], rate_rows, strict=True)]  # fmt: skip
+        view["gap_pct"] = [na if num(v) is None else pct(v) for v in tt["gap_pct"]]
+        colours = {"met": "background-color: #d8f0d8", "missed": "background-color: #f8d7d7"}
+        fill = pd.DataFrame("", index=view.index, columns=view.columns)
+        fill["status"] = [colours.get(s, "") for s in tt["status"]]
+        view.columns = [label(c) for c in view.columns]
+        fill.columns = view.columns
+        return view.style.apply(lambda _: fill, axis=None).hide(axis="index")
 
     def _labels(self) -> pd.Series:
         return self.table[list(self.by)].astype(str).agg(" · ".join, axis=1)
@@ -234,13 +288,14 @@ class KPIResult(Result):
             # decimals follow the axis range, so rates under 2 % do not all read "1 %"
             ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
         if kpi in self.targets:
-            ax.axvline(
-                self.targets[kpi], color="crimson", ls="--", label=f"target {self.targets[kpi]:g}"
-            )
+            ax.axvline(self.targets[kpi], color="crimson", ls="--",
+                       label=t("campaign.kpi.target_line", target=f"{self.targets[kpi]:g}"))  # fmt: skip
             ax.legend(loc="lower right")
-        ax.set_xlabel(f"{kpi} ({KPI_DEFINITIONS[kpi][0]})")
-        ax.set_ylabel(" · ".join(self.by))
-        ax.set_title(f"{kpi} by {' · '.join(self.by)}")
+        name = category("campaign_kpi", kpi)
+        by = " · ".join(label(b) for b in self.by)
+        ax.set_xlabel(t("campaign.kpi.axis", kpi=name, definition=kpi_definition(kpi)))
+        ax.set_ylabel(by)
+        ax.set_title(t("campaign.kpi.title", kpi=name, by=by))
         return ax
 
     def plot_targets(self) -> Any:
@@ -248,15 +303,15 @@ class KPIResult(Result):
         import matplotlib.pyplot as plt
         import seaborn as sns
 
-        t = self.targets_table()
+        tt = self.targets_table()
         kpis = list(self.targets)
         if not kpis:
             raise AnalysisError("no targets set; pass targets={kpi: target, ...} to kpi_table")
-        n_groups = t[list(self.by)].drop_duplicates().shape[0]
+        n_groups = tt[list(self.by)].drop_duplicates().shape[0]
         fig, axes = plt.subplots(1, len(kpis), figsize=(4 * len(kpis), 0.4 * n_groups + 2),
                                  squeeze=False)  # fmt: skip
         for ax, kpi in zip(axes[0], kpis, strict=True):
-            d = t.loc[t["kpi"] == kpi].copy()
+            d = tt.loc[tt["kpi"] == kpi].copy()
             d["group"] = d[list(self.by)].astype(str).agg(" · ".join, axis=1)
             palette = {"met": "#4c9a4c", "missed": "#c44e52", "n/a": "#bbbbbb"}
             sns.barplot(
@@ -270,8 +325,9 @@ class KPIResult(Result):
                 orient="h",
             )
             ax.axvline(self.targets[kpi], color="black", ls="--")
-            ax.set_title(f"{kpi} (target {self.targets[kpi]:g})")
-            ax.set_xlabel(KPI_DEFINITIONS[kpi][0])
+            ax.set_title(t("campaign.kpi.target_title", kpi=category("campaign_kpi", kpi),
+                           target=f"{self.targets[kpi]:g}"))  # fmt: skip
+            ax.set_xlabel(kpi_definition(kpi))
             ax.set_ylabel("")
             if ax.get_legend() is not None:
                 ax.get_legend().remove()
@@ -286,57 +342,60 @@ class KPIResult(Result):
         out["kpi_conversion"] = self.plot()
         return out
 
+    def cost_text(self) -> str:
+        """Whether cost is tracked, in words: empty when every treated group's cost is
+        (ROI and CPA shown), else which groups have no meaningful cost."""
+        tb = self.table
+        if "arm" in self.by and self.control_arm is not None:
+            tb = tb.loc[tb["arm"].astype(str) != str(self.control_arm)]
+        if tb.empty or (tb["cost_status"] == "tracked").all():
+            return ""
+        if (tb["cost_status"] == "not_tracked").all():
+            return t("campaign.kpi.cost_not_tracked")
+        off = int((tb["cost_status"] != "tracked").sum())
+        return t("campaign.kpi.cost_negligible", n=count(off), total=count(len(tb)),
+                 share=pct(self.min_cost_share, 0 if self.min_cost_share >= 0.01 else 1))  # fmt: skip
+
     def finding(self) -> str:
-        t = self.table
+        tb = self.table
         parts = []
-        if "conversion_rate" in t and t["conversion_rate"].notna().any():
+        if "conversion_rate" in tb and tb["conversion_rate"].notna().any():
             lab = self._labels()
             i_hi, i_lo = (
-                int(t["conversion_rate"].to_numpy(float).argmax()),
-                int(np.nanargmin(t["conversion_rate"])),
+                int(tb["conversion_rate"].to_numpy(float).argmax()),
+                int(np.nanargmin(tb["conversion_rate"])),
             )
-            parts.append(
-                f"Conversion rate ranges from {pct(t['conversion_rate'].iloc[i_lo])} ({lab.iloc[i_lo]}) to "
-                f"{pct(t['conversion_rate'].iloc[i_hi])} ({lab.iloc[i_hi]})."
-            )
-        if "roi" in t and t["roi"].notna().any():
+            parts.append(t("campaign.kpi.conversion_range", low=pct(tb["conversion_rate"].iloc[i_lo]),
+                           low_group=lab.iloc[i_lo], high=pct(tb["conversion_rate"].iloc[i_hi]),
+                           high_group=lab.iloc[i_hi]))  # fmt: skip
+        if "roi" in tb and tb["roi"].notna().any():
             lab = self._labels()
-            neg = t["roi"] < 0
-            parts.append(
-                f"Gross ROI (margin {self.margin:g}, attributed revenue, not incremental) is negative for "
-                f"{int(neg.sum())} of {int(t['roi'].notna().sum())} groups"
-                + (
-                    f", e.g. {lab[neg].iloc[0]} ({t.loc[neg, 'roi'].iloc[0]:.2f})"
-                    if neg.any()
-                    else ""
-                )
-                + "."
-            )
+            neg = tb["roi"] < 0
+            example = (t("campaign.kpi.roi_example", group=lab[neg].iloc[0], roi=f"{tb.loc[neg, 'roi'].iloc[0]:.2f}")
+                       if neg.any() else "")  # fmt: skip
+            parts.append(t("campaign.kpi.roi_negative", margin=f"{self.margin:g}", n=count(neg.sum()),
+                           total=count(tb["roi"].notna().sum()), example=example))  # fmt: skip
+        parts.append(self.cost_text())
         tt = self.targets_table()
         if len(tt):
             known = tt[tt["status"] != "n/a"]
             missed = known[known["status"] == "missed"]
-            parts.append(f"Targets: {int((known['status'] == 'met').sum())} of {len(known)} met.")
+            parts.append(t("campaign.kpi.targets_met", met=count((known["status"] == "met").sum()),
+                           known=count(len(known))))  # fmt: skip
             if len(missed):
-                worst = missed.iloc[
-                    int(
-                        np.argmin(
-                            np.where(missed["better"] == "higher", 1, -1)
-                            * missed["gap_pct"].fillna(0)
-                        )
-                    )
-                ]
+                sign = np.where(missed["better"] == "higher", 1, -1)
+                worst = missed.iloc[int(np.argmin(sign * missed["gap_pct"].fillna(0)))]
                 g = " · ".join(str(worst[b]) for b in self.by)
-                fmt = pct if worst["kpi"] in _RATES else (lambda v: f"{v:,.2f}")
-                parts.append(
-                    f"Furthest from target: {worst['kpi']} in {g} ({fmt(worst['actual'])} vs {fmt(worst['target'])})."
-                )
-        return " ".join(parts)
+                f = pct if worst["kpi"] in _RATES else (lambda v: f"{v:,.2f}")
+                parts.append(t("campaign.kpi.furthest", kpi=category("campaign_kpi", worst["kpi"]), group=g,
+                               actual=f(worst["actual"]), target=f(worst["target"])))  # fmt: skip
+        return " ".join(p for p in parts if p)
 
     def metrics(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "by": list(self.by),
             "margin": self.margin,
+            "min_cost_share": self.min_cost_share,
             "targets": dict(self.targets),
             "groups": [],
         }
@@ -345,6 +404,7 @@ class KPIResult(Result):
                 {
                     **{b: str(r[b]) for b in self.by},
                     **{k: num(r[k]) for k in KPI_DEFINITIONS if k in r.index},
+                    "cost_status": str(r["cost_status"]),
                 }
             )
         tt = self.targets_table()
@@ -398,8 +458,9 @@ def _contact_counts(c: pd.DataFrame, weights: Mapping[str, float]) -> pd.DataFra
     return x
 
 
-def _add_rates(t: pd.DataFrame, *, margin: float, confidence: float) -> pd.DataFrame:
-    """Rates with Wilson intervals, ROI, CPA and revenue per contact from the summed counts."""
+def _add_rates(t: pd.DataFrame, *, margin: float, confidence: float, min_cost_share: float) -> pd.DataFrame:
+    """Rates with Wilson intervals, the cost status, ROI, CPA and revenue per contact from the
+    summed counts (ROI and CPA only where the cost status is ``tracked``)."""
     rate_defs = {
         "delivery_rate": ("delivered", "delivered_known"),
         "open_rate": ("opened", "open_base"),
@@ -415,14 +476,18 @@ def _add_rates(t: pd.DataFrame, *, margin: float, confidence: float) -> pd.DataF
         lo, hi = wilson_interval(kk, nn, confidence=confidence)
         t[f"{rate}_low"], t[f"{rate}_high"] = lo, hi
     cost = t["cost"].to_numpy(float)
+    rev = t["revenue"].to_numpy(float)
+    t["cost_share"] = np.where(rev > 0, cost / np.where(rev > 0, rev, 1.0), np.nan)
+    t["cost_status"] = cost_status(cost, t["revenue"], min_cost_share=min_cost_share)
+    ok = (t["cost_status"] == "tracked").to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         t["roi"] = np.where(
-            cost > 0,
+            ok,
             (margin * t["revenue"].to_numpy(float) - cost) / np.where(cost > 0, cost, 1),
             np.nan,
         )
         conv = t["conversions"].to_numpy(float)
-        t["cpa"] = np.where((conv > 0) & (cost > 0), cost / np.where(conv > 0, conv, 1), np.nan)
+        t["cpa"] = np.where((conv > 0) & ok, cost / np.where(conv > 0, conv, 1), np.nan)
         t["revenue_per_contact"] = t["revenue"].to_numpy(float) / t["contacts"].to_numpy(float)
     t = t.drop(columns=["cto_base", "cto_clicked"]).rename(
         columns={
@@ -442,6 +507,7 @@ def kpi_table(
     engagement_weights: Mapping[str, float] | None = None,
     margin: float = 0.3,
     confidence: float = 0.95,
+    min_cost_share: float = MIN_COST_SHARE,
 ) -> KPIResult:
     """Campaign KPIs per group with Wilson intervals, and actual vs target.
 
@@ -460,6 +526,10 @@ def kpi_table(
         Gross margin on revenue for ROI, in (0, 1] (validated by the params model).
     confidence : float, default 0.95
         Level of the Wilson intervals.
+    min_cost_share : float, default 0.01
+        A group's cost under this share of its attributed revenue is negligible: its ROI, CPA
+        and their gap to target are left blank, as where cost is not tracked (see
+        :func:`cost_status`; params ``analyses.campaign.min_cost_share``).
 
     Returns
     -------
@@ -516,7 +586,7 @@ def kpi_table(
     t = pd.concat(
         [counts, money, g["engagement"].mean().rename("engagement_score")], axis=1
     ).reset_index()
-    t = _add_rates(t, margin=margin, confidence=confidence)
+    t = _add_rates(t, margin=margin, confidence=confidence, min_cost_share=min_cost_share)
     if "cost" not in c.columns:
         notes.append("no cost column: cost, ROI and CPA are n/a")
     return KPIResult(
@@ -527,4 +597,5 @@ def kpi_table(
         engagement_weights=weights,
         control_arm=data.control_arm,
         notes=tuple(notes),
+        min_cost_share=float(min_cost_share),
     )

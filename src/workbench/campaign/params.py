@@ -128,6 +128,12 @@ class CampaignParams(AnalysisSection):
         description="engagement score = weighted sum of these flags per contact",
     )
     margin: float = Field(0.3, gt=0, le=1, description="gross margin on attributed revenue (for ROI)")
+    min_cost_share: float = Field(
+        0.01, ge=0, lt=1,
+        description="a cost under this share of the revenue it is set against (attributed revenue in the KPI table, "
+        "incremental revenue in the incremental return) is negligible: ROI, cost per acquisition and their gap to "
+        "target are shown as '–', like a cost that is not tracked; 0 shows them for every positive cost",
+    )
     experiment: CampaignExperimentParams = Field(default_factory=CampaignExperimentParams)
     uplift: UpliftParams = Field(default_factory=UpliftParams)
     funnel: FunnelParams = Field(default_factory=FunnelParams)

@@ -1,5 +1,10 @@
 """Incremental return of each treatment arm against its campaign's control arm: the
-conversions, revenue, margin and profit the campaign added, with intervals (Welch)."""
+conversions, revenue, margin and profit the campaign added, with intervals (Welch).
+
+The incremental ROI is shown only where it means something: the arm's incremental cost is
+tracked (positive) and at least ``min_cost_share`` of its incremental revenue
+(:func:`workbench.campaign.kpi.cost_status`); otherwise ``cost_status`` says why and the ROI
+with its interval is blank (the profit still is the margin minus the cost)."""
 
 from __future__ import annotations
 
@@ -12,8 +17,10 @@ import numpy as np
 import pandas as pd
 
 from workbench.campaign._common import error_bar_lengths
+from workbench.campaign.kpi import MIN_COST_SHARE, cost_status
 from workbench.core.errors import StatisticalWarning
-from workbench.report.fmt import money, num
+from workbench.report.fmt import money, num, pct
+from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import bootstrap_ci, holm, welch
@@ -29,7 +36,12 @@ _COLUMNS = [
     "incremental_revenue", "incremental_revenue_low", "incremental_revenue_high", "incremental_margin",
     "incremental_margin_low", "incremental_margin_high", "incremental_cost", "incremental_profit",
     "incremental_profit_low", "incremental_profit_high",
-    "incremental_roi", "incremental_roi_low", "incremental_roi_high", "p_value", "ci_method",
+    "incremental_roi", "incremental_roi_low", "incremental_roi_high", "cost_status", "p_value", "ci_method",
+]  # fmt: skip
+#: Headline columns of :meth:`IncrementalReturn.summary` (the intervals are in the full table).
+_HEADLINE = [
+    "campaign_id", "arm", "contacts", "incremental_conversions", "incremental_revenue", "incremental_profit",
+    "incremental_roi", "p_holm",
 ]  # fmt: skip
 
 
@@ -45,10 +57,13 @@ class IncrementalReturn(Result):
         ``rpc_control`` (revenue per contact), ``incremental_conversions``,
         ``incremental_revenue``, ``incremental_margin``, ``incremental_cost``,
         ``incremental_profit``, ``incremental_roi``, each estimate with ``_low``/``_high``,
+        ``cost_status`` (tracked / negligible / not_tracked: the ROI is blank unless tracked),
         ``p_value`` (profit = 0, Welch z-test), ``p_holm`` (Holm over all arms), ``ci_method``.
     margin, confidence, random_state, n_boot
         Settings used.
     notes : tuple of str
+    min_cost_share : float
+        Incremental cost under this share of the incremental revenue is negligible.
     """
 
     table: pd.DataFrame
@@ -57,17 +72,12 @@ class IncrementalReturn(Result):
     random_state: int | None
     n_boot: int
     notes: tuple[str, ...] = ()
+    min_cost_share: float = MIN_COST_SHARE
 
     def summary(self) -> pd.DataFrame:
-        """Headline: per arm, incremental conversions, revenue, profit and ROI with intervals."""
-        cols = [
-            "campaign_id", "arm", "contacts", "cr_arm", "cr_control", "incremental_conversions",
-            "incremental_conversions_low", "incremental_conversions_high", "incremental_revenue",
-            "incremental_revenue_low", "incremental_revenue_high", "incremental_cost", "incremental_profit",
-            "incremental_profit_low", "incremental_profit_high", "incremental_roi", "incremental_roi_low",
-            "incremental_roi_high", "p_holm",
-        ]  # fmt: skip
-        return self.table[[c for c in cols if c in self.table.columns]].copy()
+        """Headline: per arm, contacts, incremental conversions, revenue, profit, ROI (blank
+        where cost is not tracked or negligible) and the Holm p-value; intervals in :meth:`to_frame`."""
+        return self.table[[c for c in _HEADLINE if c in self.table.columns]].copy()
 
     def to_frame(self) -> pd.DataFrame:
         """The full table (see ``table``)."""
@@ -77,68 +87,58 @@ class IncrementalReturn(Result):
         """Incremental profit per arm with its interval; the zero line is break-even."""
         import seaborn as sns
 
-        t = self.table
-        ax = new_axes(ax, figsize=(7, 0.5 * max(len(t), 1) + 1.5))
-        if t.empty:
-            ax.text(
-                0.5, 0.5, "no randomized campaign", ha="center", va="center", transform=ax.transAxes
-            )
+        tb = self.table
+        ax = new_axes(ax, figsize=(7, 0.5 * max(len(tb), 1) + 1.5))
+        if tb.empty:
+            ax.text(0.5, 0.5, t("campaign.returns.no_randomized_short"), ha="center", va="center",
+                    transform=ax.transAxes)  # fmt: skip
             return ax
-        lab = t["campaign_id"].astype(str) + " · " + t["arm"].astype(str)
+        lab = tb["campaign_id"].astype(str) + " · " + tb["arm"].astype(str)
         what = (
-            "incremental_profit" if t["incremental_profit"].notna().any() else "incremental_margin"
+            "incremental_profit" if tb["incremental_profit"].notna().any() else "incremental_margin"
         )
-        v = t[what].to_numpy(float)
-        lo, hi = t[f"{what}_low"].to_numpy(float), t[f"{what}_high"].to_numpy(float)
+        v = tb[what].to_numpy(float)
+        lo, hi = tb[f"{what}_low"].to_numpy(float), tb[f"{what}_high"].to_numpy(float)
         colours = [
             "#4c9a4c" if a > 0 else ("#c44e52" if b < 0 else "#999999")
             for a, b in zip(lo, hi, strict=True)
         ]
         sns.barplot(x=v, y=lab, hue=lab, palette=colours, legend=False, ax=ax, orient="h")
         ax.errorbar(
-            v, np.arange(len(t)), xerr=error_bar_lengths(v, lo, hi), fmt="none", ecolor="black", capsize=3
+            v, np.arange(len(tb)), xerr=error_bar_lengths(v, lo, hi), fmt="none", ecolor="black", capsize=3
         )
         ax.axvline(0, color="black", lw=1)
-        if what == "incremental_profit":
-            ax.set_xlabel(
-                f"incremental profit (margin {self.margin:g} x incremental revenue - incremental cost)"
-            )
-        else:
-            ax.set_xlabel(
-                f"incremental margin (margin {self.margin:g} x incremental revenue; cost not tracked)"
-            )
+        key = "axis_profit" if what == "incremental_profit" else "axis_margin"
+        ax.set_xlabel(t(f"campaign.returns.{key}", margin=f"{self.margin:g}"))
         ax.set_ylabel("")
-        ax.set_title(f"Incremental return vs control ({100 * self.confidence:.0f} % interval)")
+        ax.set_title(t("campaign.returns.title", level=f"{100 * self.confidence:.0f}"))
         return ax
 
+    def arm_text(self, r: Any) -> str:
+        """One arm's incremental return in words (``r``: a row of ``table``)."""
+        conv = t("campaign.returns.conversions", n=f"{r.incremental_conversions:+,.0f}",
+                 low=f"{r.incremental_conversions_low:+,.0f}", high=f"{r.incremental_conversions_high:+,.0f}",
+                 revenue=money(r.incremental_revenue))  # fmt: skip
+        head = t("campaign.returns.arm", campaign=r.campaign_id, arm=r.arm)
+        if not math.isfinite(r.incremental_cost):
+            return head + conv + t("campaign.returns.no_cost", margin=money(r.incremental_margin),
+                                   low=money(r.incremental_margin_low), high=money(r.incremental_margin_high))
+        lo, hi = r.incremental_profit_low, r.incremental_profit_high
+        verdict = t("campaign.returns.pays_off" if lo > 0 else "campaign.returns.loses" if hi < 0
+                    else "campaign.returns.break_even")  # fmt: skip
+        text = head + conv + t("campaign.returns.profit", profit=money(r.incremental_profit), low=money(lo),
+                               high=money(hi), cost=money(r.incremental_cost), verdict=verdict)  # fmt: skip
+        if r.cost_status == "tracked":
+            text += " " + t("campaign.returns.roi", roi=f"{r.incremental_roi:,.2f}",
+                            low=f"{r.incremental_roi_low:,.2f}", high=f"{r.incremental_roi_high:,.2f}")
+        else:
+            text += " " + t("campaign.returns.roi_negligible", share=pct(self.min_cost_share, 0))
+        return text
+
     def finding(self) -> str:
-        t = self.table
-        if t.empty:
-            return "No randomized campaign (with a control arm): incremental return cannot be estimated here."
-        parts = []
-        for r in t.itertuples():
-            if not math.isfinite(r.incremental_cost):
-                parts.append(
-                    f"{r.campaign_id} {r.arm}: {r.incremental_conversions:+,.0f} conversions "
-                    f"({r.incremental_conversions_low:+,.0f} to {r.incremental_conversions_high:+,.0f}) and "
-                    f"{money(r.incremental_revenue)} revenue beyond control, i.e. {money(r.incremental_margin)} "
-                    f"margin ({money(r.incremental_margin_low)} to {money(r.incremental_margin_high)}); cost is not "
-                    "tracked, so profit is unknown: the campaign pays off if it cost less than the margin."
-                )
-                continue
-            lo, hi = r.incremental_profit_low, r.incremental_profit_high
-            verdict = (
-                "pays off"
-                if lo > 0
-                else ("loses money" if hi < 0 else "cannot be told from break-even")
-            )
-            parts.append(
-                f"{r.campaign_id} {r.arm}: {r.incremental_conversions:+,.0f} conversions "
-                f"({r.incremental_conversions_low:+,.0f} to {r.incremental_conversions_high:+,.0f}) and "
-                f"{money(r.incremental_revenue)} revenue beyond control; profit {money(r.incremental_profit)} "
-                f"({money(lo)} to {money(hi)}) on {money(r.incremental_cost)} cost: it {verdict}."
-            )
-        return " ".join(parts)
+        if self.table.empty:
+            return t("campaign.returns.no_randomized")
+        return " ".join(self.arm_text(r) for r in self.table.itertuples())
 
     def metrics(self) -> dict[str, Any]:
         keys = [
@@ -152,6 +152,7 @@ class IncrementalReturn(Result):
             "confidence": self.confidence,
             "random_state": self.random_state,
             "n_boot": self.n_boot,
+            "min_cost_share": self.min_cost_share,
             "arms": [
                 {
                     "campaign_id": str(r["campaign_id"]),
@@ -160,6 +161,7 @@ class IncrementalReturn(Result):
                     **{f"{k}_low": num(r[f"{k}_low"]) for k in keys},
                     **{f"{k}_high": num(r[f"{k}_high"]) for k in keys},
                     "p_holm": num(r["p_holm"]),
+                    "cost_status": str(r["cost_status"]),
                 }
                 for _, r in self.table.iterrows()
             ],
@@ -200,7 +202,7 @@ def _roi_interval(
 
 def _arm_row(
     camp: str, arm: str, trt: pd.DataFrame, ctl: pd.DataFrame, *, margin: float, has_cost: bool, z: float,
-    bootstrap: int, confidence: float, random_state: int | None, notes: list[str],
+    bootstrap: int, confidence: float, random_state: int | None, notes: list[str], min_cost_share: float,
 ) -> dict[str, Any]:
     """One row of the incremental-return table: arm ``arm`` of ``camp`` against its control."""
     from scipy.stats import norm
@@ -223,10 +225,15 @@ def _arm_row(
     inc_cost, inc_prof = d_cost * n, d_prof * n
     roi = inc_prof / inc_cost if inc_cost > 0 else float("nan")
     p = float(2 * norm.sf(abs(d_prof / se_prof))) if se_prof and se_prof > 0 else float("nan")
-    roi_lo, roi_hi, method = _roi_interval(
-        prof, cost, is_t, inc_prof=inc_prof, inc_cost=inc_cost, se_prof=se_prof, n=n, z=z,
-        bootstrap=bootstrap, confidence=confidence, random_state=random_state,
-    )  # fmt: skip
+    status = str(cost_status(inc_cost, d_rev * n, min_cost_share=min_cost_share)) if has_cost else "not_tracked"
+    if status == "tracked":
+        roi_lo, roi_hi, method = _roi_interval(
+            prof, cost, is_t, inc_prof=inc_prof, inc_cost=inc_cost, se_prof=se_prof, n=n, z=z,
+            bootstrap=bootstrap, confidence=confidence, random_state=random_state,
+        )  # fmt: skip
+    else:
+        roi, roi_lo, roi_hi = float("nan"), float("nan"), float("nan")
+        method = f"Welch normal (delta method); cost {status.replace('_', ' ')}, ROI not shown"
     return {
         "campaign_id": camp, "arm": arm, "contacts": n, "control_contacts": len(ctl),
         "cr_arm": conv[is_t].mean(), "cr_control": conv[~is_t].mean(),
@@ -245,7 +252,7 @@ def _arm_row(
         "incremental_profit_low": (d_prof - z * se_prof) * n,
         "incremental_profit_high": (d_prof + z * se_prof) * n,
         "incremental_roi": roi, "incremental_roi_low": roi_lo, "incremental_roi_high": roi_hi,
-        "p_value": p, "ci_method": method,
+        "cost_status": status, "p_value": p, "ci_method": method,
     }  # fmt: skip
 
 
@@ -256,6 +263,7 @@ def incremental_return(
     random_state: int | None = None,
     bootstrap: int = 1000,
     confidence: float = 0.95,
+    min_cost_share: float = MIN_COST_SHARE,
 ) -> IncrementalReturn:
     """Incremental return of each treatment arm of the randomized campaigns against control.
 
@@ -280,6 +288,10 @@ def incremental_return(
     bootstrap : int, default 1000
         Resamples for the ROI interval; 0 for the delta method only.
     confidence : float, default 0.95
+    min_cost_share : float, default 0.01
+        An incremental cost under this share of the incremental revenue is negligible: the
+        ROI and its interval are left blank (``cost_status``; params
+        ``analyses.campaign.min_cost_share``). 0 shows the ROI for every positive cost.
 
     Returns
     -------
@@ -304,13 +316,14 @@ def incremental_return(
             rows.append(_arm_row(
                 camp, arm, sub.loc[sub["arm"] == arm], ctl, margin=margin, has_cost=has_cost, z=z,
                 bootstrap=bootstrap, confidence=confidence, random_state=random_state, notes=notes,
+                min_cost_share=min_cost_share,
             ))  # fmt: skip
-    t = pd.DataFrame(rows, columns=_COLUMNS)
+    tab = pd.DataFrame(rows, columns=_COLUMNS)
     if not has_cost:
         unknown = [c for c in _COLUMNS if c.startswith(("incremental_cost", "incremental_profit", "incremental_roi"))]
-        t[unknown] = np.nan
-        t["p_value"] = np.nan
-    t["p_holm"] = holm(t["p_value"].to_numpy(float)) if len(t) else pd.Series(dtype=float)
+        tab[unknown] = np.nan
+        tab["p_value"] = np.nan
+    tab["p_holm"] = holm(tab["p_value"].to_numpy(float)) if len(tab) else pd.Series(dtype=float)
     obs = data.designs.loc[data.designs["design"] == "observational", "campaign_id"].tolist()
     if obs:
         notes.append(
@@ -319,13 +332,12 @@ def incremental_return(
         )
     if not data.randomized:
         warnings.warn(
-            "no campaign has a control arm"
-            + (" (control_arm=None)" if data.control_arm is None else f" named {data.control_arm!r}")
-            + "; incremental return needs one (control_arm=)",
+            t("campaign.warn.no_control_return_none") if data.control_arm is None
+            else t("campaign.warn.no_control_return", arm=repr(data.control_arm)),
             StatisticalWarning,
             stacklevel=2,
         )
     return IncrementalReturn(
-        table=t, margin=float(margin), confidence=float(confidence), random_state=random_state,
-        n_boot=int(bootstrap), notes=tuple(notes),
+        table=tab, margin=float(margin), confidence=float(confidence), random_state=random_state,
+        n_boot=int(bootstrap), notes=tuple(notes), min_cost_share=float(min_cost_share),
     )  # fmt: skip

@@ -48,6 +48,7 @@ from workbench.campaign.frames import (
 )
 from workbench.campaign.truth import truth_effect_check
 from workbench.core.errors import AnalysisError, StatisticalWarning
+from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
@@ -90,7 +91,7 @@ def _figure(name: str, plot: Callable[..., Any]) -> Block:
 
 def _untracked(columns: Sequence[str], what: str) -> str:
     """The note for outcome columns blank on every contact of a campaign (not tracked)."""
-    return f"_{', '.join(f'`{c}`' for c in columns)}: blank for every contact (not tracked), so not {what}._"
+    return t(f"campaign.sections.untracked_{what}", columns=", ".join(f"`{c}`" for c in columns))
 
 
 def _stacked(parts: Mapping[str, pd.DataFrame], key: str) -> pd.DataFrame:
@@ -163,7 +164,7 @@ class Section(Result):
             if b[0] == "figure":
                 return b[2](ax=ax)
         ax = new_axes(ax)
-        ax.text(0.5, 0.5, f"{type(self).__name__}: nothing to chart", ha="center", va="center",
+        ax.text(0.5, 0.5, t("campaign.sections.nothing_to_chart", name=type(self).__name__), ha="center", va="center",
                 transform=ax.transAxes)  # fmt: skip
         ax.set_axis_off()
         return ax
@@ -241,9 +242,9 @@ def experiment_checks(
     control = control_arm or data.control_arm
     srm, balance, comparisons, blocks = {}, {}, {}, []
     for cid in data.observational:
-        why = "no campaign has a hold-out (control_arm=None)" if control is None else f"no `{control}` hold-out arm"
-        blocks.append(_md(f"_{cid}: {why}, so the experimental comparison is skipped; the observational "
-                          "estimate compares its contacted customers with customers not contacted._"))  # fmt: skip
+        why = (t("campaign.sections.why_none") if control is None
+               else t("campaign.sections.why_missing", control=control))  # fmt: skip
+        blocks.append(_md(t("campaign.sections.skipped", campaign=cid, why=why)))
     for cid in data.randomized:
         frame = campaign_frame(data, cid, customers=customers, segments=segments)
         blocks.append(_md(f"### {cid}"))
@@ -255,7 +256,7 @@ def experiment_checks(
             blocks.append(_md(balance[cid].finding()))
         compared, blank = tracked(metrics, frame)
         if blank:
-            blocks.append(_md(_untracked(blank, "compared between arms")))
+            blocks.append(_md(_untracked(blank, "compared")))
         comp = comparisons[cid] = experiments.compare_arms(
             frame, control=control, metrics=compared, revenue_method=revenue_method,
             bootstrap=bootstrap, alpha=alpha, random_state=random_state,
@@ -322,15 +323,14 @@ def variance_and_power(
         found = []
         adjusted, blank = tracked(("revenue", "converted"), frame)
         if blank:
-            blocks.append(_md(_untracked(blank, "adjusted with CUPED")))
+            blocks.append(_md(_untracked(blank, "cuped")))
         if cuped_covariate and cuped_covariate in frame:
             for metric in adjusted:
                 cup = experiments.cuped(frame, control=control, metric=metric, covariate=cuped_covariate, alpha=alpha)
                 found.append(cup)
                 blocks += [_table(cup.summary()), _md(cup.finding())]
         else:
-            blocks.append(_md(f"_No pre-period covariate `{cuped_covariate}` for CUPED; set the experiment's "
-                              "`cuped_covariate` in the params._"))  # fmt: skip
+            blocks.append(_md(t("campaign.sections.no_cuped_covariate", covariate=cuped_covariate)))
         cuped[cid] = tuple(found)
         plan = plans[cid] = experiments.power_plan(
             frame, control=control, metric="converted" if "converted" in frame else metrics[0],
@@ -401,14 +401,13 @@ def subgroup_effects(
                 het = effects[f"{cid}:{arm}:{col}"] = experiments.heterogeneity(
                     frame, by=col, control=control, arm_name=arm, alpha=alpha
                 )
-                blocks += [_md(f"### {cid} · {arm} by {col}"), _table(het.summary()),
+                blocks += [_md(t("campaign.sections.subgroup_heading", campaign=cid, arm=arm, by=col)), _table(het.summary()),
                            _figure(f"subgroups_{cid}_{arm}_{col}", het.plot), _md(het.finding())]  # fmt: skip
             if truth_summary is not None and "true_segment" in frame:
                 het_true = experiments.heterogeneity(frame, by="true_segment", control=control, arm_name=arm, alpha=alpha)
                 check = checks[f"{cid}:{arm}"] = truth_effect_check(het_true, truth_summary["campaigns"][cid], arm)
-                blocks += [_md(f"**Synthetic data: {cid} · {arm}, estimated effect on conversion by the generator's "
-                               f"latent segment vs the true effect** ({int(check['covered'].sum())} of {len(check)} "
-                               "intervals cover it)."), _table(check)]  # fmt: skip
+                blocks += [_md(t("campaign.sections.truth_check", campaign=cid, arm=arm,
+                                 covered=int(check["covered"].sum()), n=len(check))), _table(check)]  # fmt: skip
     return SubgroupEffects(blocks=tuple(blocks), effects=effects, truth=checks)
 
 
@@ -460,7 +459,7 @@ def observational_effects(
         blocks.append(_md(f"### {cid}"))
         if orders is None or customers is None:
             skipped.append(cid)
-            blocks.append(_md("_Needs the orders and customers tables to build a comparison group._"))
+            blocks.append(_md(t("campaign.sections.needs_tables")))
             continue
         comparison = observational_frame(data, cid, orders=orders, customers=customers, con=con)
         eff = effects[cid] = experiments.observational_effect(
@@ -472,7 +471,7 @@ def observational_effects(
             "att_conversion_realised"
         )  # the generator's truth exists only for campaigns it made without control
         if att is not None:
-            blocks.append(_md(f"_Synthetic data: the generator's realised effect on the contacted (ATT) is {att:.3f}._"))
+            blocks.append(_md(t("campaign.sections.truth_att", att=f"{att:.3f}")))
     return ObservationalEffects(blocks=tuple(blocks), effects=effects, skipped=tuple(skipped))
 
 
@@ -611,10 +610,7 @@ def targeting(
         derived = section.data.value_per_conversion
         if derived is None or not math.isfinite(derived):
             warnings.warn(
-                f"{TABLE}.revenue: campaign {section.campaign!r} tracks no revenue of its treated converters (no "
-                "revenue column, or every value blank), so a conversion has no value and customers cannot be ranked "
-                "by profit: no targeting list. The uplift models above still rank who converts because of the "
-                "contact; pass value_per_conversion= (the value of one conversion) to get the list",
+                t("campaign.warn.no_value", table=TABLE, campaign=repr(section.campaign)),
                 StatisticalWarning,
                 stacklevel=2,
             )
@@ -658,8 +654,8 @@ class EvaluationSummary(Result):
         camps = (self.recorded.get("campaigns") or {}).get("campaigns", {})
         ax = new_axes(ax)
         ax.barh(list(camps), [v["n_contacts"] for v in camps.values()])
-        ax.set_xlabel("contacts")
-        ax.set_title("Campaigns evaluated")
+        ax.set_xlabel(t("campaign.contacts.axis"))
+        ax.set_title(t("campaign.sections.evaluated"))
         return ax
 
     def __repr__(self) -> str:

@@ -19,6 +19,7 @@ from workbench.campaign._common import arm_counts_text
 from workbench.core.errors import AnalysisError, DataQualityWarning, did_you_mean, format_examples
 from workbench.data.numbers import to_number
 from workbench.report.fmt import NA, money, pct
+from workbench.report.i18n import has, t
 from workbench.stats import welch, wilson_interval
 
 __all__ = ["diff_proportions"]
@@ -27,14 +28,6 @@ TABLE = "campaign_contacts"
 #: |SMD| above which a covariate counts as imbalanced.
 SMD_FLAG = 0.1
 
-_METRIC_WORDS = {
-    "visited": "visit rate",
-    "converted": "conversion rate",
-    "revenue": "revenue per customer",
-    "opened": "open rate",
-    "clicked": "click rate",
-    "delivered": "delivery rate",
-}
 
 
 def z_quantile(alpha: float) -> float:
@@ -296,8 +289,18 @@ def smd_table(X: pd.DataFrame, t: np.ndarray, c: np.ndarray, w: np.ndarray | Non
 
 
 def metric_word(metric: str) -> str:
-    """Business name of a metric column (``converted`` -> ``conversion rate``)."""
-    return _METRIC_WORDS.get(metric, metric)
+    """Business name of a metric column in the run's language (``converted`` -> ``conversion
+    rate``; ``campaign.metric.<column>``); another column keeps its name."""
+    key = f"campaign.metric.{metric}"
+    return t(key) if has(key) else str(metric)
+
+
+def sentence(text: str) -> str:
+    """A sentence starting with a capital letter (a finding that opens with an arm name of the
+    data, ``treatment raised ...`` -> ``Treatment raised ...``)."""
+    from workbench.report.i18n import language
+
+    return text[:1].upper() + text[1:] if language() == "en" else text
 
 
 def fmt_abs(v: float, *, binary: bool, currency: str | None = None) -> str:
@@ -305,7 +308,7 @@ def fmt_abs(v: float, *, binary: bool, currency: str | None = None) -> str:
     if not np.isfinite(v):
         return NA
     if binary:
-        return f"{100 * v:.1f} points"
+        return t("campaign.units.points", value=f"{100 * v:.1f}")
     return money(v, 2, currency=currency)
 
 
@@ -314,8 +317,8 @@ def fmt_ci(lo: float, hi: float, *, binary: bool) -> str:
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return NA
     if binary:
-        return f"{100 * lo:.1f} to {100 * hi:.1f} points"
-    return f"{money(lo, 2)} to {money(hi, 2)}"
+        return t("campaign.units.points_range", low=f"{100 * lo:.1f}", high=f"{100 * hi:.1f}")
+    return t("campaign.units.range", low=money(lo, 2), high=money(hi, 2))
 
 
 def fmt_level(v: float, *, binary: bool) -> str:

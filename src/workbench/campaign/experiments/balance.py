@@ -20,6 +20,7 @@ from workbench.campaign.experiments._common import (
     smd_table,
 )
 from workbench.core.errors import AnalysisError
+from workbench.report import i18n
 from workbench.report.fmt import num
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -76,20 +77,18 @@ class BalanceResult(Result):
         """Whether the arms are comparable, from the numbers."""
         t = self.table
         if t.empty:
-            return "No covariates to check."
+            return i18n.t("campaign.balance.none")
         mx = t.iloc[int(np.nanargmax(t["smd"].abs().to_numpy()))]
         if self.n_imbalanced == 0:
-            return (
-                f"The arms of {self.campaign} are balanced: all {t['covariate'].nunique()} covariates have "
-                f"|SMD| <= {self.threshold:g} (largest {abs(mx['smd']):.3f}, {mx['covariate']} in {mx['arm']}), "
-                "as randomization should give."
-            )
+            return i18n.t("campaign.balance.ok", campaign=self.campaign, n=t["covariate"].nunique(),
+                          threshold=f"{self.threshold:g}", largest=f"{abs(mx['smd']):.3f}", covariate=mx["covariate"],
+                          arm=mx["arm"])  # fmt: skip
         bad = t.loc[t["imbalanced"]]
-        items = ", ".join(f"{r.covariate} ({r.arm}, SMD {r.smd:+.2f})" for r in bad.head(5).itertuples())
-        return (
-            f"{len(bad)} covariate(s) differ between arms by more than {self.threshold:g} SD: {items}. With random "
-            "assignment this should be rare; check the assignment, and prefer the CUPED / adjusted estimate."
+        items = i18n.t("campaign.balance.sep").join(
+            i18n.t("campaign.balance.item", covariate=r.covariate, arm=r.arm, smd=f"{r.smd:+.2f}")
+            for r in bad.head(5).itertuples()
         )
+        return i18n.t("campaign.balance.imbalanced", n=len(bad), threshold=f"{self.threshold:g}", items=items)
 
     def plot(self, ax: Any = None) -> Any:
         """Love plot: SMD per covariate and arm, with the ±0.1 band."""
@@ -101,9 +100,9 @@ class BalanceResult(Result):
         for v in (-self.threshold, self.threshold):
             ax.axvline(v, ls="--", color="grey", lw=1)
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_xlabel(f"standardized mean difference vs {self.control}")
+        ax.set_xlabel(i18n.t("campaign.balance.axis", control=self.control))
         ax.set_ylabel("")
-        ax.set_title(f"{self.campaign}: covariate balance")
+        ax.set_title(i18n.t("campaign.balance.title", campaign=self.campaign))
         return ax
 
     def __repr__(self) -> str:

@@ -25,10 +25,13 @@ from workbench.campaign.experiments._common import (
     is_binary,
     metric_arrays,
     metric_word,
+    sentence,
     welch_lift,
 )
 from workbench.core.errors import AnalysisError, StatisticalWarning, format_examples
+from workbench.report import i18n
 from workbench.report.fmt import num
+from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import bootstrap_ci, holm
@@ -72,7 +75,13 @@ class ArmComparison(Result):
     random_state: int | None = None
 
     def summary(self) -> pd.DataFrame:
-        """The comparison table (one row per metric and arm)."""
+        """Headline, one row per metric and arm: ``metric`` (its business name), ``arm``, the
+        control and arm means, the difference with its 95 % CI and the Holm p-value."""
+        cols = ["metric", "arm", "control_mean", "arm_mean", "diff", "diff_low", "diff_high", "p_holm"]
+        return self.table[cols].assign(metric=self.table["metric"].map(metric_word))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The full comparison table (see ``table``; metric codes)."""
         return self.table.copy()
 
     def metrics(self) -> dict[str, Any]:
@@ -95,20 +104,13 @@ class ArmComparison(Result):
         out = []
         for r in self.table.itertuples():
             b = self.binary.get(r.metric, False)
-            word = metric_word(r.metric)
-            verb = "raised" if r.diff > 0 else "lowered" if r.diff < 0 else "did not change"
-            rel = f", {r.rel_lift:+.0%} relative" if np.isfinite(r.rel_lift) else ""
-            sig = (
-                "significant after Holm correction"
-                if r.significant
-                else "not significant after Holm correction - could be chance"
-            )
-            out.append(
-                f"{r.arm} {verb} the {word} by {fmt_abs(abs(r.diff), binary=b)} "
-                f"(95 % CI {fmt_ci(r.diff_low, r.diff_high, binary=b)}; "
-                f"{fmt_level(r.arm_mean, binary=b)} vs "
-                f"{fmt_level(r.control_mean, binary=b)} in {self.control}{rel}), {sig}."
-            )
+            verb = "raised" if r.diff > 0 else "lowered" if r.diff < 0 else "unchanged"
+            rel = t("campaign.compare.relative", rel=f"{r.rel_lift:+.0%}") if np.isfinite(r.rel_lift) else ""
+            sig = t("campaign.compare.significant" if r.significant else "campaign.compare.not_significant")
+            out.append(sentence(t(f"campaign.compare.{verb}", arm=r.arm, metric=metric_word(r.metric),
+                         diff=fmt_abs(abs(r.diff), binary=b), ci=fmt_ci(r.diff_low, r.diff_high, binary=b),
+                         arm_level=fmt_level(r.arm_mean, binary=b), control_level=fmt_level(r.control_mean, binary=b),
+                         control=self.control, relative=rel, significance=sig)))  # fmt: skip
         return " ".join(out)
 
     def plot(self, ax: Any = None, *, metric: str | None = None, relative: bool = False) -> Any:
@@ -133,8 +135,9 @@ class ArmComparison(Result):
         t = self.table if metric is None else self.table.loc[self.table["metric"] == metric]
         if relative:
             ax = new_axes(ax, figsize=(6.5, 0.8 + 0.45 * len(t)))
-            self._panel(ax, t.assign(label=t["metric"] + " · " + t["arm"]), "rel_lift", "rel_low", "rel_high")
-            ax.set_xlabel(f"relative lift vs {self.control}")
+            self._panel(ax, t.assign(label=t["metric"].map(metric_word) + " · " + t["arm"]), "rel_lift", "rel_low",
+                        "rel_high")  # fmt: skip
+            ax.set_xlabel(i18n.t("campaign.compare.axis_relative", control=self.control))
             return ax
         metrics = t["metric"].unique().tolist()
         if len(metrics) == 1 or ax is not None:
@@ -147,7 +150,7 @@ class ArmComparison(Result):
             sub = t.loc[t["metric"] == m]
             self._panel(a, sub.assign(label=sub["arm"]), "diff", "diff_low", "diff_high")
             a.set_title(metric_word(m))
-        fig.suptitle(f"{self.campaign}: difference vs {self.control} (95 % CI)")
+        fig.suptitle(i18n.t("campaign.compare.title", campaign=self.campaign, control=self.control))
         fig.tight_layout()
         return fig
 
@@ -156,8 +159,9 @@ class ArmComparison(Result):
         import seaborn as sns
 
         y = np.arange(len(t))
-        hue = t["significant"].map({True: "significant", False: "n.s."}).to_numpy()
-        sns.scatterplot(x=t[col].to_numpy(), y=y, hue=hue, palette={"significant": "#C44E52", "n.s.": "#4C72B0"},
+        yes, no = i18n.t("campaign.compare.legend_significant"), i18n.t("campaign.compare.legend_not_significant")
+        hue = t["significant"].map({True: yes, False: no}).to_numpy()
+        sns.scatterplot(x=t[col].to_numpy(), y=y, hue=hue, palette={yes: "#C44E52", no: "#4C72B0"},
                         ax=ax, s=50, zorder=3)  # fmt: skip
         ax.errorbar(t[col], y, xerr=error_bar_lengths(t[col], t[lo], t[hi]), fmt="none", ecolor="grey", capsize=3)
         ax.axvline(0, color="black", lw=0.8)

@@ -26,6 +26,7 @@ from workbench.campaign.experiments._common import (
     require_columns,
 )
 from workbench.core.errors import AnalysisError, DataQualityWarning
+from workbench.report import i18n
 from workbench.report.fmt import num, pct
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -90,20 +91,15 @@ class CupedResult(Result):
         """How much sharper the estimate got, from the numbers."""
         word = metric_word(self.metric)
         b = self.binary
-        out = [
-            f"Adjusting the {word} for {self.covariate} (CUPED, correlation {self.rho:.2f}) removed "
-            f"{pct(self.variance_reduction)} of its variance."
-        ]
+        out = [i18n.t("campaign.cuped.finding", metric=word, covariate=self.covariate, rho=f"{self.rho:.2f}",
+                      reduction=pct(self.variance_reduction))]  # fmt: skip
         for r in self.table.itertuples():
-            out.append(
-                f"{r.arm}: {fmt_abs(r.diff_cuped, binary=b)} (95 % CI "
-                f"{fmt_ci(r.cuped_low, r.cuped_high, binary=b)}) instead of "
-                f"{fmt_abs(r.diff, binary=b)} "
-                f"({fmt_ci(r.diff_low, r.diff_high, binary=b)}); the interval is "
-                f"{pct(1 - r.ci_width_ratio)} narrower."
-            )
+            out.append(i18n.t("campaign.cuped.arm", arm=r.arm, cuped=fmt_abs(r.diff_cuped, binary=b),
+                              cuped_ci=fmt_ci(r.cuped_low, r.cuped_high, binary=b), diff=fmt_abs(r.diff, binary=b),
+                              diff_ci=fmt_ci(r.diff_low, r.diff_high, binary=b),
+                              narrower=pct(1 - r.ci_width_ratio)))  # fmt: skip
         if self.variance_reduction < 0.05:
-            out.append(f"{self.covariate} predicts the {word} too weakly for CUPED to help much.")
+            out.append(i18n.t("campaign.cuped.weak", covariate=self.covariate, metric=word))
         return " ".join(out)
 
     def plot(self, ax: Any = None) -> Any:
@@ -113,7 +109,7 @@ class CupedResult(Result):
         t = self.table
         long = pd.concat(
             [
-                pd.DataFrame({"arm": t["arm"], "estimate": "unadjusted", "diff": t["diff"], "low": t["diff_low"],
+                pd.DataFrame({"arm": t["arm"], "estimate": i18n.t("campaign.cuped.unadjusted"), "diff": t["diff"], "low": t["diff_low"],
                               "high": t["diff_high"]}),
                 pd.DataFrame({"arm": t["arm"], "estimate": "CUPED", "diff": t["diff_cuped"], "low": t["cuped_low"],
                               "high": t["cuped_high"]}),
@@ -129,8 +125,9 @@ class CupedResult(Result):
         ax.set_yticks(np.arange(len(t)))
         ax.set_yticklabels(t["arm"].tolist())
         ax.set_ylabel("")
-        ax.set_xlabel(f"difference in {metric_word(self.metric)} vs {self.control} (95 % CI)")
-        ax.set_title(f"{self.campaign}: CUPED with {self.covariate} (variance -{pct(self.variance_reduction)})")
+        ax.set_xlabel(i18n.t("campaign.cuped.axis", metric=metric_word(self.metric), control=self.control))
+        ax.set_title(i18n.t("campaign.cuped.title", campaign=self.campaign, covariate=self.covariate,
+                            reduction=pct(self.variance_reduction)))  # fmt: skip
         return ax
 
     def __repr__(self) -> str:

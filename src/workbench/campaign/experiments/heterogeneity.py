@@ -25,6 +25,7 @@ from workbench.campaign.experiments._common import (
     require_columns,
 )
 from workbench.core.errors import AnalysisError, StatisticalWarning, did_you_mean, format_examples
+from workbench.report import i18n
 from workbench.report.fmt import num
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -91,29 +92,31 @@ class HeterogeneityResult(Result):
         sub = self.table.loc[self.table["subgroup"] != "(all)"].dropna(subset=["diff"])
         word = metric_word(self.metric)
         if sub.empty:
-            return "No subgroup has customers in both arms."
+            return i18n.t("campaign.subgroups.none")
         hi, lo = sub.loc[sub["diff"].idxmax()], sub.loc[sub["diff"].idxmin()]
-        text = (
-            f"Effect of {self.arm_name} on the {word} by {self.by}: from "
-            f"{fmt_abs(lo['diff'], binary=b)} in {lo['subgroup']} to "
-            f"{fmt_abs(hi['diff'], binary=b)} in {hi['subgroup']} "
-            f"(95 % CI {fmt_ci(hi['diff_low'], hi['diff_high'], binary=b)}). "
-        )
-        if np.isfinite(self.interaction_p) and self.interaction_p < self.alpha:
-            text += (
-                "The interaction test says the effect really differs between subgroups "
-                f"(p = {self.interaction_p:.2g}): "
-                "target the subgroups where it is largest."
-            )
-        else:
-            text += (
-                f"The interaction test finds no reliable difference between subgroups (p = {self.interaction_p:.2g}); "
-                "differences between the subgroup estimates may be chance - do not re-target on them."
-            )
-        sig = sub.loc[sub["significant"], "subgroup"].astype(str).tolist()
+        text = i18n.t("campaign.subgroups.range", arm=self.arm_name, metric=word, by=self.by,
+                      low=fmt_abs(lo["diff"], binary=b), low_group=subgroup_label(lo["subgroup"]),
+                      high=fmt_abs(hi["diff"], binary=b), high_group=subgroup_label(hi["subgroup"]),
+                      ci=fmt_ci(hi["diff_low"], hi["diff_high"], binary=b))  # fmt: skip
+        differs = np.isfinite(self.interaction_p) and self.interaction_p < self.alpha
+        text += " " + i18n.t("campaign.subgroups.differs" if differs else "campaign.subgroups.same",
+                             p=f"{self.interaction_p:.2g}")  # fmt: skip
+        sig = [subgroup_label(v) for v in sub.loc[sub["significant"], "subgroup"].astype(str)]
         if sig:
-            text += f" Significant after Holm across {len(sub)} subgroups: {', '.join(sig)}."
+            text += " " + i18n.t("campaign.subgroups.significant", n=len(sub), groups=", ".join(sig))
         return text
+
+    @property
+    def strongest(self) -> dict[str, Any] | None:
+        """The subgroup with the largest effect (``subgroup``, ``diff``, ``diff_low``,
+        ``diff_high``) and whether the interaction test supports a difference (``differs``)."""
+        sub = self.table.loc[self.table["subgroup"] != "(all)"].dropna(subset=["diff"])
+        if sub.empty:
+            return None
+        hi = sub.loc[sub["diff"].idxmax()]
+        differs = bool(np.isfinite(self.interaction_p) and self.interaction_p < self.alpha)
+        return {"subgroup": str(hi["subgroup"]), "diff": float(hi["diff"]), "diff_low": float(hi["diff_low"]),
+                "diff_high": float(hi["diff_high"]), "differs": differs}  # fmt: skip
 
     def plot(self, ax: Any = None) -> Any:
         """Forest plot: effect and 95 % CI per subgroup, overall effect as a line."""
@@ -122,10 +125,12 @@ class HeterogeneityResult(Result):
         t = self.table
         ax = new_axes(ax, figsize=(6.5, 1 + 0.45 * len(t)))
         y = np.arange(len(t))[::-1]
-        labels = [f"{s} (n={int(n) + int(m):,})" for s, n, m in zip(t["subgroup"], t["n"], t["control_n"], strict=True)]
-        kind = np.where(t["subgroup"] == "(all)", "overall", "subgroup")
-        sns.scatterplot(x=t["diff"].to_numpy(), y=y, hue=kind, style=kind, markers={"overall": "D", "subgroup": "s"},
-                        ax=ax, s=55, zorder=3, palette={"overall": "black", "subgroup": "#4C72B0"})  # fmt: skip
+        labels = [f"{subgroup_label(s)} (n={int(n) + int(m):,})"
+                  for s, n, m in zip(t["subgroup"], t["n"], t["control_n"], strict=True)]  # fmt: skip
+        overall, one = i18n.t("campaign.subgroups.legend_overall"), i18n.t("campaign.subgroups.legend_subgroup")
+        kind = np.where(t["subgroup"] == "(all)", overall, one)
+        sns.scatterplot(x=t["diff"].to_numpy(), y=y, hue=kind, style=kind, markers={overall: "D", one: "s"},
+                        ax=ax, s=55, zorder=3, palette={overall: "black", one: "#4C72B0"})  # fmt: skip
         ax.errorbar(t["diff"], y, xerr=error_bar_lengths(t["diff"], t["diff_low"], t["diff_high"]), fmt="none",
                     ecolor="grey", capsize=3)  # fmt: skip
         ax.axvline(0, color="black", lw=0.8)
@@ -134,8 +139,10 @@ class HeterogeneityResult(Result):
             ax.axvline(float(allrow["diff"].iloc[0]), ls="--", color="grey", lw=1)
         ax.set_yticks(y)
         ax.set_yticklabels(labels)
-        ax.set_xlabel(f"{self.arm_name} - {self.control}: {metric_word(self.metric)} (95 % CI)")
-        ax.set_title(f"{self.campaign}: effect by {self.by} (interaction p = {self.interaction_p:.2g})")
+        ax.set_xlabel(i18n.t("campaign.subgroups.axis", arm=self.arm_name, control=self.control,
+                             metric=metric_word(self.metric)))  # fmt: skip
+        ax.set_title(i18n.t("campaign.subgroups.title", campaign=self.campaign, by=self.by,
+                            p=f"{self.interaction_p:.2g}"))  # fmt: skip
         return ax
 
     def __repr__(self) -> str:
@@ -213,8 +220,7 @@ def heterogeneity(
     dropped = [lev for lev in levels if lev not in usable]
     if dropped:
         warnings.warn(
-            f"{campaign}, {by}: subgroup(s) {format_examples(dropped)} lack one of the arms and are left out of the "
-            "interaction test",
+            i18n.t("campaign.warn.subgroups_dropped", campaign=campaign, by=by, groups=format_examples(dropped)),
             StatisticalWarning,
             stacklevel=2,
         )
@@ -223,10 +229,7 @@ def heterogeneity(
         stat, p_int, lr = _interaction_tests(y, t, g, usable, binary=binary)
     if len(levels) > 1:
         warnings.warn(
-            f"{campaign}: the effect of {arm_name!r} was estimated in {len(levels)} subgroups of {by!r}. The more "
-            "subgroups one looks at, the more 'significant' ones appear by chance: p-values are Holm-adjusted, and "
-            "a subgroup difference counts only when the interaction test supports it (and ideally a new test "
-            "confirms it).",
+            i18n.t("campaign.warn.subgroups_many", campaign=campaign, arm=repr(arm_name), n=len(levels), by=repr(by)),
             StatisticalWarning,
             stacklevel=2,
         )
@@ -234,6 +237,12 @@ def heterogeneity(
     return HeterogeneityResult(
         table, by, arm_name, control, metric, campaign, name, stat, df_, p_int, lr, alpha, binary
     )
+
+
+def subgroup_label(value: Any) -> str:
+    """A subgroup as a reader sees it: the workbench's ``(all)`` / ``(missing)`` in the run's
+    language, a value of the data as it is."""
+    return i18n.category("subgroup", value)
 
 
 def _subgroup_labels(s: pd.Series, by: str, max_levels: int) -> pd.Series:

@@ -30,6 +30,7 @@ from workbench.core.errors import (
     StatisticalWarning,
     format_examples,
 )
+from workbench.report import i18n
 from workbench.report.fmt import num, pct
 from workbench.report.results import Result
 from workbench.stats import bootstrap_ci, welch
@@ -77,8 +78,11 @@ class ObservationalResult(Result):
         return float(self.estimates.set_index("estimate").loc[which, "value"])
 
     def summary(self) -> pd.DataFrame:
-        """Naive and weighted estimates with 95 % intervals, labelled weaker evidence."""
-        return self.estimates.copy()
+        """Naive and weighted estimates with 95 % intervals, labelled weaker evidence (the
+        estimate and evidence labels in the run's language; codes in ``estimates``)."""
+        e = self.estimates
+        return e.assign(estimate=[i18n.category("obs_estimate", v) for v in e["estimate"]],
+                        evidence=[i18n.category("evidence", v) for v in e["evidence"]])
 
     def to_frame(self) -> pd.DataFrame:
         """Per row: treated flag, propensity and weights."""
@@ -104,28 +108,15 @@ class ObservationalResult(Result):
         e = self.estimates.set_index("estimate")
         naive, adj = e.loc["naive difference"], e.loc[f"IPW {self.estimand}"]
         word = metric_word(self.outcome)
-        who = "contacted customers" if self.estimand == "ATT" else "all customers"
-        text = (
-            f"Weaker evidence (observational, no control group): after weighting the comparison customers to look "
-            f"like the {who} (propensity score, IPW), the campaign's effect on the {word} is "
-            f"{fmt_abs(adj['value'], binary=b)} (95 % bootstrap CI "
-            f"{fmt_ci(adj['low'], adj['high'], binary=b)})"
-            f", against a naive difference of {fmt_abs(naive['value'], binary=b)}"
-        )
-        if abs(adj["value"]) < 0.5 * abs(naive["value"]):
-            text += ": most of the naive gap is who was chosen, not what the campaign did. "
-        else:
-            text += ". "
+        who = i18n.t("campaign.observational.who_att" if self.estimand == "ATT" else "campaign.observational.who_ate")
+        text = i18n.t("campaign.observational.finding", who=who, metric=word, effect=fmt_abs(adj["value"], binary=b),
+                      ci=fmt_ci(adj["low"], adj["high"], binary=b), naive=fmt_abs(naive["value"], binary=b))
+        mostly = abs(adj["value"]) < 0.5 * abs(naive["value"])
+        text += i18n.t("campaign.observational.selection" if mostly else "campaign.observational.end")
         mx = float(self.balance["smd_after"].abs().max())
-        text += (
-            f"After weighting the largest covariate imbalance is |SMD| {mx:.2f}"
-            + (" (balanced). " if mx <= SMD_FLAG else " - still imbalanced, so the estimate is biased. ")
-        )
-        text += (
-            "Only measured differences are adjusted for; a randomized hold-out group in the next campaign would "
-            "settle the effect."
-        )
-        return text
+        text += " " + i18n.t("campaign.observational.balanced" if mx <= SMD_FLAG else "campaign.observational.imbalanced",
+                             smd=f"{mx:.2f}")  # fmt: skip
+        return text + " " + i18n.t("campaign.observational.caveat")
 
     def plot(self, ax: Any = None) -> Any:
         """Propensity distributions by group (overlap) and balance before/after weighting.
@@ -135,7 +126,8 @@ class ObservationalResult(Result):
         import matplotlib.pyplot as plt
         import seaborn as sns
 
-        p = self.propensity.assign(group=np.where(self.propensity["treated"], "contacted", "comparison"))
+        p = self.propensity.assign(group=np.where(self.propensity["treated"], i18n.category("obs_group", "contacted"),
+                                                  i18n.category("obs_group", "comparison")))
         if ax is not None:
             sns.histplot(data=p, x="propensity", hue="group", stat="density", common_norm=False, bins=40, ax=ax)
             return ax
@@ -145,17 +137,18 @@ class ObservationalResult(Result):
         lo, hi = self.overlap["support"]
         for v in (lo, hi):
             a1.axvline(v, ls=":", color="grey")
-        a1.set_title("overlap of propensity scores")
+        a1.set_title(i18n.t("campaign.observational.overlap_title"))
         long = self.balance.melt(id_vars="covariate", value_vars=["smd_before", "smd_after"], var_name="when",
                                  value_name="smd")  # fmt: skip
-        long["when"] = long["when"].map({"smd_before": "before weighting", "smd_after": "after weighting"})
+        long["when"] = long["when"].map({"smd_before": i18n.t("campaign.observational.before"),
+                                         "smd_after": i18n.t("campaign.observational.after")})
         sns.scatterplot(data=long, x="smd", y="covariate", hue="when", ax=a2, s=45)
         for v in (-SMD_FLAG, SMD_FLAG):
             a2.axvline(v, ls="--", color="grey", lw=1)
         a2.axvline(0, color="black", lw=0.8)
-        a2.set_title("covariate balance (SMD)")
+        a2.set_title(i18n.t("campaign.observational.balance_title"))
         a2.set_ylabel("")
-        fig.suptitle(f"Observational comparison ({self.estimand}) - weaker evidence")
+        fig.suptitle(i18n.t("campaign.observational.title", estimand=self.estimand))
         fig.tight_layout()
         return fig
 
@@ -301,8 +294,7 @@ def observational_effect(
     t_all, y_all = _check_inputs(frame, treated=treated, outcome=outcome, covariates=covariates)
     n_t, n_c = int(t_all.sum()), int((~t_all).sum())
     warnings.warn(
-        f"Observational comparison: {n_t:,} contacted customers vs {n_c:,} not contacted, without randomization. "
-        "The estimate adjusts only for the covariates given and is weaker evidence than a randomized test.",
+        i18n.t("campaign.warn.observational", treated=f"{n_t:,}", control=f"{n_c:,}"),
         StatisticalWarning,
         stacklevel=2,
     )
@@ -404,15 +396,13 @@ def _overlap(
     }
     if overlap["share_treated_outside"] > 0.05 or overlap["n_trimmed_treated"] > 0.05 * int(t_all.sum()):
         warnings.warn(
-            f"Weak overlap: {pct(overlap['share_treated_outside'])} of contacted customers lie outside the comparison "
-            f"group's propensity range and {overlap['n_trimmed_treated']:,} were trimmed; the estimate describes the "
-            "contacted customers who have comparable non-contacted customers only.",
+            i18n.t("campaign.warn.weak_overlap", share=pct(overlap["share_treated_outside"]),
+                   trimmed=f"{overlap['n_trimmed_treated']:,}"),
             StatisticalWarning,
             stacklevel=3,
         )
     if ess < 50:
-        warnings.warn(f"Effective comparison sample after weighting is only {ess:.0f} customers; the estimate is "
-                      "fragile.", StatisticalWarning, stacklevel=3)  # fmt: skip
+        warnings.warn(i18n.t("campaign.warn.small_ess", ess=f"{ess:.0f}"), StatisticalWarning, stacklevel=3)
     return overlap
 
 

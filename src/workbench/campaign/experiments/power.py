@@ -21,6 +21,7 @@ from workbench.campaign.experiments._common import (
     require_columns,
 )
 from workbench.core.errors import AnalysisError
+from workbench.report import i18n
 from workbench.report.fmt import num, pct
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -90,20 +91,17 @@ class PowerPlan(Result):
         """What this test could detect and what the next one needs, from the numbers."""
         word = metric_word(self.metric)
         base = pct(self.base, 2) if self.binary else f"{self.base:,.2f}"
-        out = [f"With a control {word} of {base}:"]
+        out = [i18n.t("campaign.power.base", metric=word, base=base)]
         for r in self.observed.itertuples():
-            out.append(
-                f"{r.arm} ({int(r.n):,} vs {int(r.control_n):,}) had {pct(r.power_for_target, 0)} power to detect a "
-                f"{self.target_lift:.0%} lift; the smallest lift it could reliably detect ({self.power:.0%} power) "
-                f"is {r.mde_relative:.1%} ({fmt_abs(r.mde_absolute, binary=self.binary, currency='')})."
-            )
+            out.append(i18n.t("campaign.power.arm", arm=r.arm, n=f"{int(r.n):,}", control_n=f"{int(r.control_n):,}",
+                              power_for_target=pct(r.power_for_target, 0), lift=pct(self.target_lift, 0),
+                              power=pct(self.power, 0), mde=pct(r.mde_relative),
+                              mde_abs=fmt_abs(r.mde_absolute, binary=self.binary, currency="")))  # fmt: skip
         tgt = self.design.loc[np.isclose(self.design["relative_lift"], self.target_lift)]
         if len(tgt):
-            out.append(
-                f"To detect a {self.target_lift:.0%} lift with {self.power:.0%} power next time, plan "
-                f"{int(tgt['n_per_arm_needed'].iloc[0]):,} customers per arm "
-                f"({int(tgt['n_total_needed'].iloc[0]):,} for {self.n_arms} arms)."
-            )
+            out.append(i18n.t("campaign.power.plan", lift=pct(self.target_lift, 0), power=pct(self.power, 0),
+                              per_arm=f"{int(tgt['n_per_arm_needed'].iloc[0]):,}",
+                              total=f"{int(tgt['n_total_needed'].iloc[0]):,}", arms=self.n_arms))  # fmt: skip
         return " ".join(out)
 
     def plot(self, ax: Any = None) -> Any:
@@ -114,14 +112,14 @@ class PowerPlan(Result):
         d = self.design
         sns.lineplot(data=d, x="relative_lift", y="power_at_observed_n", marker="o", ax=ax)
         ax.axhline(self.power, ls="--", color="grey", lw=1)
-        ax.axvline(self.target_lift, ls=":", color="crimson", lw=1, label=f"target {self.target_lift:.0%}")
+        ax.axvline(self.target_lift, ls=":", color="crimson", lw=1, label=i18n.t("campaign.power.legend_target", lift=pct(self.target_lift, 0)))
         if len(self.observed):
             mde = float(self.observed["mde_relative"].max())
             ax.axvline(mde, ls="--", color="#4C72B0", lw=1, label=f"MDE {mde:.1%}")
-        ax.set_xlabel("relative lift")
-        ax.set_ylabel("power at the observed n")
+        ax.set_xlabel(i18n.t("campaign.power.axis_x"))
+        ax.set_ylabel(i18n.t("campaign.power.axis_y"))
         ax.set_ylim(0, 1.02)
-        ax.set_title(f"{self.campaign}: power for {metric_word(self.metric)}")
+        ax.set_title(i18n.t("campaign.power.title", campaign=self.campaign, metric=metric_word(self.metric)))
         ax.legend()
         return ax
 

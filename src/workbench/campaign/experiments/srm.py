@@ -19,6 +19,7 @@ from workbench.campaign.experiments._common import (
     check_one_campaign,
 )
 from workbench.core.errors import AnalysisError, StatisticalWarning, did_you_mean, format_examples
+from workbench.report import i18n
 from workbench.report.fmt import num, pct
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -113,21 +114,16 @@ class SRMResult(Result):
     def finding(self) -> str:
         """Whether the split can be trusted, from the numbers."""
         t = self.table
-        parts = ", ".join(
-            f"{r.arm} {int(r.n):,} ({pct(r.share)} vs {pct(r.planned_share)} planned)" for r in t.itertuples()
+        parts = i18n.t("campaign.srm.sep").join(
+            i18n.t("campaign.srm.arm", arm=r.arm, n=f"{int(r.n):,}", share=pct(r.share), planned=pct(r.planned_share))
+            for r in t.itertuples()
         )
         if self.mismatch:
             worst = t.iloc[int(np.argmax(np.abs(t["deviation"].to_numpy())))]
-            return (
-                f"Sample-ratio mismatch in {self.campaign}: {parts}; chi-square p = {self.p_value:.2g} "
-                f"< {self.alpha:g}. {worst['arm']} is off by {int(worst['deviation']):+,} customers. The arms are "
-                "not the random split that was planned, so the effect estimates below are not trustworthy: check "
-                "assignment, delivery logging, filters applied after assignment and missing rows before using them."
-            )
-        return (
-            f"The split of {self.campaign} matches the plan ({self.planned_source}): {parts}; chi-square p = "
-            f"{self.p_value:.2g}, no sign of a sample-ratio mismatch."
-        )
+            return i18n.t("campaign.srm.mismatch", campaign=self.campaign, arms=parts, p=f"{self.p_value:.2g}",
+                          alpha=f"{self.alpha:g}", arm=worst["arm"], off=f"{int(worst['deviation']):+,}")
+        return i18n.t("campaign.srm.ok", campaign=self.campaign, source=i18n.category("plan_source", self.planned_source),
+                      arms=parts, p=f"{self.p_value:.2g}")
 
     def plot(self, ax: Any = None) -> Any:
         """Observed share per arm with Wilson 95 % interval; planned share as a marker line."""
@@ -139,9 +135,11 @@ class SRMResult(Result):
         x = np.arange(len(t))
         ax.errorbar(x, t["share"], yerr=error_bar_lengths(t["share"], t["share_low"], t["share_high"]),
                     fmt="none", ecolor="black", capsize=4)  # fmt: skip
-        ax.scatter(x, t["planned_share"], marker="_", s=900, color="crimson", zorder=5, label="planned")
-        ax.set_ylabel("share of customers")
-        ax.set_title(f"{self.campaign}: split (SRM p = {self.p_value:.2g})")
+        ax.scatter(x, t["planned_share"], marker="_", s=900, color="crimson", zorder=5,
+                   label=i18n.t("campaign.srm.legend_planned"))  # fmt: skip
+        ax.set_ylabel(i18n.t("campaign.srm.axis"))
+        ax.set_xlabel(i18n.label("arm"))
+        ax.set_title(i18n.t("campaign.srm.title", campaign=self.campaign, p=f"{self.p_value:.2g}"))
         ax.legend()
         return ax
 
@@ -249,15 +247,15 @@ def srm_test(
     res = SRMResult(table, chi2, len(arms) - 1, p, alpha, campaign, source, ratio)
     if res.mismatch:
         warnings.warn(
-            "SAMPLE-RATIO MISMATCH - results are not trustworthy. " + res.finding(),
+            i18n.t("campaign.warn.srm") + " " + res.finding(),
             StatisticalWarning,
             stacklevel=2,
         )
     if np.isfinite(ratio) and ratio > 5:
         small = table.loc[table["n"] > 0].sort_values("n").iloc[0]
         warnings.warn(
-            f"{campaign}: arms of very different sizes (largest / smallest = {ratio:.1f}); the smallest arm "
-            f"{small['arm']!r} has {int(small['n']):,} customers and limits the precision of every comparison",
+            i18n.t("campaign.warn.srm_sizes", campaign=campaign, ratio=f"{ratio:.1f}", arm=repr(small["arm"]),
+                   n=f"{int(small['n']):,}"),
             StatisticalWarning,
             stacklevel=2,
         )

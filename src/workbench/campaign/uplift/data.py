@@ -34,6 +34,7 @@ from workbench.core.errors import (
 )
 from workbench.data.numbers import to_number
 from workbench.report.fmt import num, pct, pp
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import wilson_interval
@@ -123,7 +124,7 @@ class UpliftData(Result):
             rows.append(
                 {
                     "arm": arm,
-                    "role": "treatment" if is_t else "control",
+                    "role": category("arm_role", "treatment" if is_t else "control"),
                     "contacts": n,
                     "positives": int((y > 0).sum()),
                     "outcome_mean": m,
@@ -578,8 +579,8 @@ def _step_join(
         )
     if n_without:
         warnings.warn(
-            f"{TABLE}.customer_id: {n_without:,} of {n_contacts:,} contacts have no row in the feature table "
-            f"(e.g. {format_examples(base.loc[~has, 'customer_id'])}) and are left out",
+            t("campaign.warn.no_features", table=TABLE, n=f"{n_without:,}", total=f"{n_contacts:,}",
+              examples=format_examples(base.loc[~has, "customer_id"])),
             DataQualityWarning,
             stacklevel=3,
         )

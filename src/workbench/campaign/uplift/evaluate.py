@@ -40,6 +40,7 @@ from workbench.campaign.uplift._common import LABEL, MODELS, fmt_g, group_effect
 from workbench.campaign.uplift.learners import UpliftModels
 from workbench.core.errors import AnalysisError, StatisticalWarning
 from workbench.report.fmt import num, pct, pp
+from workbench.report.i18n import t as tr
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import bootstrap_ci, holm, seed_ints
@@ -257,37 +258,24 @@ class UpliftEvaluation(Result):
         best = self.best_model
         b = t.loc[best]
         n = len(self.models.held_out)
-        parts = [
-            f"On {n:,} held-out contacts the {LABEL[best]} ranks customers best: Qini coefficient "
-            f"{b['qini_coefficient']:.3f} (95 % bootstrap CI {b['qini_ci_low']:.3f} to {b['qini_ci_high']:.3f}; "
-            f"0 = random targeting, 1 = perfect)."
-        ]
+        parts = [tr("campaign.uplift.best", n=f"{n:,}", model=LABEL[best], qini=f"{b['qini_coefficient']:.3f}",
+                    low=f"{b['qini_ci_low']:.3f}", high=f"{b['qini_ci_high']:.3f}")]  # fmt: skip
         if b["beats_random"]:
-            parts.append(
-                "That is better than random targeting: the model finds customers who respond more than average."
-            )
+            parts.append(tr("campaign.uplift.beats_random"))
         elif b["qini_ci_high"] < 0:
-            parts.append("That is worse than random targeting: do not use this ranking.")
+            parts.append(tr("campaign.uplift.worse"))
         else:
-            parts.append(
-                "The interval includes 0, so the ranking is not shown to beat random targeting; target by "
-                "simpler rules or run a larger test before relying on it."
-            )
+            parts.append(tr("campaign.uplift.not_shown"))
         other = [m for m in MODELS if m != best][0]
-        parts.append(f"The {LABEL[other]} scores {t.loc[other, 'qini_coefficient']:.3f}.")
+        parts.append(tr("campaign.uplift.other", model=LABEL[other], qini=f"{t.loc[other, 'qini_coefficient']:.3f}"))
         d = self.decile_table[self.decile_table["model"] == best].set_index("decile")
         if len(d):
             top, bottom = d.iloc[0], d.iloc[-1]
-            parts.append(
-                f"Observed uplift is {diff(top['observed_uplift'])} in the top decile (95 % CI {diff(top['ci_low'])} "
-                f"to {diff(top['ci_high'])}) and {diff(bottom['observed_uplift'])} in the bottom decile."
-            )
+            parts.append(tr("campaign.uplift.deciles", top=diff(top["observed_uplift"]), low=diff(top["ci_low"]),
+                            high=diff(top["ci_high"]), bottom=diff(bottom["observed_uplift"])))  # fmt: skip
         share = b["top_30pct_share"]
         if num(share) is not None and b["beats_random"]:
-            parts.append(
-                f"Contacting only the top 30 % would bring about {pct(share, 0)} of the extra "
-                f"'{self.models.data.outcome}' outcomes that contacting everyone brings."
-            )
+            parts.append(tr("campaign.uplift.top30", share=pct(share, 0), outcome=self.models.data.outcome))
         return " ".join(parts)
 
     def plot(self, ax: Any = None) -> Any:
@@ -323,24 +311,22 @@ class UpliftEvaluation(Result):
         import seaborn as sns
 
         c = self.curves.copy()
-        c["model"] = c["model"].map(lambda m: LABEL.get(m, m))
-        styles = {v: (1, 0) if v != "random" else (4, 2) for v in c["model"].unique()}
+        random = tr("campaign.uplift.random")
+        c["model"] = c["model"].map(lambda m: random if m == "random" else LABEL.get(m, m))
+        styles = {v: (1, 0) if v != random else (4, 2) for v in c["model"].unique()}
         out_name = self.models.data.outcome
-        title = {
-            "qini": f"Qini curve: incremental {out_name} among contacted",
-            "uplift": f"Uplift curve: incremental {out_name} if all targeted were contacted",
-        }[col]
+        title = tr(f"campaign.uplift.title_{col}", outcome=out_name)
         sns.lineplot(
             data=c, x="share_targeted", y=col, hue="model", style="model", dashes=styles, ax=ax
         )
         ax.axhline(0, color="grey", lw=0.5)
-        ax.set_xlabel("share of customers targeted (highest predicted uplift first)")
-        ax.set_ylabel(f"incremental {out_name} (held-out)")
+        ax.set_xlabel(tr("campaign.uplift.axis_share"))
+        ax.set_ylabel(tr("campaign.uplift.axis_incremental", outcome=out_name))
         ax.set_title(title, fontsize=10)
         if col == "qini":
             q = self.table.set_index("model")["qini_coefficient"]
             ax.legend(
-                [f"{LABEL[m]} (Qini {q[m]:.3f})" for m in MODELS] + ["random"],
+                [f"{LABEL[m]} (Qini {q[m]:.3f})" for m in MODELS] + [random],
                 loc="best",
                 fontsize=8,
             )
@@ -363,7 +349,7 @@ class UpliftEvaluation(Result):
                 width=width,
                 color=pal[i],
                 alpha=0.75,
-                label=f"{LABEL[m]} observed",
+                label=tr("campaign.uplift.legend_observed", model=LABEL[m]),
             )
             ax.errorbar(
                 x,
@@ -381,13 +367,13 @@ class UpliftEvaluation(Result):
                 color=pal[i],
                 markeredgecolor="black",
                 ms=5,
-                label=f"{LABEL[m]} predicted",
+                label=tr("campaign.uplift.legend_predicted", model=LABEL[m]),
             )
         ax.axhline(0, color="grey", lw=0.6)
         ax.set_xticks(range(1, int(d["decile"].max()) + 1))
-        ax.set_xlabel("decile of predicted uplift (1 = highest)")
-        ax.set_ylabel(f"uplift in {self.models.data.outcome}")
-        ax.set_title("Observed uplift by predicted decile (held-out, 95 % CI)")
+        ax.set_xlabel(tr("campaign.uplift.axis_decile"))
+        ax.set_ylabel(tr("campaign.uplift.axis_uplift", outcome=self.models.data.outcome))
+        ax.set_title(tr("campaign.uplift.title_deciles"))
         ax.legend(fontsize=8, ncol=2)
         return ax
 
@@ -505,8 +491,7 @@ def evaluate_uplift(
     small = int(((decile_table["n_treated"] < 30) | (decile_table["n_control"] < 30)).sum())
     if small:
         warnings.warn(
-            f"{small} of {len(decile_table)} model deciles have fewer than 30 treated or control held-out rows; "
-            "their observed uplift is very uncertain (use fewer bins or a larger test_size)",
+            tr("campaign.warn.small_deciles", n=small, total=len(decile_table)),
             StatisticalWarning,
             stacklevel=2,
         )

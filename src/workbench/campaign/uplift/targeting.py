@@ -23,6 +23,7 @@ from workbench.campaign.uplift.data import UpliftData
 from workbench.campaign.uplift.learners import UpliftModels
 from workbench.core.errors import AnalysisError, did_you_mean, format_examples
 from workbench.report.fmt import money, num, pct, pp
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
@@ -100,15 +101,20 @@ class TargetingList(Result):
         ``held_out_ci_low``, ``held_out_ci_high`` and ``held_out_profit_per_contact``
         (observed uplift x value - cost). With ``require_consent`` and candidates without
         consent, a last row ``excluded: no marketing consent`` counts them (other figures blank)."""
-        t = self.table
-        n = len(t)
+        return self._groups().assign(group=lambda d: [category("targeting_group", g) for g in d["group"]])
+
+    def _groups(self) -> pd.DataFrame:
+        """The rows of :meth:`summary` with the group codes (``contact``, ``do not contact``,
+        ``all``, ``excluded: no marketing consent``)."""
+        tb = self.table
+        n = len(tb)
         rows = []
         for name, mask in (
-            ("contact", t["contact"].to_numpy()),
-            ("do not contact", ~t["contact"].to_numpy()),
+            ("contact", tb["contact"].to_numpy()),
+            ("do not contact", ~tb["contact"].to_numpy()),
             ("all", np.ones(n, dtype=bool)),
         ):
-            s = t.loc[mask]
+            s = tb.loc[mask]
             rows.append(
                 {
                     "group": name,
@@ -131,7 +137,7 @@ class TargetingList(Result):
 
     def metrics(self) -> dict[str, Any]:
         """Shares, totals, value and cost, held-out check (JSON-able)."""
-        s = self.summary().set_index("group")
+        s = self._groups().set_index("group")
         best_i = (
             int(np.argmax(self.table["cumulative_profit"].to_numpy())) if len(self.table) else 0
         )
@@ -177,62 +183,45 @@ class TargetingList(Result):
             return ""
         parts = []
         if self.n_no_consent and self.require_consent:
-            parts.append(f"{self.n_no_consent:,} customers without marketing consent were left out of the list")
+            parts.append(t("campaign.targeting.consent_left_out", n=f"{self.n_no_consent:,}"))
         elif self.n_no_consent:
-            parts.append(
-                f"require_consent=False: {self.n_no_consent:,} customers without marketing consent are in the list "
-                "(marketing_consent false); remove them before any send"
-            )
+            parts.append(t("campaign.targeting.consent_included", n=f"{self.n_no_consent:,}"))
         else:
-            parts.append("every candidate has marketing consent or an unknown one")
+            parts.append(t("campaign.targeting.consent_all"))
         if self.n_consent_unknown:
-            parts.append(
-                f"{self.n_consent_unknown:,} with unknown consent (blank) are kept and marked by a blank "
-                "marketing_consent; confirm consent before contacting them"
-            )
-        return " Consent: " + "; ".join(parts) + "."
+            parts.append(t("campaign.targeting.consent_unknown", n=f"{self.n_consent_unknown:,}"))
+        return " " + t("campaign.targeting.consent", parts=t("campaign.targeting.consent_sep").join(parts))
 
     def finding(self) -> str:
         """Who to contact and what it is expected to earn, with the held-out check."""
-        s = self.summary().set_index("group")
+        s = self._groups().set_index("group")
         c, a = s.loc["contact"], s.loc["all"]
         diff = pp if self.binary else fmt_g
-        unit = "conversion" if self.binary else f"unit of {self.outcome}"
-        text = (
-            f"Contact {int(c['customers']):,} of {int(a['customers']):,} customers ({pct(c['share'], 0)}): "
-            f"for them the predicted uplift ({self.model.replace('_', '-')}) times {money(self.value_per_conversion, 2)} per "
-            f"{unit} exceeds the {money(self.contact_cost, 2)} contact cost (break-even uplift "
-            f"{diff(self.break_even_uplift, 2)}). Expected incremental profit: {money(c['expected_profit'], 2)}, "
-            f"against {money(a['expected_profit'], 2)} if everyone were contacted."
-        )
+        unit = t("campaign.targeting.unit_conversion") if self.binary else t("campaign.targeting.unit_value",
+                                                                              outcome=self.outcome)
+        text = t("campaign.targeting.finding", n=f"{int(c['customers']):,}", total=f"{int(a['customers']):,}",
+                 share=pct(c["share"], 0), model=self.model.replace("_", "-"), value=money(self.value_per_conversion, 2),
+                 unit=unit, cost=money(self.contact_cost, 2), break_even=diff(self.break_even_uplift, 2),
+                 profit=money(c["expected_profit"], 2), everyone=money(a["expected_profit"], 2))  # fmt: skip
         hn = c.get("held_out_n")
         if num(hn) and hn > 0:
             lo, hi = c["held_out_ci_low"], c["held_out_ci_high"]
-            text += (
-                f" Check on held-out contacts: the customers this rule selects showed an observed uplift of "
-                f"{diff(c['held_out_uplift'])} (95 % CI {diff(lo)} to {diff(hi)})"
-            )
+            text += " " + t("campaign.targeting.check", uplift=diff(c["held_out_uplift"]), low=diff(lo), high=diff(hi))
             sk = s.loc["do not contact"]
             if num(sk.get("held_out_n")) and sk["held_out_n"] >= 50:
-                text += f", those it skips {diff(sk['held_out_uplift'])}"
+                text += t("campaign.targeting.check_skipped", uplift=diff(sk["held_out_uplift"]))
             elif num(sk.get("held_out_n")) and sk["held_out_n"] > 0:
-                text += (
-                    f"; it skips only {int(sk['held_out_n'])} held-out contacts, too few to compare"
-                )
-            text += "."
+                text += t("campaign.targeting.check_few", n=int(sk["held_out_n"]))
+            text += t("campaign.targeting.check_end")
             if num(lo) is not None and lo * self.value_per_conversion - self.contact_cost > 0:
-                text += " Even the lower bound pays for the contact."
+                text += " " + t("campaign.targeting.lower_pays")
             elif num(hi) is not None and hi * self.value_per_conversion - self.contact_cost < 0:
-                text += (
-                    " Even the upper bound does not pay for the contact: do not rely on this list."
-                )
+                text += " " + t("campaign.targeting.upper_loses")
             else:
-                text += " The interval includes break-even, so the profit is not certain; consider a test on the list."
+                text += " " + t("campaign.targeting.uncertain")
         if self.value_source != "given" or self.cost_source != "given":
-            text += (
-                f" Value per {unit}: {self.value_source}; contact cost: {self.cost_source} "
-                f"(pass value_per_conversion= / contact_cost= to override)."
-            )
+            text += " " + t("campaign.targeting.sources", unit=unit, value=category("value_source", self.value_source),
+                            cost=category("value_source", self.cost_source))  # fmt: skip
         return text + self._consent_text()
 
     def plot(self, ax: Any = None) -> Any:
@@ -241,13 +230,13 @@ class TargetingList(Result):
         import seaborn as sns
 
         ax = new_axes(ax, figsize=(6, 4))
-        t = self.table
-        step = max(1, len(t) // 2000)
+        tb = self.table
+        step = max(1, len(tb) // 2000)
         sub = pd.concat(
             [
                 pd.DataFrame({"cumulative_share": [0.0], "cumulative_profit": [0.0]}),
-                t.iloc[::step],
-                t.iloc[[-1]],
+                tb.iloc[::step],
+                tb.iloc[[-1]],
             ]
         )
         sns.lineplot(
@@ -255,34 +244,35 @@ class TargetingList(Result):
             x="cumulative_share",
             y="cumulative_profit",
             ax=ax,
-            label="ranked by predicted uplift",
+            label=t("campaign.targeting.legend_ranked"),
         )
         ax.plot(
             [0, 1],
-            [0, float(t["cumulative_profit"].iloc[-1])],
+            [0, float(tb["cumulative_profit"].iloc[-1])],
             ls="--",
             color="grey",
             lw=1,
-            label="random order",
+            label=t("campaign.targeting.legend_random"),
         )
-        i = int(np.argmax(t["cumulative_profit"].to_numpy()))
+        i = int(np.argmax(tb["cumulative_profit"].to_numpy()))
         ax.scatter(
-            [t["cumulative_share"].iloc[i]],
-            [t["cumulative_profit"].iloc[i]],
+            [tb["cumulative_share"].iloc[i]],
+            [tb["cumulative_profit"].iloc[i]],
             color="black",
             zorder=5,
         )
         ax.annotate(
-            f"contact {t['cumulative_share'].iloc[i]:.0%}: {t['cumulative_profit'].iloc[i]:,.0f}",
-            (t["cumulative_share"].iloc[i], t["cumulative_profit"].iloc[i]),
+            t("campaign.targeting.best", share=f"{tb['cumulative_share'].iloc[i]:.0%}",
+              profit=f"{tb['cumulative_profit'].iloc[i]:,.0f}"),
+            (tb["cumulative_share"].iloc[i], tb["cumulative_profit"].iloc[i]),
             textcoords="offset points",
             xytext=(5, 5),
             fontsize=8,
         )
         ax.axhline(0, color="grey", lw=0.5)
-        ax.set_xlabel("share of candidates contacted (best first)")
-        ax.set_ylabel("expected incremental profit")
-        ax.set_title("Targeting list: cumulative expected profit")
+        ax.set_xlabel(t("campaign.targeting.axis_x"))
+        ax.set_ylabel(t("campaign.targeting.axis_y"))
+        ax.set_title(t("campaign.targeting.title"))
         ax.legend(fontsize=8)
         return ax
 
