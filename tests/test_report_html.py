@@ -213,3 +213,16 @@ def test_only_the_long_column_of_a_too_wide_table_may_break_inside_words(tmp_pat
 def test_figure_takes_its_caption_as_alt_text(tmp_path):
     page = render(tmp_path, converted_notebook(), "zh")
     assert re.search(r'<img alt="图 1：流失率"[^>]* src="data:image/png;base64,', page)
+
+
+def test_contract_columns_and_params_keys_are_set_as_code():
+    from workbench.run.html import _with_identifiers_as_code
+
+    page = ('<head><style>p.x{}</style></head><body><p>缺失最多的是 events.campaign_id，'
+            '（cleaning.drop_exact_duplicates）见 orders.csv</p><code>orders.amount</code>'
+            '<img alt="orders.amount"></body>')
+    out = _with_identifiers_as_code(page)
+    assert "<code>events.campaign_id</code>" in out and "<code>cleaning.drop_exact_duplicates</code>" in out
+    assert "orders.csv" in out and "<code>orders.csv</code>" not in out  # a file name stays text
+    assert out.count("<code>orders.amount</code>") == 1 and 'alt="orders.amount"' in out
+    assert "<style>p.x{}</style>" in out

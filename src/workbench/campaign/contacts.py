@@ -39,7 +39,7 @@ from workbench.core.errors import (
     format_examples,
 )
 from workbench.report.fmt import count, num
-from workbench.report.i18n import category, t
+from workbench.report.i18n import Text, category, neutral, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
@@ -195,7 +195,7 @@ class CampaignData(Result):
                 }
                 for r in self.designs.itertuples()
             },
-            "notes": list(self.notes),
+            "notes": neutral(list(self.notes)),  # English whatever the report language
         }
 
     def _attributed(self) -> dict[str, dict[str, Any]] | None:
@@ -320,7 +320,7 @@ def _step_duplicates(s: _Prep) -> None:
     ordered = df.sort_values(["contact_time"], kind="stable") if s.has_time else df
     s.df = ordered.drop_duplicates(["campaign_id", "customer_id"], keep="first").sort_index(kind="stable")
     s.warn(
-        t("campaign.warn.repeated_contacts", table=TABLE, n=count(before - len(s.df)),
+        Text("campaign.warn.repeated_contacts", table=TABLE, n=count(before - len(s.df)),
           examples=format_examples(key.loc[dup_all, "customer_id"])),
         DataQualityWarning,
     )
@@ -377,7 +377,7 @@ def _check_control_arm(s: _Prep, arms_by: pd.Series) -> bool:
     lookalike = [a for a in counts.index if _looks_like_control(a, s.control_arm)]
     if single and not lookalike:
         s.warn(
-            t("campaign.warn.single_arms", table=TABLE, arm=repr(s.control_arm), arms=arm_counts_text(counts)),
+            Text("campaign.warn.single_arms", table=TABLE, arm=repr(s.control_arm), arms=arm_counts_text(counts)),
             StatisticalWarning,
         )
         return False
@@ -409,7 +409,7 @@ def _step_designs(s: _Prep) -> None:
         has_ctl = control_arm is not None and control_arm in arms
         if not has_ctl and warn_each:
             s.warn(
-                t("campaign.warn.no_control_arm", campaign=repr(camp), arm=repr(control_arm), arms=", ".join(arms),
+                Text("campaign.warn.no_control_arm", campaign=repr(camp), arm=repr(control_arm), arms=", ".join(arms),
                   hint=did_you_mean(control_arm, arms)),
                 StatisticalWarning,
             )
@@ -508,7 +508,7 @@ def _warn_converted_before_contact(s: _Prep) -> None:
     )
     if bad.any():
         s.warn(
-            t("campaign.warn.converted_without_order", table=TABLE, n=count(bad.sum()),
+            Text("campaign.warn.converted_without_order", table=TABLE, n=count(bad.sum()),
               examples=format_examples(df.loc[bad, "customer_id"])),
             DataQualityWarning,
         )
@@ -576,7 +576,7 @@ def _step_window_completeness(s: _Prep) -> None:
         if inc.any():
             by_c = df.loc[inc].groupby("campaign_id").size()
             s.warn(
-                t("campaign.warn.window_past_end", table=TABLE, n=count(inc.sum()), total=count(len(df)),
+                Text("campaign.warn.window_past_end", table=TABLE, n=count(inc.sum()), total=count(len(df)),
                   days=f"{s.window_days:g}", end=str(data_end), by=", ".join(f"{k}: {v:,}" for k, v in by_c.items()),
                   examples=format_examples(df.loc[inc, "contact_time"].astype(str))),
                 StatisticalWarning,
@@ -614,13 +614,13 @@ def _step_arm_sizes(s: _Prep) -> None:
         n = g["n"].droplevel(0)
         if len(n) > 1 and n.min() < ARM_SIZE_RATIO_WARN * n.max():
             s.warn(
-                t("campaign.warn.arm_sizes", campaign=repr(camp), sizes=", ".join(f"{a}: {v:,}" for a, v in n.items())),
+                Text("campaign.warn.arm_sizes", campaign=repr(camp), sizes=", ".join(f"{a}: {v:,}" for a, v in n.items())),
                 StatisticalWarning,
             )
         small = n[n < MIN_ARM_CONTACTS]
         if len(small):
             s.warn(
-                t("campaign.warn.small_arms", campaign=repr(camp), arms=", ".join(f"{a} ({v:,})" for a, v in small.items()),
+                Text("campaign.warn.small_arms", campaign=repr(camp), arms=", ".join(f"{a} ({v:,})" for a, v in small.items()),
                   min=MIN_ARM_CONTACTS),
                 StatisticalWarning,
             )
@@ -628,7 +628,7 @@ def _step_arm_sizes(s: _Prep) -> None:
         zero = zero[zero == 0]
         if len(zero):
             s.warn(
-                t("campaign.warn.zero_conversions", campaign=repr(camp), arms=", ".join(map(str, zero.index)),
+                Text("campaign.warn.zero_conversions", campaign=repr(camp), arms=", ".join(map(str, zero.index)),
                   source=category("outcome_source", s.sources[camp])),
                 StatisticalWarning,
             )

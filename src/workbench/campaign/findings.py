@@ -13,7 +13,7 @@ import numpy as np
 
 from workbench.campaign.experiments._common import fmt_abs, fmt_ci, metric_word
 from workbench.campaign.uplift._common import LABEL
-from workbench.report.fmt import count, money, pct
+from workbench.report.fmt import count, money, p_text, pct
 from workbench.report.i18n import t
 from workbench.report.summary import KeyFinding
 
@@ -45,7 +45,7 @@ def _effect(campaign: str, comparison: Any, plan: Any | None) -> KeyFinding | No
     key = "effect_significant" if r["significant"] else "effect_not_significant"
     text = t(f"campaign.summary.{key}", campaign=campaign, arm=r["arm"], metric=metric_word(r["metric"]),
              diff=fmt_abs(r["diff"], binary=binary), ci=fmt_ci(r["diff_low"], r["diff_high"], binary=binary),
-             p=f"{r['p_holm']:.2g}")  # fmt: skip
+             p=p_text(r["p_holm"]))  # fmt: skip
     if r["significant"] and r["diff"] > 0:
         action = t("campaign.summary.effect_keep", arm=r["arm"])
     elif r["significant"]:
@@ -95,7 +95,7 @@ def _split_problems(checks: Any) -> KeyFinding | None:
     srm = [cid for cid, r in checks.srm.items() if r.mismatch]
     if srm:
         worst = min((checks.srm[c] for c in srm), key=lambda r: r.p_value)
-        return KeyFinding(t("campaign.summary.srm", campaigns=", ".join(srm), p=f"{worst.p_value:.2g}"),
+        return KeyFinding(t("campaign.summary.srm", campaigns=", ".join(srm), p=p_text(worst.p_value)),
                           t("campaign.summary.srm_action"))
     bad = {cid: b for cid, b in checks.balance.items() if b is not None and b.n_imbalanced}
     if bad:

@@ -4,7 +4,6 @@ quantile bins of a number) with churn rates per level."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import warnings
 from typing import Any
@@ -15,7 +14,7 @@ import pandas as pd
 from workbench.core.errors import StatisticalWarning
 from workbench.data.orders import purchase_mask
 from workbench.report import fmt
-from workbench.report.i18n import category, date_text, has, t
+from workbench.report.i18n import Text, category, has, neutral, t
 from workbench.stats import wilson_interval
 
 __all__ = [
@@ -30,56 +29,6 @@ MISSING = "(missing)"
 #: Customers' boolean marketing permission (False: never on a contact list; missing: unknown).
 #: Never a feature or driver: it is a rule of the retention list, not a reason to leave.
 CONSENT_COLUMN = "marketing_consent"
-
-
-class Text(str):
-    """A catalog message in the run's language (it *is* that string) that keeps its key and
-    values, so ``metrics()`` can record it language-neutrally (:meth:`neutral`).
-
-    Values are strings already formatted (``fmt.pct``, ``fmt.count``), dates (written with
-    :func:`workbench.report.i18n.date_text`, ISO in the neutral form) or other ``Text``.
-
-    Examples
-    --------
-    >>> note = Text("churn.frame.note.late_signup", n="3")
-    >>> str(note), note.neutral()
-    ('3 customers who signed up after as_of excluded.', '3 customers who signed up after as_of excluded.')
-    """
-
-    key: str
-    values: dict[str, Any]
-
-    def __new__(cls, key: str, /, **values: Any) -> Text:
-        obj = super().__new__(cls, t(key, **{k: _shown(v, neutral=False) for k, v in values.items()}))
-        obj.key, obj.values = key, values
-        return obj
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_text, (self.key, self.values))
-
-    def neutral(self) -> str:
-        """The message in English with ISO dates, whatever the run's language (for ``metrics.json``)."""
-        with fmt.use(language="en"):
-            return t(self.key, **{k: _shown(v, neutral=True) for k, v in self.values.items()})
-
-
-def _text(key: str, values: dict[str, Any]) -> Text:
-    return Text(key, **values)
-
-
-def _shown(value: Any, *, neutral: bool) -> str:
-    if isinstance(value, Text):
-        return value.neutral() if neutral else str(value)
-    if isinstance(value, (dt.date, pd.Timestamp)):
-        return pd.Timestamp(value).date().isoformat() if neutral else date_text(value)
-    return str(value)
-
-
-def neutral(value: Any) -> Any:
-    """``value.neutral()`` for a :class:`Text`, else ``value`` (lists: each item)."""
-    if isinstance(value, list):
-        return [neutral(v) for v in value]
-    return value.neutral() if isinstance(value, Text) else value
 
 
 def unit(name: str) -> str:

@@ -35,6 +35,7 @@ __all__ = [
     "decimal_places",
     "interval",
     "pvalue",
+    "p_text",
     "NA",
 ]
 
@@ -222,3 +223,9 @@ def pvalue(p: Any) -> str:
     if v < 0.01:
         return f"{v:.3f}"
     return f"{v:.2f}"
+
+
+def p_text(p: Any) -> str:
+    """A p-value in a sentence: ``'p < 0.001'``, ``'p = 0.032'`` (see :func:`pvalue`)."""
+    text = pvalue(p)
+    return f"p {text}" if text.startswith("<") or text == NA else f"p = {text}"

@@ -36,6 +36,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "category",
     "date_text",
     "catalog",
+    "Text",
+    "neutral",
 ]
 
 #: Report languages; the first is the fallback of a key missing in another.
@@ -174,3 +177,57 @@ def date_text(value: Any) -> str:
     if language() == "zh":
         return f"{value.year}年{value.month}月{value.day}日"
     return f"{value.day} {value.strftime('%b')} {value.year}"
+
+
+class Text(str):
+    """A catalog message in the run's language (it *is* that string) that keeps its key and
+    values, so ``metrics()`` can record it language-neutrally (:meth:`neutral`).
+
+    Values are strings already formatted (``fmt.pct``, ``fmt.count``), dates (written with
+    :func:`workbench.report.i18n.date_text`, ISO in the neutral form) or other ``Text``.
+
+    Examples
+    --------
+    >>> from workbench.report import fmt
+    >>> with fmt.use(language="zh"):
+    ...     note = Text("common.summary.title")
+    ...     str(note), note.neutral()
+    ('摘要', 'Summary')
+    """
+
+    key: str
+    values: dict[str, Any]
+
+    def __new__(cls, key: str, /, **values: Any) -> Text:
+        obj = super().__new__(cls, t(key, **{k: _shown(v, neutral=False) for k, v in values.items()}))
+        obj.key, obj.values = key, values
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_text, (self.key, self.values))
+
+    def neutral(self) -> str:
+        """The message in English with ISO dates, whatever the run's language (for ``metrics.json``)."""
+        from workbench.report import fmt
+
+        with fmt.use(language="en"):
+            return t(self.key, **{k: _shown(v, neutral=True) for k, v in self.values.items()})
+
+
+def _text(key: str, values: dict[str, Any]) -> Text:
+    return Text(key, **values)
+
+
+def _shown(value: Any, *, neutral: bool) -> str:
+    if isinstance(value, Text):
+        return value.neutral() if neutral else str(value)
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return pd.Timestamp(value).date().isoformat() if neutral else date_text(value)
+    return str(value)
+
+
+def neutral(value: Any) -> Any:
+    """``value.neutral()`` for a :class:`Text`, else ``value`` (lists: each item)."""
+    if isinstance(value, list):
+        return [neutral(v) for v in value]
+    return value.neutral() if isinstance(value, Text) else value

@@ -400,16 +400,20 @@ def run_all(
     options = _Options(language, pdf, language or _first_language(params_files))
     if jobs < 1:
         raise ParamsError(f"jobs={jobs} must be at least 1 (--jobs)")
+    # absolute before any kernel starts: papermill changes the process's working directory while
+    # it executes a notebook, which a dataset running beside it would otherwise resolve against
+    reports = Path(reports_dir).expanduser().resolve()
+    files = [Path(p).expanduser().resolve() for p in params_files]
 
-    def one(params_file: str | Path) -> RunResult:
-        return _run_dataset(Path(params_file), None, reports_dir=Path(reports_dir), run_dir=None,
+    def one(params_file: Path) -> RunResult:
+        return _run_dataset(params_file, None, reports_dir=reports, run_dir=None,
                             progress=progress and jobs == 1, only=wanted, options=options)
 
     with language_env(language):
-        if jobs == 1 or len(params_files) < 2:
-            return [one(p) for p in params_files]
+        if jobs == 1 or len(files) < 2:
+            return [one(p) for p in files]
         with ThreadPoolExecutor(max_workers=jobs) as pool:  # kernels are processes: threads only wait
-            return list(pool.map(one, params_files))
+            return list(pool.map(one, files))
 
 
 _INDEX_LOCK = threading.Lock()

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from workbench.core.contract import TABLES
 from workbench.run.status import STATUS_OK
 
 __all__ = ["render_report", "LANGUAGE_TAGS", "SUMMARY_TAG", "HTML_LANG"]
@@ -119,7 +120,7 @@ def render_report(
         }
         body, _ = _exporter(lang).from_notebook_node(nb, resources=resources)
         body = _with_toc(body)
-    body = _with_image_alts(_TABLE.sub(_fit_table, body))
+    body = _with_identifiers_as_code(_with_image_alts(_TABLE.sub(_fit_table, body)))
     # nbconvert takes ISO 639-1 codes only ("zh"); the page says which Chinese: zh-CN
     body = re.sub(r'<html lang="[^"]*">', f'<html lang="{HTML_LANG[lang]}">', body, count=1)
     body = _with_cjk_font(_drop_css_rules(body, "jp-InputArea-editor"))
@@ -370,6 +371,33 @@ def _with_image_alts(body: str) -> str:
         else:
             parts[i - 1] += _NO_ALT
     return "".join(parts)
+
+
+#: Names a reader types into params or finds in the data contract: ``orders.order_time``,
+#: ``cleaning.drop_exact_duplicates``, ``analyses.churn.max_levels`` (a params key of the shared
+#: or analysis sections, or a contract table's column).
+_IDENTIFIER = re.compile(
+    r"(?<![\w./`-])(?:" + "|".join(sorted(set(TABLES) | {"cleaning", "privacy", "analyses", "intake", "report",
+                                                          "engine", "tables", "clv", "label"}, key=len, reverse=True))
+    + r")\.(?!(?:csv|tsv|xlsx?|parquet|json|ya?ml|html?|txt|gz|zip|duckdb|db|pdf|png)\b)"  # a file name
+    r"[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff.]*[\w\u4e00-\u9fff]"
+)
+_TEXT_NODES = re.compile(r"(<(script|style|code|pre|textarea|title)\b.*?</\2>|<[^>]+>)|([^<]+)", re.DOTALL | re.IGNORECASE)
+
+
+def _with_identifiers_as_code(body: str) -> str:
+    """Set contract columns and params keys in the page's text as ``<code>`` (they are names to
+    look up or type, not prose; a Chinese page reads better with them set apart)."""
+    head, sep, rest = body.partition("<body")
+    if not sep:
+        return body
+
+    def node(match: re.Match[str]) -> str:
+        if match.group(3) is None:
+            return match.group(0)
+        return _IDENTIFIER.sub(lambda m: f"<code>{m.group(0)}</code>", match.group(3))
+
+    return head + sep + _TEXT_NODES.sub(node, rest)
 
 
 def _with_cjk_font(body: str) -> str:
