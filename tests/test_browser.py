@@ -198,3 +198,46 @@ def test_pdf_without_chromium_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(WorkbenchError, match="apt-get install chromium"):
         write_pdf(page_file)
+
+
+# ---- the page's text, without a browser -------------------------------------------------------
+
+#: Technical terms that may stay in Latin letters in a Chinese report.
+TERMS = frozenset({
+    "rfm", "clv", "auc", "roc", "roi", "cpa", "bg", "nbd", "cox", "qini", "kpi", "srm", "cuped", "wilson",
+    "holm", "p", "ci", "csv", "pdf", "id", "abc", "pareto", "gamma", "nps", "csat", "k", "pp", "vs", "kaplan",
+    "meier", "log", "rank", "app", "top", "sha", "excel", "parquet", "duckdb", "hmac", "pipl", "t", "x", "s",
+    "learner", "uplift", "spearman", "cramér", "gmm", "means", "ipw", "att", "smd", "welch", "efron", "crm",
+})
+
+
+def _prose_checks(run_dir: Path, lang: str) -> list[str]:
+    """Issue 13's goals on each report's HTML: at least 60 % Chinese letters in zh prose (at
+    most 5 % in en), no English sentence in a zh page, no table number with more than three
+    decimals, the summary first and the contents present."""
+    from workbench.report import audit
+
+    problems = []
+    for key, page in reports_of(run_dir).items():
+        html = page.read_text(encoding="utf-8")
+        letters = audit.prose_letters(html, terms=TERMS)
+        if lang == "zh" and letters.han_share < 0.6:
+            problems.append(f"{key}: {100 * letters.han_share:.1f} % Chinese letters in the prose (< 60 %)")
+        if lang == "zh" and letters.english_runs:
+            problems.append(f"{key}: English in a Chinese page: {letters.english_runs[:3]}")
+        if lang == "en" and letters.han_share > 0.05:
+            problems.append(f"{key}: {100 * letters.han_share:.1f} % Chinese letters in an English page (> 5 %)")
+        if audit.max_decimals(html) > 3:
+            problems.append(f"{key}: a table number with {audit.max_decimals(html)} decimals")
+        outline = audit.page_outline(html)
+        if outline[:1] != ["summary"] or "toc" not in outline:
+            problems.append(f"{key}: page starts {outline[:3]} (summary first, then the contents)")
+    return problems
+
+
+def test_example_prose_is_chinese_and_tables_read_well(example_run):
+    assert _prose_checks(example_run, "zh") == []
+
+
+def test_telco_prose_is_english_and_tables_read_well(telco_run):
+    assert _prose_checks(telco_run, "en") == []

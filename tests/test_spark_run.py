@@ -73,7 +73,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     events = root / "spark-events"
     events.mkdir()
     log_to = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(),
-              "spark.eventLog.compress": "false", "spark.eventLog.rolling.enabled": "false"}  # one JSON file per session
+              "spark.eventLog.compress": "false", "spark.eventLog.rolling.enabled": "false",  # one JSON file per session
+              "spark.ui.enabled": "false"}  # no web UI to start in a test
     spark = {"backend": "spark", "master": "local[2]", "config": log_to}
     duckdb_params = _write(data / "duckdb.yaml", _params(data, {"backend": "duckdb"}))
     spark_params = _write(data / "spark.yaml", _params(data, spark))

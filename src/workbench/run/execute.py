@@ -745,7 +745,10 @@ def _execute(notebook: Path, output: Path, *, params_file: Path, run_dir: Path, 
             str(notebook),
             str(output),
             parameters={"params_file": str(params_file.resolve()), "run_dir": str(run_dir.resolve())},
-            cwd=str(notebook.parent),
+            # the kernel starts in the notebook's folder (nbclient's resources path) without
+            # papermill's cwd=, which changes the whole process's working directory: not safe
+            # while another dataset runs beside this one (run_all(jobs=2))
+            resources={"metadata": {"path": str(notebook.parent)}},
             kernel_name=kernel_name(),
             progress_bar=progress,
             log_output=False,
@@ -755,19 +758,31 @@ def _execute(notebook: Path, output: Path, *, params_file: Path, run_dir: Path, 
         )
 
 
+_INLINE_LOCK = threading.Lock()
+_inline_users = 0
+_backend_before: str | None = None
+
+
 @contextlib.contextmanager
 def _inline_figures() -> Iterator[None]:
     """Let the kernel use the inline matplotlib backend even when ``MPLBACKEND=Agg`` is set
     (as ``make run`` does); otherwise figures would be missing from the reports."""
-    before = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = _INLINE_BACKEND
+    global _inline_users, _backend_before
+    with _INLINE_LOCK:  # datasets side by side: the first sets the variable, the last restores it
+        if _inline_users == 0:
+            _backend_before = os.environ.get("MPLBACKEND")
+            os.environ["MPLBACKEND"] = _INLINE_BACKEND
+        _inline_users += 1
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = before
+        with _INLINE_LOCK:
+            _inline_users -= 1
+            if _inline_users == 0:
+                if _backend_before is None:
+                    os.environ.pop("MPLBACKEND", None)
+                else:
+                    os.environ["MPLBACKEND"] = _backend_before
 
 
 def _error_line(err: BaseException, notebook: Path) -> str:
