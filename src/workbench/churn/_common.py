@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import StatisticalWarning
+from workbench.data.labels import cluster_label
 from workbench.data.orders import purchase_mask
 from workbench.report import fmt
 from workbench.report.i18n import Text, category, has, neutral, t
@@ -47,7 +48,8 @@ def level_text(level: Any) -> str:
     m = _BIN.match(text)
     if m:
         return t("churn.level.bin", bin=m.group(1), low=m.group(2), high=m.group(3))
-    return category("churn_level", text)
+    cluster = cluster_label(text)  # a segmentation cluster name ("high n_orders · low recency_days")
+    return cluster if cluster != text else category("churn_level", text)
 
 
 def months_between(a: pd.Series, b: pd.Series | pd.Timestamp) -> pd.Series:

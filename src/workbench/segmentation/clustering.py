@@ -19,47 +19,16 @@ import pandas as pd
 
 from workbench.core.errors import AnalysisError, StatisticalWarning
 from workbench.data.frames import need_columns
+from workbench.data.labels import cluster_label, feature_text
 from workbench.data.threads import limit_threads
 from workbench.report.fmt import count, num, pct
-from workbench.report.i18n import category, has, label, t
+from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import seed_ints
 
 __all__ = ["GMM_REG_COVAR", "STABILITY_SAMPLE", "PROJECTION_SAMPLE", "SILHOUETTE_CHUNK_MB", "ClusterResult",
            "adjusted_rand", "cluster_customers", "cluster_label"]
-
-
-def _feature_text(feature: str) -> str:
-    key = f"segmentation.cluster.feature.{feature}"
-    return t(key) if has(key) else label(feature)
-
-
-def cluster_label(name: Any) -> str:
-    """The reader's name of a cluster code made by :func:`cluster_customers`
-    (``"high monetary_mean · low recency_days"`` -> ``"客单价高 · 最近消费天数低"`` in Chinese);
-    other values stay as they are.
-
-    Examples
-    --------
-    >>> cluster_label("high n_orders · low recency_days (2)")
-    'high n_orders · low recency_days (2)'
-    """
-    if name is None or (isinstance(name, float) and name != name):
-        return name
-    text = str(name)
-    suffix = ""
-    if text.endswith(")") and " (" in text:
-        text, _, num_ = text.rpartition(" (")
-        suffix = f" ({num_}"
-    parts = text.split(" · ")
-    out = []
-    for part in parts:
-        level, _, feature = part.partition(" ")
-        if level not in ("high", "low") or not feature:
-            return str(name)
-        out.append(t(f"segmentation.cluster.{level}", feature=_feature_text(feature)))
-    return t("segmentation.cluster.sep").join(out) + suffix
 
 
 #: Variance floor added to the GMM covariances (standardized units): a spike of tied values
@@ -358,7 +327,7 @@ class ClusterResult(Result):
         import seaborn as sns
 
         smd = self.summary().set_index("cluster_name")[[f"smd_{c}" for c in self.features]]
-        smd.columns = [_feature_text(c) for c in self.features]
+        smd.columns = [feature_text(c) for c in self.features]
         ax = new_axes(ax, figsize=(1.3 * len(self.features) + 3, 0.5 * len(smd) + 1.5))
         sns.heatmap(smd, annot=True, fmt=".2f", cmap="RdBu_r", center=0, ax=ax, annot_kws={"fontsize": 7})
         ax.set_ylabel("")

@@ -25,6 +25,7 @@ from workbench.campaign.experiments._common import (
     require_columns,
 )
 from workbench.core.errors import AnalysisError, StatisticalWarning, did_you_mean, format_examples
+from workbench.data.labels import cluster_label
 from workbench.report import i18n
 from workbench.report.fmt import num
 from workbench.report.plotting import new_axes
@@ -241,8 +242,10 @@ def heterogeneity(
 
 def subgroup_label(value: Any) -> str:
     """A subgroup as a reader sees it: the workbench's ``(all)`` / ``(missing)`` in the run's
-    language, a value of the data as it is."""
-    return i18n.category("subgroup", value)
+    language, a segmentation cluster name translated (:func:`workbench.data.labels.cluster_label`),
+    a value of the data as it is."""
+    cluster = cluster_label(value)
+    return cluster if cluster != str(value) else i18n.category("subgroup", value)
 
 
 def _subgroup_labels(s: pd.Series, by: str, max_levels: int) -> pd.Series:
