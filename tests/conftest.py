@@ -20,9 +20,10 @@ def root() -> Path:
     return ROOT
 
 
-#: The slowest files (each a minute or more: whole runs of the bundled data), scheduled first so
-#: that with ``pytest -n 2 --dist loadfile`` (``make test``) they start on the two workers at
-#: once instead of queueing behind the fast files.
+#: The slowest files (each a minute or more: whole runs of the bundled data), scheduled first.
+#: ``make test`` runs ``pytest -n 2 --dist loadfile --no-loadscope-reorder``: the two workers
+#: start with the first two files and take two more each before the fast files (xdist's default
+#: order, most tests first, would leave the Spark run, which has few tests, for the end).
 SLOW_FIRST = ("test_spark_run.py", "test_browser.py", "test_privacy_run.py", "test_notebooks.py")
 
 

@@ -168,3 +168,75 @@ def test_catalog_parity_and_figures() -> None:
         data = prepare_contacts(c, outcome_source="columns", control_arm=None)
     with pytest.warns(StatisticalWarning, match="没有活动设置对照组"), fmt.use(language="zh"):
         assert "没有带对照组的随机活动" in incremental_return(data).finding()
+
+
+def _noted(language: str) -> campaign.CampaignData:
+    """Two campaigns without a revenue column, one kept; an order after as_of; control_arm=None."""
+    contacts = pd.DataFrame({
+        "customer_id": ["a", "b", "c", "d"], "campaign_id": ["k1", "k1", "k2", "k2"], "arm": "t",
+        "converted": [True, False, True, False],
+    })  # fmt: skip
+    orders = pd.DataFrame({"customer_id": ["a", "b"], "order_time": pd.to_datetime(["2025-01-02", "2025-03-01"]),
+                           "revenue": [10.0, 20.0]})  # fmt: skip
+    with warnings.catch_warnings(), fmt.use(language=language):
+        warnings.simplefilter("ignore")
+        return prepare_contacts(contacts, orders=orders, campaigns=["k1"], control_arm=None, as_of="2025-01-31",
+                                outcome_source="columns")  # fmt: skip
+
+
+def test_notes_in_the_run_language_and_english_in_metrics() -> None:
+    english = [
+        "kept campaigns k1 (2 of 4 contacts)",
+        "1 orders after as_of 2025-01-31 are not used for attribution",
+        "control_arm=None: no campaign has a hold-out arm, so the experimental comparison (split check, arm "
+        "comparison, CUPED, power, subgroups, uplift) is skipped; every campaign is evaluated as observational "
+        "(contacted vs not-contacted customers)",
+        "revenue not tracked for k1 (no revenue column): revenue KPIs are n/a",
+        "campaign 'k1': arm(s) t (2) have fewer than 100 contacts; their rates have wide intervals",
+        "outcomes: k1 from tracked columns",
+    ]
+    en = _noted("en")
+    assert en.metrics()["notes"] == english and en.notes[1] == english[1].replace("2025-01-31", "31 Jan 2025")
+    zh = _noted("zh")
+    assert zh.metrics()["notes"] == english  # metrics.json as before, whatever the language
+    assert all(_HAN.search(n) for n in zh.notes), zh.notes
+    assert "2025年1月31日" in zh.notes[1] and zh.notes[-1] == "结果来源：k1来自记录的列"
+    # several sources: joined by "; " in English and "；" in Chinese, still neutral
+    note = campaign.contacts._joined([i18n.Text("campaign.notes.from_columns", campaign=c) for c in "xyz"])
+    assert note.neutral() == "x from tracked columns; y from tracked columns; z from tracked columns"
+    with fmt.use(language="zh"):
+        assert str(campaign.contacts._joined([i18n.Text("campaign.notes.from_columns", campaign=c) for c in "xy"])) \
+            == "x来自记录的列；y来自记录的列"
+
+
+def test_zero_success_warning_and_points_in_chinese() -> None:
+    from workbench.campaign.experiments import compare_arms
+    from workbench.campaign.uplift._common import points
+
+    frame = pd.DataFrame({"arm": ["t"] * 50 + ["control"] * 50, "converted": [0] * 50 + [1] * 5 + [0] * 45})
+    with pytest.warns(StatisticalWarning, match=r"^k, arm 't', metric 'converted': t has zero successes - the "
+                                                r"z-test and the delta-method lift interval are unreliable\."):
+        compare_arms(frame.assign(campaign_id="k"), control="control", metrics=["converted"])
+    with pytest.warns(StatisticalWarning, match=r"^k，分组 't'，指标 'converted'：t 没有一次成功，z 检验"), \
+            fmt.use(language="zh"):
+        compare_arms(frame.assign(campaign_id="k"), control="control", metrics=["converted"])
+    assert points(0.0766) == "7.7 pp" == fmt.pp(0.0766)
+    with fmt.use(language="zh"):
+        assert points(0.0766) == "7.7个百分点" and points(0.0007, 2) == "0.07个百分点"
+
+
+def test_observational_method_shown_in_chinese_and_neutral_in_metrics() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=600)
+    treated = rng.random(600) < 1 / (1 + np.exp(-x))
+    frame = pd.DataFrame({"treated": treated, "converted": rng.random(600) < 0.2 + 0.1 * treated, "x": x})
+    with warnings.catch_warnings(), fmt.use(language="zh"):
+        warnings.simplefilter("ignore")
+        res = campaign.experiments.observational_effect(frame, treated="treated", outcome="converted",
+                                                         covariates=["x"], bootstrap=20, random_state=0)  # fmt: skip
+        shown = res.summary()["method"].tolist()
+    assert shown == ["比例之差（Wald）", "IPW，权重 e/(1-e)，bootstrap 20次", "IPW，稳定化权重，bootstrap 20次"]
+    assert {k: v["method"] for k, v in res.metrics()["estimates"].items()} == {
+        "naive difference": "difference of proportions (Wald)",
+        "IPW ATT": "IPW, weights e/(1-e), bootstrap 20", "IPW ATE": "IPW, stabilized weights, bootstrap 20",
+    }

@@ -289,7 +289,8 @@ def _step_campaigns(s: _Prep, campaigns: Sequence[str] | None) -> None:
             )
         )
     s.df = s.df.loc[s.df["campaign_id"].isin([str(c) for c in campaigns])]
-    s.notes.append(f"kept campaigns {', '.join(map(str, campaigns))} ({len(s.df):,} of {s.n_in:,} contacts)")
+    s.notes.append(Text("campaign.notes.kept", campaigns=", ".join(map(str, campaigns)), n=count(len(s.df)),
+                        total=count(s.n_in)))
 
 
 def _step_contact_time(s: _Prep) -> None:
@@ -336,7 +337,7 @@ def _step_data_end(s: _Prep, as_of: Any) -> None:
     if orders is not None and as_of is not None and "order_time" in orders.columns:
         late = int((naive_time(orders["order_time"]) > s.data_end).sum())
         if late:
-            s.notes.append(f"{late:,} orders after as_of {s.data_end.date()} are not used for attribution")
+            s.notes.append(Text("campaign.notes.late_orders", n=count(late), date=s.data_end.date()))
 
 
 def _looks_like_control(arm: str, control_arm: str | None) -> bool:
@@ -365,11 +366,7 @@ def _check_control_arm(s: _Prep, arms_by: pd.Series) -> bool:
     """
     counts = s.df["arm"].value_counts()
     if s.control_arm is None:
-        s.notes.append(
-            "control_arm=None: no campaign has a hold-out arm, so the experimental comparison (split check, arm "
-            "comparison, CUPED, power, subgroups, uplift) is skipped; every campaign is evaluated as observational "
-            "(contacted vs not-contacted customers)"
-        )
+        s.notes.append(Text("campaign.notes.no_control"))
         return False
     if s.control_arm in counts.index:
         return True
@@ -553,7 +550,7 @@ def _step_outcome_columns(s: _Prep, input_columns: pd.Index) -> None:
     if "revenue" not in input_columns:
         col_camps = [c for c, src in s.sources.items() if src == "columns"]
         if col_camps:
-            s.notes.append(f"revenue not tracked for {', '.join(col_camps)} (no revenue column): revenue KPIs are n/a")
+            s.notes.append(Text("campaign.notes.revenue_not_tracked", campaigns=", ".join(col_camps)))
 
 
 def _step_window_completeness(s: _Prep) -> None:
@@ -601,10 +598,7 @@ def _step_overlapping_windows(s: _Prep) -> None:
     gap = t.groupby("customer_id")["contact_time"].diff()
     overlap = int((gap < pd.Timedelta(days=float(s.window_days))).sum())
     if overlap:
-        s.notes.append(
-            f"{overlap:,} contacts follow another campaign's contact of the same customer within "
-            f"{s.window_days:g} days: orders in the overlap count for both campaigns"
-        )
+        s.notes.append(Text("campaign.notes.overlap", n=count(overlap), days=f"{s.window_days:g}"))
 
 
 def _step_arm_sizes(s: _Prep) -> None:
@@ -632,6 +626,16 @@ def _step_arm_sizes(s: _Prep) -> None:
                   source=category("outcome_source", s.sources[camp])),
                 StatisticalWarning,
             )
+
+
+def _joined(items: Sequence[Text]) -> Text | str:
+    """Messages joined by ``campaign.notes.join`` ("; " / "；"), kept as one :class:`Text` (so the
+    note stays language-neutral in ``metrics.json``); no items: an empty string."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return Text("campaign.notes.join", first=items[0], rest=_joined(items[1:]))
 
 
 def prepare_contacts(
@@ -712,13 +716,10 @@ def prepare_contacts(
     _step_window_completeness(s)
     _step_overlapping_windows(s)
     _step_arm_sizes(s)
-    s.notes.append(
-        "outcomes: "
-        + "; ".join(
-            f"{c} from {'tracked columns' if src == 'columns' else f'orders within {s.window_days:g} days after contact'}"
-            for c, src in s.sources.items()
-        )
-    )
+    sources = [Text("campaign.notes.from_columns", campaign=c) if src == "columns"
+               else Text("campaign.notes.from_orders", campaign=c, days=f"{s.window_days:g}")
+               for c, src in s.sources.items()]  # fmt: skip
+    s.notes.append(Text("campaign.notes.outcomes", sources=_joined(sources)))
     return CampaignData(
         contacts=s.df.reset_index(drop=True),
         designs=s.designs,

@@ -123,8 +123,8 @@ def metric_arrays(
     if not ok.all():
         per_arm = pd.Series(lab[~ok]).value_counts()
         warnings.warn(
-            f"{TABLE}.{metric}: {int((~ok).sum()):,} of {y.size:,} rows are blank and left out "
-            f"(by arm: {', '.join(f'{k} {v:,}' for k, v in per_arm.items())})",
+            t("campaign.warn.blank_metric", table=TABLE, metric=metric, n=f"{int((~ok).sum()):,}", total=f"{y.size:,}",
+              by=", ".join(f"{k} {v:,}" for k, v in per_arm.items())),
             DataQualityWarning,
             stacklevel=stacklevel,
         )

@@ -252,11 +252,12 @@ def compare_arms(
         for a in arms[1:]:
             y1 = y[ok & (lab == a)]
             row: dict[str, Any] = {"metric": metric, "arm": a, "n": int(y1.size), "control_n": int(y0.size)}
-            where = f"{campaign}, arm {a!r}, metric {metric!r}"
+            where = t("campaign.warn.where", campaign=campaign, arm=repr(a), metric=repr(metric))
             if y1.size == 0 or y0.size == 0:
                 empty = a if y1.size == 0 else control
                 warnings.warn(
-                    f"{campaign}, arm {empty!r}, metric {metric!r}: no non-blank values; comparison left empty",
+                    t("campaign.warn.no_values",
+                      where=t("campaign.warn.where", campaign=campaign, arm=repr(empty), metric=repr(metric))),
                     StatisticalWarning,
                     stacklevel=2,
                 )
@@ -280,15 +281,12 @@ def _binary_row(
     zero = bool(r["zero"][0])
     if zero:
         which = [
-            f"{name} has {'zero' if k == 0 else 'only'} {'successes' if k == 0 else 'successes'}"
+            t("campaign.warn.zero_successes" if k == 0 else "campaign.warn.only_successes", name=name)
             for name, k, n in ((names[0], y1.sum(), y1.size), (names[1], y0.sum(), y0.size))
             if k == 0 or k == n
         ]
         warnings.warn(
-            f"{where}: {'; '.join(which)} - the z-test and the "
-            "delta-method lift interval are unreliable. The difference uses Newcombe's hybrid score "
-            "interval (from Wilson intervals) and Fisher's exact test; the relative lift is left "
-            "without an interval.",
+            t("campaign.warn.newcombe", where=where, which=t("campaign.warn.sep").join(which)),
             StatisticalWarning,
             stacklevel=3,
         )

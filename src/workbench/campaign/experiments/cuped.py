@@ -200,7 +200,7 @@ def cuped(
         )
     if n_imp:
         warnings.warn(
-            f"{TABLE}.{covariate}: {n_imp:,} of {x.size:,} rows blank, set to the mean (not adjusted)",
+            i18n.t("campaign.warn.blank_cuped", table=TABLE, covariate=covariate, n=f"{n_imp:,}", total=f"{x.size:,}"),
             DataQualityWarning,
             stacklevel=2,
         )

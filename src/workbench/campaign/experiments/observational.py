@@ -94,7 +94,7 @@ class ObservationalResult(Result):
             "outcome": self.outcome, "estimand": self.estimand, "n_treated": self.n_treated,
             "n_control": self.n_control, "random_state": self.random_state, "bootstrap": self.bootstrap,
             "evidence": "weaker evidence (observational)",
-            "estimates": {r.estimate: {"value": num(r.value), "ci": [num(r.low), num(r.high)], "method": r.method}
+            "estimates": {r.estimate: {"value": num(r.value), "ci": [num(r.low), num(r.high)], "method": i18n.neutral(r.method)}
                           for r in self.estimates.itertuples()},
             "overlap": {k: (num(v) if isinstance(v, (int, float, np.floating)) else v) for k, v in self.overlap.items()
                         if k != "support"} | {"support": [num(v) for v in self.overlap["support"]]},
@@ -318,14 +318,18 @@ def observational_effect(
                                     random_state=random_state)  # fmt: skip
     binary = is_binary(y)
     naive = _naive_difference(y_all, t_all, binary=binary, alpha=alpha)
+    methods = [naive[3], i18n.Text("campaign.observational.method_att", bootstrap=bootstrap),
+               i18n.Text("campaign.observational.method_ate", bootstrap=bootstrap)]  # fmt: skip
     est = pd.DataFrame(
         [
-            ("naive difference", *naive, "no adjustment - biased by selection"),
-            ("IPW ATT", att, *ci_att, f"IPW, weights e/(1-e), bootstrap {bootstrap}", "weaker evidence"),
-            ("IPW ATE", ate, *ci_ate, f"IPW, stabilized weights, bootstrap {bootstrap}", "weaker evidence"),
+            ("naive difference", *naive[:3], "no adjustment - biased by selection"),
+            ("IPW ATT", att, *ci_att, "weaker evidence"),
+            ("IPW ATE", ate, *ci_ate, "weaker evidence"),
         ],
-        columns=["estimate", "value", "low", "high", "method", "evidence"],
+        columns=["estimate", "value", "low", "high", "evidence"],
     )
+    # object dtype keeps the i18n.Text methods (metrics() records them in English)
+    est.insert(4, "method", pd.Series(methods, dtype=object))
     prop = pd.DataFrame(
         {"treated": t, "propensity": e, "weight_att": w_att, "weight_ate": w_ate}, index=frame.index[keep]
     )
@@ -368,8 +372,8 @@ def _imputed_covariates(frame: pd.DataFrame, covariates: list[str]) -> tuple[pd.
     for c in list(X.columns):
         miss = X[c].isna().to_numpy()
         if miss.any():
-            warnings.warn(f"{c}: {int(miss.sum()):,} of {miss.size:,} rows blank, set to the median (with an "
-                          "indicator)", DataQualityWarning, stacklevel=3)  # fmt: skip
+            warnings.warn(i18n.t("campaign.warn.blank_covariate", column=c, n=f"{int(miss.sum()):,}",
+                                 total=f"{miss.size:,}"), DataQualityWarning, stacklevel=3)  # fmt: skip
             X[c] = X[c].fillna(X[c].median())
             X[f"{c}_missing"] = miss.astype(float)
             kinds[f"{c}_missing"] = "binary"
@@ -449,6 +453,7 @@ def _naive_difference(
     if binary:
         nd = diff_proportions(y_all[t_all].sum(), int(t_all.sum()), y_all[~t_all].sum(), int((~t_all).sum()),
                               alpha=alpha)  # fmt: skip
-        return float(nd["diff"][0]), float(nd["low"][0]), float(nd["high"][0]), "difference of proportions (Wald)"
+        return (float(nd["diff"][0]), float(nd["low"][0]), float(nd["high"][0]),
+                i18n.Text("campaign.observational.method_wald"))  # fmt: skip
     w = welch(y_all[t_all], y_all[~t_all], alpha=alpha)
-    return w["diff"], w["low"], w["high"], "difference of means (Welch)"
+    return w["diff"], w["low"], w["high"], i18n.Text("campaign.observational.method_welch")

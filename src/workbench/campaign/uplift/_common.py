@@ -40,6 +40,15 @@ def fmt_g(x: Any, digits: int = 3) -> str:
     return NA if v is None else f"{v:.{digits}g}"
 
 
+def points(x: Any, digits: int = 1) -> str:
+    """A difference of two rates in percentage points, in the run's language (``'7.7 pp'`` /
+    ``'7.7个百分点'``); missing -> ``'n/a'``."""
+    from workbench.report.i18n import t
+
+    v = num(x)
+    return NA if v is None else t("campaign.units.pp", value=f"{100 * v:.{digits}f}")
+
+
 def diff_ci(
     k1: np.ndarray, n1: np.ndarray, k0: np.ndarray, n0: np.ndarray, *, confidence: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -24,6 +24,7 @@ from workbench.campaign.uplift._common import (
     TABLE,
     fmt_g,
     group_effect,
+    points,
 )
 from workbench.core.errors import (
     AnalysisError,
@@ -33,8 +34,9 @@ from workbench.core.errors import (
     format_examples,
 )
 from workbench.data.numbers import to_number
-from workbench.report.fmt import num, pct, pp
-from workbench.report.i18n import category, t
+from workbench.report import i18n
+from workbench.report.fmt import num, pct
+from workbench.report.i18n import Text, category, neutral, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import wilson_interval
@@ -188,7 +190,7 @@ class UpliftData(Result):
             "observed_uplift_ci": [num(e["ci_low"]), num(e["ci_high"])],
             "p_value": num(e["p_value"]),
             "features": list(self.features),
-            "dropped_features": dict(self.dropped_features),
+            "dropped_features": {k: neutral(v) for k, v in self.dropped_features.items()},
             "value_per_conversion": num(self.value_per_conversion),
             "contact_cost": num(self.contact_cost),
         }
@@ -196,20 +198,20 @@ class UpliftData(Result):
     def finding(self) -> str:
         """Size of the experiment and the average effect, in words."""
         e = self.effect().iloc[0]
-        what = f"{self.outcome} rate" if self.binary else f"mean {self.outcome}"
+        what = t("campaign.uplift_data.rate" if self.binary else "campaign.uplift_data.mean", outcome=self.outcome)
         fmt = pct if self.binary else fmt_g
-        diff = pp if self.binary else fmt_g
-        sig = "clearly" if e["p_value"] < 0.05 else "not clearly"
-        text = (
-            f"{len(self.frame):,} contacts of {self.campaign or 'the campaign'} with features: "
-            f"{int(e['n_treated']):,} in {self.treatment_arm!r}, {int(e['n_control']):,} in {self.control_arm!r}. "
-            f"The {what} is {fmt(e['mean_treated'])} with the contact and {fmt(e['mean_control'])} without: "
-            f"an average uplift of {diff(e['observed_uplift'])} (95 % CI {diff(e['ci_low'])} to "
-            f"{diff(e['ci_high'])}), {sig} different from zero. "
-            f"{len(self.features)} customer features are available to find who responds more than average."
-        )
+        diff = points if self.binary else fmt_g
+        sig = t("campaign.uplift_data.clearly" if e["p_value"] < 0.05 else "campaign.uplift_data.not_clearly")
+        text = t("campaign.uplift_data.finding", n=f"{len(self.frame):,}",
+                 campaign=self.campaign or t("campaign.uplift_data.the_campaign"), n_treated=f"{int(e['n_treated']):,}",
+                 treatment=repr(self.treatment_arm), n_control=f"{int(e['n_control']):,}",
+                 control=repr(self.control_arm), what=what, treated=fmt(e["mean_treated"]),
+                 control_level=fmt(e["mean_control"]), uplift=diff(e["observed_uplift"]), low=diff(e["ci_low"]),
+                 high=diff(e["ci_high"]), sig=sig, features=len(self.features))  # fmt: skip
         if self.dropped_features:
-            text += f" Not used: {', '.join(f'{k} ({v})' for k, v in list(self.dropped_features.items())[:6])}."
+            items = [t("campaign.uplift_data.dropped_item", feature=k, reason=v)
+                     for k, v in list(self.dropped_features.items())[:6]]  # fmt: skip
+            text += t("campaign.uplift_data.not_used", features=t("campaign.uplift_data.dropped_sep").join(items))
         return text
 
     def plot(self, ax: Any = None) -> Any:
@@ -290,22 +292,22 @@ def _leak_reason(feat: pd.Series, contacts: pd.DataFrame) -> str | None:
             mode = pd.Series(bv).mode().iloc[0]
             rare = bv != mode
             if _agrees(np.round(av, 6), np.round(bv, 6), rare):
-                return f"copies {TABLE}.{c} (post-contact information)"
+                return Text("campaign.uplift_data.drop.copies", column=f"{TABLE}.{c}")
             if _agrees(av != 0, bv != 0, rare):
-                return f"is non-zero exactly when {TABLE}.{c} is (post-contact information)"
+                return Text("campaign.uplift_data.drop.nonzero", column=f"{TABLE}.{c}")
         elif not numeric and not b_num:
             av = aa.astype(str).to_numpy()
             bv = bb.astype(str).to_numpy()
             mode = pd.Series(bv).mode().iloc[0]
             if _agrees(av, bv, bv != mode):
-                return f"copies {TABLE}.{c} (post-contact information)"
+                return Text("campaign.uplift_data.drop.copies", column=f"{TABLE}.{c}")
     if "arm" in contacts.columns and a.nunique(dropna=True) <= MAX_LEVELS:
         arm = contacts["arm"].astype("string").reset_index(drop=True)
         ok = (a.notna() & arm.notna()).to_numpy()
         if ok.sum() >= 0.5 * len(a):
             tab = pd.crosstab(a[ok].astype(str), arm[ok])
             if tab.shape[1] > 1 and tab.max(axis=1).sum() >= LEAK_SHARE * tab.to_numpy().sum():
-                return f"sorts rows into {TABLE}.arm (post-assignment information)"
+                return Text("campaign.uplift_data.drop.sorts_arms", column=f"{TABLE}.arm")
     return None
 
 
@@ -387,7 +389,8 @@ def uplift_data(
     n_missing_outcome = int(miss_y.sum())
     if n_missing_outcome:
         warnings.warn(
-            f"{TABLE}.{outcome}: {n_missing_outcome:,} of {n_contacts:,} contacts have no outcome and are left out",
+            t("campaign.warn.no_outcome", table=TABLE, outcome=outcome, n=f"{n_missing_outcome:,}",
+              total=f"{n_contacts:,}"),
             DataQualityWarning,
             stacklevel=2,
         )
@@ -398,8 +401,10 @@ def uplift_data(
     for c in numeric:
         if pd.api.types.is_bool_dtype(frame[c].dtype):
             frame[c] = frame[c].astype("Float64").astype("float64")
+    shown = (t("campaign.warn.uplift_where_campaign", table=TABLE, campaign=repr(campaign)) if campaign
+             else f"{TABLE}.arm")  # fmt: skip
     _step_check_arm_sizes(
-        frame, where, binary=binary, outcome=outcome, arms=(str(treatment_arm), control_arm)
+        frame, where, binary=binary, outcome=outcome, arms=(str(treatment_arm), control_arm), shown=shown
     )
     return UpliftData(
         frame=frame,
@@ -600,22 +605,22 @@ def _step_select_features(
     for c in cand:
         s = feat_rows[c]
         if c in ("treated", "outcome"):
-            dropped[c] = "reserved name"
+            dropped[c] = Text("campaign.uplift_data.drop.reserved")
             continue
         if pd.api.types.is_datetime64_any_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype):
-            dropped[c] = "date/time (use a number of days instead)"
+            dropped[c] = Text("campaign.uplift_data.drop.date")
             continue
         if s.notna().sum() == 0:
-            dropped[c] = "all missing"
+            dropped[c] = Text("campaign.uplift_data.drop.all_missing")
             continue
         if s.nunique(dropna=True) < 2:
-            dropped[c] = "constant"
+            dropped[c] = Text("campaign.uplift_data.drop.constant")
             continue
         leak = _leak_reason(s, contacts_ok)
         if leak:
             dropped[c] = leak
             warnings.warn(
-                f"feature {c!r} {leak} and is not used: it would leak the outcome into the model",
+                t("campaign.warn.feature_leak", feature=repr(c), reason=leak),
                 DataQualityWarning,
                 stacklevel=3,
             )
@@ -625,22 +630,23 @@ def _step_select_features(
             continue
         nun = s.nunique(dropna=True)
         if nun > MAX_LEVELS and nun > 0.5 * s.notna().sum():
-            dropped[c] = f"id-like text ({nun:,} distinct values)"
+            dropped[c] = Text("campaign.uplift_data.drop.id_like", n=f"{nun:,}")
             continue
         categorical.append(c)
     if not numeric and not categorical:
         raise AnalysisError(
             f"feature table: no usable feature among {len(cand):,} column(s) "
-            f"({'; '.join(f'{k}: {v}' for k, v in list(dropped.items())[:8]) or 'none given'}); "
+            f"({'; '.join(f'{k}: {neutral(v)}' for k, v in list(dropped.items())[:8]) or 'none given'}); "
             "pass feature_columns= or build features with workbench.data.features.customer_features"
         )
     return numeric, categorical, dropped
 
 
 def _step_check_arm_sizes(
-    frame: pd.DataFrame, where: str, *, binary: bool, outcome: str, arms: tuple[str, str]
+    frame: pd.DataFrame, where: str, *, binary: bool, outcome: str, arms: tuple[str, str], shown: str
 ) -> None:
-    """Enough rows and positives per arm to learn uplift (error), or to learn it well (warning)."""
+    """Enough rows and positives per arm to learn uplift (error, naming ``where``), or to learn it
+    well (warning, naming ``shown``: ``where`` in the run's language)."""
     t = frame["treated"].to_numpy()
     yy = frame["outcome"].to_numpy()
     n = len(frame)
@@ -660,9 +666,8 @@ def _step_check_arm_sizes(
             )
         if k < MIN_ROWS_PER_ARM_WARN or (binary and pos_k < MIN_POSITIVES_WARN):
             warnings.warn(
-                f"{where}: arm {name!r} has only {k:,} contacts and {pos_k:,} positives; individual uplift "
-                f"estimates will be very noisy (about {MIN_ROWS_PER_ARM_WARN} contacts and "
-                f"{MIN_POSITIVES_WARN} responders per arm are a minimum)",
+                i18n.t("campaign.warn.noisy_arm", where=shown, arm=repr(name), n=f"{k:,}", positives=f"{pos_k:,}",
+                  min_rows=MIN_ROWS_PER_ARM_WARN, min_positives=MIN_POSITIVES_WARN),
                 StatisticalWarning,
                 stacklevel=3,
             )

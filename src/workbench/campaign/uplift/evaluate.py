@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 
 from workbench.campaign._common import error_bar_lengths
-from workbench.campaign.uplift._common import LABEL, MODELS, fmt_g, group_effect
+from workbench.campaign.uplift._common import LABEL, MODELS, fmt_g, group_effect, points
 from workbench.campaign.uplift.learners import UpliftModels
 from workbench.core.errors import AnalysisError, StatisticalWarning
-from workbench.report.fmt import num, pct, pp
+from workbench.report.fmt import num, pct
 from workbench.report.i18n import t as tr
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -253,7 +253,7 @@ class UpliftEvaluation(Result):
     def finding(self) -> str:
         """Which model ranks best, whether it beats random targeting, and what the top deciles show."""
         binary = self.models.data.binary
-        diff = pp if binary else fmt_g
+        diff = points if binary else fmt_g
         t = self.table.set_index("model")
         best = self.best_model
         b = t.loc[best]

@@ -46,11 +46,13 @@ from workbench.campaign.uplift._common import (
     MODELS,
     fmt_g,
     group_effect,
+    points,
 )
 from workbench.campaign.uplift.data import UpliftData
 from workbench.core.errors import AnalysisError, did_you_mean
 from workbench.data.threads import limit_threads
-from workbench.report.fmt import num, pct, pp
+from workbench.report.fmt import num, pct
+from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 from workbench.stats import seed_ints
@@ -577,26 +579,18 @@ class UpliftModels(Result):
     def finding(self) -> str:
         """How the models were fitted and whether their average agrees with the experiment."""
         s = self.summary().set_index("model")
-        diff = pp if self.data.binary else fmt_g
-        text = (
-            f"Two uplift models ({'gradient boosting' if self.learner == 'hgb' else 'logistic/linear'} learners) were "
-            f"fitted on {self.n_train:,} contacts and checked on {len(self.held_out):,} held-out contacts "
-            f"they never saw."
-        )
+        diff = points if self.data.binary else fmt_g
+        learner = t("campaign.uplift_models.learner_hgb" if self.learner == "hgb" else "campaign.uplift_models.learner_linear")
+        text = t("campaign.uplift_models.fitted", learner=learner, n_train=f"{self.n_train:,}",
+                 n_held=f"{len(self.held_out):,}")  # fmt: skip
         if self.subsampled:
-            text += (
-                f" The campaign has {self.n_available:,} contacts; a seeded random subsample of {self.max_rows:,} "
-                f"(stratified by arm and outcome) was used to keep the fit fast (max_rows={self.max_rows:,})."
-            )
+            text += t("campaign.uplift_models.subsampled", n_available=f"{self.n_available:,}",
+                      max_rows=f"{self.max_rows:,}")  # fmt: skip
         obs = s.iloc[0]
-        text += (
-            f" On the held-out contacts the observed average uplift is {diff(obs['observed_uplift'])} "
-            f"(95 % CI {diff(obs['ci_low'])} to {diff(obs['ci_high'])}); the models predict on average "
-            f"{diff(s.loc['t_learner', 'mean_predicted_uplift'])} (T-learner) and "
-            f"{diff(s.loc['x_learner', 'mean_predicted_uplift'])} (X-learner), and a positive effect for "
-            f"{pct(s.loc['x_learner', 'share_positive'], 0)} of customers (X-learner). "
-            "Whether they rank customers well is checked with the Qini curve."
-        )
+        text += t("campaign.uplift_models.held_out", uplift=diff(obs["observed_uplift"]), low=diff(obs["ci_low"]),
+                  high=diff(obs["ci_high"]), t_mean=diff(s.loc["t_learner", "mean_predicted_uplift"]),
+                  x_mean=diff(s.loc["x_learner", "mean_predicted_uplift"]),
+                  share=pct(s.loc["x_learner", "share_positive"], 0))  # fmt: skip
         return text
 
     def plot(self, ax: Any = None) -> Any:

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from workbench.campaign._common import CONSENT, flag
-from workbench.campaign.uplift._common import MODELS, TABLE, fmt_g, group_effect
+from workbench.campaign.uplift._common import MODELS, TABLE, fmt_g, group_effect, points
 from workbench.campaign.uplift.data import UpliftData
 from workbench.campaign.uplift.learners import UpliftModels
 from workbench.core.errors import AnalysisError, did_you_mean, format_examples
-from workbench.report.fmt import money, num, pct, pp
+from workbench.report.fmt import money, num, pct
 from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
@@ -196,7 +196,7 @@ class TargetingList(Result):
         """Who to contact and what it is expected to earn, with the held-out check."""
         s = self._groups().set_index("group")
         c, a = s.loc["contact"], s.loc["all"]
-        diff = pp if self.binary else fmt_g
+        diff = points if self.binary else fmt_g
         unit = t("campaign.targeting.unit_conversion") if self.binary else t("campaign.targeting.unit_value",
                                                                               outcome=self.outcome)
         text = t("campaign.targeting.finding", n=f"{int(c['customers']):,}", total=f"{int(a['customers']):,}",
