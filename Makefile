@@ -39,7 +39,7 @@ run: $(STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks
-	MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks
