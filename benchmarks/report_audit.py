@@ -19,14 +19,6 @@ from pathlib import Path
 
 from workbench.report import audit
 
-#: Technical terms that may stay in Latin letters in a Chinese report.
-TERMS = frozenset({
-    "rfm", "clv", "auc", "roi", "roas", "cpa", "bg", "nbd", "cox", "qini", "kpi", "srm", "cuped", "wilson",
-    "holm", "p", "ci", "csv", "pdf", "id", "abc", "pareto", "gamma", "sla", "nps", "csat", "k", "pp", "vs",
-    "kaplan", "meier", "log", "rank", "app", "top", "sha", "excel", "parquet", "duckdb", "spark", "ibis",
-    "hmac", "pipl", "bootstrap", "logistic", "gradient", "boosting", "t", "learner", "x", "s", "uplift",
-})
-
 
 def newest_runs(reports: Path) -> list[Path]:
     """The newest run folder of each dataset under ``reports`` (by ``run.json``'s dataset)."""
@@ -51,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             html = report.read_text(encoding="utf-8")
             found = re.search(r'<html[^>]*\blang="([a-zA-Z]+)', html)
             lang = found.group(1).lower() if found else "en"
-            letters = audit.prose_letters(html, terms=TERMS)
+            letters = audit.prose_letters(html, terms=audit.TECHNICAL_TERMS)
             outline = audit.page_outline(html)
             decimals = audit.max_decimals(html)
             summary_first = bool(outline) and outline[0] == "summary"

@@ -202,13 +202,6 @@ def test_pdf_without_chromium_says_what_to_install(tmp_path, monkeypatch):
 
 # ---- the page's text, without a browser -------------------------------------------------------
 
-#: Technical terms that may stay in Latin letters in a Chinese report.
-TERMS = frozenset({
-    "rfm", "clv", "auc", "roc", "roi", "cpa", "bg", "nbd", "cox", "qini", "kpi", "srm", "cuped", "wilson",
-    "holm", "p", "ci", "csv", "pdf", "id", "abc", "pareto", "gamma", "nps", "csat", "k", "pp", "vs", "kaplan",
-    "meier", "log", "rank", "app", "top", "sha", "excel", "parquet", "duckdb", "hmac", "pipl", "t", "x", "s",
-    "learner", "uplift", "spearman", "cramér", "gmm", "means", "ipw", "att", "smd", "welch", "efron", "crm",
-})
 
 
 def _prose_checks(run_dir: Path, lang: str) -> list[str]:
@@ -220,7 +213,7 @@ def _prose_checks(run_dir: Path, lang: str) -> list[str]:
     problems = []
     for key, page in reports_of(run_dir).items():
         html = page.read_text(encoding="utf-8")
-        letters = audit.prose_letters(html, terms=TERMS)
+        letters = audit.prose_letters(html, terms=audit.TECHNICAL_TERMS)
         if lang == "zh" and letters.han_share < 0.6:
             problems.append(f"{key}: {100 * letters.han_share:.1f} % Chinese letters in the prose (< 60 %)")
         if lang == "zh" and letters.english_runs:

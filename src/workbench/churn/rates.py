@@ -78,11 +78,7 @@ class ChurnRates(Result):
         allr = tab[tab["column"] == "all"].iloc[0]
         parts = [t("churn.rates.overall", rate=pct(allr["rate"]), level=pct(self.confidence, 0),
                    low=pct(allr["lower"]), high=pct(allr["upper"]))]
-        for col, g in tab[tab["column"] != "all"].groupby("column", sort=False):
-            g = g[g["customers"] >= 30]
-            if len(g) < 2:
-                continue
-            w, b = g.loc[g["rate"].idxmax()], g.loc[g["rate"].idxmin()]
+        for col, w, b in self._extremes():
             if w["lower"] > b["upper"]:
                 parts.append(t("churn.rates.worst", column=col, worst=level_text(w["level"]), rate=pct(w["rate"]),
                                low=pct(w["lower"]), high=pct(w["upper"]), best=level_text(b["level"]),
@@ -92,18 +88,24 @@ class ChurnRates(Result):
         parts += map(str, self.skipped)
         return t("churn.join").join(parts)
 
+    def _extremes(self) -> list[tuple[Any, pd.Series, pd.Series]]:
+        """Per grouping column with two or more levels of at least 30 customers: the column, its
+        level with the highest rate and its level with the lowest."""
+        tab = self.table
+        out = []
+        for col, g in tab[tab["column"] != "all"].groupby("column", sort=False):
+            g = g[g["customers"] >= 30]
+            if len(g) >= 2:
+                out.append((col, g.loc[g["rate"].idxmax()], g.loc[g["rate"].idxmin()]))
+        return out
+
     def worst_group(self) -> dict[str, Any] | None:
         """The level that loses most among those that clearly differ (its interval above the
         best level's of the same column, at least 30 customers each): ``column``, ``level``,
         ``rate``, ``lower``, ``upper``, ``customers``, ``best_level``, ``best_rate``; None when
         no level stands out."""
-        tab = self.table
         found = []
-        for col, g in tab[tab["column"] != "all"].groupby("column", sort=False):
-            g = g[g["customers"] >= 30]
-            if len(g) < 2:
-                continue
-            w, b = g.loc[g["rate"].idxmax()], g.loc[g["rate"].idxmin()]
+        for col, w, b in self._extremes():
             if w["lower"] > b["upper"]:
                 found.append({"column": str(col), "level": str(w["level"]), "rate": float(w["rate"]),
                               "lower": float(w["lower"]), "upper": float(w["upper"]),

@@ -21,7 +21,16 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-__all__ = ["ProseLetters", "prose_letters", "table_numbers", "max_decimals", "page_outline"]
+__all__ = ["TECHNICAL_TERMS", "ProseLetters", "prose_letters", "max_decimals", "page_outline"]
+
+#: Technical terms that may stay in Latin letters in a Chinese report (lower case): they do not
+#: count towards an English run.
+TECHNICAL_TERMS = frozenset({
+    "rfm", "clv", "auc", "roc", "roi", "cpa", "bg", "nbd", "cox", "qini", "kpi", "srm", "cuped", "wilson",
+    "holm", "p", "ci", "csv", "pdf", "id", "abc", "pareto", "gamma", "nps", "csat", "k", "pp", "vs", "kaplan",
+    "meier", "log", "rank", "app", "top", "sha", "excel", "parquet", "duckdb", "hmac", "pipl", "t", "x", "s",
+    "learner", "uplift", "spearman", "cramér", "gmm", "means", "ipw", "att", "smd", "welch", "efron", "crm",
+})
 
 _PROSE_TAGS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption", "th", "dt", "dd", "summary"}
 _SKIP_TAGS = {"script", "style", "code", "pre", "td", "svg", "head", "title"}
@@ -120,11 +129,6 @@ def prose_letters(html: str, *, terms: frozenset[str] = frozenset()) -> ProseLet
             if len(words) >= 4:
                 out.english_runs.append(run.group(0))
     return out
-
-
-def table_numbers(html: str) -> list[str]:
-    """The decimal numbers written in the page's table cells (``"12.345"``, ``"1,234.5"``)."""
-    return [m.group(0) for cell in _parse(html).cells for m in _NUMBER.finditer(cell)]
 
 
 def max_decimals(html: str) -> int:

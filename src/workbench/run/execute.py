@@ -63,7 +63,7 @@ from workbench.run.intake import Intake, save_intake, take_in
 from workbench.run.kernel import FALLBACK_KERNEL, kernel_name
 from workbench.run.params import Params, load_params
 from workbench.run.registry import Analysis, get_analysis
-from workbench.run.session import LANGUAGE_ENV
+from workbench.run.session import LANGUAGE_ENV, run_language
 from workbench.run.status import (
     STATUS_FAILED,
     STATUS_INTERRUPTED,
@@ -474,15 +474,6 @@ def language_env(language: str | None) -> Iterator[None]:
             os.environ.pop(LANGUAGE_ENV, None)
         else:
             os.environ[LANGUAGE_ENV] = before
-
-
-def run_language(params: Params) -> str:
-    """The report language of a run: :data:`~workbench.run.session.LANGUAGE_ENV` when set (as
-    ``--lang`` does, and as the kernel reads it), else the params' ``report.language``."""
-    language = os.environ.get(LANGUAGE_ENV) or params.report.language
-    if language not in LANGUAGES:
-        raise ParamsError(f"{LANGUAGE_ENV}={language!r} is not a report language ({', '.join(LANGUAGES)})")
-    return language
 
 
 def _run_dataset(

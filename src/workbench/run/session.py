@@ -68,7 +68,7 @@ from workbench.run.registry import get_analysis
 if TYPE_CHECKING:  # pragma: no cover
     import ibis
 
-__all__ = ["RunContext", "start", "params_hint", "save_intake", "read_intake", "find_artifact", "to_jsonable"]
+__all__ = ["RunContext", "start", "run_language", "LANGUAGE_ENV", "params_hint", "save_intake", "read_intake", "find_artifact", "to_jsonable"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
@@ -486,6 +486,21 @@ def _warning_formatter(section: type[BaseModel], prefix: str) -> Any:
 LANGUAGE_ENV = "WORKBENCH_LANGUAGE"
 
 
+def run_language(params: Params) -> str:
+    """The report language of a run: :data:`LANGUAGE_ENV` when set (as ``--lang`` does for the
+    kernels the runner starts), else the params' ``report.language``.
+
+    Raises
+    ------
+    ParamsError
+        The variable names no report language.
+    """
+    language = os.environ.get(LANGUAGE_ENV) or params.report.language
+    if language not in LANGUAGES:
+        raise ParamsError(f"{LANGUAGE_ENV}={language!r} is not a report language ({', '.join(LANGUAGES)})")
+    return language
+
+
 def _figure_caption(fig: Any, name: str) -> str:
     """A figure's caption: the catalog's ``figures.<name>`` when present, else its title."""
     from workbench.report.i18n import has
@@ -566,10 +581,7 @@ def start(params_file: str | Path, *, run_dir: str | Path = "", analysis: str) -
     section = get_analysis(analysis).params
     prefix = f"analyses.{analysis}"
     params = load_params(params_file)
-    language = os.environ.get(LANGUAGE_ENV) or params.report.language
-    if language not in LANGUAGES:
-        raise ParamsError(f"{LANGUAGE_ENV}={language!r} is not a report language ({', '.join(LANGUAGES)})")
-    fmt.configure(currency=params.currency, language=language)
+    fmt.configure(currency=params.currency, language=run_language(params))
     run = Path(run_dir) if run_dir else PROJECT_ROOT / "reports" / f"{params.name}-interactive"
     run.mkdir(parents=True, exist_ok=True)
     plotting.set_theme()
