@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 __all__ = ["CJK_FAMILY", "cjk_characters", "cjk_font_face", "cjk_font_data"]
@@ -49,16 +51,25 @@ def cjk_characters(text: str) -> str:
     return "".join(sorted({c for c in text if ord(c) >= _CJK_START and not 0xD800 <= ord(c) <= 0xDFFF}))
 
 
-def _sc_font() -> object:
-    """The Simplified Chinese font of the bundled Noto Sans CJK collection (a fresh copy)."""
+@contextmanager
+def _sc_font() -> Iterator[object]:
+    """The Simplified Chinese font of the bundled Noto Sans CJK collection (a fresh copy).
+
+    A context manager: the collection's file is closed on exit (an open file left to the
+    garbage collector raises a ``ResourceWarning`` wherever it happens to be collected).
+    """
     import noto_cjk_sans_otc
     from fontTools.ttLib import TTCollection
 
     collection = TTCollection(noto_cjk_sans_otc.FONT_PATH, lazy=True)
-    for font in collection.fonts:
-        if font["name"].getDebugName(1) == _SC_NAME:
-            return font
-    raise LookupError(f"{_SC_NAME} is not in {noto_cjk_sans_otc.FONT_PATH}")  # pragma: no cover
+    try:
+        for font in collection.fonts:
+            if font["name"].getDebugName(1) == _SC_NAME:
+                yield font
+                return
+        raise LookupError(f"{_SC_NAME} is not in {noto_cjk_sans_otc.FONT_PATH}")  # pragma: no cover
+    finally:
+        collection.close()
 
 
 def _flavor() -> tuple[str, str]:
@@ -98,13 +109,13 @@ def cjk_font_data(characters: str) -> tuple[bytes, str]:
     options.name_IDs = [1, 2]
     options.glyph_names = False
     options.notdef_outline = True
-    font = _sc_font()
-    subsetter = subset.Subsetter(options=options)
-    subsetter.populate(unicodes=[ord(c) for c in characters])
-    subsetter.subset(font)
     buffer = io.BytesIO()
-    font.flavor = flavor
-    font.save(buffer)
+    with _sc_font() as font:
+        subsetter = subset.Subsetter(options=options)
+        subsetter.populate(unicodes=[ord(c) for c in characters])
+        subsetter.subset(font)
+        font.flavor = flavor
+        font.save(buffer)
     return buffer.getvalue(), css_format
 
 
