@@ -22,10 +22,16 @@ ALLOWED: dict[str, set[str]] = {
     "value": {"core", "data", "report", "stats"},
     "profiling": {"core", "data", "report", "stats"},
     "segmentation": {"core", "data", "report", "stats", "value"},
-    "churn": {"core", "data", "report", "stats"},
+    "modeling": {"core", "data", "report", "stats"},
+    "churn": {"core", "data", "report", "stats", "modeling"},
     "campaign": {"core", "data", "report", "stats"},
+    "attribution": {"core", "data", "report", "stats"},
+    "forecast": {"core", "data", "report", "stats", "value"},
+    "cross_sell": {"core", "data", "report", "stats", "modeling"},
+    "service": {"core", "data", "report", "stats", "modeling"},
     "synth": {"core", "report"},
-    "run": {"core", "data", "report", "stats", "profiling", "segmentation", "value", "churn", "campaign", "synth"},
+    "run": {"core", "data", "report", "stats", "profiling", "segmentation", "value", "modeling", "churn", "campaign",
+            "attribution", "forecast", "cross_sell", "service", "synth"},
 }
 MAX_MODULE_LINES = 1200
 MAX_FUNCTION_LINES = 150

@@ -700,7 +700,7 @@ def _provenance(metrics: Path) -> dict[str, Any] | None:
 def _missing_tables(analysis: Analysis, params: Params) -> str | None:
     """Why the params cannot feed ``analysis`` (a table it needs is not declared), or None."""
     need = [t for t in analysis.tables if t not in params.tables]
-    any_of = tuple(getattr(analysis, "any_tables", ()) or ())
+    any_of = analysis.any_tables
     if need:
         keys = ", ".join(f"tables.{t}" for t in need)
         return (f"{analysis.key} needs table(s) {', '.join(need)}, which the params do not "

@@ -7,12 +7,16 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from workbench.attribution.params import AttributionParams
 from workbench.campaign.params import CampaignParams
 from workbench.churn.params import ChurnParams
 from workbench.core.errors import ParamsError, did_you_mean
 from workbench.core.params import AnalysisSection
+from workbench.cross_sell.params import CrossSellParams
+from workbench.forecast.params import ForecastParams
 from workbench.profiling.params import ProfilingParams
 from workbench.segmentation.params import SegmentationParams
+from workbench.service.params import ServiceParams
 
 __all__ = ["Analysis", "ANALYSES", "NOTEBOOK_DIR", "get_analysis"]
 
@@ -36,6 +40,8 @@ class Analysis:
         Contract tables it needs (at least one of ``any_tables`` when that is set).
     params : type
         Its params section, ``analyses.<key>`` (an :class:`AnalysisSection`).
+    any_tables : tuple of str
+        It needs at least one of these tables (besides all of ``tables``).
     depends_on : tuple of str
         Analyses whose artifacts it reads; in ``run-all`` it is skipped when one of them failed.
     """
@@ -46,6 +52,7 @@ class Analysis:
     params: type[BaseModel] = AnalysisSection
     tables: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    any_tables: tuple[str, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -73,6 +80,22 @@ ANALYSES: dict[str, Analysis] = {
         Analysis(
             "campaign", "04_campaign_evaluation.ipynb", "Campaign evaluation", CampaignParams,
             tables=("campaign_contacts",), depends_on=("data_profiling",),
+        ),
+        Analysis(
+            "attribution", "05_channel_attribution.ipynb", "Channel attribution", AttributionParams,
+            tables=("orders",), any_tables=("events", "campaign_contacts"), depends_on=("data_profiling",),
+        ),
+        Analysis(
+            "forecast", "06_sales_forecast.ipynb", "Sales forecast", ForecastParams,
+            tables=("orders",), depends_on=("data_profiling",),
+        ),
+        Analysis(
+            "cross_sell", "07_cross_sell.ipynb", "Cross-sell and propensity", CrossSellParams,
+            tables=("orders",), depends_on=("data_profiling",),
+        ),
+        Analysis(
+            "service", "08_service_voice.ipynb", "Service and voice of the customer", ServiceParams,
+            any_tables=("tickets", "feedback"), depends_on=("data_profiling",),
         ),
     )
 }

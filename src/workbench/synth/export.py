@@ -31,6 +31,7 @@ from workbench.synth.layout import (
     EXPORT_COLUMNS,
     EXPORT_FILES,
     EXTRA_CUSTOMER_COLUMNS,
+    OPTIONAL_TABLES,
 )
 from workbench.synth.readme import _readme
 from workbench.synth.simulate import SynthData, _check_args, generate
@@ -530,10 +531,14 @@ def example_params(
     out = Path(out_dir).resolve()
     files = EXPORT_FILES if formats == "export" else CANONICAL_FILES
     tables = {}
+    written = _written_columns(out)
     for table, fname in files.items():
+        if table in OPTIONAL_TABLES and not (out / fname).exists():
+            continue
         mapping = (
             EXPORT_COLUMNS[table] if formats == "export" else {c: c for c in EXPORT_COLUMNS[table]}
         )
+        mapping = {c: h for c, h in mapping.items() if c in written.get(table, mapping)}
         if formats == "canonical" and table == "customers":
             mapping = {**mapping, "age": "age"}
         tables[table] = {"path": str(out / fname), "columns": dict(mapping)}
@@ -545,6 +550,15 @@ def example_params(
         "seed": seed,
         "tables": tables,
     }
+
+
+def _written_columns(out: Path) -> dict[str, dict[str, str]]:
+    """Table -> columns of the files in ``out`` as ``ground_truth.json`` records them ({} if absent)."""
+    try:
+        files = json.loads((out / "ground_truth.json").read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError):
+        return {}
+    return {t: f.get("columns", {}) for t, f in files.items() if isinstance(f, dict)}
 
 
 def _check_formats(formats: str) -> None:
@@ -637,6 +651,8 @@ def _write_canonical(data: SynthData, out: Path, truth: dict[str, Any]) -> tuple
     files: dict[str, str] = {}
     rows: dict[str, int] = {}
     for table, fname in CANONICAL_FILES.items():
+        if table not in data.tables:
+            continue
         frame = data.tables[table]
         frame.to_parquet(out / fname, index=False)
         files[table], rows[table] = str(out / fname), len(frame)
@@ -644,6 +660,7 @@ def _write_canonical(data: SynthData, out: Path, truth: dict[str, Any]) -> tuple
     truth["files"] = {
         t: {"path": f, "columns": {c: c for c in data.tables[t].columns}}
         for t, f in CANONICAL_FILES.items()
+        if t in data.tables
     }
     return files, rows
 
@@ -666,7 +683,19 @@ def _write_export(
         "campaign_contacts": len(data.campaign_contacts), "events": len(data.events),
         "tickets": len(data.tickets),
     }  # fmt: skip
-    files = {t: str(out / f) for t, f in EXPORT_FILES.items()}
+    for table in OPTIONAL_TABLES:
+        if table in data.extra_tables:
+            frame = data.extra_tables[table].rename(columns=EXPORT_COLUMNS[table])
+            raw = _csv_bytes(frame, encoding="utf-8")
+            path = out / EXPORT_FILES[table]
+            if path.suffix == ".gz":
+                _write_gzip(path, raw)
+            else:
+                path.write_bytes(raw)
+            rows[table] = len(frame)
+        else:
+            (out / EXPORT_FILES[table]).unlink(missing_ok=True)
+    files = {t: str(out / f) for t, f in EXPORT_FILES.items() if t in rows}
     truth["defects"] = {
         "planted": bool(defects),
         "spec": DEFECT_SPEC,
@@ -677,9 +706,10 @@ def _write_export(
         t: {
             "path": f,
             "encoding": {"customers": "gbk", "orders": "utf-8-sig", "events": "utf-8"}.get(t),
-            "columns": EXPORT_COLUMNS[t],
+            "columns": {c: h for c, h in EXPORT_COLUMNS[t].items() if c in data.tables[t].columns},
         }
         for t, f in EXPORT_FILES.items()
+        if t in rows
     }
     if defects:
         truth["files"]["customers"]["extra_columns"] = list(EXTRA_CUSTOMER_COLUMNS)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["EXPORT_FILES", "EXPORT_COLUMNS", "EXTRA_CUSTOMER_COLUMNS", "CANONICAL_FILES", "DEFECT_SPEC"]
+__all__ = ["EXPORT_FILES", "EXPORT_COLUMNS", "OPTIONAL_TABLES", "EXTRA_CUSTOMER_COLUMNS", "CANONICAL_FILES", "DEFECT_SPEC"]
 
 _NOTE_PARTS = (
     ("客户来电咨询订单", "的物流进度"), ("已加企业微信，编号", ""), ("生日当月赠券，券码", ""),
@@ -26,6 +26,9 @@ EXPORT_FILES: dict[str, str] = {
     "campaign_contacts": "campaign_contacts.parquet",
     "events": "events.csv.gz",
     "tickets": "tickets.xlsx",
+    "spend": "spend.csv",
+    "order_items": "order_items.csv.gz",
+    "feedback": "feedback.csv.gz",
 }
 
 
@@ -50,9 +53,24 @@ EXPORT_COLUMNS: dict[str, dict[str, str]] = {
     "tickets": {
         "ticket_id": "工单号", "customer_id": "会员ID", "opened_at": "创建时间",
         "first_response_at": "首次响应时间", "resolved_at": "解决时间", "satisfaction": "满意度",
-        "channel": "渠道", "category": "类型", "is_complaint": "是否投诉",
+        "channel": "渠道", "category": "类型", "is_complaint": "是否投诉", "text": "问题描述",
+    },
+    "spend": {
+        "date": "日期", "channel": "渠道", "campaign_id": "活动ID", "cost": "花费",
+        "impressions": "曝光量", "clicks": "点击量",
+    },
+    "order_items": {
+        "order_id": "订单号", "product_id": "商品编码", "product_name": "商品名称",
+        "category": "品类", "quantity": "数量", "price": "金额",
+    },
+    "feedback": {
+        "feedback_id": "评价ID", "customer_id": "会员ID", "feedback_time": "评价时间",
+        "channel": "来源", "text": "评价内容", "rating": "评分", "nps": "推荐意愿",
     },
 }  # fmt: skip
+
+#: Tables an extension of the generator adds (written only when it produced them).
+OPTIONAL_TABLES: tuple[str, ...] = ("spend", "order_items", "feedback")
 
 
 #: Extra customer columns written when defects are planted (constant and free text).

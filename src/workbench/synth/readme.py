@@ -30,8 +30,13 @@ def _readme(truth: dict[str, Any], rows: dict[str, int], *, defects: bool) -> st
         "campaign_contacts": "Parquet, typed, canonical names",
         "events": "CSV, gzip, UTF-8, canonical names",
         "tickets": "Excel (.xlsx), Chinese headers",
+        "spend": "CSV, UTF-8, Chinese headers",
+        "order_items": "CSV, gzip, UTF-8, Chinese headers",
+        "feedback": "CSV, gzip, UTF-8, Chinese headers",
     }
     for table, fname in EXPORT_FILES.items():
+        if table not in rows:
+            continue
         mapping = ", ".join(
             f"{h} -> {c}" if h != c else c for c, h in EXPORT_COLUMNS[table].items()
         )

@@ -57,7 +57,7 @@ tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -141,6 +141,9 @@ class SynthData(Result):
     ----------
     customers, orders, campaign_contacts, events, tickets : pandas.DataFrame
         Clean tables with the canonical column names of :data:`workbench.core.contract.TABLES`.
+    extra_tables : dict of str to DataFrame
+        Tables the extensions add (:mod:`workbench.synth.extensions`: ``spend``, ``order_items``,
+        ``feedback``).
     truth : dict
         JSON-able ground truth (segments, seasonality, churn model and realised churn rates,
         campaigns, funnel, refunds, tickets; ``defects`` is filled by :func:`write_example`).
@@ -156,16 +159,17 @@ class SynthData(Result):
     tickets: pd.DataFrame
     truth: dict[str, Any]
     truth_customers: pd.DataFrame
+    extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
-    #: The five contract tables, in the order of the files written by ``write_example``.
+    #: The five base contract tables, in the order of the files written by ``write_example``.
     TABLE_NAMES: ClassVar[tuple[str, ...]] = (
         "customers", "orders", "campaign_contacts", "events", "tickets",
     )  # fmt: skip
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The five contract tables by name."""
-        return {name: getattr(self, name) for name in self.TABLE_NAMES}
+        """Every contract table by name: the five base tables, then the extensions' (``spend`` ...)."""
+        return {**{name: getattr(self, name) for name in self.TABLE_NAMES}, **self.extra_tables}
 
     def summary(self) -> pd.DataFrame:
         """Rows and columns per table.
@@ -554,4 +558,6 @@ def generate(
         cust, life, lines, contacts, tickets, events, camp_truth, cid, clock,
         n=n, seed=int(seed), start=start, end=end, as_of=as_of,
     )  # fmt: skip
-    return SynthData(**frames, truth=truth, truth_customers=truth_customers)
+    from workbench.synth.extensions import extend  # the extensions import SynthData from here
+
+    return extend(SynthData(**frames, truth=truth, truth_customers=truth_customers), seed=int(seed))

@@ -1,0 +1,5 @@
+"""Cross-sell and propensity: see ``docs/ARCHITECTURE.md`` ("Adding an analysis")."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
