@@ -114,6 +114,20 @@ class ChurnFrame(Result):
             out.append(c)
         return out
 
+    #: Columns of :meth:`artifact` (those present): what other analyses need of the frame.
+    ARTIFACT_COLUMNS = ("customer_id", "churned", "event", "duration_months", "tenure_days", "monetary_sum",
+                        "monetary_net", "n_orders", "recency_days", "clv", "probability_alive", CONSENT_COLUMN,
+                        *SEGMENT_COLUMNS)  # fmt: skip
+
+    def artifact(self) -> pd.DataFrame:
+        """The frame as the ``churn_frame`` artifact other analyses read (the service analysis'
+        hazard ratios): key, label, survival time, value and tenure, consent and segment columns;
+        ``attrs``: kind and ``as_of``."""
+        cols = [c for c in dict.fromkeys(self.ARTIFACT_COLUMNS) if c in self.table.columns]
+        out = self.table[cols].copy()
+        out["as_of"] = self.as_of
+        return out.reset_index(drop=True)
+
     def summary(self) -> pd.DataFrame:
         """One row: customers, churners, churn rate with its 95 % Wilson interval, definition (the
         kind and the date as a reader reads them)."""

@@ -48,6 +48,9 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "FREE_TEXT_COLUMNS",
+    "TEXT_PATTERNS",
+    "personal_data_in_text",
     "PersonalColumn",
     "PII_KINDS",
     "PENDING",
@@ -597,3 +600,36 @@ def _forced_kind(values: pd.Series, *, sample: int, seed: int) -> Detection:
     best = max(PII_KINDS, key=lambda k: shares[k])
     kind = best if shares[best] > 0 else FALLBACK_KIND
     return Detection(kind, "params", shares[kind] if n else None, n)
+
+
+# --- personal data inside free text ------------------------------------------------------------
+
+#: Contract columns of free text (what customers write): personal data in them is masked inside
+#: the text (:func:`workbench.core.privacy.mask_in_text`), never the whole value.
+FREE_TEXT_COLUMNS: dict[str, tuple[str, ...]] = {"tickets": ("text",), "feedback": ("text",)}
+
+#: Unanchored patterns of personal data inside a text, by kind (the order in which masks apply:
+#: ID numbers and bank cards before phones, so a phone pattern never eats part of a longer number).
+TEXT_PATTERNS: dict[str, re.Pattern[str]] = {
+    "email": re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"),
+    "id_number": re.compile(r"(?<!\d)[1-8]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?!\d)"),
+    "bank_card": re.compile(r"(?<!\d)(?:\d[ \-]?){15,18}\d(?!\d)"),
+    "phone": re.compile(r"(?<![\d*])(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d){8}(?!\d)"),
+    "name": re.compile(
+        r"(?:(?<=我是)|(?<=我叫)|(?<=姓名[:：])|(?<=联系人[:：])|(?<=本人))[\u4e00-\u9fff]{2,3}(?=[，,。.\s!！]|$)"
+        r"|(?:(?<=This is )|(?<=My name is )|(?<=I am )|(?<=I'm ))[A-Z\u4e00-\u9fff][\w\u4e00-\u9fff]*(?: [A-Z][a-z]+)?"
+    ),
+}
+
+
+def personal_data_in_text(values: pd.Series, *, sample: int = 2000, seed: int = 0) -> dict[str, int]:
+    """How many texts of a seeded sample hold each kind of personal data (:data:`TEXT_PATTERNS`).
+
+    Examples
+    --------
+    >>> personal_data_in_text(pd.Series(["请回电13812345678", "my mail: a.b@x.com", "fine"]))["phone"]
+    1
+    """
+    text = sample_values(values, size=sample, seed=seed).astype(str)
+    return {kind: int(text.str.contains(rx, regex=True).sum()) for kind, rx in TEXT_PATTERNS.items()}
+

@@ -41,6 +41,7 @@ from workbench.core.pii import (
 )
 
 __all__ = [
+    "mask_in_text",
     "MaskKind",
     "MASK_KINDS",
     "PSEUDONYM_PREFIX",
@@ -494,3 +495,28 @@ def protect(
             if col in out:
                 out[col] = pseudonymize(frame[col], salt=secret)
     return out
+
+
+def mask_in_text(texts: pd.Series) -> pd.Series:
+    """Mask phone numbers, e-mails, ID numbers, bank cards and names INSIDE free texts.
+
+    The text stays readable (a complaint still says what went wrong); each match of
+    :data:`workbench.core.pii.TEXT_PATTERNS` is replaced by its kind's mask (``138****5678``,
+    ``a***@x.com``, ``张**``). Missing values stay missing; distinct texts are masked once.
+
+    Examples
+    --------
+    >>> mask_in_text(pd.Series(["我是张伟，请回电13812345678，邮箱zw@qq.com"])).iloc[0]
+    '我是张*，请回电138****5678，邮箱z***@qq.com'
+    """
+    from workbench.core.pii import TEXT_PATTERNS
+
+    def one(text: Any) -> Any:
+        if not isinstance(text, str):
+            return text
+        for kind, rx in TEXT_PATTERNS.items():
+            text = rx.sub(lambda m, k=kind: _MASKERS[k](m.group(0)), text)
+        return text
+
+    return _map_distinct(texts, one)
+

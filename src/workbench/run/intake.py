@@ -101,7 +101,7 @@ def protect_loaded(table: LoadedTable, params: DatasetParams, *, seed: int) -> t
         The treated table (intake report examples of personal columns removed) and the
         personal columns found.
     """
-    from workbench.core.pii import detect_personal_data
+    from workbench.core.pii import FREE_TEXT_COLUMNS, PENDING, detect_personal_data
     from workbench.core.privacy import contract_pii_kinds, protect_table
 
     p = params.privacy
@@ -110,11 +110,41 @@ def protect_loaded(table: LoadedTable, params: DatasetParams, *, seed: int) -> t
         table.frame, table.name, headers=_headers(table), canonical_pii=canonical, overrides=p.columns,
         sample=p.detect_sample, min_share=p.detect_min_share, seed=seed,
     )  # fmt: skip
+    free_text = [c for c in FREE_TEXT_COLUMNS.get(table.name, ()) if c in table.frame.columns]
+    forced = {d.column for d in detections if d.treatment != PENDING}
+    detections = [d for d in detections if d.column not in free_text or d.column in forced]
     frame, personal = protect_table(table.frame, table.name, detections, privacy=p)
+    personal += _mask_free_text(frame, table, [c for c in free_text if c not in forced], params, seed=seed)
     hidden = {pc.column for pc in personal}
     columns = [replace(c, examples=["(personal data, hidden)"] if c.examples else []) if c.column in hidden else c
                for c in table.columns]
     return LoadedTable(name=table.name, frame=frame, source=table.source, columns=columns), personal
+
+
+def _mask_free_text(
+    frame: pd.DataFrame, table: LoadedTable, columns: list[str], params: DatasetParams, *, seed: int
+) -> list[PersonalColumn]:
+    """Mask personal data inside the free-text ``columns`` of ``frame`` (in place of the column,
+    the frame is intake's own copy); one record per column that held any (kind: the most frequent)."""
+    from workbench.core.pii import personal_data_in_text
+    from workbench.core.privacy import mask_in_text
+
+    p = params.privacy
+    out: list[PersonalColumn] = []
+    headers = _headers(table)
+    for col in columns:
+        found = personal_data_in_text(frame[col], sample=p.detect_sample, seed=seed)
+        n_checked = int(frame[col].notna().sum().clip(max=p.detect_sample))
+        if not any(found.values()):
+            continue
+        kind = max(found, key=found.__getitem__)
+        share = found[kind] / n_checked if n_checked else None
+        treatment = "keep" if p.allow_personal_data else "mask"
+        if treatment == "mask":
+            frame[col] = mask_in_text(frame[col])
+        out.append(PersonalColumn(table.name, col, str(headers.get(col, col)), kind, "content", share, n_checked,
+                                  treatment=treatment))  # fmt: skip
+    return out
 
 
 def take_in(params: DatasetParams, names: Sequence[str] | None = None, *, known: Sequence[dict] = ()) -> Intake:

@@ -95,7 +95,7 @@ ANALYSES: dict[str, Analysis] = {
         ),
         Analysis(
             "service", "08_service_voice.ipynb", "Service and voice of the customer", ServiceParams,
-            any_tables=("tickets", "feedback"), depends_on=("data_profiling",),
+            any_tables=("tickets", "feedback"), depends_on=("data_profiling", "churn"),
         ),
     )
 }
