@@ -412,6 +412,11 @@ def test_holdout_comparison(summary, bg):
     assert m["actual_total"] == REF["summary_day"]["sum_frequency_holdout"]
     assert 0 < m["mae_customer"] < 2 and m["ape_total"] < 0.25
     assert "\n" not in repr(hc) and "<table" in hc._repr_html_()
+    # the calibration-period model the check checks stands beside it, with its intervals
+    est = hc.estimates().set_index("param")
+    for p in ("r", "alpha", "a", "b"):
+        assert est.loc[p, "estimate"] == pytest.approx(REF["bgnbd"]["params"][p], rel=2e-3)
+        assert est.loc[p, "lower"] < est.loc[p, "estimate"] < est.loc[p, "upper"]
 
 
 def test_tracking_curve(cdnow, summary, bg, pnbd):

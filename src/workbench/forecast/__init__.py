@@ -1,5 +1,40 @@
-"""Sales forecast: see ``docs/ARCHITECTURE.md`` ("Adding an analysis")."""
+"""Sales forecast (notebook ``06_sales_forecast.ipynb``): revenue, orders and active customers for
+the coming weeks or months, with intervals and an honest backtest.
+
+* :mod:`~workbench.forecast.periods` - orders as a series of whole periods (:func:`period_series`).
+* :mod:`~workbench.forecast.calendar` - the Chinese retail calendar as regressors (:func:`retail_calendar`).
+* :mod:`~workbench.forecast.existing` - existing customers: BTYD period by period x Gamma-Gamma.
+* :mod:`~workbench.forecast.acquisition` - new customers: ETS or SARIMAX by AICc.
+* :mod:`~workbench.forecast.model` - both joined with 80 % / 95 % intervals (:func:`sales_forecast`).
+* :mod:`~workbench.forecast.backtest` - rolling origin against seasonal naive and plain ETS.
+* :mod:`~workbench.forecast.scenarios` - what-if scenarios, the split by group, tracking.
+* :mod:`~workbench.forecast.truth` - synthetic data: the forecast against the generator's truth.
+* :mod:`~workbench.forecast.findings` - :func:`key_findings`.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from workbench.forecast.backtest import METHODS, Backtest, backtest
+from workbench.forecast.calendar import EVENTS, RetailCalendar, retail_calendar
+from workbench.forecast.findings import key_findings
+from workbench.forecast.model import QUANTILES, SalesForecast, sales_forecast
+from workbench.forecast.periods import SEASON, PeriodSeries, period_series, purchases
+from workbench.forecast.scenarios import (
+    GroupForecast,
+    Scenarios,
+    Tracking,
+    forecast_by_group,
+    scenarios,
+    track_forecast,
+)
+from workbench.forecast.truth import truth_check, truth_totals
+
+__all__ = [
+    "PeriodSeries", "period_series", "purchases", "SEASON",
+    "RetailCalendar", "retail_calendar", "EVENTS",
+    "SalesForecast", "sales_forecast", "QUANTILES",
+    "Backtest", "backtest", "METHODS",
+    "Scenarios", "scenarios", "GroupForecast", "forecast_by_group", "Tracking", "track_forecast",
+    "truth_check", "truth_totals",
+    "key_findings",
+]

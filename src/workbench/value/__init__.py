@@ -8,6 +8,8 @@ non-contractual businesses (customers can leave silently), their honest checks, 
   :func:`independence_check`.
 * :mod:`~workbench.value.clv` - :func:`customer_value` (CLV per customer as of a date) and the
   current x future value grid.
+* :mod:`~workbench.value.periods` - the models period by period and draws of their parameters
+  (the sales forecast).
 * :mod:`~workbench.value.simple` - the simple CLV formula, per customer and per segment.
 """
 
@@ -33,6 +35,12 @@ from workbench.value.models import (
     simulate_bgnbd,
     simulate_gamma_gamma,
     simulate_pareto_nbd,
+)
+from workbench.value.periods import (
+    conditional_repeat_by_period,
+    expected_repeat_by_period,
+    parameter_draws,
+    with_params,
 )
 from workbench.value.simple import (
     SimpleCLVResult,
@@ -62,6 +70,10 @@ __all__ = [
     "simulate_bgnbd",
     "simulate_pareto_nbd",
     "simulate_gamma_gamma",
+    "expected_repeat_by_period",
+    "conditional_repeat_by_period",
+    "parameter_draws",
+    "with_params",
     "SimpleCLVResult",
     "annuity_factor",
     "simple_clv",

@@ -195,12 +195,21 @@ class HoldoutComparison(Result):
         Model label.
     tracking : TrackingCurve or None
         The tracking curve of the same calibration fit; its errors join the finding.
+    calibration : BetaGeoModel or ParetoNBDModel or None
+        The calibration-period model the check checks; :meth:`estimates` shows its parameters.
     """
 
     table: pd.DataFrame
     customers: pd.DataFrame = field(repr=False)
     model: str = ""
     tracking: TrackingCurve | None = field(default=None, repr=False)
+    calibration: Any = field(default=None, repr=False)
+
+    def estimates(self) -> pd.DataFrame | None:
+        """The calibration-period model's parameter estimates with standard errors and 95 %
+        intervals (``param``, ``estimate``, ``se``, ``lower``, ``upper``), to stand beside the
+        check; ``None`` when the model was not kept."""
+        return None if self.calibration is None else self.calibration.summary()
 
     def summary(self) -> pd.DataFrame:
         """Bins ``0 .. k-1, k+`` of calibration repeat purchases: ``frequency``, ``n_customers``,
@@ -315,7 +324,7 @@ def holdout_comparison(
     table["error"] = table["predicted"] - table["actual"]
     customers = pd.DataFrame({"frequency": x.astype("int64"), "actual": actual, "predicted": pred}, index=summary.index)
     customers["error"] = customers["predicted"] - customers["actual"]
-    return HoldoutComparison(table, customers, model._label, tracking)
+    return HoldoutComparison(table, customers, model._label, tracking, model)
 
 
 @dataclass(frozen=True)
