@@ -98,6 +98,58 @@ def test_attribution_hand_case() -> None:
     assert att2["revenue"].tolist() == [100.0, 30.0, 0.0, 0.0]
 
 
+def test_attribution_one_order_one_credit() -> None:
+    """Overlapping windows of two campaigns: one order is credited once (last touch), in equal
+    shares (fractional), or to both (every, the old double count)."""
+    contacts = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "campaign_id": ["k1", "k2", "k1"],
+            "contact_time": pd.to_datetime(["2025-01-01", "2025-01-05", "2025-01-01"]),
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "order_time": pd.to_datetime(["2025-01-03", "2025-01-07", "2025-01-02"]),  # a: 2nd order in both windows
+            "amount": [10.0, 40.0, 5.0],
+        }
+    )
+    last = attribute_orders(contacts, orders, window_days=14)  # default: last touch
+    assert last["orders"].tolist() == [1, 1, 1]
+    assert last["revenue"].tolist() == [10.0, 40.0, 5.0]
+    frac = attribute_orders(contacts, orders, window_days=14, credit_rule="fractional")
+    assert frac["orders"].tolist() == [1.5, 0.5, 1.0]
+    assert frac["revenue"].tolist() == [30.0, 20.0, 5.0]
+    every = attribute_orders(contacts, orders, window_days=14, credit_rule="every")
+    assert every["orders"].tolist() == [2, 1, 1]
+    assert every["revenue"].tolist() == [50.0, 40.0, 5.0]
+    # one order, one credit: the credited orders add up to the purchases in any window
+    assert last["orders"].sum() == frac["orders"].sum() == 3 < every["orders"].sum()
+    with pytest.raises(AnalysisError, match=r"credit_rule='last_tuch'.*did you mean 'last_touch'"):
+        attribute_orders(contacts, orders, credit_rule="last_tuch")
+
+
+def test_attribution_rule_on_the_synthetic_base(synth_data) -> None:
+    """On the generator's campaigns (14-day windows months apart) no window overlaps another of the
+    same customer, so last touch changes nothing there: summer_email_2025 keeps every attributed
+    conversion (its gap to the tracked flags is background purchases, not double counting)."""
+    c, o = synth_data.campaign_contacts, synth_data.orders
+    every = attribute_orders(c, o, window_days=14, credit_rule="every")
+    last = attribute_orders(c, o, window_days=14)
+    assert (every["orders"] == last["orders"]).all()
+    summer = (c["campaign_id"] == "summer_email_2025").to_numpy()
+    assert last.loc[summer, "converted"].sum() > c.loc[summer, "converted"].sum()
+    # a 120-day window makes spring and summer overlap: then last touch credits each order once
+    every120 = attribute_orders(c, o, window_days=120, credit_rule="every")
+    last120 = attribute_orders(c, o, window_days=120)
+    assert last120["orders"].sum() < every120["orders"].sum()
+    vip = (c["campaign_id"] == "vip_call_2025").to_numpy()  # the latest campaign keeps all its orders
+    assert last120.loc[vip, "orders"].sum() == every120.loc[vip, "orders"].sum()
+    for earlier in (summer, (c["campaign_id"] == "spring_coupon_2025").to_numpy()):
+        assert last120.loc[earlier, "orders"].sum() < every120.loc[earlier, "orders"].sum()
+
+
 def test_prepare_from_orders_and_kpis_hand_case() -> None:
     contacts, orders = _hand_contacts(), _hand_orders()
     before = contacts.copy()

@@ -10,12 +10,17 @@ import pandas as pd
 
 from workbench.campaign._common import flag, naive_time
 from workbench.core.contract import DEFAULT_TRUE_VALUES
-from workbench.core.errors import AnalysisError
+from workbench.core.errors import AnalysisError, did_you_mean
 from workbench.data.cleaning import refund_mask
 from workbench.data.engine import as_table, close, connect
 from workbench.data.orders import REFUND_STATUSES
 
-__all__ = ["CANCELLED_STATUSES", "attribute_orders", "purchase_mask"]
+__all__ = ["CANCELLED_STATUSES", "CREDIT_RULES", "attribute_orders", "purchase_mask"]
+
+#: How an order in the windows of several contacts of its customer is credited: ``last_touch``
+#: (all of it to the latest of those contacts), ``fractional`` (an equal share to each, the
+#: linear model) or ``every`` (all of it to each: the old double count, kept for comparison).
+CREDIT_RULES: tuple[str, ...] = ("last_touch", "fractional", "every")
 
 #: Order ``status`` values (lower-cased, stripped) of orders that never completed; like refund
 #: lines (:func:`workbench.data.cleaning.refund_mask`) they never count for a contact.
@@ -72,6 +77,7 @@ def _purchase_lines(
     Returns
     -------
     ibis Table
+        With ``oid``, a key of the purchase line.
     """
     if isinstance(orders, ir.Table):
         return _purchases_expr(orders, data_end=data_end)
@@ -85,6 +91,7 @@ def _purchase_lines(
             "customer_id": orders.loc[keep, "customer_id"].astype("string").to_numpy(dtype=object),
             "t": o_time[keep].to_numpy(),
             "amount": amount[keep].fillna(0).to_numpy(dtype="float64"),
+            "oid": np.arange(int(keep.sum()), dtype=np.int64),
         }
     )
     return as_table(con, o)
@@ -114,7 +121,8 @@ def _purchases_expr(orders: ir.Table, *, data_end: pd.Timestamp | None) -> ir.Ta
         st = t.status.cast("string").strip().lower()
         keep.append(~st.isin(sorted(CANCELLED_STATUSES | set(REFUND_STATUSES))).fill_null(False))
     t = t.filter(keep)
-    return t.select(customer_id=t.customer_id.cast("string"), t=t._t, amount=t._a.fill_null(0))
+    return t.select(customer_id=t.customer_id.cast("string"), t=t._t, amount=t._a.fill_null(0),
+                    oid=ibis.row_number().over(ibis.window(order_by=[t.customer_id, t._t])))
 
 
 def attribute_orders(
@@ -123,12 +131,17 @@ def attribute_orders(
     *,
     window_days: float = 14,
     data_end: pd.Timestamp | None = None,
+    credit_rule: str = "last_touch",
     con: ibis.BaseBackend | None = None,
 ) -> pd.DataFrame:
     """Orders, conversion and revenue attributed to each contact (an engine range join).
 
-    Every purchase in a contact's window counts for that contact: a purchase in the windows of
-    two contacts of the same customer counts for both.
+    A purchase counts for the contacts of its customer whose window covers it, one order one
+    credit: with ``credit_rule="last_touch"`` (the default) all of it goes to the latest of those
+    contacts (ties: the later row), with ``"fractional"`` each gets an equal share of the order
+    and its revenue (the linear model), so the contacts' orders and revenue add up to the
+    purchases once; ``"every"`` credits it to each (the double count of overlapping windows,
+    kept for comparison).
 
     Parameters
     ----------
@@ -143,6 +156,8 @@ def attribute_orders(
         An order counts when ``contact_time < order_time <= contact_time + window_days``.
     data_end : Timestamp, optional
         Orders after this are ignored (default: none ignored).
+    credit_rule : {"last_touch", "fractional", "every"}, default "last_touch"
+        How an order in several contacts' windows is credited (see above; ``analyses.campaign.credit_rule``).
     con : ibis.BaseBackend, optional
         Engine (DuckDB or Spark); default the backend of ``orders`` when it is an Ibis table,
         else a fresh in-memory DuckDB.
@@ -150,14 +165,15 @@ def attribute_orders(
     Returns
     -------
     pandas.DataFrame
-        Same index and row order as ``contacts``: ``orders`` (int), ``converted`` (bool),
-        ``revenue`` (float, rounded to cents). Contacts without ``contact_time`` get 0. With
+        Same index and row order as ``contacts``: ``orders`` (credited orders: int, a fraction
+        with ``fractional``), ``converted`` (bool: any credited order), ``revenue`` (float,
+        rounded to cents). Contacts without ``contact_time`` get 0. With
         Ibis ``contacts`` the frame also holds their ``customer_id`` and ``contact_time``.
 
     Raises
     ------
     AnalysisError
-        ``orders`` lacks ``customer_id``, ``order_time`` or ``amount``.
+        ``orders`` lacks ``customer_id``, ``order_time`` or ``amount``; unknown ``credit_rule``.
 
     Examples
     --------
@@ -166,7 +182,15 @@ def attribute_orders(
     ...                   "amount": [10.0, 5.0]})
     >>> attribute_orders(c, o, window_days=14)["revenue"].tolist()
     [10.0]
+    >>> two = pd.concat([c, c.assign(contact_time=pd.to_datetime(["2025-01-01 12:00"]))], ignore_index=True)
+    >>> attribute_orders(two, o, window_days=14)["orders"].tolist()
+    [0, 1]
+    >>> attribute_orders(two, o, window_days=14, credit_rule="fractional")["revenue"].tolist()
+    [5.0, 5.0]
     """
+    if credit_rule not in CREDIT_RULES:
+        raise AnalysisError(f"credit_rule={credit_rule!r}{did_you_mean(credit_rule, CREDIT_RULES)}; "
+                            f"choose one of {', '.join(CREDIT_RULES)}")  # fmt: skip
     for col in ("customer_id", "order_time", "amount"):
         if col not in orders.columns:
             raise AnalysisError(
@@ -182,15 +206,17 @@ def attribute_orders(
         con = ibis.get_backend(orders) if isinstance(orders, ir.Table) else connect()
     try:
         res = con.to_pandas(
-            _attribution_expr(con, contacts, orders, window_days=window_days, data_end=data_end)
+            _attribution_expr(con, contacts, orders, window_days=window_days, data_end=data_end,
+                              credit_rule=credit_rule)
         )
     finally:
         if own:
             close(con)
-    n = np.zeros(len(contacts), dtype=np.int64)
+    frac = credit_rule == "fractional"
+    n = np.zeros(len(contacts), dtype="float64" if frac else np.int64)
     rev = np.zeros(len(contacts), dtype="float64")
     rid = res["rid"].to_numpy(dtype=np.int64)
-    n[rid] = res["n"].to_numpy(dtype=np.int64)
+    n[rid] = res["n"].to_numpy(dtype="float64") if frac else np.round(res["n"].to_numpy(dtype="float64")).astype(np.int64)
     rev[rid] = np.round(res["rev"].to_numpy(dtype="float64"), 2)
     out = pd.DataFrame({"orders": n, "converted": n > 0, "revenue": rev}, index=contacts.index)
     if from_engine:
@@ -200,8 +226,9 @@ def attribute_orders(
 
 
 def _attribution_expr(con: ibis.BaseBackend, contacts: pd.DataFrame, orders: pd.DataFrame | ir.Table, *,
-                      window_days: float, data_end: pd.Timestamp | None) -> ir.Table:  # fmt: skip
-    """Per contact row number ``rid`` with a purchase in its window: ``n`` purchases, ``rev``."""
+                      window_days: float, data_end: pd.Timestamp | None, credit_rule: str = "last_touch") -> ir.Table:  # fmt: skip
+    """Per contact row number ``rid`` with a credited purchase in its window: ``n`` credited
+    purchases, ``rev`` their credited revenue (``credit_rule`` as in :func:`attribute_orders`)."""
     t0 = naive_time(contacts["contact_time"])
     c = as_table(con, pd.DataFrame(
         {
@@ -213,4 +240,11 @@ def _attribution_expr(con: ibis.BaseBackend, contacts: pd.DataFrame, orders: pd.
     ))  # fmt: skip
     o = _purchase_lines(con, orders, data_end=data_end)
     j = c.join(o, [c.cid == o.customer_id, o.t > c.t0, o.t <= c.t1])
-    return j.group_by("rid").aggregate(n=j.t.count(), rev=j.amount.sum())
+    if credit_rule == "every":
+        j = j.mutate(credit=ibis.literal(1.0))
+    elif credit_rule == "fractional":
+        j = j.mutate(credit=1.0 / j.rid.count().over(ibis.window(group_by=j.oid)).cast("float64"))
+    else:
+        last = ibis.row_number().over(ibis.window(group_by=j.oid, order_by=[j.t0.desc(), j.rid.desc()]))
+        j = j.filter(last == 0).mutate(credit=ibis.literal(1.0))
+    return j.group_by("rid").aggregate(n=j.credit.sum(), rev=(j.amount * j.credit).sum())

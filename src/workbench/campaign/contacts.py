@@ -235,6 +235,7 @@ class _Prep:
     outcome_source: str
     orders: pd.DataFrame | None
     n_in: int
+    credit_rule: str = "last_touch"
     notes: list[str] = field(default_factory=list)
     has_time: bool = False
     data_end: pd.Timestamp | None = None
@@ -518,7 +519,8 @@ def _step_attribution(s: _Prep) -> None:
     if not (s.orders is not None and s.has_time and df["contact_time"].notna().any()):
         s.use = pd.Series(False, index=df.index)
         return
-    att = attribute_orders(df, s.orders, window_days=s.window_days, data_end=s.data_end, con=s.con)
+    att = attribute_orders(df, s.orders, window_days=s.window_days, data_end=s.data_end, con=s.con,
+                           credit_rule=s.credit_rule)
     df["attributed_orders"] = att["orders"].where(df["contact_time"].notna())
     df["attributed_converted"] = att["converted"].astype("boolean").mask(df["contact_time"].isna())
     df["attributed_revenue"] = att["revenue"].where(df["contact_time"].notna())
@@ -648,6 +650,7 @@ def prepare_contacts(
     outcome_source: Literal["auto", "columns", "orders"] = "auto",
     as_of: Any = None,
     con: ibis.BaseBackend | None = None,
+    credit_rule: Literal["last_touch", "fractional", "every"] = "last_touch",
 ) -> CampaignData:
     """Validate campaign contacts, fill their outcomes and state each campaign's design.
 
@@ -693,6 +696,10 @@ def prepare_contacts(
     con : ibis.BaseBackend, optional
         Engine of the attribution range join (DuckDB or Spark; the run's ``ctx.engine``); default
         a fresh in-memory DuckDB.
+    credit_rule : {"last_touch", "fractional", "every"}, default "last_touch"
+        An order inside the windows of several contacts of its customer goes to the latest
+        contact, in equal shares to each, or whole to each (the old double count); see
+        :func:`workbench.campaign.attribution.attribute_orders`.
 
     Returns
     -------
@@ -704,7 +711,8 @@ def prepare_contacts(
         See the checks above.
     """
     s = _Prep(df=_step_validate(contacts), control_arm=control_arm, window_days=float(window_days),
-              outcome_source=outcome_source, orders=orders, n_in=len(contacts), con=con)  # fmt: skip
+              outcome_source=outcome_source, orders=orders, n_in=len(contacts), con=con,
+              credit_rule=credit_rule)  # fmt: skip
     _step_campaigns(s, campaigns)
     _step_contact_time(s)
     _step_duplicates(s)

@@ -117,6 +117,11 @@ class CampaignParams(AnalysisSection):
         "(blank = unknown: kept and counted)",
     )
     attribution_window_days: int = Field(14, ge=1, le=365, description="orders this long after contact count")
+    credit_rule: Literal["last_touch", "fractional", "every"] = Field(
+        "last_touch",
+        description="an order in the windows of several contacts of its customer: all to the latest contact "
+        "(last_touch), an equal share to each (fractional), or all to each (every: the old double count)",
+    )
     outcome_source: Literal["auto", "columns", "orders"] = Field(
         "auto", description="auto: outcome columns when present, else attributed from orders"
     )
