@@ -301,7 +301,9 @@ def test_bootstrap_auc_statistic_matches_sklearn():
     rng = np.random.default_rng(5)
     y = rng.integers(0, 2, 300)
     s = np.round(rng.normal(size=300) + y, 1)  # with ties
-    stat = cm.evaluate._fast_auc_stat(y, s)
+    from workbench.modeling.propensity import fast_auc_stat  # the shared scorer's (churn uses it)
+
+    stat = fast_auc_stat(y, s)
     assert stat(np.arange(300)) == pytest.approx(roc_auc_score(y, s))
     idx = rng.integers(0, 300, 300)
     assert stat(idx) == pytest.approx(roc_auc_score(y[idx], s[idx]))

@@ -1,23 +1,55 @@
-"""Constants and small helpers shared by the modules of :mod:`workbench.churn.model`.
+"""Constants and small helpers of :mod:`workbench.churn.model`.
 
-Nothing here is public API: model names and thresholds, the 0/1 label parser, the rank AUC,
-the raw-column readers of the design matrix and the short number wording of reasons.
+The generic ones (model names and thresholds, the rank AUC, equal groups, the column readers,
+the short number wording) live in :mod:`workbench.modeling.propensity.common`, shared with
+cross_sell, and are re-exported here; what is churn's own: the churn wording of the shared
+scorer's messages (:data:`CHURN_WORDING`), the outcome-name pattern, the model titles, and the
+label parser and column reader with churn's words.
 """
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import AnalysisError, format_examples
-from workbench.data.numbers import to_number
+from workbench.modeling.propensity.common import (
+    CALIBRATION_SHARE,
+    IMPORTANCE_REPEATS,
+    IMPORTANCE_SAMPLE,
+    MIN_TEST_CLASS,
+    MIN_TRAIN_CLASS,
+    MIN_TRAIN_ROWS,
+    MISSING_LEVEL,
+    MODEL_NAMES,
+    auc_binary,
+    cat_col,
+    equal_groups,
+    nice,
+    short_number,
+    short_numbers,
+    stratified_subsample,
+)
+from workbench.modeling.propensity.common import binary_label as _binary_label
+from workbench.modeling.propensity.common import numeric_col as _numeric_col
+from workbench.modeling.propensity.design import Wording
 
-#: Model names, in the order of every table (logistic first: the explainable one).
-MODEL_NAMES: tuple[str, ...] = ("logistic", "hgb")
+__all__ = [
+    "CALIBRATION_SHARE", "CHURN_WORDING", "IMPORTANCE_REPEATS", "IMPORTANCE_SAMPLE", "LEAK_NAME_RE",
+    "MIN_TEST_CLASS", "MIN_TRAIN_CLASS", "MIN_TRAIN_ROWS", "MISSING_LEVEL", "MODEL_NAMES", "MODEL_TITLES",
+    "auc_binary", "binary_label", "cat_col", "equal_groups", "model_title", "nice", "numeric_col",
+    "short_number", "short_numbers", "stratified_subsample",
+]  # fmt: skip
+
 MODEL_TITLES: dict[str, str] = {"logistic": "logistic regression", "hgb": "gradient boosting"}
+
+#: How the shared scorer's messages speak of churn (frames, classes, the options to change).
+CHURN_WORDING = Wording(
+    noun="churn", label_kind="0/1 churn label", positive="churners", negative="non-churners",
+    label_option="label.flag_column=", window_option="a longer label.inactivity_days= window",
+    options="model.", unseen_key="churn.model.warn.unseen",
+)
 
 
 def model_title(model: str) -> str:
@@ -26,132 +58,21 @@ def model_title(model: str) -> str:
 
     return category("churn_model", model)
 
-#: Fewest rows of the training / held-out frame, and fewest of each class in them.
-MIN_TRAIN_ROWS: int = 50
-MIN_TRAIN_CLASS: int = 10
-MIN_TEST_CLASS: int = 5
-#: Share of the training rows set aside to test calibration and fit the calibrator.
-CALIBRATION_SHARE: float = 0.2
-#: Held-out rows on which permutation importance is measured (a seeded sample above this).
-IMPORTANCE_SAMPLE: int = 10_000
-IMPORTANCE_REPEATS: int = 3
+
 #: Column names that carry the outcome (never features): survival time, event flag, churn date...
 LEAK_NAME_RE = re.compile(
     r"(^|_)(duration|event|churn\w*|dropout\w*|end_date|left_date|cancel\w*|p_alive|label|target|"
     r"truth|reason|churned_in_window)($|_)",
     re.IGNORECASE,
 )
-MISSING_LEVEL = "(missing)"
-
-_LABEL_WORDS: dict[str, float] = {
-    "1": 1.0, "0": 0.0, "yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "true": 1.0, "false": 0.0,
-    "是": 1.0, "否": 0.0, "流失": 1.0, "未流失": 0.0, "1.0": 1.0, "0.0": 0.0,
-}  # fmt: skip
 
 
 def binary_label(values: pd.Series, *, label: str, table: str = "churn frame") -> pd.Series:
-    """0/1 float Series (NaN for missing) from bool, 0/1 numbers or yes/no text.
-
-    Raises
-    ------
-    AnalysisError
-        A value is none of those.
-    """
-    s = values
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return s.astype("Float64").astype("float64")
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        out = pd.to_numeric(s, errors="coerce").astype("float64")
-        bad = out.notna() & ~out.isin([0.0, 1.0])
-    else:
-        txt = s.astype("string").str.strip().str.lower()
-        out = txt.map(_LABEL_WORDS).astype("float64")
-        bad = txt.notna() & out.isna()
-    if bad.any():
-        ex = s[bad].head(20).tolist()
-        raise AnalysisError(
-            f"{table}.{label}: {int(bad.sum()):,} of {len(s):,} rows are not a 0/1 churn label, "
-            f"e.g. {format_examples(ex)}; the label must be 0/1, true/false or yes/no "
-            f"(fix the data or label.flag_column=)"
-        )
-    return out
-
-
-def auc_binary(y: np.ndarray, score: np.ndarray) -> float:
-    """ROC AUC (Mann-Whitney, ties count one half); NaN with one class only."""
-    from scipy.stats import rankdata
-
-    y = np.asarray(y, dtype=bool)
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    r = rankdata(score)
-    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
-def equal_groups(order_by: np.ndarray, groups: int, *, descending: bool = False) -> np.ndarray:
-    """Group id (0 .. groups-1) of each row: rows sorted by ``order_by`` (stable) cut into
-    ``groups`` groups of (nearly) equal size, group 0 the lowest (or highest) values."""
-    n = len(order_by)
-    order = np.argsort(-order_by if descending else order_by, kind="stable")
-    gid = np.empty(n, dtype=np.int64)
-    gid[order] = np.arange(n) * groups // n
-    return gid
-
-
-def stratified_subsample(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Sorted row positions of a stratified sample of ``n`` rows (class shares kept)."""
-    idx = []
-    total = len(y)
-    for cls in (0, 1):
-        pos = np.flatnonzero(y == cls)
-        k = int(round(n * len(pos) / total))
-        idx.append(rng.choice(pos, size=min(k, len(pos)), replace=False))
-    return np.sort(np.concatenate(idx))
+    """0/1 float Series from bool, 0/1 numbers or yes/no text (the shared parser, churn's words)."""
+    return _binary_label(values, label=label, table=table, kind=CHURN_WORDING.label_kind,
+                         option=CHURN_WORDING.label_option)
 
 
 def numeric_col(frame: pd.DataFrame, c: str, *, what: str = "frame") -> np.ndarray:
-    """Column ``c`` as float64 (booleans 0/1, missing NaN).
-
-    Raises
-    ------
-    AnalysisError
-        Values that are not numbers.
-    """
-    s = frame[c]
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return s.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    out = to_number(s, name=f"churn {what}.{c}", scan=20, fix=f"fix the data or add {c} to model.exclude=")
-    return out.to_numpy(dtype="float64", na_value=np.nan)
-
-
-def cat_col(frame: pd.DataFrame, c: str) -> pd.Series:
-    """Column ``c`` as text levels, missing as the ``(missing)`` level."""
-    s = frame[c]
-    return s.astype(object).where(s.notna(), MISSING_LEVEL).astype(str)
-
-
-def nice(col: str) -> str:
-    """A column name as words (``tenure_months`` -> ``tenure months``)."""
-    return str(col).replace("_", " ")
-
-
-def short_number(v: float) -> str:
-    """A number as a reader says it: ``1,234``, ``12.5``, ``0.37``; ``n/a`` when missing."""
-    if not math.isfinite(v):
-        return "n/a"
-    a = abs(v)
-    if a >= 100 or float(v).is_integer():
-        return f"{v:,.0f}"
-    if a >= 1:
-        return f"{v:,.1f}"
-    return f"{v:.2g}"
-
-
-def short_numbers(v: pd.Series) -> pd.Series:
-    """:func:`short_number` of each value (vectorized per distinct value)."""
-    arr = v.astype("float64")
-    uniq, inv = np.unique(arr.to_numpy(), return_inverse=True)
-    txt = np.array([short_number(float(u)) for u in uniq], dtype=object)
-    return pd.Series(txt[inv.ravel()], index=v.index, dtype=object)
+    """Column ``c`` as float64 (the shared reader, churn's words)."""
+    return _numeric_col(frame, c, what=what, noun="churn", exclude_option=CHURN_WORDING.opt("exclude"))

@@ -3,49 +3,32 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from workbench.churn.model._common import (
-    IMPORTANCE_REPEATS,
-    IMPORTANCE_SAMPLE,
-    MODEL_NAMES,
-    auc_binary,
-    equal_groups,
-    model_title,
-)
-from workbench.churn.model.calibration import calibration_points, hosmer_lemeshow, spiegelhalter
-from workbench.churn.model.design import Design
+from workbench.churn.model._common import IMPORTANCE_REPEATS, IMPORTANCE_SAMPLE, model_title
 from workbench.churn.model.models import ChurnModels
-from workbench.core.errors import AnalysisError
-from workbench.data.threads import limit_threads
+from workbench.modeling.propensity.evaluate import evaluate_scorer
+from workbench.modeling.propensity.evaluate import lift_table as shared_lift_table
 from workbench.report.fmt import count, num, pct
 from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
-from workbench.stats import bootstrap_ci
 
 __all__ = ["ChurnEvaluation", "evaluate_churn_models", "lift_table"]
 
 
+#: Column names of churn's lift table (the shared table says positives / rate).
+LIFT_NAMES = {"positives": "churners", "rate": "churn_rate", "cum_positives_share": "cum_churners_share"}
+
+
 def lift_table(y: Sequence[float] | np.ndarray, score: Sequence[float] | np.ndarray, *, bins: int = 10) -> pd.DataFrame:
-    """Lift and cumulative gains by score decile (decile 1 = highest scores).
-
-    Rows are sorted by score, highest first (ties in their original order), and cut into
-    ``bins`` groups of (nearly) equal size.
-
-    Parameters
-    ----------
-    y : array-like
-        0/1 outcomes.
-    score : array-like
-        Predicted risk.
-    bins : int, default 10
+    """Lift and cumulative gains by score decile (decile 1 = highest scores): the shared
+    :func:`~workbench.modeling.propensity.evaluate.lift_table` with churn's column names.
 
     Returns
     -------
@@ -60,53 +43,7 @@ def lift_table(y: Sequence[float] | np.ndarray, score: Sequence[float] | np.ndar
     >>> t["churners"].tolist(), t["lift"].round(3).tolist()[:2]
     ([2, 1, 0, 0, 0], [3.333, 1.667])
     """
-    y = np.asarray(y, dtype="float64")
-    s = np.asarray(score, dtype="float64")
-    n = len(y)
-    if n == 0:
-        raise AnalysisError("lift_table: no rows")
-    dec = equal_groups(s, bins, descending=True)
-    cnt = np.bincount(dec, minlength=bins).astype(float)
-    ch = np.bincount(dec, weights=y, minlength=bins)
-    base = y.mean()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = ch / cnt
-        out = pd.DataFrame(
-            {
-                "decile": np.arange(1, bins + 1),
-                "customers": cnt.astype(np.int64),
-                "churners": ch.round().astype(np.int64),
-                "churn_rate": rate,
-                "lift": rate / base,
-                "cum_customers_share": np.cumsum(cnt) / n,
-                "cum_churners_share": np.cumsum(ch) / y.sum(),
-                "cum_lift": (np.cumsum(ch) / np.cumsum(cnt)) / base,
-            }
-        )
-    return out
-
-
-
-def _fast_auc_stat(y: np.ndarray, score: np.ndarray) -> Callable[[np.ndarray], float]:
-    """AUC of a bootstrap resample from its row positions in O(n) (scores grouped once)."""
-    uniq, gid = np.unique(score, return_inverse=True)
-    gid = gid.ravel()
-    g = len(uniq)
-    pos = y.astype(bool)
-    n = len(y)
-
-    def stat(idx: np.ndarray) -> float:
-        w = np.bincount(idx, minlength=n).astype(float)
-        P = np.bincount(gid, weights=w * pos, minlength=g)
-        N = np.bincount(gid, weights=w * ~pos, minlength=g)
-        tp, tn = P.sum(), N.sum()
-        if tp == 0 or tn == 0:
-            return float("nan")
-        below = np.cumsum(N) - N
-        return float(np.sum(P * (below + 0.5 * N)) / (tp * tn))
-
-    return stat
-
+    return shared_lift_table(y, score, bins=bins).rename(columns=LIFT_NAMES)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -385,176 +322,15 @@ def evaluate_churn_models(
     -------
     ChurnEvaluation
     """
-    scorer = models.estimator
-    y = scorer.y_test_
-    ss = np.random.SeedSequence(random_state).generate_state(3)
-    brier_ref = float(np.mean((y - scorer.train_base_rate_) ** 2))
-    calibrated = scorer.calibration_.set_index("model")["calibrated"]
-    rows, curves, calib, lifts, draws = [], {}, [], [], {}
-    for m in MODEL_NAMES:
-        p = scorer.predict_design(scorer.X_test_, model=m)
-        row, draws[m], lift = _step_model_row(y, p, model=m, bootstrap=bootstrap, seed=int(ss[0]),
-                                              brier_ref=brier_ref, calibrated=bool(calibrated[m]))
-        rows.append(row)
-        lifts.append(lift)
-        curves[m] = _step_curves(y, p)
-        calib.append(calibration_points(y, p, model=m))
-    comparison = _step_comparison(rows, draws, bootstrap=bootstrap)
-    importance, n_imp = _step_importance(scorer, y, sample=importance_sample, repeats=importance_repeats,
-                                         seeds=(int(ss[1]), int(ss[2])))
-    info = {
-        "split": scorer.split_["kind"],
-        "n_test": int(len(y)),
-        "n_train": scorer.split_["n_train"],
-        "n_train_used": scorer.split_["n_train_used"],
-        "bootstrap": int(bootstrap),
-        "importance_rows": int(n_imp),
-        "importance_repeats": int(importance_repeats),
-        "random_state": random_state,
-        "brier_reference": "always predicting the training base rate",
-    }
+    ev = evaluate_scorer(models.estimator, bootstrap=bootstrap, importance_sample=importance_sample,
+                         importance_repeats=importance_repeats, random_state=random_state)
     return ChurnEvaluation(
-        table=pd.DataFrame(rows), comparison=comparison, curves=curves, calibration=pd.concat(calib, ignore_index=True),
-        lift=pd.concat(lifts, ignore_index=True), importance=importance, info=info,
+        table=ev.table, comparison=ev.comparison, curves=ev.curves, calibration=ev.calibration,
+        lift=ev.lift.rename(columns=LIFT_NAMES), importance=ev.importance, info=ev.info,
     )
-
-
-def _step_model_row(
-    y: np.ndarray, p: np.ndarray, *, model: str, bootstrap: int, seed: int, brier_ref: float, calibrated: bool
-) -> tuple[dict[str, Any], np.ndarray, pd.DataFrame]:
-    """One model's row of the table, its bootstrap AUC draws and its lift table."""
-    from sklearn.metrics import average_precision_score, brier_score_loss
-
-    if bootstrap > 0:
-        lo, hi, draws = bootstrap_ci(_fast_auc_stat(y, p), len(y), n_boot=bootstrap, random_state=seed)
-    else:
-        lo, hi, draws = float("nan"), float("nan"), np.array([])
-    brier = float(brier_score_loss(y, p))
-    _, _, hl_p = hosmer_lemeshow(y, p)
-    _, sp_p = spiegelhalter(y, p)
-    lift = lift_table(y, p).assign(model=model)
-    row = {
-        "model": model,
-        "roc_auc": auc_binary(y, p),
-        "roc_auc_low": lo,
-        "roc_auc_high": hi,
-        "pr_auc": float(average_precision_score(y, p)),
-        "base_rate": float(y.mean()),
-        "brier": brier,
-        "brier_skill": 1 - brier / brier_ref if brier_ref > 0 else float("nan"),
-        "hl_p": hl_p,
-        "spiegelhalter_p": sp_p,
-        "calibrated": calibrated,
-        "top_decile_lift": float(lift["lift"].iloc[0]),
-    }
-    return row, draws, lift
-
-
-def _step_curves(y: np.ndarray, p: np.ndarray) -> dict[str, pd.DataFrame]:
-    """ROC and precision-recall curve points (at most 400 each)."""
-    from sklearn.metrics import precision_recall_curve, roc_curve
-
-    fpr, tpr, _ = roc_curve(y, p)
-    prec, rec, _ = precision_recall_curve(y, p)
-    return {
-        "roc": _thin(pd.DataFrame({"false positive rate": fpr, "true positive rate": tpr})),
-        "pr": _thin(pd.DataFrame({"recall": rec, "precision": prec})),
-    }
-
-
-def _step_comparison(rows: list[dict[str, Any]], draws: dict[str, np.ndarray], *, bootstrap: int) -> dict[str, Any]:
-    """AUC difference gradient boosting - logistic with its paired bootstrap interval."""
-    comparison: dict[str, Any] = {"diff": rows[1]["roc_auc"] - rows[0]["roc_auc"], "models": "hgb - logistic"}
-    if bootstrap > 0:
-        dd = draws["hgb"] - draws["logistic"]
-        dd = dd[np.isfinite(dd)]
-        comparison["diff_low"], comparison["diff_high"] = float(np.quantile(dd, 0.025)), float(np.quantile(dd, 0.975))
-    else:
-        comparison["diff_low"], comparison["diff_high"] = float("nan"), float("nan")
-    return comparison
-
-
-def _step_importance(
-    scorer: Any, y: np.ndarray, *, sample: int, repeats: int, seeds: tuple[int, int]
-) -> tuple[pd.DataFrame, int]:
-    """Permutation importance on the raw feature columns of a seeded held-out sample (a level
-    shuffle moves all its dummies), and the number of rows it used."""
-    from scipy.stats import t as student_t
-    from sklearn.inspection import permutation_importance
-
-    test = scorer.test_
-    rng = np.random.default_rng(seeds[0])
-    n_imp = min(len(test), sample)
-    sel = np.sort(rng.choice(len(test), size=n_imp, replace=False)) if n_imp < len(test) else np.arange(len(test))
-    feats = scorer.spec_.features
-    Xi = test.iloc[sel][feats].reset_index(drop=True)
-    yi = y[sel]
-    columns = ["model", "feature", "auc_drop", "std", "ci_low", "ci_high"]
-    if len(np.unique(yi)) != 2:
-        return pd.DataFrame(columns=columns), n_imp
-    tcrit = float(student_t.ppf(0.975, repeats - 1)) if repeats > 1 else float("nan")
-    imps = []
-    for m in MODEL_NAMES:
-        with limit_threads(n_imp):
-            r = permutation_importance(
-                _FrameClassifier(scorer.design_, scorer.models_[m]), Xi, yi, scoring="roc_auc",
-                n_repeats=repeats, random_state=seeds[1],
-            )
-        se = r.importances_std / math.sqrt(max(repeats, 1))
-        imps.append(
-            pd.DataFrame(
-                {
-                    "model": m,
-                    "feature": feats,
-                    "auc_drop": r.importances_mean,
-                    "std": r.importances_std,
-                    "ci_low": r.importances_mean - tcrit * se,
-                    "ci_high": r.importances_mean + tcrit * se,
-                }
-            ).sort_values("auc_drop", ascending=False)
-        )
-    return pd.concat(imps, ignore_index=True), n_imp
-
-
-class _FrameClassifier:
-    """One fitted model on raw frame columns, for scikit-learn's ``permutation_importance``."""
-
-    _estimator_type = "classifier"
-
-    def __init__(self, design: Design, model: Any) -> None:
-        self.design = design
-        self.model = model
-        self.classes_ = np.array([0, 1])
-
-    def fit(self, X: Any, y: Any = None) -> _FrameClassifier:  # pragma: no cover - never refitted
-        return self
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return True
-
-    def __sklearn_tags__(self) -> Any:
-        from sklearn.utils import ClassifierTags, Tags, TargetTags
-
-        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
-                    classifier_tags=ClassifierTags())
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return self.model.predict_proba(self.design.transform(X, warn_unseen=False))
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
 def _legend_title(ax: Any) -> None:
     """The legend of a chart coloured by model says so in the run's language."""
     if ax.get_legend() is not None:
         ax.get_legend().set_title(t("churn.eval.plot.model"))
-
-
-def _thin(df: pd.DataFrame, n: int = 400) -> pd.DataFrame:
-    """At most ``n`` evenly spaced points of a curve (first and last kept)."""
-    if len(df) <= n:
-        return df
-    idx = np.unique(np.linspace(0, len(df) - 1, n).round().astype(int))
-    return df.iloc[idx].reset_index(drop=True)
-

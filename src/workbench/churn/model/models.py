@@ -16,15 +16,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.churn.model._common import MODEL_NAMES, model_title, nice, short_number
-from workbench.churn.model.design import Design
+from workbench.churn.model._common import MODEL_NAMES, model_title, nice
 from workbench.churn.model.features import FeatureSpec
 from workbench.churn.model.scorer import ChurnScorer
+from workbench.modeling.propensity.reasons import odds_table
 from workbench.report.fmt import count, num, pct
 from workbench.report.i18n import category, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
-from workbench.stats import holm
 
 __all__ = ["ChurnModels", "fit_churn_models", "odds_table"]
 
@@ -252,44 +251,6 @@ def fit_churn_models(
         random_state=random_state,
     ).fit(train, spec=spec, test=test)
     return ChurnModels(estimator=scorer, odds=odds_table(scorer))
-
-
-def odds_table(scorer: ChurnScorer) -> pd.DataFrame:
-    """Odds ratios of the fitted scorer's logistic model (see :meth:`ChurnModels.odds_ratios`)."""
-    from scipy.stats import norm
-
-    design: Design = scorer.design_
-    coef, cov = scorer.logistic_.coef_[0], scorer.coef_cov_
-
-    se = np.sqrt(np.clip(np.diag(cov)[1:], 0, None))
-    z = norm.ppf(0.975)
-    pers = []
-    for col, grp in zip(design.columns, design.groups, strict=True):
-        if col == grp and grp in design.spec.boolean:
-            pers.append("yes vs no")
-        elif col == grp:
-            pers.append(f"+1 SD ({short_number(design.sds[grp])})")
-        elif col.endswith(" (missing)"):
-            pers.append("missing vs present")
-        else:
-            pers.append(f"vs {design.reference[grp]}")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pv = 2 * norm.sf(np.abs(coef / se))
-    out = pd.DataFrame(
-        {
-            "term": list(design.columns),
-            "feature": list(design.groups),
-            "per": pers,
-            "coef": coef,
-            "std_err": se,
-            "odds_ratio": np.exp(coef),
-            "ci_low": np.exp(coef - z * se),
-            "ci_high": np.exp(coef + z * se),
-            "p_value": pv,
-        }
-    )
-    out["p_holm"] = holm(out["p_value"].to_numpy())
-    return out.sort_values("odds_ratio", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def term_words(r: Any) -> str:

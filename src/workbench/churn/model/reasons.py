@@ -19,6 +19,7 @@ from workbench.churn.model._common import (
 from workbench.churn.model.models import ChurnModels
 from workbench.churn.model.scorer import ChurnScorer
 from workbench.core.errors import AnalysisError, did_you_mean
+from workbench.modeling.propensity.reasons import top_contributions
 from workbench.report.i18n import t
 
 __all__ = ["REASON_PHRASES", "churn_reasons"]
@@ -94,17 +95,8 @@ def churn_reasons(
         raise AnalysisError(f"churn scoring frame ({len(frame):,} rows) has no key column {idc!r}")
     p = scorer.predict_proba(frame, model=model)[:, 1]
     X = d.transform(frame, what="scoring frame", warn_unseen=False)
-    coef = scorer.logistic_.coef_[0]
-    # reference: the average training customer (design-column means), so the contributions of a
-    # customer add up to their log-odds minus the log-odds at the average
-    contrib_cols = (X - scorer.x_mean_) * coef
-    feats = list(dict.fromkeys(d.groups))
-    gidx = np.array([feats.index(g) for g in d.groups])
-    G = np.zeros((len(frame), len(feats)))
-    np.add.at(G.T, gidx, contrib_cols.T)
-    k = min(n, len(feats))
-    top = np.argsort(-G, axis=1, kind="stable")[:, :k]
-    vals = np.take_along_axis(G, top, axis=1)
+    feats, top, vals = top_contributions(scorer, X, n=n)
+    k = top.shape[1]
     words = {**reason_phrases(), **(phrases or {})}
     out = pd.DataFrame({"customer_id": frame[idc].to_numpy(), "p_churn": p}, index=frame.index)
     for r in range(n):
