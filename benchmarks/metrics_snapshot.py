@@ -28,7 +28,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-IGNORED_KEYS = {"seconds", "params_file", "memory_mb", "started", "finished", "run_dir"}
+# data_end is the day of the run (rows dated after it are future-dated), not a figure of the data
+IGNORED_KEYS = {"seconds", "params_file", "memory_mb", "started", "finished", "run_dir", "data_end"}
 
 
 def _ignored(key: str) -> bool:
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     old = json.loads(args.snapshot.read_text(encoding="utf-8"))
     diff = compare(old, current, rtol=args.rtol, partial=args.partial)
-    print("\n".join(diff[:200]))
+    print("\n".join(diff))
     texts = sum(1 for k in set(old) & set(current) if isinstance(old[k], str) and old[k] != current[k])
     print(f"{len(old):,} figures in the snapshot, {len(current):,} now, {len(diff)} differences"
           + (f" ({texts} of them texts, {len(diff) - texts} numbers or keys)" if diff else ""))

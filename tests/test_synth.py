@@ -457,8 +457,11 @@ def test_truth_json_serialisable(data):
 def test_bundled_example_is_what_the_generator_makes(root, tmp_path):
     """data/example is exactly `workbench synth --customers 5000 --seed 42` (no stale copy)."""
     synth.write_example(tmp_path, n_customers=5000, seed=42)
-    for name in ("customers.csv.gz", "orders.csv.gz", "events.csv.gz"):
+    for name in ("customers.csv.gz", "orders.csv.gz", "events.csv.gz", "spend.csv", "order_items.csv.gz",
+                 "feedback.csv.gz"):
         assert (tmp_path / name).read_bytes() == (root / "data" / "example" / name).read_bytes(), name
+    fresh_tickets = pd.read_excel(tmp_path / "tickets.xlsx", engine="calamine")
+    pd.testing.assert_frame_equal(fresh_tickets, pd.read_excel(root / "data" / "example" / "tickets.xlsx", engine="calamine"))
     for name in ("campaign_contacts.parquet", "truth_customers.parquet"):
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / name), pd.read_parquet(root / "data" / "example" / name))
     fresh = json.loads((tmp_path / "ground_truth.json").read_text(encoding="utf-8"))
