@@ -199,6 +199,35 @@ def test_tracking_against_an_earlier_forecast(example):
     assert forecast.track_forecast(future, s) is None and forecast.track_forecast(None, s) is None
 
 
+def test_tracking_counts_the_actuals_over_the_earlier_periods_own_days(example):
+    """An earlier run at 2025-08-31 (weeks ending on Sundays) tracked from 2025-09-30 (weeks ending
+    on Tuesdays): the weeks that ended by then, their actuals counted day by day."""
+    data, s, _, _ = example
+    old = forecast.period_series(data.orders, as_of="2025-08-31", period="week", horizon=8)
+    cal = forecast.retail_calendar(old.edges(8), period="week", history=old.n_periods)
+    earlier = forecast.sales_forecast(old, cal, horizon=8, n_draws=100, seed=2).to_frame()
+
+    class Found:  # what ctx.earlier_artifact returns
+        frame, run, as_of = earlier, "demo-20250901-000000", "2025-08-31"
+
+    tr = forecast.track_forecast(Found(), s)
+    assert tr is not None and tr.run == "demo-20250901-000000" and tr.made == "2025-08-31"
+    assert tr.frame["period_start"].dt.strftime("%m-%d").tolist() == ["09-01", "09-08", "09-15", "09-22"]  # ends 28 Sep
+    p = s.purchase_days
+    week = p[(p["day"] >= "2025-09-08") & (p["day"] <= "2025-09-14")]
+    assert tr.frame.loc[1, "actual"] == pytest.approx(week["amount"].sum())
+    orders = forecast.track_forecast(Found(), s, measure="orders")
+    assert orders.frame.loc[1, "actual"] == len(week)
+    f = tr.frame
+    assert (f["within_80"] == ((f["actual"] >= f["lo80"]) & (f["actual"] <= f["hi80"]))).all()
+    assert (f["within_95"] >= f["within_80"]).all()
+    with fmt.use(language="en"):
+        assert "demo-20250901-000000" in tr.finding() and "95 %" in tr.finding()
+        inside = tr.summary()["inside"].tolist()
+    assert inside == np.where(f["within_80"], "inside the 80 % interval",
+                              np.where(f["within_95"], "inside the 95 % interval only", "outside the 95 % interval")).tolist()
+
+
 def test_future_truth_is_truth_only_and_matches_the_orders(example):
     data, s, _, _ = example
     fut = data.truth["future"]
@@ -226,8 +255,11 @@ def test_intervals_cover_the_simulated_truth_near_nominal():
         hits[80] += check.frame["within_80"].tolist()
         hits[95] += check.frame["within_95"].tolist()
     cov80, cov95 = np.mean(hits[80]), np.mean(hits[95])
-    assert 0.65 <= cov80 <= 0.93, cov80
-    assert 0.85 <= cov95 <= 1.0, cov95
+    # 0.769 and 0.949 (seeds 7-12: 0.756 and 0.949); before the between-customer spend spread,
+    # whole-path index draws with Newey-West standard errors and the residual level: 0.692 and
+    # 0.897 (seeds 7-12: 0.692 and 0.885)
+    assert 0.74 <= cov80 <= 0.88, cov80
+    assert 0.92 <= cov95 <= 0.99, cov95
 
 
 def test_key_findings_speak_the_run_language(example):

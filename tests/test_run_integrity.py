@@ -5,6 +5,7 @@ every file written; real keys come back only through `workbench keymap`, outside
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -159,3 +160,41 @@ def test_keymap_turns_pseudonyms_into_real_keys_only_outside_reports(tmp_path):
     other = params.model_copy(update={"privacy": params.privacy.model_copy(update={"salt": "another secret"})})
     with pytest.raises(WorkbenchError, match="same secret"):
         key_map(other, listing, tmp_path / "private" / "keys2.csv", reports_dir=tmp_path / "reports")
+
+
+def forecast_run(params: Path, run_dir: Path, as_of: str, value: float) -> session.RunContext:
+    """A forecast run of ``params`` at ``as_of`` that saves a one-row ``forecast`` artifact."""
+    params.write_text(re.sub(r"as_of: \S+", f"as_of: {as_of}", params.read_text(encoding="utf-8")), encoding="utf-8")
+    ctx = session.start(params, run_dir=run_dir, analysis="forecast")
+    ctx.save_artifact("forecast", pd.DataFrame({"period_start": [pd.Timestamp(as_of)], "forecast": [value]}))
+    ctx.finish()
+    return ctx
+
+
+def test_earlier_forecast_of_the_same_dataset_is_found_for_tracking_never_reused(tmp_path):
+    shop = write_shop(tmp_path / "cn", "shop")
+    eu = write_shop(tmp_path / "eu", "shop-eu")
+    reports = tmp_path / "reports"
+    forecast_run(shop, reports / "shop-20240401-000000", "2024-03-31", 1.0)
+    first = forecast_run(shop, reports / "shop-20240701-000000", "2024-06-30", 2.0)
+    forecast_run(eu, reports / "shop-eu-20240901-000000", "2024-08-31", 3.0)  # another dataset, closer as_of
+    forecast_run(shop, reports / "shop-20250201-000000", "2025-01-31", 4.0)  # a later as_of: not earlier
+    shop.write_text(shop.read_text(encoding="utf-8").replace("as_of: 2025-01-31", "as_of: 2024-12-31"), encoding="utf-8")
+    now = session.start(shop, run_dir=reports / "shop-20250101-000000", analysis="forecast")
+    found = now.earlier_artifact("forecast.parquet")
+    assert found is not None and found.run == "shop-20240701-000000" and found.as_of == "2024-06-30"
+    assert found.frame["forecast"].tolist() == [2.0]
+    assert found.ref.fingerprint == first.fingerprint != now.fingerprint
+    # listed under "where the data came from", with the run that made it and its own fingerprint
+    read = now.provenance().metrics()["artifacts_read"]
+    assert [(r["run"], r["name"], r["fingerprint"]) for r in read] == [("shop-20240701-000000", "forecast.parquet", first.fingerprint)]
+    # reuse stays same-inputs only
+    assert now.artifact("forecast", "forecast.parquet") is None
+    # the other dataset's run is never taken, even as the only one with an artifact
+    lone = tmp_path / "lone"
+    forecast_run(eu, lone / "shop-eu-20240901-000000", "2024-08-31", 3.0)
+    assert session.start(shop, run_dir=lone / "shop-20250101-000000", analysis="forecast").earlier_artifact("forecast.parquet") is None
+    # a run of the same as_of is not earlier: at 2024-06-30 the earlier one is the March run
+    shop.write_text(shop.read_text(encoding="utf-8").replace("as_of: 2024-12-31", "as_of: 2024-06-30"), encoding="utf-8")
+    again = session.start(shop, run_dir=reports / "shop-20240702-000000", analysis="forecast").earlier_artifact("forecast.parquet")
+    assert again is not None and (again.run, again.as_of, again.frame["forecast"].tolist()) == ("shop-20240401-000000", "2024-03-31", [1.0])

@@ -9,13 +9,23 @@ For the customers with a purchase on or before the origin:
 3. **Seasonality.** The models are stationary; the calendar enters as a multiplicative index:
    a weighted regression of ``log(actual / expected)`` repeat purchases per history period (the
    model's unconditional expectation of every cohort, :func:`workbench.value.expected_repeat_by_period`)
-   on the calendar regressors. Its prediction error and the residual variance beyond Poisson
-   noise make the index's own uncertainty.
+   on the calendar regressors. Its uncertainty: the coefficients' (Newey-West standard errors,
+   as the residuals of neighbouring periods move together), and the residual beyond Poisson
+   noise as an AR(1) level, filtered up to the origin and carried forward (the stationary model
+   drifts from the data over the years; where the residual stands at the origin matters).
 4. **Draws.** Parameters are drawn from the estimates' sampling distribution
    (:func:`workbench.value.parameter_draws`), and their effect on each period's total is carried
    through the first-order (log-linear) change of the total, measured on a sample of at most
-   ``jacobian_sample`` customers; the index is drawn from its prediction distribution; then the
-   purchase process's own noise: Poisson counts and the spread of one purchase's amount.
+   ``jacobian_sample`` customers; the index as whole paths (one coefficient draw and one residual
+   path per draw, so the periods of a draw move together and the horizon's total keeps its
+   spread); then the purchase process's own noise: Poisson counts and the spread of one
+   purchase's amount, within a customer (pooled, ``n - 1`` per customer) and between the
+   customers who happen to buy (their Gamma-Gamma means and the posterior spread around them).
+
+Measured over seeds 1-6 of the synthetic example (2,500 customers, 13 weeks each, the test
+``test_intervals_cover_the_simulated_truth_near_nominal``), the 80 % / 95 % intervals held the
+truth in 69 % / 90 % of the weeks with the within-customer spread alone and independent index
+draws, 77 % / 95 % with the above (seeds 7-12: 69 % / 89 % before, 76 % / 95 % after).
 """
 
 from __future__ import annotations
@@ -60,9 +70,16 @@ class SeasonalIndex:
         Per history period: ``period_start``, ``actual``, ``expected`` (model, stationary),
         ``fitted`` (expected x index).
     mean, se : numpy.ndarray
-        Log index of the forecast periods and its standard error (prediction + excess residual).
+        Log index of the forecast periods and its standard error (coefficients, the residual
+        level at the origin and the residual's own spread).
     coefficients : pandas.DataFrame
         ``term``, ``estimate``, ``se`` of the regression.
+    model_sd : float
+        Spread of the log residual beyond Poisson noise.
+    persistence : float
+        ``phi`` of the AR(1) residual (0: every period on its own; near 1: a level that moves).
+    level, level_var : float
+        The residual level at the origin (Kalman filter) and its variance.
     """
 
     history: pd.DataFrame
@@ -70,6 +87,30 @@ class SeasonalIndex:
     se: np.ndarray
     coefficients: pd.DataFrame
     model_sd: float
+    persistence: float = 0.0
+    level: float = 0.0
+    level_var: float = 0.0
+    design: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    coef_cov: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+
+    def draw(self, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+        """``(n_draws, horizon)`` paths of the log index: coefficients drawn from their sampling
+        distribution (shared by every period of a path), the residual level at the origin drawn
+        from its filter distribution and carried forward as AR(1) with fresh innovations."""
+        horizon = len(self.mean)
+        beta = rng.multivariate_normal(np.zeros(self.coef_cov.shape[0]), self.coef_cov, size=n_draws, method="cholesky")
+        phi, excess = self.persistence, self.model_sd**2
+        u = self.level + np.sqrt(self.level_var) * rng.standard_normal(n_draws)
+        noise = rng.standard_normal((n_draws, horizon)) * np.sqrt(excess * (1.0 - phi**2))
+        path = np.empty((n_draws, horizon))
+        for h in range(horizon):
+            u = phi * u + noise[:, h]
+            path[:, h] = u
+        fixed = self.mean - self.level * phi ** np.arange(1, horizon + 1)  # the regression part of the mean
+        # centred so that the coefficients' uncertainty widens the index, not raises its mean
+        # (E[exp(x' b)] = exp(x' b_hat + x' V x / 2) for normal draws b)
+        centre = 0.5 * np.einsum("ij,jk,ik->i", self.design, self.coef_cov, self.design)
+        return (fixed - centre)[None, :] + beta @ self.design.T + path
 
 
 def seasonal_index(actual: np.ndarray, expected: np.ndarray, X: pd.DataFrame, X_future: pd.DataFrame,
@@ -92,18 +133,50 @@ def seasonal_index(actual: np.ndarray, expected: np.ndarray, X: pd.DataFrame, X_
     w = np.maximum(expected[use], 1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = sm.WLS(y[use], Xh[use], weights=w).fit()
+        # residuals of neighbouring periods move together: Newey-West standard errors, so the
+        # calendar coefficients are not taken as better known than the periods behind them allow
+        lags = int(np.floor(4 * (int(use.sum()) / 100) ** (2 / 9)))
+        res = sm.WLS(y[use], Xh[use], weights=w).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
     resid = y[use] - Xh[use] @ res.params
-    # residual variance beyond the Poisson part (1 / count), per unit of weight
-    excess = float(max(np.average(resid**2 - 1.0 / w, weights=w), 0.0))
-    pred_var = np.einsum("ij,jk,ik->i", Xf, np.asarray(res.cov_params()), Xf)
-    mean = Xf @ res.params
-    se = np.sqrt(np.maximum(pred_var, 0.0) + excess)
+    # residual variance beyond the Poisson part (1 / count), per unit of weight, with the degrees
+    # of freedom the regression used
+    n_use, k = int(use.sum()), Xh.shape[1]
+    excess = float(max(np.average(resid**2 - 1.0 / w, weights=w) * n_use / max(n_use - k, 1), 0.0))
+    phi, level, level_var = _residual_level(resid, w, excess)
+    cov = np.asarray(res.cov_params())
+    pred_var = np.einsum("ij,jk,ik->i", Xf, cov, Xf)
+    steps = np.arange(1, len(Xf) + 1)
+    mean = Xf @ res.params + level * phi**steps
+    state_var = level_var * phi ** (2 * steps) + excess * (1.0 - phi ** (2 * steps))
+    se = np.sqrt(np.maximum(pred_var, 0.0) + state_var)
     fitted = expected * np.exp(Xh @ res.params)
     names = ["const", *keep_cols]
     coef = pd.DataFrame({"term": names, "estimate": res.params, "se": res.bse})
     hist = pd.DataFrame({"period_start": starts.to_numpy(), "actual": actual, "expected": expected, "fitted": fitted})
-    return SeasonalIndex(hist, mean, se, coef, float(np.sqrt(excess)))
+    return SeasonalIndex(hist, mean, se, coef, float(np.sqrt(excess)), phi, level, level_var, Xf, cov)
+
+
+def _residual_level(resid: np.ndarray, w: np.ndarray, excess: float) -> tuple[float, float, float]:
+    """The regression residual as an AR(1) level seen through Poisson noise: ``phi``, and the
+    level at the last period with its variance (a Kalman filter, observation variance ``1 / w``).
+
+    The stationary models drift from the data over the years (the base ages, the model's dropout
+    is not the data's): the residuals of neighbouring periods move together, and where they stand
+    at the origin says more about the coming periods than their average over the whole history.
+    ``phi`` is the lag-one autocovariance of the residuals over ``excess`` (the Poisson noise has
+    none), in ``[0, 0.98]``.
+    """
+    if excess <= 0 or len(resid) < 3:
+        return 0.0, 0.0, 0.0
+    pair = np.sqrt(w[1:] * w[:-1])
+    phi = float(np.clip(np.sum(pair * resid[1:] * resid[:-1]) / np.sum(pair) / excess, 0.0, 0.98))
+    q = excess * (1.0 - phi**2)
+    m, p = 0.0, excess
+    for r, wt in zip(resid, w, strict=True):
+        m, p = phi * m, phi**2 * p + q
+        gain = p / (p + 1.0 / wt)
+        m, p = m + gain * (r - m), (1.0 - gain) * p
+    return phi, float(m), float(p)
 
 
 @dataclass(frozen=True, repr=False)
@@ -123,6 +196,9 @@ class ExistingPart(Result):
         Customer ids of the rows.
     model, spend_model : fitted models
     index : SeasonalIndex
+    season : numpy.ndarray
+        ``(n_draws, horizon)`` draws of the log calendar index (the new customers' repeat
+        purchases share them).
     """
 
     orders: np.ndarray = field(repr=False)
@@ -134,6 +210,7 @@ class ExistingPart(Result):
     spend_model: Any
     index: SeasonalIndex
     rfm: pd.DataFrame = field(repr=False)
+    season: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
 
     def summary(self) -> pd.DataFrame:
         """Estimates of the purchase and spend models with standard errors and 95 % intervals:
@@ -150,7 +227,7 @@ class ExistingPart(Result):
         """Parameters, customers and the index's remaining spread (JSON-able)."""
         return {"model": self.model._label, "params": dict(self.model.params_), "spend_params": dict(self.spend_model.params_),
                 "n_customers": len(self.customers), "n_repeat_customers": int(self.model.n_repeat_customers_),
-                "index_model_sd": self.index.model_sd,
+                "index_model_sd": self.index.model_sd, "index_persistence": self.index.persistence,
                 "expected_purchases_horizon": float(self.per_customer.sum())}
 
     def finding(self) -> str:
@@ -260,23 +337,48 @@ def existing_customers(series: PeriodSeries, calendar: RetailCalendar, *, horizo
     d_bt = np.log(parameter_draws(bt, n_draws, random_state=int(rng.integers(2**31)))) - np.log([bt.params_[p] for p in bt._param_names])
     d_gg = np.log(parameter_draws(gg, n_draws, random_state=int(rng.integers(2**31)))) - np.log([gg.params_[p] for p in gg._param_names])
     o_mean, r_mean = e.sum(axis=0), (e * spend[:, None]).sum(axis=0)
-    season = np.exp(idx.mean[None, :] + idx.se[None, :] * rng.standard_normal((n_draws, horizon)))
+    log_season = idx.draw(n_draws, rng)
+    season = np.exp(log_season)
     lam = o_mean[None, :] * np.exp(d_bt @ jo.T) * season
     rev_mean = r_mean[None, :] * np.exp(d_bt @ jr.T + (d_gg @ js)[:, None]) * season
     counts = rng.poisson(lam).astype("float64")
     per_purchase = rev_mean / np.maximum(lam, 1e-12)
-    sd_one = _amount_sd(series)
-    revenue = counts * per_purchase + np.sqrt(counts) * sd_one * rng.standard_normal(counts.shape)
-    return ExistingPart(counts, np.maximum(revenue, 0.0), e, spend, summary.index, bt, gg, idx, summary)
+    var_one = _amount_sd(series) ** 2 + _between_spend_var(gg, x, spend, e)
+    revenue = counts * per_purchase + np.sqrt(counts * var_one[None, :]) * rng.standard_normal(counts.shape)
+    return ExistingPart(counts, np.maximum(revenue, 0.0), e, spend, summary.index, bt, gg, idx, summary, log_season)
+
+
+def _between_spend_var(gg: GammaGammaModel, x: np.ndarray, spend: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Per future period, the variance between customers of the mean spend of one purchase.
+
+    Which customers buy in a period is random: one purchase's amount is drawn from the mix of
+    buyers (weights: each customer's expected purchases in the period), and each buyer's own mean
+    is known only up to its Gamma-Gamma posterior (``nu | x, m ~ Gamma(p x + q, v + x m)``, so
+    ``E[M^2] = E[M]^2 (A - 1) / (A - 2)`` with ``A = p x + q``). Leaving this out (the within-customer
+    spread alone) made the revenue intervals too narrow.
+    """
+    p, q = gg.params_["p"], gg.params_["q"]
+    a = p * x + q
+    inflate = np.where(a > 2.5, (a - 1) / np.maximum(a - 2, 1e-12), 3.0)  # a posterior without a second moment: capped
+    w = e / np.maximum(e.sum(axis=0, keepdims=True), 1e-12)
+    second = (w * (spend**2 * inflate)[:, None]).sum(axis=0)
+    first = (w * spend[:, None]).sum(axis=0)
+    return np.maximum(second - first**2, 0.0)
 
 
 def _amount_sd(series: PeriodSeries) -> float:
-    """Spread of one repeat purchase day's amount in the last year (the within-customer noise is
-    part of it; the spread between customers is in the Gamma-Gamma means)."""
+    """Spread of one repeat purchase day's amount around the customer's own mean in the last year
+    (the within-customer noise; the spread between customers is :func:`_between_spend_var`).
+
+    The pooled variance divides by ``n - 1`` per customer: each customer's own mean absorbs one
+    degree of freedom, and a customer with one purchase tells nothing about it (dividing by ``n``
+    took a customer with one purchase as one without any spread, and so understated it)."""
     pd_ = series.purchase_days
     recent = pd_[(pd_["day"] > series.origin - pd.Timedelta(days=365)) & (pd_["day"] != pd_["first"])]
-    if len(recent) < 2:
+    grouped = recent.groupby("customer_id")["amount"]
+    dof = float((grouped.size() - 1).sum())
+    if dof < 1:
         warnings.warn(t("forecast.existing.few_amounts"), StatisticalWarning, stacklevel=3)
         return 0.0
-    dev = recent["amount"] - recent.groupby("customer_id")["amount"].transform("mean")
-    return float(np.sqrt(np.mean(dev**2)))
+    dev = recent["amount"] - grouped.transform("mean")
+    return float(np.sqrt(np.sum(dev**2) / dof))

@@ -58,7 +58,8 @@ def key_findings(forecast: Any, *, backtest: Any | None = None, scenarios: Any |
             t("forecast.key.scenario_action", scenario=category("forecast_scenario", best))))
     if tracking is not None:
         k = tracking.metrics()
-        out.append(KeyFinding(t("forecast.key.tracking", n=k["n"], mape=fmt.pct(k["mape"]), within=fmt.pct(k["within_80"])),
+        out.append(KeyFinding(t("forecast.key.tracking", run=k["run"] or "-", n=k["n"], mape=fmt.pct(k["mape"]),
+                                    within=fmt.pct(k["within_80"]), within95=fmt.pct(k["within_95"])),
                               t("forecast.key.tracking_action")))
     if truth is not None:
         k = truth.metrics()

@@ -168,27 +168,39 @@ def _last_year(series: PeriodSeries) -> pd.DataFrame:
     return series.frame.tail(series.season)
 
 
-def _first_purchase_value(series: PeriodSeries) -> float:
-    """Mean first-purchase amount of the last year's new customers, winsorized at the 99th
-    percentile (one mistyped order of a million must not set the value of every new customer)."""
+def _amounts(series: PeriodSeries, first: bool) -> pd.Series:
+    """The last year's first (or repeat) purchase amounts, winsorized at the 99th percentile (one
+    mistyped order of a million must not set the value of every new customer); every year's when
+    the last has none."""
     p = series.purchase_days
-    first = p.loc[(p["day"] == p["first"]) & (p["day"] > series.origin - pd.Timedelta(days=365)), "amount"]
-    if first.empty:
-        first = p.loc[p["day"] == p["first"], "amount"]
-    return float(first.clip(upper=first.quantile(0.99)).mean())
+    kind = (p["day"] == p["first"]) if first else (p["day"] != p["first"])
+    out = p.loc[kind & (p["day"] > series.origin - pd.Timedelta(days=365)), "amount"]
+    if len(out) < 2:
+        out = p.loc[kind, "amount"]
+    return out.clip(upper=out.quantile(0.99)) if len(out) else pd.Series([0.0])
 
 
 def _new_part(part: ExistingPart, series: PeriodSeries, acq: SeriesModel, horizon: int,
               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Draws of the new customers' purchases and revenue per period."""
-    first_value = _first_purchase_value(series)
+    """Draws of the new customers' purchases and revenue per period.
+
+    Their repeat purchases take the existing customers' draws of the calendar index (one
+    calendar for everyone), and each purchase's amount its spread: a first purchase's the last
+    year's first purchases', a repeat purchase's the spread of every repeat purchase (between
+    customers and within, as a new customer's own mean is not known yet).
+    """
+    first = _amounts(series, first=True)
+    first_value, first_sd = float(first.mean()), float(first.std(ddof=1)) if len(first) > 1 else 0.0
+    repeat = _amounts(series, first=False)
+    repeat_sd = float(repeat.std(ddof=1)) if len(repeat) > 1 else 0.0
     gg = part.spend_model.params_
     pop_spend = gg["v"] * gg["p"] / (gg["q"] - 1) if gg["q"] > 1 else float(np.mean(part.spend))
     kernel = _new_repeat_kernel(part, series, horizon)
     a = rng.poisson(acq.paths).astype("float64") if acq.paths.max() < 1e7 else np.round(acq.paths)
-    season = np.exp(part.index.mean)[None, :]
+    season = np.exp(part.season) if part.season.shape == a.shape else np.exp(part.index.mean)[None, :]
     rep = rng.poisson((a @ kernel) * season).astype("float64")
-    return a + rep, a * first_value + rep * pop_spend
+    noise = np.sqrt(a) * first_sd * rng.standard_normal(a.shape) + np.sqrt(rep) * repeat_sd * rng.standard_normal(a.shape)
+    return a + rep, np.maximum(a * first_value + rep * pop_spend + noise, 0.0)
 
 
 def sales_forecast(series: PeriodSeries, calendar: RetailCalendar, *, horizon: int, model: str = "bgnbd",

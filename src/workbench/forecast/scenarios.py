@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,8 @@ from workbench.report.i18n import category, date_text, t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
-__all__ = ["Scenarios", "scenarios", "GroupForecast", "forecast_by_group", "Tracking", "track_forecast", "compare_forecast"]
+__all__ = ["Scenarios", "scenarios", "GroupForecast", "forecast_by_group", "Tracking", "track_forecast", "compare_forecast",
+           "EarlierForecast"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -232,75 +233,139 @@ class Tracking(Result):
         ``hi80``, ``lo95``, ``hi95``, ``error`` (forecast - actual), ``within_80``, ``within_95``.
     made : str
         Origin of the earlier forecast.
+    run : str
+        The run that made it (empty when not known).
     """
 
     frame: pd.DataFrame
     made: str = ""
+    run: str = ""
 
     def summary(self) -> pd.DataFrame:
-        """The periods."""
+        """The periods: ``period_start``, ``actual``, ``forecast``, the 80 % and 95 % bounds and
+        ``inside``: whether the actual fell inside the 80 % interval, the 95 % interval only, or
+        outside both (labels; the flags ``within_80``/``within_95`` are in :meth:`to_frame`)."""
+        f = self.frame
+        code = np.where(f["within_80"], "in80", np.where(f["within_95"], "in95", "outside"))
+        out = f[["period_start", "actual", "forecast", "lo80", "hi80", "lo95", "hi95"]].copy()
+        out["inside"] = [category("forecast_inside", c) for c in code]
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every column of the periods (see the class docstring)."""
         return self.frame.copy()
 
     def metrics(self) -> dict[str, Any]:
         """Periods, MAPE, total error and coverage (JSON-able)."""
         f = self.frame
-        return {"made": self.made, "n": len(f), "mape": float((f["error"].abs() / f["actual"].where(f["actual"] > 0)).mean()),
+        return {"made": self.made, "run": self.run, "n": len(f),
+                "mape": float((f["error"].abs() / f["actual"].where(f["actual"] > 0)).mean()),
                 "total_error": float(f["error"].sum() / max(f["actual"].sum(), 1e-12)),
                 "within_80": float(f["within_80"].mean()), "within_95": float(f["within_95"].mean())}
 
     def finding(self) -> str:
-        """How far off the earlier forecast was."""
+        """How far off the earlier forecast was, and how often its intervals held the actual."""
         m = self.metrics()
-        return t("forecast.tracking.finding", made=date_text(self.made), n=m["n"], mape=fmt.pct(m["mape"]),
-                 total=fmt.pct(m["total_error"]), within=fmt.pct(m["within_80"]))
+        values = {"made": date_text(self.made), "n": m["n"], "mape": fmt.pct(m["mape"]), "total": fmt.pct(m["total_error"]),
+                  "within": fmt.pct(m["within_80"]), "within95": fmt.pct(m["within_95"])}
+        if self.run:
+            return t("forecast.tracking.finding", run=self.run, **values)
+        return t("forecast.tracking.finding_made", **values)
 
     def plot(self, ax: Any = None) -> Any:
-        """Actual and earlier forecast with its 80 % band."""
+        """Actual and earlier forecast with its 80 % and 95 % bands; actuals outside the 95 % band
+        hollow."""
         ax = new_axes(ax, figsize=(8, 3.5))
         f = self.frame
+        ax.fill_between(f["period_start"], f["lo95"], f["hi95"], color="C1", alpha=0.15, label=t("forecast.forecast.band95"))
         ax.fill_between(f["period_start"], f["lo80"], f["hi80"], color="C1", alpha=0.3, label=t("forecast.forecast.band80"))
         ax.plot(f["period_start"], f["forecast"], color="C1", label=t("forecast.forecast.line"))
-        ax.plot(f["period_start"], f["actual"], color="black", marker="o", label=t("forecast.backtest.actual"))
+        inside = f["within_95"].to_numpy(dtype=bool)
+        ax.plot(f["period_start"], f["actual"], color="black", label=t("forecast.backtest.actual"))
+        ax.scatter(f["period_start"][inside], f["actual"][inside], color="black", zorder=3)
+        if (~inside).any():
+            ax.scatter(f["period_start"][~inside], f["actual"][~inside], facecolors="white", edgecolors="black", zorder=3,
+                       label=t("forecast.tracking.outside"))
         ax.set_title(t("forecast.tracking.title"))
+        ax.set_ylim(bottom=0)
         ax.legend(fontsize=8)
         return ax
 
 
-def track_forecast(earlier: pd.DataFrame | None, series: PeriodSeries, *, measure: str = "revenue") -> Tracking | None:
-    """Compare an earlier forecast (the ``forecast`` artifact of a run of the same dataset) with
-    the periods of ``series`` it covered.
+class EarlierForecast(Protocol):
+    """What :func:`track_forecast` reads of an earlier run's forecast (``ctx.earlier_artifact``)."""
+
+    frame: pd.DataFrame
+    run: str
+    as_of: str
+
+
+def _actuals(series: PeriodSeries, periods: pd.DataFrame, measure: str) -> np.ndarray:
+    """Per period ``[period_start, period_end]`` (days), the measure from the purchase days."""
+    p = series.purchase_days
+    day = p["day"].to_numpy()
+    out = np.zeros(len(periods))
+    for i, (lo, hi) in enumerate(zip(periods["period_start"], periods["period_end"], strict=True)):
+        inside = (day >= np.datetime64(lo)) & (day <= np.datetime64(hi))
+        if measure == "revenue":
+            out[i] = float(p["amount"].to_numpy()[inside].sum())
+        elif measure == "orders":
+            out[i] = float(inside.sum())
+        else:
+            out[i] = float(p["customer_id"][inside].nunique())
+    return out
+
+
+def track_forecast(earlier: EarlierForecast | pd.DataFrame | None, series: PeriodSeries, *,
+                   measure: str = "revenue") -> Tracking | None:
+    """Compare an earlier forecast (the ``forecast`` artifact of an earlier run of the same
+    dataset, ``ctx.earlier_artifact("forecast.parquet")``) with the periods of it that have
+    happened by the current origin.
+
+    The actuals are counted over each forecast period's own days (``period_start`` to
+    ``period_end``) from the current purchase days, so the periods need not line up with the
+    current run's (weeks ending on another weekday, when ``as_of`` moved by days).
 
     Parameters
     ----------
-    earlier : pandas.DataFrame or None
-        Rows of :meth:`SalesForecast.to_frame` (``period_start``, ``measure``, ``forecast``,
-        intervals) and ``origin``; ``None`` when there is none.
+    earlier : EarlierForecast, pandas.DataFrame or None
+        ``ctx.earlier_artifact(...)`` (its ``frame``, ``run``), or the rows of
+        :meth:`SalesForecast.to_frame` (``period_start``, ``period_end``, ``measure``,
+        ``forecast``, intervals, ``origin``); ``None`` when there is none.
     series : PeriodSeries
         The current history.
-    measure : str
+    measure : {"revenue", "orders", "active_customers"}
 
     Returns
     -------
     Tracking or None
-        ``None`` when there is no earlier forecast or none of its periods has happened yet.
+        ``None`` when there is no earlier forecast or none of its periods has ended by the
+        current origin.
     """
-    if earlier is None or earlier.empty:
+    run = "" if earlier is None or isinstance(earlier, pd.DataFrame) else str(earlier.run)
+    frame = earlier if earlier is None or isinstance(earlier, pd.DataFrame) else earlier.frame
+    if frame is None or frame.empty:
         return None
-    e = earlier[earlier["measure"] == measure].copy()
+    e = frame[frame["measure"] == measure].copy()
     e["period_start"] = pd.to_datetime(e["period_start"])
-    act = series.frame[["period_start", measure]].rename(columns={measure: "actual"})
-    f = e.merge(act, on="period_start", how="inner")
-    if f.empty:
+    if "period_end" in e:
+        e["period_end"] = pd.to_datetime(e["period_end"])
+    else:  # rows without their end: the current run's periods starting on the same day
+        e = e.merge(series.frame[["period_start", "period_end"]], on="period_start", how="inner")
+    e = e[(e["period_end"] <= series.origin) & (e["period_start"] >= series.purchase_days["day"].min())]
+    if e.empty:
         return None
+    e = e.sort_values("period_start").reset_index(drop=True)
+    e["actual"] = _actuals(series, e, measure)
     made = str(pd.Timestamp(e["origin"].iloc[0]).date()) if "origin" in e else ""
-    return compare_forecast(f, made)
+    return compare_forecast(e, made, run=run)
 
 
-def compare_forecast(f: pd.DataFrame, made: str) -> Tracking:
+def compare_forecast(f: pd.DataFrame, made: str, *, run: str = "") -> Tracking:
     """A :class:`Tracking` of rows with ``period_start``, ``actual``, ``forecast`` and the intervals."""
     f = f.copy()
     f["error"] = f["forecast"] - f["actual"]
     f["within_80"] = (f["actual"] >= f["lo80"]) & (f["actual"] <= f["hi80"])
     f["within_95"] = (f["actual"] >= f["lo95"]) & (f["actual"] <= f["hi95"])
     cols = ["period_start", "actual", "forecast", "lo80", "hi80", "lo95", "hi95", "error", "within_80", "within_95"]
-    return Tracking(f[cols].reset_index(drop=True), made)
+    return Tracking(f[cols].reset_index(drop=True), made, run)

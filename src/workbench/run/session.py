@@ -52,6 +52,7 @@ from workbench.run.intake import (
     take_in,
     to_jsonable,
 )
+from workbench.run.manifest import read_written_table
 from workbench.run.params import Params, load_params
 from workbench.run.provenance import (
     ArtifactRef,
@@ -68,7 +69,8 @@ from workbench.run.registry import get_analysis
 if TYPE_CHECKING:  # pragma: no cover
     import ibis
 
-__all__ = ["RunContext", "start", "run_language", "LANGUAGE_ENV", "params_hint", "save_intake", "read_intake", "find_artifact", "to_jsonable"]
+__all__ = ["RunContext", "start", "run_language", "LANGUAGE_ENV", "params_hint", "save_intake", "read_intake", "find_artifact",
+           "EarlierArtifact", "find_earlier_artifact", "to_jsonable"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
@@ -93,6 +95,94 @@ def find_artifact(run_dir: Path, analysis: str, name: str, *, fingerprint: str) 
     ArtifactRef or None
     """
     return _find(run_dir, get_analysis(analysis).folder, analysis, name, fingerprint=fingerprint)
+
+
+@dataclass(frozen=True)
+class EarlierArtifact:
+    """An artifact of an earlier run of the same dataset (see :func:`find_earlier_artifact`):
+    something to compare with, never a result to reuse.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The artifact's rows.
+    run : str
+        The run (folder name) that wrote it.
+    as_of : str
+        That run's ``as_of`` (ISO date), earlier than the current one.
+    ref : ArtifactRef
+        Where it is, with the fingerprint of the inputs it was made from.
+    """
+
+    frame: pd.DataFrame
+    run: str
+    as_of: str
+    ref: ArtifactRef
+
+
+def _run_facts(run_dir: Path, folder: str) -> tuple[str | None, str | None]:
+    """Dataset name and ``as_of`` of an analysis in a run folder: its ``metrics.json``, else the
+    run's ``run.json`` (``None`` for what neither records)."""
+    facts = read_json_object(run_dir / folder / "metrics.json")
+    record = read_json_object(run_dir / "run.json")
+    dataset = facts.get("dataset") or record.get("dataset")
+    as_of = facts.get("as_of") or record.get("as_of")
+    return (str(dataset) if dataset else None), (str(as_of) if as_of else None)
+
+
+def find_earlier_artifact(run_dir: Path, analysis: str, name: str, *, dataset: str,
+                          as_of: Any) -> tuple[ArtifactRef, str] | None:
+    """The newest artifact ``name`` of ``analysis`` from another run folder beside ``run_dir``
+    whose run was of the same ``dataset`` with an ``as_of`` before this one.
+
+    Unlike :func:`find_artifact` the fingerprint need not match (the data have grown since): the
+    artifact is recorded in that run's ``artifacts.json``, and the dataset name and ``as_of`` come
+    from its ``metrics.json`` or ``run.json``; a run that records neither is never taken.
+
+    Parameters
+    ----------
+    run_dir : Path
+        Current run folder.
+    analysis : str
+        Analysis key that wrote it (``forecast``).
+    name : str
+        Artifact file name (``forecast.parquet``).
+    dataset : str
+        The current params' ``name``.
+    as_of : date-like
+        The current ``as_of``; only runs with an earlier one count.
+
+    Returns
+    -------
+    (ArtifactRef, str) or None
+        The one with the latest ``as_of`` (then the latest written) and that ``as_of`` (ISO
+        date); ``None`` when no earlier run of the dataset wrote it.
+    """
+    folder = get_analysis(analysis).folder
+    now = pd.Timestamp(str(as_of))
+    found: list[tuple[pd.Timestamp, str, ArtifactRef]] = []
+    for cand in (run_dir.parent.iterdir() if run_dir.parent.exists() else []):
+        if not cand.is_dir() or cand.resolve() == run_dir.resolve():
+            continue
+        artifacts = cand / folder / "artifacts"
+        rec = read_json_object(artifacts / "artifacts.json").get(name)
+        if not isinstance(rec, dict) or not (artifacts / name).is_file():
+            continue
+        their_dataset, their_as_of = _run_facts(cand, folder)
+        if their_dataset != dataset or their_as_of is None:
+            continue
+        try:
+            then = pd.Timestamp(their_as_of)
+        except ValueError:
+            continue
+        if then < now:
+            ref = ArtifactRef(analysis, name, artifacts / name, str(rec.get("run", cand.name)),
+                              str(rec.get("fingerprint", "")), str(rec.get("written", "")))
+            found.append((then, ref.written, ref))
+    if not found:
+        return None
+    then, _, ref = max(found, key=lambda f: (f[0], f[1]))
+    return ref, str(then.date())
 
 
 @dataclass
@@ -245,6 +335,36 @@ class RunContext:
             self._recomputed.append(f"{analysis}/{name} (none from these inputs)")
             return None
         return pd.read_parquet(ref.path)
+
+    def earlier_artifact(self, name: str, *, analysis: str | None = None) -> EarlierArtifact | None:
+        """The newest artifact ``name`` of this analysis (or ``analysis``) from an earlier run of
+        the same dataset (same params ``name``, an earlier ``as_of``, another run folder beside
+        this one), to compare with: e.g. an earlier forecast against what has happened since.
+
+        Never a reuse of results (that is :meth:`artifact`, same inputs only): the inputs have
+        changed since, so the artifact is listed under "where the data came from" with the run that
+        made it and its own fingerprint.
+
+        Parameters
+        ----------
+        name : str
+            File name (``forecast.parquet``).
+        analysis : str, optional
+            Analysis key that writes it; default this one.
+
+        Returns
+        -------
+        EarlierArtifact or None
+        """
+        key = analysis or self.analysis
+        found = find_earlier_artifact(self.run_dir, key, name, dataset=self.params.name, as_of=self.params.as_of)
+        if found is None:
+            return None
+        ref, as_of = found
+        frame = read_written_table(ref.path)
+        if all(r.path != ref.path for r in self._read):
+            self._read.append(ref)
+        return EarlierArtifact(frame, ref.run, as_of, ref)
 
     def provenance(self) -> Provenance:
         """Where this analysis's data came from: input files and checksums, artifacts read and
