@@ -248,8 +248,11 @@ def _source_rows(provenance: Mapping[str, Any]) -> list[dict[str, str]]:
     rows = [{"kind": t("report.sources.input"), "what": str(f.get("table", "")),
              "where": Path(str(f.get("path", ""))).name, "checksum": str(f.get("sha256", ""))[:16]}
             for f in provenance.get("inputs", [])]
+    mine = provenance.get("fingerprint")
     rows += [{"kind": t("report.sources.artifact"), "what": f"{a.get('analysis')}/{a.get('name')}",
-              "where": t("report.sources.run", run=a.get("run")), "checksum": str(a.get("fingerprint", ""))[:16]}
+              "where": t("report.sources.run" if a.get("fingerprint") == mine else "report.sources.earlier_run",
+                         run=a.get("run")),
+              "checksum": str(a.get("fingerprint", ""))[:16]}
              for a in provenance.get("artifacts_read", [])]
     return rows
 

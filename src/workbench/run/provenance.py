@@ -304,9 +304,15 @@ class Provenance(Result):
     def finding(self) -> str:
         """One sentence: how many input files, which artifacts came from which run."""
         text = f"{len(self.inputs)} input file(s), fingerprint {self.fingerprint[:12]}"
-        if self.read:
-            runs = sorted({r.run for r in self.read})
-            text += f"; {len(self.read)} artifact(s) read from run(s) {', '.join(runs)}, made from the same inputs"
+        reused = [r for r in self.read if r.fingerprint == self.fingerprint]
+        compared = [r for r in self.read if r.fingerprint != self.fingerprint]
+        if reused:
+            runs = sorted({r.run for r in reused})
+            text += f"; {len(reused)} artifact(s) read from run(s) {', '.join(runs)}, made from the same inputs"
+        if compared:
+            runs = sorted({r.run for r in compared})
+            text += (f"; {len(compared)} artifact(s) of earlier run(s) {', '.join(runs)} compared with this "
+                     "one (other inputs: never reused as results)")
         if self.recomputed:
             text += f"; recomputed here (no artifact from these inputs): {', '.join(self.recomputed)}"
         return text + "."
