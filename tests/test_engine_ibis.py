@@ -70,7 +70,18 @@ def _hand_orders() -> pd.DataFrame:
     return o
 
 
+# credit_rule "last_touch" (the default): the 2025-01-15 order, in the windows of contacts 10
+# and 11, counts once, for the later contact 11
 HAND_ATTRIBUTION = pd.DataFrame(
+    {
+        "orders": [2, 2, 0, 1],
+        "converted": [True, True, False, True],
+        "revenue": [30.0, 12.0, 0.0, 4.0],
+    },
+    index=[10, 11, 12, 13],
+)
+# credit_rule "every": the old double count (the 2025-01-15 order for both contacts)
+HAND_EVERY = pd.DataFrame(
     {
         "orders": [3, 2, 0, 1],
         "converted": [True, True, False, True],
@@ -84,6 +95,7 @@ def test_attribution_hand_case_every_route(spark) -> None:
     c, o = _hand_contacts(), _hand_orders()
     kw = {"window_days": 14, "data_end": pd.Timestamp("2025-01-19")}
     pd.testing.assert_frame_equal(attribute_orders(c, o, **kw), HAND_ATTRIBUTION)
+    pd.testing.assert_frame_equal(attribute_orders(c, o, credit_rule="every", **kw), HAND_EVERY)
     # orders as an engine table: the purchase rule runs in the engine (Spark: this route only; the
     # pandas route is compared with DuckDB below)
     duck = duckdb_con()
@@ -96,7 +108,7 @@ def test_attribution_hand_case_every_route(spark) -> None:
     con = duckdb_con()
     got = attribute_orders(as_table(con, c), o, con=con, **kw)
     assert got.set_index("customer_id").loc["c", "revenue"] == 4.0
-    assert got["orders"].sum() == 6
+    assert got["orders"].sum() == 5
 
 
 def test_attribution_same_on_duckdb_and_spark(synth, spark) -> None:

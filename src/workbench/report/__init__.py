@@ -12,7 +12,7 @@ from workbench.report.i18n import t
 from workbench.report.summary import KeyFinding, ReportSummary
 from workbench.report.tables import report_table
 
-__all__ = ["bullets", "display_frames", "say", "KeyFinding", "ReportSummary", "t"]
+__all__ = ["bullets", "code_list", "display_frames", "say", "KeyFinding", "ReportSummary", "t"]
 
 
 def bullets(lines: Sequence[str]) -> Any:
@@ -30,6 +30,26 @@ def bullets(lines: Sequence[str]) -> Any:
     from IPython.display import Markdown
 
     return Markdown("\n".join(f"- {line}" for line in lines if line))
+
+
+def code_list(names: Sequence[str]) -> str:
+    """Names the reader types (tables, columns) as a Markdown list of code spans.
+
+    Parameters
+    ----------
+    names : sequence of str
+
+    Returns
+    -------
+    str
+        ``"`orders`, `customers`"``: set as code, they read as names in a Chinese sentence too.
+
+    Examples
+    --------
+    >>> code_list(["orders", "order_items"])
+    '`orders`, `order_items`'
+    """
+    return ", ".join(f"`{n}`" for n in names)
 
 
 def display_frames(frames: Mapping[str, pd.DataFrame], *, head: int | None = None) -> None:
