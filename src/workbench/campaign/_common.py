@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from workbench.core.contract import parse_bool
 from workbench.core.errors import did_you_mean
+from workbench.data.consent import CONSENT, consent_by_customer, flag
 
 __all__ = [
     "TABLE", "FLAGS", "CONSENT", "naive_time", "flag", "arm_counts_text", "control_hint", "consent_by_customer",
@@ -20,8 +20,6 @@ __all__ = [
 TABLE = "campaign_contacts"
 #: Yes/no engagement columns of the contacts, in funnel order.
 FLAGS: tuple[str, ...] = ("delivered", "opened", "clicked", "visited", "converted")
-#: Customers column: may the customer be contacted for marketing (true / false / blank = unknown)?
-CONSENT = "marketing_consent"
 
 
 def naive_time(s: pd.Series) -> pd.Series:
@@ -40,28 +38,6 @@ def naive_time(s: pd.Series) -> pd.Series:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_convert("UTC").dt.tz_localize(None)
     return s.astype("datetime64[ns]")
-
-
-def flag(s: pd.Series) -> pd.Series:
-    """A yes/no column as nullable booleans, blanks kept as NA.
-
-    Booleans pass through, numbers are true when non-zero, text is read with the data
-    contract's word lists (:func:`workbench.core.contract.parse_bool`; unknown words are NA).
-
-    Parameters
-    ----------
-    s : pandas.Series
-
-    Returns
-    -------
-    pandas.Series of ``boolean`` dtype
-    """
-    if s.dtype == bool or isinstance(s.dtype, pd.BooleanDtype):
-        return s.astype("boolean")
-    if pd.api.types.is_numeric_dtype(s):
-        return (s != 0).astype("boolean").mask(s.isna())
-    parsed, _ = parse_bool(s)
-    return parsed
 
 
 def arm_counts_text(counts: Mapping[str, int] | pd.Series) -> str:
@@ -89,41 +65,6 @@ def control_hint(control_arm: str, arms: Mapping[str, int] | pd.Series) -> str:
         f"no arm is named {control_arm!r}; arms found: {arm_counts_text(arms)}"
         f"{did_you_mean(control_arm, [str(a) for a in dict(arms)])}; set control_arm= to the hold-out arm"
     )
-
-
-def consent_by_customer(customers: pd.DataFrame | None) -> pd.Series | None:
-    """Marketing consent per customer, the most restrictive row winning.
-
-    Parameters
-    ----------
-    customers : pandas.DataFrame or None
-        Customers with ``customer_id`` and, optionally, :data:`CONSENT` (booleans, 0/1 or yes/no
-        words; blank = unknown).
-
-    Returns
-    -------
-    pandas.Series or None
-        ``boolean`` values indexed by ``customer_id`` as text: False when any row of the customer
-        says no, True when a row says yes and none says no, NA when every row is blank. None
-        when there is no consent column (or no customers table).
-
-    Examples
-    --------
-    >>> c = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "marketing_consent": [True, False, None, True]})
-    >>> consent_by_customer(c).tolist()
-    [False, <NA>, True]
-    """
-    if customers is None or CONSENT not in customers.columns or "customer_id" not in customers.columns:
-        return None
-    f = flag(customers[CONSENT])
-    no = f.eq(False).fillna(False).to_numpy(dtype=bool)
-    yes = f.eq(True).fillna(False).to_numpy(dtype=bool)
-    key = customers["customer_id"].astype("string").to_numpy()
-    g = pd.DataFrame({"no": no, "yes": yes}, index=pd.Index(key, name="customer_id")).groupby(level=0).any()
-    out = pd.Series(pd.NA, index=g.index, dtype="boolean", name=CONSENT)
-    out[g["yes"].to_numpy()] = True
-    out[g["no"].to_numpy()] = False
-    return out
 
 
 def error_bar_lengths(value: object, low: object, high: object) -> np.ndarray:

@@ -20,14 +20,13 @@ import pandas as pd
 from workbench.core.errors import AnalysisError
 from workbench.cross_sell.lines import BasketLines
 from workbench.cross_sell.rules import BasketRules
+from workbench.data.consent import consent_by_customer
 from workbench.report.fmt import count, money, num, pct
 from workbench.report.i18n import t
 from workbench.report.plotting import new_axes
 from workbench.report.results import Result
 
-__all__ = ["CONSENT_COLUMN", "NextBestList", "next_best_offers"]
-
-CONSENT_COLUMN = "marketing_consent"
+__all__ = ["NextBestList", "next_best_offers"]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -148,9 +147,9 @@ def next_best_offers(
                         "p_buy": best["confidence"].to_numpy(), "item_value": best["item_value"].to_numpy(),
                         "expected_value": best["expected_value"].to_numpy(), "because": best["antecedent"].to_numpy()})
     no_consent = unknown = 0
-    if customers is not None and CONSENT_COLUMN in customers.columns:
-        consent = customers.set_index("customer_id")[CONSENT_COLUMN].astype("boolean")
-        flag = out["customer_id"].map(consent).astype("boolean")
+    consent = consent_by_customer(customers)
+    if consent is not None:
+        flag = out["customer_id"].astype("string").map(consent).astype("boolean")
         no_consent = int(flag.eq(False).fillna(False).sum())
         out = out.assign(marketing_consent=flag)[~flag.eq(False).fillna(False).to_numpy(dtype=bool)]
         unknown = int(out["marketing_consent"].isna().sum())

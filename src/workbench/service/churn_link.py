@@ -12,6 +12,7 @@ import pandas as pd
 
 from workbench.core.errors import AnalysisError
 from workbench.core.privacy import pseudonymize
+from workbench.data.consent import consent_by_customer
 from workbench.modeling.cox import check_design, fit_phreg
 from workbench.report.fmt import count, interval, money, num, pct
 from workbench.report.i18n import category, t
@@ -24,7 +25,6 @@ __all__ = ["ServiceChurn", "RecoveryList", "service_flags", "service_churn", "re
 
 #: Customer flags over the lookback window, in the order they are shown.
 FLAGS: tuple[str, ...] = ("complaint", "negative", "slow_response", "unresolved", "unresolved_negative")
-CONSENT_COLUMN = "marketing_consent"
 
 
 def service_flags(
@@ -356,13 +356,11 @@ def recovery_list(
     if "value" not in c:
         c["value"] = 0.0
     n_no = n_unknown = 0
-    cons = None
-    if customers is not None and CONSENT_COLUMN in customers.columns:
-        cons = customers.drop_duplicates("customer_id").set_index("customer_id")[CONSENT_COLUMN]
-    elif frame is not None and CONSENT_COLUMN in frame.columns:
-        cons = frame.drop_duplicates("customer_id").set_index("customer_id")[CONSENT_COLUMN]
+    cons = consent_by_customer(customers)
+    if cons is None:
+        cons = consent_by_customer(frame)
     if cons is not None:
-        cv = c["customer_id"].map(cons)
+        cv = c["customer_id"].astype("string").map(cons)
         no = cv.eq(False).fillna(False).to_numpy(dtype=bool)
         n_no, n_unknown = int(no.sum()), int(cv.isna().sum())
         c = c[~no]
