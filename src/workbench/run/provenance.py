@@ -37,6 +37,7 @@ __all__ = [
     "record_artifact",
     "find_artifact",
     "read_json_object",
+    "find_earlier_artifact",
 ]
 
 #: Params keys that do not change any number: titles shown in reports, and the engine (DuckDB and
@@ -262,9 +263,66 @@ def find_artifact(
         artifacts = cand / folder / "artifacts"
         rec = _read_records(artifacts).get(name)
         if rec and rec.get("fingerprint") == fingerprint and (artifacts / name).exists():
-            return ArtifactRef(analysis, name, artifacts / name, str(rec.get("run", cand.name)),
-                               fingerprint, str(rec.get("written", "")))
+            return _ref(analysis, name, artifacts, rec)
     return None
+
+
+def _ref(analysis: str, name: str, artifacts: Path, rec: Mapping[str, Any]) -> ArtifactRef:
+    """The reference to artifact ``name`` in ``artifacts`` from its ``artifacts.json`` record."""
+    return ArtifactRef(analysis, name, artifacts / name, str(rec.get("run", artifacts.parent.parent.name)),
+                       str(rec.get("fingerprint", "")), str(rec.get("written", "")))
+
+
+def _run_facts(run_dir: Path, folder: str) -> tuple[str | None, str | None]:
+    """Dataset name and ``as_of`` of an analysis in a run folder: its ``metrics.json``, else the
+    run's ``run.json`` (``None`` for what neither records)."""
+    facts = read_json_object(run_dir / folder / "metrics.json")
+    record = read_json_object(run_dir / "run.json")
+    dataset = facts.get("dataset") or record.get("dataset")
+    as_of = facts.get("as_of") or record.get("as_of")
+    return (str(dataset) if dataset else None), (str(as_of) if as_of else None)
+
+
+def find_earlier_artifact(run_dir: Path, folder: str, analysis: str, name: str, *, dataset: str,
+                          as_of: Any) -> tuple[ArtifactRef, str] | None:
+    """The newest artifact ``name`` of ``analysis`` (in ``folder``) from another run folder beside
+    ``run_dir`` whose run was of the same ``dataset`` with an ``as_of`` before this one.
+
+    Unlike :func:`find_artifact` the fingerprint need not match (the data have grown since): it is
+    something to compare with, never a result to reuse. The dataset name and ``as_of`` come from
+    that run's ``metrics.json`` or ``run.json``; a run that records neither is never taken.
+
+    Returns
+    -------
+    (ArtifactRef, str) or None
+        The one with the latest ``as_of`` (then the latest written) and that ``as_of`` (ISO
+        date); ``None`` when no earlier run of the dataset wrote it.
+    """
+    now = pd.Timestamp(str(as_of))
+    found: list[tuple[pd.Timestamp, str, ArtifactRef]] = []
+    for cand in (run_dir.parent.iterdir() if run_dir.parent.exists() else []):
+        if not cand.is_dir() or cand.resolve() == run_dir.resolve():
+            continue
+        artifacts = cand / folder / "artifacts"
+        rec = _read_records(artifacts).get(name)
+        if not isinstance(rec, dict) or not (artifacts / name).is_file():
+            continue
+        their_dataset, their_as_of = _run_facts(cand, folder)
+        if their_dataset != dataset or their_as_of is None:
+            continue
+        try:
+            then = pd.Timestamp(their_as_of)
+        except ValueError:
+            continue
+        if then < now:
+            ref = _ref(analysis, name, cand / folder / "artifacts", rec)
+            found.append((then, ref.written, ref))
+    if not found:
+        return None
+    then, _, ref = max(found, key=lambda f: (f[0], f[1]))
+    return ref, str(then.date())
+
+
 
 
 @dataclass(frozen=True, repr=False)

@@ -64,6 +64,7 @@ from workbench.run.provenance import (
     record_artifact,
 )
 from workbench.run.provenance import find_artifact as _find
+from workbench.run.provenance import find_earlier_artifact as _find_earlier
 from workbench.run.registry import get_analysis
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -120,16 +121,6 @@ class EarlierArtifact:
     ref: ArtifactRef
 
 
-def _run_facts(run_dir: Path, folder: str) -> tuple[str | None, str | None]:
-    """Dataset name and ``as_of`` of an analysis in a run folder: its ``metrics.json``, else the
-    run's ``run.json`` (``None`` for what neither records)."""
-    facts = read_json_object(run_dir / folder / "metrics.json")
-    record = read_json_object(run_dir / "run.json")
-    dataset = facts.get("dataset") or record.get("dataset")
-    as_of = facts.get("as_of") or record.get("as_of")
-    return (str(dataset) if dataset else None), (str(as_of) if as_of else None)
-
-
 def find_earlier_artifact(run_dir: Path, analysis: str, name: str, *, dataset: str,
                           as_of: Any) -> tuple[ArtifactRef, str] | None:
     """The newest artifact ``name`` of ``analysis`` from another run folder beside ``run_dir``
@@ -158,31 +149,7 @@ def find_earlier_artifact(run_dir: Path, analysis: str, name: str, *, dataset: s
         The one with the latest ``as_of`` (then the latest written) and that ``as_of`` (ISO
         date); ``None`` when no earlier run of the dataset wrote it.
     """
-    folder = get_analysis(analysis).folder
-    now = pd.Timestamp(str(as_of))
-    found: list[tuple[pd.Timestamp, str, ArtifactRef]] = []
-    for cand in (run_dir.parent.iterdir() if run_dir.parent.exists() else []):
-        if not cand.is_dir() or cand.resolve() == run_dir.resolve():
-            continue
-        artifacts = cand / folder / "artifacts"
-        rec = read_json_object(artifacts / "artifacts.json").get(name)
-        if not isinstance(rec, dict) or not (artifacts / name).is_file():
-            continue
-        their_dataset, their_as_of = _run_facts(cand, folder)
-        if their_dataset != dataset or their_as_of is None:
-            continue
-        try:
-            then = pd.Timestamp(their_as_of)
-        except ValueError:
-            continue
-        if then < now:
-            ref = ArtifactRef(analysis, name, artifacts / name, str(rec.get("run", cand.name)),
-                              str(rec.get("fingerprint", "")), str(rec.get("written", "")))
-            found.append((then, ref.written, ref))
-    if not found:
-        return None
-    then, _, ref = max(found, key=lambda f: (f[0], f[1]))
-    return ref, str(then.date())
+    return _find_earlier(run_dir, get_analysis(analysis).folder, analysis, name, dataset=dataset, as_of=as_of)
 
 
 @dataclass
