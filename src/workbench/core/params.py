@@ -180,6 +180,10 @@ class EngineParams(StrictModel):
     memory_limit: str | None = Field(None, description='memory the engine may use, e.g. "4GB" (spark: driver memory)')
     master: str = Field("local[*]", min_length=1, description='spark: "local[n]" or a cluster URL (spark://host:7077, yarn)')
     config: dict[str, str] = Field(default_factory=dict, description="spark: extra settings, e.g. spark.executor.memory: 8g")
+    resident_rows: int | None = Field(
+        5_000_000, ge=0,
+        description="tables with more rows stay in the engine (Parquet in the run's intake/), never in pandas; null: never",
+    )
 
     @field_validator("memory_limit")
     @classmethod

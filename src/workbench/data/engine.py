@@ -36,6 +36,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from workbench.core.errors import WorkbenchError, did_you_mean
+from workbench.core.resident import ResidentFrame
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.core.params import EngineParams
@@ -356,15 +357,15 @@ def _read_path(con: ibis.BaseBackend, path: Path, name: str | None) -> ir.Table:
         raise
 
 
-def as_table(con: ibis.BaseBackend, data: pd.DataFrame | str | Path | ir.Table, *, name: str | None = None) -> ir.Table:
+def as_table(con: ibis.BaseBackend, data: pd.DataFrame | ResidentFrame | str | Path | ir.Table, *, name: str | None = None) -> ir.Table:
     """Make data an engine table of ``con``.
 
     Parameters
     ----------
     con : ibis.BaseBackend
         The engine (:func:`connect`).
-    data : pandas.DataFrame, str, Path or ibis Table
-        A DataFrame becomes a temporary view (timestamps as microseconds; object columns as
+    data : pandas.DataFrame, ResidentFrame, str, Path or ibis Table
+        A resident table (:mod:`workbench.core.resident`) is read from its Parquet; a DataFrame becomes a temporary view (timestamps as microseconds; object columns as
         text; no table is created, nothing is written); a ``.parquet`` file or folder or a ``.csv``
         file is read by the engine without passing through pandas; an Ibis table is returned as
         it is.
@@ -390,6 +391,8 @@ def as_table(con: ibis.BaseBackend, data: pd.DataFrame | str | Path | ir.Table, 
     """
     if isinstance(data, ir.Table):
         return data
+    if isinstance(data, ResidentFrame):
+        return _read_path(con, data.path, name)
     if isinstance(data, (str, Path)):
         return _read_path(con, Path(data).expanduser(), name)
     if not isinstance(data, pd.DataFrame):
