@@ -33,7 +33,8 @@ _DAY = 86400.0
 
 
 def _days_between(later: Any, earlier: Any) -> Any:
-    return (later.epoch_seconds() - earlier.epoch_seconds()) / _DAY
+    # a double before dividing: Spark divides integer seconds as decimals rounded to 8 places
+    return (later.epoch_seconds() - earlier.epoch_seconds()).cast("float64") / _DAY
 
 
 @dataclass(frozen=True, eq=False, repr=False)
