@@ -46,6 +46,7 @@ from workbench.core.parsing import (
     parse_money,
     parse_number,
 )
+from workbench.core.resident import ResidentFrame
 
 __all__ = [
     "ColumnSpec",
@@ -352,8 +353,10 @@ class LoadedTable:
     ----------
     name : str
         Contract table name.
-    frame : pandas.DataFrame
-        Canonical columns (typed), then extra columns kept from the source.
+    frame : pandas.DataFrame or ResidentFrame
+        Canonical columns (typed), then extra columns kept from the source; a table with more
+        rows than ``engine.resident_rows`` read with ``load_tables(..., resident_dir=)`` stays
+        in the engine (:class:`~workbench.core.resident.ResidentFrame`, a Parquet file).
     source : dict
         Path, format, encoding, sheet/table and rows read.
     columns : list of ColumnReport
@@ -361,7 +364,7 @@ class LoadedTable:
     """
 
     name: str
-    frame: pd.DataFrame
+    frame: pd.DataFrame | ResidentFrame
     source: dict[str, Any]
     columns: list[ColumnReport]
 
@@ -375,7 +378,9 @@ class LoadedTable:
         return pd.DataFrame([c.as_dict() for c in self.columns])
 
     def __repr__(self) -> str:
-        return f"LoadedTable({self.name!r}, rows={len(self.frame):,}, columns={self.frame.shape[1]})"
+        rows, cols = self.frame.shape  # a DataFrame's or a ResidentFrame's
+        kept = ", resident" if isinstance(self.frame, ResidentFrame) else ""
+        return f"LoadedTable({self.name!r}, rows={rows:,}, columns={cols}{kept})"
 
 
 OUT_OF_RANGE_SUFFIX = "_out_of_range"
@@ -662,10 +667,126 @@ def _step_mapped_column(
         values = pd.Series(np.arange(1, n + 1), index=raw.index).astype("string")
         return values, ColumnReport(table, col.name, "@index", col.type, n), None
     parsed, text = _parsed_column(raw, src, col.type, opts=options, placeholders=placeholders)
-    blank, bad = parsed.blank, parsed.bad
-    n_bad = int(bad.sum())
-    n_nonblank = int((~blank).sum())
-    examples = example_values(text[bad].astype(str)) if n_bad else []
+    facts = column_facts(parsed, text, np.arange(n))
+    report = judge_column(facts, spec, col, src, raw_examples=lambda: example_values(raw[src].astype(str)),
+                          max_unparseable_share=max_unparseable_share, prefix=prefix, currency=currency)  # fmt: skip
+    marker = None
+    if report.n_out_of_range:
+        assert parsed.out_of_range is not None
+        marker = text.astype("string").where(parsed.out_of_range)
+    return parsed.values, report, marker
+
+
+@dataclass
+class ColumnFacts:
+    """What the checks of one mapped column need, gathered from its parse (whole, or batch by
+    batch: :meth:`merge`), so a table parsed in the engine is judged as a pandas frame is.
+
+    Attributes
+    ----------
+    n_rows, n_blank, n_bad : int
+        Rows; blank or placeholder rows; unparseable rows.
+    bad_examples : list of str
+        First distinct unparseable raw values (up to 5, in row order).
+    placeholders : dict
+        Placeholder text -> rows.
+    n_oor : int
+        Out-of-range dates; ``oor_examples`` and ``oor_rows`` (0-based positions) the first 5.
+    currencies : dict
+        Currency code -> rows; ``currency_examples`` and ``currency_rows`` the first 5 of each.
+    """
+
+    n_rows: int
+    n_blank: int = 0
+    n_bad: int = 0
+    bad_examples: list[Any] = field(default_factory=list)
+    placeholders: dict[str, int] = field(default_factory=dict)
+    n_oor: int = 0
+    oor_examples: list[Any] = field(default_factory=list)
+    oor_rows: list[int] = field(default_factory=list)
+    currencies: dict[str, int] = field(default_factory=dict)
+    currency_examples: dict[str, list[Any]] = field(default_factory=dict)
+    currency_rows: dict[str, list[int]] = field(default_factory=dict)
+
+    def merge(self, other: ColumnFacts) -> None:
+        """Add the facts of another batch of rows of the same column (``n_rows`` stays)."""
+        self.n_blank += other.n_blank
+        self.n_bad += other.n_bad
+        self.bad_examples = _first(self.bad_examples + other.bad_examples)
+        for k, v in other.placeholders.items():
+            self.placeholders[k] = self.placeholders.get(k, 0) + v
+        self.n_oor += other.n_oor
+        self.oor_examples = _first(self.oor_examples + other.oor_examples)
+        self.oor_rows = (self.oor_rows + other.oor_rows)[:5]
+        for code, k in other.currencies.items():
+            self.currencies[code] = self.currencies.get(code, 0) + k
+            self.currency_examples[code] = _first(self.currency_examples.get(code, []) + other.currency_examples[code])
+            self.currency_rows[code] = (self.currency_rows.get(code, []) + other.currency_rows[code])[:5]
+        self.currencies = dict(sorted(self.currencies.items(), key=lambda kv: -kv[1]))
+
+
+def _first(values: list[Any], limit: int = 5) -> list[Any]:
+    """The first ``limit`` distinct values of a list, in order."""
+    return list(dict.fromkeys(values))[:limit]
+
+
+def column_facts(parsed: _Parsed, text: pd.Series, positions: np.ndarray, n_rows: int | None = None) -> ColumnFacts:
+    """The :class:`ColumnFacts` of a parse.
+
+    Parameters
+    ----------
+    parsed : _Parsed
+        The parse (:func:`_parse_column`) of some rows of a column.
+    text : pandas.Series
+        Their raw text (at least the rows that are unparseable, out of range or carry a
+        currency marker; aligned on ``parsed``'s index).
+    positions : numpy.ndarray
+        0-based row position in the table of each parsed row.
+    n_rows : int, optional
+        Rows of the table (default: the rows parsed).
+    """
+    bad = parsed.bad
+    facts = ColumnFacts(len(bad) if n_rows is None else n_rows, n_blank=int(parsed.blank.sum()),
+                        n_bad=int(bad.sum()), placeholders=dict(parsed.counts))  # fmt: skip
+    if facts.n_bad:
+        facts.bad_examples = example_values(text[bad].astype(str))
+    oor = parsed.out_of_range
+    if oor is not None and oor.any():
+        facts.n_oor = int(oor.sum())
+        facts.oor_examples = example_values(text.astype("string").where(oor)[oor])
+        facts.oor_rows = positions[oor.to_numpy(dtype=bool)][:5].tolist()
+    if parsed.currency is not None:
+        codes = parsed.currency
+        for code, k in codes.value_counts().items():
+            hit = (codes == code).fillna(False).astype(bool)
+            facts.currencies[str(code)] = int(k)
+            facts.currency_examples[str(code)] = example_values(text[hit].astype(str))
+            facts.currency_rows[str(code)] = positions[hit.to_numpy(dtype=bool)][:5].tolist()
+    return facts
+
+
+def judge_column(
+    facts: ColumnFacts,
+    spec: TableSpec,
+    col: ColumnSpec,
+    src: str,
+    *,
+    raw_examples: Any,
+    max_unparseable_share: float,
+    prefix: str,
+    currency: str | None = None,
+) -> ColumnReport:
+    """The checks of one mapped column on its :class:`ColumnFacts`: stop on too many
+    unparseable values, a required column entirely blank or mixed currencies; warn on
+    out-of-range dates and another currency than the report's. Returns the column's report.
+
+    ``raw_examples`` is a callable giving the first distinct raw values of the column (asked only
+    for a required column that is entirely blank).
+    """
+    table, n = spec.name, facts.n_rows
+    n_bad = facts.n_bad
+    n_nonblank = n - facts.n_blank
+    examples = facts.bad_examples if n_bad else []
     if n_bad and n_bad > max_unparseable_share * max(n_nonblank, 1):
         raise ContractError(
             table,
@@ -691,19 +812,18 @@ def _step_mapped_column(
             source_column=src,
             n_rows=n,
             n_total=n,
-            examples=example_values(raw[src].astype(str)),
+            examples=raw_examples(),
             params_key=f"{prefix}.columns.{col.name}",
         )
     report = ColumnReport(
         table, col.name, src, col.type, n,
-        n_blank=int(blank.sum()), n_unparseable=n_bad, examples=examples, placeholders=parsed.counts,
+        n_blank=facts.n_blank, n_unparseable=n_bad, examples=examples, placeholders=facts.placeholders,
     )  # fmt: skip
-    marker = None
-    if parsed.out_of_range is not None and parsed.out_of_range.any():
-        marker = _out_of_range_marker(text, parsed.out_of_range, report, prefix=prefix)
-    if parsed.currency is not None:
-        report.currencies = _check_currencies(text, parsed.currency, report, prefix=prefix, currency=currency)
-    return parsed.values, report, marker
+    if facts.n_oor:
+        _warn_out_of_range(facts, report, prefix=prefix)
+    if col.type == "money":
+        report.currencies = _check_currencies(facts, report, prefix=prefix, currency=currency)
+    return report
 
 
 def _parsed_column(
@@ -719,11 +839,11 @@ def _parsed_column(
     return _parse_column(text, spec_type, opts=opts, placeholders=placeholders), text
 
 
-def _row_numbers(mask: pd.Series, limit: int = 5) -> str:
-    """``data rows 3, 8, 12`` (1 = the first row after the header) of the first ``limit`` True
-    positions of ``mask``."""
-    pos = np.flatnonzero(mask.to_numpy(dtype=bool))[:limit] + 1
-    more = " ..." if int(mask.sum()) > limit else ""
+def _row_numbers(rows: list[int], total: int, limit: int = 5) -> str:
+    """``data rows 3, 8, 12`` (1 = the first row after the header) of the first ``limit`` of
+    ``rows`` (0-based positions), ``...`` when ``total`` is larger."""
+    pos = [r + 1 for r in rows[:limit]]
+    more = " ..." if total > limit else ""
     return "data row" + ("s" if len(pos) > 1 else "") + " " + ", ".join(map(str, pos)) + more
 
 
@@ -733,28 +853,24 @@ def _where(report: ColumnReport) -> str:
     return where + (f" (from {report.source!r})" if report.source != report.column else "")
 
 
-def _out_of_range_marker(raw: pd.Series, oor: pd.Series, report: ColumnReport, *, prefix: str) -> pd.Series:
-    """Count the out-of-range dates in ``report``, warn, and return their source text."""
-    text = raw.astype("string").where(oor)
-    report.n_out_of_range = int(oor.sum())
-    report.out_of_range_examples = example_values(text[oor])
+def _warn_out_of_range(facts: ColumnFacts, report: ColumnReport, *, prefix: str) -> None:
+    """Count the out-of-range dates in ``report`` and warn."""
+    report.n_out_of_range = facts.n_oor
+    report.out_of_range_examples = list(facts.oor_examples)
     lo, hi = (d.date() for d in DATETIME_RANGE)
     warnings.warn(
         f"{_where(report)}: {report.n_out_of_range:,} of {report.n_rows:,} rows hold a date outside "
-        f"{lo}..{hi} ({_row_numbers(oor)}), e.g. "
+        f"{lo}..{hi} ({_row_numbers(facts.oor_rows, facts.n_oor)}), e.g. "
         f"{format_examples(report.out_of_range_examples)}; they are blank in {report.column} and "
         f"kept as text in {out_of_range_column(report.column)}. The cleaning rule "
         f"cleaning.out_of_range_dates drops, flags or keeps them; or fix the file "
         f"({prefix}.columns.{report.column})",
         DataQualityWarning,
-        stacklevel=4,
+        stacklevel=5,
     )
-    return text
 
 
-def _check_currencies(
-    raw: pd.Series, codes: pd.Series, report: ColumnReport, *, prefix: str, currency: str | None
-) -> dict[str, int]:
+def _check_currencies(facts: ColumnFacts, report: ColumnReport, *, prefix: str, currency: str | None) -> dict[str, int]:
     """Currency code -> rows of a money column; stop when it mixes currencies, warn when its one
     currency is not the report currency.
 
@@ -763,13 +879,12 @@ def _check_currencies(
     ContractError
         More than one currency among the values' markers.
     """
-    counts = {str(k): int(v) for k, v in codes.value_counts().items()}
+    counts = dict(facts.currencies)
     if len(counts) > 1:
         parts = []
         for code, k in counts.items():
-            hit = (codes == code).fillna(False).astype(bool)
-            parts.append(f"{code} ×{k:,} (e.g. {format_examples(example_values(raw[hit].astype(str)), 3)}; "
-                         f"{_row_numbers(hit, 3)})")  # fmt: skip
+            parts.append(f"{code} ×{k:,} (e.g. {format_examples(facts.currency_examples[code], 3)}; "
+                         f"{_row_numbers(facts.currency_rows[code], k, 3)})")  # fmt: skip
         raise ContractError(
             report.table,
             f"carry a currency marker, in {len(counts)} currencies: {', '.join(parts)}. Amounts in different currencies cannot be added up: split "
@@ -784,14 +899,13 @@ def _check_currencies(
     want = currency_code(currency) if currency else None
     if len(counts) == 1 and want is not None and next(iter(counts)) != want:
         code = next(iter(counts))
-        hit = (codes == code).fillna(False).astype(bool)
         warnings.warn(
             f"{_where(report)}: every currency marker is {code} (e.g. "
-            f"{format_examples(example_values(raw[hit].astype(str)), 3)}) but the params currency is "
+            f"{format_examples(facts.currency_examples[code], 3)}) but the params currency is "
             f"{currency!r} ({want}); reports will show the amounts as {currency}. Set currency: to "
             f"the symbol of {code} if the amounts are in {code}",
             DataQualityWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     return counts
 

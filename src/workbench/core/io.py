@@ -25,7 +25,7 @@ import pandas as pd
 from workbench.core.contract import TABLES, LoadedTable, apply_contract
 from workbench.core.errors import ContractError, DataQualityWarning, format_examples
 from workbench.core.params import DatasetParams, TableSource
-from workbench.core.scan import ScannedTable, ScanUnsupported, scan_csv
+from workbench.core.scan import ScannedTable, ScanUnsupported, csv_source_sql, scan_csv
 
 __all__ = ["SCAN_MIN_BYTES", "ScanRequest", "detect_encoding", "read_raw", "load_tables"]
 
@@ -498,8 +498,118 @@ def _scan_request(name: str, src: TableSource, params: DatasetParams, scan: bool
     return ScanRequest(plan, tuple(params.placeholders), options, always=scan is True)
 
 
+_ENGINE_ENCODINGS = ("utf-8", "utf-8-sig", "utf8", "ascii")
+
+
+def _engine_encoding(path: Path, src: TableSource) -> str | None:
+    """The encoding the pandas intake reports for a CSV DuckDB may read (UTF-8, with or without
+    a byte-order mark, or ASCII), from its first bytes only (DuckDB checks the rest); None for
+    any other."""
+    if src.encoding != "auto":
+        return src.encoding if src.encoding.replace("_", "-").lower() in _ENGINE_ENCODINGS else None
+    head = _open_bytes(path, _SNIFF_BYTES)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        (head if len(head) < _SNIFF_BYTES else head[:-4]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "utf-8"
+
+
+def _engine_csv(path: Path, src: TableSource, info: dict[str, Any], *, limit: int, table: str, prefix: str
+                ) -> dict[str, Any] | None:  # fmt: skip
+    """What :func:`workbench.core.engine_intake.intake_resident` needs of a plain UTF-8 CSV with
+    a header row and a one-character delimiter (sniffed as :func:`read_raw` does); None for
+    another CSV, or one too small to hold more than ``limit`` rows."""
+    enc = _engine_encoding(path, src) if src.header and src.sep != "whitespace" else None
+    if enc is None:
+        return None
+    kw = _csv_options(src, enc, src.sep)
+    sniffed = _sniff_sep(path, src, kw, table=table, params_prefix=prefix)
+    if sniffed is not None:
+        kw = _csv_options(src, enc, sniffed)
+        info["sep"] = sniffed
+    if len(str(kw["sep"])) != 1:
+        return None
+    names = [str(c) for c in pd.read_csv(path, **{**kw, "nrows": 0}).columns]
+    if _text_bytes(path, info["bytes"]) < (limit + 2) * max(len(names), 1):  # each row has a byte per field
+        return None
+    _check_duplicate_headers(pd.DataFrame(columns=names), _csv_header(path, kw), src, path=path, table=table,
+                             params_prefix=prefix)  # fmt: skip
+    info["encoding"] = enc
+    return {"source": csv_source_sql(path, sep=kw["sep"], columns=names)}
+
+
+def _text_bytes(path: Path, size: int) -> float:
+    """Bytes of a CSV's text, or an upper bound: a gzip file's size from its trailer when the
+    file is too small to hold 4 GiB of text (deflate packs at most 1,032 bytes into one), so a
+    small ``.gz`` is never staged in the engine just to count its rows; else infinity."""
+    if path.suffix.lower() != ".gz":
+        return float(size)
+    if size < 18 or size * 1032 >= 2**32:
+        return float("inf")
+    with path.open("rb") as fh:
+        fh.seek(-4, 2)
+        return float(int.from_bytes(fh.read(4), "little"))
+
+
+def _load_resident(name: str, src: TableSource, params: DatasetParams, *, path: Path, prefix: str,
+                   out_dir: Path) -> LoadedTable | None:  # fmt: skip
+    """The table kept in the engine (:mod:`workbench.core.engine_intake`) when it is a Parquet
+    file, a DuckDB table or a plain UTF-8 CSV with more than ``engine.resident_rows`` rows; None
+    to read it with pandas (its warnings are then left to that read)."""
+    from workbench.core.engine_intake import Unresident
+
+    if params.engine.resident_rows is None or name not in TABLES or not path.is_file():
+        return None
+    size = path.stat().st_size
+    if size == 0:
+        return None
+    caught: list[warnings.WarningMessage] = []
+    keep = False  # replay the warnings: the table is read (or stops) here, not by pandas
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = _try_resident(name, src, params, path=path, size=size, prefix=prefix, out_dir=out_dir)
+        keep = got is not None
+        return got
+    except Unresident:
+        return None
+    except ContractError:
+        keep = True
+        raise
+    finally:
+        if keep:
+            for w in caught:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _try_resident(name: str, src: TableSource, params: DatasetParams, *, path: Path, size: int, prefix: str,
+                  out_dir: Path) -> LoadedTable | None:  # fmt: skip
+    """:func:`_load_resident` once the file is known to exist (its warnings not yet replayed)."""
+    from workbench.core.engine_intake import intake_resident
+
+    fmt = _check_format(path, src, table=name, params_prefix=prefix)
+    info: dict[str, Any] = {"path": str(path), "format": fmt, "bytes": size}
+    csv = None
+    if fmt == "csv":
+        csv = _engine_csv(path, src, info, limit=params.engine.resident_rows or 0, table=name, prefix=prefix)
+        if csv is None:
+            return None
+    elif fmt == "duckdb" and src.table:
+        info["table"] = src.table
+    elif fmt != "parquet":
+        return None
+    return intake_resident(fmt, path, src, params, table=name, prefix=prefix, info=info, out_dir=out_dir, csv=csv)
+
+
 def load_tables(
-    params: DatasetParams, names: Iterable[str] | None = None, *, scan: bool | None = None
+    params: DatasetParams,
+    names: Iterable[str] | None = None,
+    *,
+    scan: bool | None = None,
+    resident_dir: Path | None = None,
 ) -> dict[str, LoadedTable]:
     """Read every table the params declare (or ``names`` of them) and apply the contract.
 
@@ -514,6 +624,13 @@ def load_tables(
         reports and errors, far less time and memory on large files): None (default) for files
         from :data:`SCAN_MIN_BYTES` on, True for every CSV with a header row and a one-character
         delimiter, False never.
+    resident_dir : Path, optional
+        Keep large tables in the engine: a Parquet file, DuckDB table or plain UTF-8 CSV with
+        more than ``engine.resident_rows`` rows is mapped, typed and checked in DuckDB
+        (:mod:`workbench.core.engine_intake`; same reports, warnings and errors) and written to
+        ``resident_dir/<table>.raw.parquet``; its ``frame`` is then a
+        :class:`~workbench.core.resident.ResidentFrame`. Other sources (GBK, Excel ...) and
+        tables the engine cannot take as pandas would are read as without it.
 
     Returns
     -------
@@ -535,6 +652,11 @@ def load_tables(
         src = params.tables[name]
         prefix = f"tables.{name}"
         path = params.resolve(src.path)
+        if resident_dir is not None:
+            kept = _load_resident(name, src, params, path=path, prefix=prefix, out_dir=Path(resident_dir))
+            if kept is not None:
+                out[name] = kept
+                continue
         raw, info = read_raw(src, path=path, table=name, params_prefix=prefix,
                              scan=_scan_request(name, src, params, scan))  # fmt: skip
         try:

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["BATCH_ROWS", "ScanUnsupported", "ScannedTable", "scan_csv"]
+__all__ = ["BATCH_ROWS", "ScanUnsupported", "ScannedTable", "csv_source_sql", "scan_csv"]
 
 BATCH_ROWS = 1_000_000
 #: DuckDB memory of one scan (its buffers; the typed frame is pandas').
@@ -127,15 +127,17 @@ def _in_sql(values: Sequence[str]) -> str:
     return "(" + ", ".join(_lit(v) for v in values) + ")" if values else "(NULL)"
 
 
-def _scan_sql(source: str, plans: Sequence[_Plan], placeholders: Sequence[str]) -> str:
+def _scan_sql(source: str, plans: Sequence[_Plan], placeholders: Sequence[str], keep: Sequence[str] = ()) -> str:
     """The scan query over ``source`` (see :class:`_Plan`).
 
     Per column it returns ``v{i}`` (the typed value), ``s{i}`` (0 ok, 1 missing or empty,
     2 leftover, ``3 + k`` the k-th placeholder: blank unless a yes/no word took it) and ``l{i}``
-    (the raw text of a leftover, else NULL).
+    (the raw text of a leftover, else NULL); the columns ``keep`` of ``source`` pass through
+    (first).
     """
+    kept = "".join(f"{_ident(k)}, " for k in keep)
     if not plans:
-        return f"SELECT 1 AS one FROM {source}"
+        return f"SELECT {kept}1 AS one FROM {source}"
     ph = [str(p) for p in placeholders]
     in_ph = _in_sql(ph)
     phs = "[" + ", ".join(_lit(p) for p in ph) + "]"
@@ -158,7 +160,7 @@ def _scan_sql(source: str, plans: Sequence[_Plan], placeholders: Sequence[str]) 
             status = f"CASE WHEN b{i} THEN {which} WHEN x{i} IS NOT NULL THEN {_OK} ELSE {_LEFT} END"
         parts.append(f"{value} AS v{i}, ({status})::{kind} AS s{i}, "
                      f"CASE WHEN x{i} IS NULL AND NOT b{i} THEN r{i} END AS l{i}")  # fmt: skip
-    return f"SELECT {', '.join(parts)} FROM (SELECT {level2} FROM (SELECT {level1} FROM {source}))"
+    return f"SELECT {kept}{', '.join(parts)} FROM (SELECT {kept}{level2} FROM (SELECT {kept}{level1} FROM {source}))"
 
 
 @dataclass
@@ -287,6 +289,26 @@ def _utf8_copy(path: Path, encoding: str, folder: Path) -> Path:
     return out
 
 
+def csv_source_sql(path: Path, *, sep: str, columns: Sequence[str]) -> str:
+    """The DuckDB ``read_csv`` of a UTF-8 CSV (gzip allowed) with a header row: every field as
+    text, as ``pandas.read_csv(dtype=str, keep_default_na=False)`` reads it (empty fields stay
+    ``''``), and an error on a row with other field counts or a stray quote.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    sep : str
+        One-character delimiter.
+    columns : sequence of str
+        The header row as pandas names it.
+    """
+    spec = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in columns) + "}"
+    return (f"read_csv({_lit(str(path))}, header=true, auto_detect=false, delim={_lit(sep)}, "
+            f"quote='\"', escape='\"', nullstr={_lit(_NULL_SENTINEL)}, columns={spec}, "
+            f"compression='auto', strict_mode=true)")  # fmt: skip
+
+
 def scan_csv(
     path: Path,
     *,
@@ -344,10 +366,7 @@ def scan_csv(
         except (UnicodeDecodeError, LookupError) as err:
             shutil.rmtree(tmpdir, ignore_errors=True)
             raise ScanUnsupported(str(err)) from None
-    spec = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in columns) + "}"
-    source = (f"read_csv({_lit(str(target))}, header=true, auto_detect=false, delim={_lit(sep)}, "
-              f"quote='\"', escape='\"', nullstr={_lit(_NULL_SENTINEL)}, columns={spec}, "
-              f"compression='auto', strict_mode=true)")  # fmt: skip
+    source = csv_source_sql(target, sep=sep, columns=columns)
     config: dict[str, Any] = {"memory_limit": SCAN_MEMORY_LIMIT}
     if threads:
         config["threads"] = threads
