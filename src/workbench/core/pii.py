@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, NamedTuple
 
@@ -58,6 +58,7 @@ __all__ = [
     "normalize_header",
     "header_kind",
     "phone_digits",
+    "sample_positions",
     "sample_values",
     "content_shares",
     "detect_column",
@@ -231,11 +232,68 @@ def header_kind(header: str) -> str | None:
 
 # --- sampling and value text ---------------------------------------------------------------
 
+def sample_positions(
+    n: int,
+    *,
+    size: int,
+    seed: int,
+    present: Callable[[np.ndarray], np.ndarray],
+    present_positions: Callable[[], np.ndarray],
+) -> np.ndarray:
+    """Row positions of the seeded sample of :func:`sample_values`, for a column of ``n`` rows
+    that need not be in memory (a Parquet file: :mod:`workbench.core.privacy_engine`).
+
+    Positions are drawn first (a few rounds of growing draws for sparse columns); only whether
+    the drawn rows are missing is asked for, so a long column costs the sample, not the column.
+
+    Parameters
+    ----------
+    n : int
+        Rows of the column.
+    size : int
+        Non-missing values wanted at most.
+    seed : int
+        Seed of the sample.
+    present : callable
+        Sorted positions -> boolean array, True where the value is not missing.
+    present_positions : callable
+        () -> sorted positions of every non-missing value (asked only of sparse columns).
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted positions of at most ``size`` non-missing values.
+
+    Examples
+    --------
+    >>> s = pd.Series([1.0, None, 3.0, 4.0])
+    >>> sample_positions(4, size=10, seed=0, present=lambda p: s.iloc[p].notna().to_numpy(),
+    ...                  present_positions=lambda: np.flatnonzero(s.notna())).tolist()
+    [0, 2, 3]
+    """
+    if n <= size:
+        return present_positions()
+    rng = np.random.default_rng(seed)
+    got = np.empty(0, dtype=np.int64)
+    for take in (size, 8 * size, 64 * size):
+        if take >= n:
+            break
+        drawn = np.sort(rng.choice(n, size=take, replace=False))
+        got = drawn[present(drawn)]
+        if len(got) >= size:
+            break
+    if len(got) < size:  # a sparse column: every non-missing value is a candidate
+        got = present_positions()
+    if len(got) > size:
+        got = got[np.sort(rng.choice(len(got), size=size, replace=False))]
+    return got
+
+
 def sample_values(values: pd.Series, *, size: int = 2000, seed: int = 0) -> pd.Series:
     """A seeded sample of at most ``size`` non-missing values, in row order.
 
     Positions are drawn first (a few rounds of growing draws for sparse columns), so a long
-    column costs the sample, not the column.
+    column costs the sample, not the column (:func:`sample_positions`).
 
     Parameters
     ----------
@@ -248,23 +306,12 @@ def sample_values(values: pd.Series, *, size: int = 2000, seed: int = 0) -> pd.S
     pandas.Series
         The sampled values with their original index.
     """
-    n = len(values)
-    if n <= size:
-        return values[values.notna()]
-    rng = np.random.default_rng(seed)
-    got = values.iloc[:0]
-    for take in (size, 8 * size, 64 * size):
-        if take >= n:
-            break
-        got = values.iloc[np.sort(rng.choice(n, size=take, replace=False))]
-        got = got[got.notna()]
-        if len(got) >= size:
-            break
-    if len(got) < size:  # a sparse column: every non-missing value is a candidate
-        got = values[values.notna()]
-    if len(got) > size:
-        got = got.iloc[np.sort(rng.choice(len(got), size=size, replace=False))]
-    return got
+    picked = sample_positions(
+        len(values), size=size, seed=seed,
+        present=lambda pos: values.iloc[pos].notna().to_numpy(dtype=bool),
+        present_positions=lambda: np.flatnonzero(values.notna().to_numpy(dtype=bool)),
+    )  # fmt: skip
+    return values.iloc[picked]
 
 
 def _as_text(values: pd.Series) -> pd.Series:

@@ -109,8 +109,15 @@ def pseudonymize(keys: pd.Series, *, salt: str, prefix: str = "C", length: int =
 
 def _map_distinct(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
     """``func`` applied once per distinct non-missing value, mapped back; ``string`` dtype."""
+    return _map_uniques(values, lambda uniques: [func(u) for u in uniques])
+
+
+def _map_uniques(values: pd.Series, func: Callable[[np.ndarray], list[Any]]) -> pd.Series:
+    """``func`` applied to the distinct non-missing values at once (one result each, in their
+    order), mapped back; ``string`` dtype."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = np.array([func(u) for u in uniques], dtype=object)
+    mapped = np.empty(len(uniques), dtype=object)
+    mapped[:] = func(uniques)
     out = np.full(len(codes), None, dtype=object)
     ok = codes >= 0
     if len(mapped):
@@ -125,8 +132,9 @@ def _mask_name(text: str) -> str:
     return text[0] + "".join(" " if ch == " " else "*" for ch in text[1:])
 
 
-def _mask_phone(text: str) -> str:
-    digits = re.sub(r"\D", "", phone_digits(pd.Series([text])).iloc[0])
+def _mask_phone(text: str, digits: str | None = None) -> str:
+    # digits: phone_digits(text) when the caller computed it for many values at once
+    digits = re.sub(r"\D", "", phone_digits(pd.Series([text])).iloc[0] if digits is None else digits)
     if len(digits) >= 8:
         return digits[:3] + "****" + digits[-4:]
     if len(digits) >= 3:
@@ -272,7 +280,16 @@ def mask_series(series: pd.Series, kind: str) -> pd.Series:
         Unknown ``kind``.
     """
     _check_kind(kind)
+    if kind == "phone":  # phone_digits once over the distinct values, not once per value
+        return _map_uniques(series, _mask_phones)
     return _map_distinct(series, lambda u: mask_value(kind, u))
+
+
+def _mask_phones(uniques: np.ndarray) -> list[Any]:
+    """:func:`mask_value` of kind ``phone`` of each of ``uniques`` (none missing)."""
+    texts = [_text(u) for u in uniques]
+    digits = phone_digits(pd.Series(texts, dtype=object)).tolist() if texts else []
+    return [t if not t or _MASKED["phone"].fullmatch(t) else _mask_phone(t, d) for t, d in zip(texts, digits, strict=True)]
 
 
 def pii_kind(column: str, values: pd.Series | None = None) -> MaskKind:
@@ -509,14 +526,25 @@ def mask_in_text(texts: pd.Series) -> pd.Series:
     >>> mask_in_text(pd.Series(["我是张伟，请回电13812345678，邮箱zw@qq.com"])).iloc[0]
     '我是张*，请回电138****5678，邮箱z***@qq.com'
     """
+    return _map_uniques(texts, _mask_in_texts)
+
+
+def _mask_in_texts(uniques: np.ndarray) -> list[Any]:
+    """:func:`mask_in_text` of each of ``uniques``: the kinds in the order of ``TEXT_PATTERNS``,
+    each on the text the previous left; each distinct match masked once (phones together, so
+    :func:`phone_digits` runs once per kind, not once per match)."""
     from workbench.core.pii import TEXT_PATTERNS
 
-    def one(text: Any) -> Any:
-        if not isinstance(text, str):
-            return text
-        for kind, rx in TEXT_PATTERNS.items():
-            text = rx.sub(lambda m, k=kind: _MASKERS[k](m.group(0)), text)
-        return text
-
-    return _map_distinct(texts, one)
+    out = list(uniques)
+    for kind, rx in TEXT_PATTERNS.items():
+        found = list(dict.fromkeys(m.group(0) for t in out if isinstance(t, str) for m in rx.finditer(t)))
+        if not found:
+            continue
+        if kind == "phone":
+            digits = phone_digits(pd.Series(found, dtype=object)).tolist()
+            masks = {m: _mask_phone(m, d) for m, d in zip(found, digits, strict=True)}
+        else:
+            masks = {m: _MASKERS[kind](m) for m in found}
+        out = [rx.sub(lambda m, masks=masks: masks[m.group(0)], t) if isinstance(t, str) else t for t in out]
+    return out
 

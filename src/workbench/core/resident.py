@@ -107,14 +107,46 @@ class ResidentFrame:
         raise self._refuse(f"[{key!r}]")
 
     def head(self, n: int = 5) -> pd.DataFrame:
-        """The first ``n`` rows as a DataFrame (reads only those)."""
+        """The first ``n`` rows as a DataFrame with intake's dtypes (reads only those)."""
         import pyarrow.dataset as ds
 
-        return ds.dataset(str(self.path), format="parquet").head(n).to_pandas()
+        return _intake_frame(ds.dataset(str(self.path), format="parquet").head(n))
 
     def to_pandas(self, columns: list[str] | None = None) -> pd.DataFrame:
-        """The whole table (or ``columns``) as a DataFrame: only for a table known to fit."""
-        return pd.read_parquet(self.path, columns=columns)
+        """The whole table (or ``columns``) as a DataFrame with the dtypes the pandas intake gives
+        it (:func:`arrow_to_frame`): only for a table known to fit."""
+        import pyarrow.dataset as ds
+
+        return _intake_frame(ds.dataset(str(self.path), format="parquet").to_table(columns=columns))
+
+
+def arrow_to_frame(table: Any) -> pd.DataFrame:
+    """An Arrow table as a frame with intake's dtypes: text ``string`` (missing = ``pd.NA``),
+    integers ``Int64``, flags ``boolean``, numbers ``float64``, times ``datetime64``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> f = arrow_to_frame(pa.table({"a": pa.array([1, None]), "b": ["x", None], "c": [True, None]}))
+    >>> [str(t) for t in f.dtypes]
+    ['Int64', 'string', 'boolean']
+    """
+    import pyarrow as pa
+
+    text = pd.StringDtype("pyarrow")
+    mapping = {pa.string(): text, pa.large_string(): text, pa.string_view(): text, pa.bool_(): pd.BooleanDtype(),
+               pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+               pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
+               pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype()}  # fmt: skip
+    return table.to_pandas(types_mapper=mapping.get, ignore_metadata=True)
+
+
+def _intake_frame(table: Any) -> pd.DataFrame:
+    """An Arrow table read from a resident Parquet as the pandas intake would hold it: by its pandas
+    metadata when it was written with them, else by :func:`arrow_to_frame`."""
+    if b"pandas" in (table.schema.metadata or {}):
+        return table.to_pandas()
+    return arrow_to_frame(table)
 
 
 def is_resident(data: Any) -> bool:
