@@ -37,7 +37,9 @@ logged, with the reason in ``detail``):
 10. ``impute`` - fill missing values of ``"table.column"`` by ``median``, ``mode``, ``unknown`` or
    ``zero``; statistics come from the cleaned table.
 
-Inputs are never modified.
+Inputs are never modified. A resident table (kept in the engine,
+:class:`~workbench.core.resident.ResidentFrame`) goes through the same rules as Ibis expressions
+(:mod:`workbench.data.cleaning_engine`) with the same log, and comes back resident.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
 
 import numpy as np
@@ -53,6 +56,7 @@ import pandas as pd
 from workbench.core.contract import OUT_OF_RANGE_SUFFIX, TABLES, LoadedTable, fast_isin
 from workbench.core.errors import ContractError, did_you_mean, example_values, format_examples
 from workbench.core.parsing import DATETIME_RANGE
+from workbench.core.resident import ResidentFrame
 from workbench.data.orders import REFUND_STATUSES, negative_amount_mask, purchase_mask, refund_mask
 from workbench.report import fmt, i18n
 from workbench.report.plotting import new_axes
@@ -300,8 +304,9 @@ class CleanResult(Result):
 
     Attributes
     ----------
-    tables : dict of str to DataFrame
-        Cleaned canonical frames.
+    tables : dict of str to DataFrame or ResidentFrame
+        Cleaned canonical frames; a table cleaned in the engine as a
+        :class:`~workbench.core.resident.ResidentFrame` (``clean_<name>.parquet``).
     log_frame : pandas.DataFrame
         One row per rule and table; see :meth:`log`.
     rules : CleaningRules
@@ -310,7 +315,7 @@ class CleanResult(Result):
         Dates used (``data_end``: later dates are "future").
     """
 
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, pd.DataFrame | ResidentFrame]
     log_frame: pd.DataFrame
     rules: CleaningRules
     as_of: pd.Timestamp | None
@@ -835,14 +840,19 @@ def clean_tables(
     as_of: dt.date | str | pd.Timestamp | None,
     launch_date: dt.date | str | pd.Timestamp | None = None,
     data_end: dt.date | str | pd.Timestamp | None = None,
+    con: Any = None,
+    out_dir: str | Path | None = None,
     **rules: Any,
 ) -> CleanResult:
     """Apply the cleaning rules to the tables, in the order documented in this module.
 
     Parameters
     ----------
-    tables : mapping of str to LoadedTable or DataFrame
-        Canonical tables by contract name (never modified).
+    tables : mapping of str to LoadedTable, DataFrame or ResidentFrame
+        Canonical tables by contract name (never modified). A resident table
+        (:class:`~workbench.core.resident.ResidentFrame`, also as a ``LoadedTable.frame``) is
+        cleaned in the engine (:mod:`workbench.data.cleaning_engine`): the same rules, the same
+        log, the cleaned table written as Parquet and returned resident.
     as_of : date-like or None
         Analysis date; recorded only. It is *not* a cutoff: later rows are kept for labels.
     launch_date : date-like, optional
@@ -850,6 +860,12 @@ def clean_tables(
         skipped.
     data_end : date-like, optional
         Last plausible day of the data; later dates are "future". Default: today.
+    con : ibis backend, optional
+        The engine for resident tables (``ctx.engine``); default a new DuckDB, closed at the end.
+        Unused without resident tables.
+    out_dir : path, optional
+        Folder for the cleaned resident tables (``clean_<name>.parquet``); default a new
+        temporary folder.
     **rules
         The rules, the fields of :class:`CleaningRules` (``drop_exact_duplicates``,
         ``duplicate_keys``, ``orphan_orders``, ``negative_amounts``, ``out_of_range_dates``, ``future_dates``,
@@ -860,7 +876,8 @@ def clean_tables(
     Returns
     -------
     CleanResult
-        ``.tables`` (cleaned frames, same table names) and ``.log()``.
+        ``.tables`` (cleaned frames, same table names; a resident table as a ``ResidentFrame``)
+        and ``.log()``.
 
     Raises
     ------
@@ -881,15 +898,28 @@ def clean_tables(
     """
     applied = CleaningRules.of(**rules)
     frames: dict[str, pd.DataFrame] = {}
+    resident: dict[str, ResidentFrame] = {}
     for name, t in tables.items():
         frame = t.frame if isinstance(t, LoadedTable) else t
+        if isinstance(frame, ResidentFrame):
+            resident[name] = frame
+            continue
         if not isinstance(frame, pd.DataFrame):
-            raise TypeError(f"tables[{name!r}] must be a LoadedTable or a DataFrame, got {type(t).__name__}")
+            raise TypeError(f"tables[{name!r}] must be a LoadedTable, a DataFrame or a ResidentFrame, got {type(t).__name__}")
         frames[name] = frame.copy()
-    rows_in = {k: len(v) for k, v in frames.items()}
+    rows_in = {k: len(resident.get(k, frames.get(k))) for k in tables}
     end = _default_data_end(data_end)
     launch = to_timestamp(launch_date)
     log = _Log()
+    if resident:
+        from workbench.data.cleaning_engine import clean_resident
+
+        mixed = {k: resident.get(k, frames.get(k)) for k in tables}
+        return CleanResult(
+            tables=clean_resident(mixed, applied, log, data_end=end, launch=launch, con=con, out_dir=out_dir),
+            log_frame=log.frame(), rules=applied, as_of=to_timestamp(as_of), data_end=end, launch_date=launch,
+            rows_in=rows_in,
+        )  # fmt: skip
 
     steps = [
         lambda: _step_exact_duplicates(frames, applied, log),
