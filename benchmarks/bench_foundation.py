@@ -6,6 +6,12 @@ Every step runs in a fresh Python process, so the peak memory is that step's own
     .venv/bin/python benchmarks/bench_foundation.py                 # 1M and 10M orders
     .venv/bin/python benchmarks/bench_foundation.py --orders 1e6    # one size
     .venv/bin/python benchmarks/bench_foundation.py --ydata         # + ydata-profiling on 1M rows
+    .venv/bin/python benchmarks/bench_foundation.py --sql --orders 1e8   # the DuckDB-written base
+
+``--sql`` writes the base with DuckDB alone (:func:`write_sql_base`: ``COPY (SELECT ... FROM
+range(n))``, values from ``hash`` of the row number, in bounded memory: 100M orders and 10M
+customers in a few minutes) instead of the Python simulator, whose planted truth the benchmarks of
+scale do not need; it lands in ``out/sql_orders_<n>/``.
 
 ``--ydata`` compares with ydata-profiling (``minimal=True``) on the same 1M-row orders table. That
 package pins pandas < 3, so it is never a project dependency: it is installed into its own
@@ -25,6 +31,89 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
+
+#: Days from 2023-01-01 to the last order day 2025-12-31, and to the last sign-up 2025-09-30.
+_ORDER_DAYS, _SIGNUP_DAYS = 1095, 1003
+
+# A customer's traits are functions of its number c, so orders and customers agree without a
+# join: sign-up day, lifetime (exponential, mean ~400 days), spend level and preferred channel.
+# Row j of the orders picks its customer by a skewed draw (u^2: a few buy often, most rarely) and
+# a time uniform in the customer's active span (sign-up to the end of life or of the data).
+_CUSTOMER_TRAITS = f"""
+CREATE MACRO u(a, b) AS (hash(a, b) % 1000000007) / 1000000007.0;  -- fine enough for 10M customers
+CREATE MACRO signup_day(c) AS CAST(floor(u(c, 11) * {_SIGNUP_DAYS}) AS BIGINT);
+CREATE MACRO span_days(c) AS greatest(1, least({_ORDER_DAYS} - signup_day(c),
+    CAST(floor(-400 * ln(1 - 0.999 * u(c, 12))) AS BIGINT)));
+CREATE MACRO spend(c) AS exp(3.5 + 1.2 * (u(c, 13) + u(c, 14) + u(c, 15) - 1.5));
+CREATE MACRO pick(c, k) AS ['app', 'web', 'mini_program', 'store'][1 + CAST(hash(c, k) % 4 AS BIGINT)];
+"""
+
+_ORDERS_SQL = """
+COPY (
+  WITH o AS (
+    SELECT j, CAST(floor({customers} * u(j, 1) * u(j, 1)) AS BIGINT) AS c FROM range({n}) t(j)
+  )
+  SELECT
+    'O' || lpad(CAST(j AS VARCHAR), 11, '0') AS order_id,
+    'C' || lpad(CAST(c AS VARCHAR), 9, '0') AS customer_id,
+    TIMESTAMP '2023-01-01' + to_days(signup_day(c)) + to_seconds(CAST(floor(u(j, 2) * span_days(c) * 86400) AS BIGINT))
+      AS order_time,
+    CASE WHEN u(j, 3) < 0.03 THEN -1 ELSE 1 END * round(spend(c) * exp(0.5 * (u(j, 4) - 0.5)), 2) AS amount,
+    CASE WHEN u(j, 5) < 0.7 THEN pick(c, 16) ELSE pick(j, 6) END AS channel,
+    CASE WHEN u(j, 3) < 0.03 THEN 'refunded' ELSE 'paid' END AS status,
+    u(j, 3) < 0.03 AS is_refund,
+    round(0.3 * spend(c) * exp(0.5 * (u(j, 4) - 0.5)) * (0.8 + 0.4 * u(j, 7)), 2) AS margin
+  FROM o
+) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)
+"""
+
+_CUSTOMERS_SQL = """
+COPY (
+  SELECT
+    'C' || lpad(CAST(c AS VARCHAR), 9, '0') AS customer_id,
+    TIMESTAMP '2023-01-01' + to_days(signup_day(c)) AS signup_date,
+    ['女', '男'][1 + CAST(hash(c, 21) % 2 AS BIGINT)] AS gender,
+    ['北京', '上海', '广州', '深圳', '杭州', '成都'][1 + CAST(hash(c, 22) % 6 AS BIGINT)] AS city,
+    ['organic', 'search', 'social', 'referral'][1 + CAST(hash(c, 23) % 4 AS BIGINT)] AS acquisition_channel,
+    ['non_member', 'silver', 'gold'][1 + CAST(hash(c, 24) % 3 AS BIGINT)] AS member_level
+  FROM range({customers}) t(c)
+) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)
+"""
+
+
+def write_sql_base(folder: Path, orders: int, *, memory_limit: str = "4GB") -> dict:
+    """Write ``orders.parquet`` (``orders`` rows) and ``customers.parquet`` (one per ten orders)
+    with DuckDB alone, in bounded memory; microsecond timestamps, as the engine reads them.
+
+    Parameters
+    ----------
+    folder : Path
+        Created when missing; the files are written under temporary names and renamed.
+    orders : int
+        Order rows.
+    memory_limit : str, default "4GB"
+        DuckDB's memory limit while writing.
+
+    Returns
+    -------
+    dict
+        ``orders``, ``customers`` and ``seconds``.
+    """
+    import duckdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    customers = max(1000, orders // 10)
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(_CUSTOMER_TRAITS)
+    for name, sql in (("orders", _ORDERS_SQL), ("customers", _CUSTOMERS_SQL)):
+        tmp = folder / f"{name}.parquet.tmp"
+        con.execute(sql.format(n=orders, customers=customers, path=tmp))
+        tmp.rename(folder / f"{name}.parquet")
+    con.close()
+    return {"orders": orders, "customers": customers, "seconds": round(time.perf_counter() - t0, 1)}
 YDATA_VENV = HERE / ".venv-ydata"
 
 STEP = textwrap.dedent(
@@ -108,7 +197,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--orders", type=float, action="append", help="target order rows (repeatable); default 1e6 and 1e7")
     ap.add_argument("--ydata", action="store_true", help="also time ydata-profiling (minimal=True) on the 1M table")
     ap.add_argument("--csv", action="store_true", help="also time CSV intake (parsing) at each size")
+    ap.add_argument("--sql", action="store_true", help="only write the DuckDB base (write_sql_base) of each size")
     args = ap.parse_args(argv)
+    if args.sql:
+        for target in [int(s) for s in (args.orders or [1e6, 1e7])]:
+            folder = OUT / f"sql_orders_{target:.0e}"
+            if not (folder / "orders.parquet").exists():
+                print({"folder": str(folder), **write_sql_base(folder, target)}, flush=True)
+        return 0
     sizes = [int(s) for s in (args.orders or [1e6, 1e7])]
     OUT.mkdir(exist_ok=True)
     rows = []

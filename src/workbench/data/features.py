@@ -35,6 +35,8 @@ __all__ = [
     "connect",
     "register",
     "purchases_expr",
+    "refund_status_expr",
+    "fetch_frame",
     "purchase_channels_expr",
     "customer_features_expr",
     "customer_features",
@@ -101,8 +103,9 @@ def register(con: ibis.BaseBackend, tables: Mapping[str, pd.DataFrame | str | Pa
     return {name: engine.as_table(con, obj, name=name) for name, obj in tables.items()}
 
 
-def _refund_status(status: ir.StringValue) -> ir.BooleanValue:
-    """A status that marks a refund: it contains "refund" (any case) or "退"."""
+def refund_status_expr(status: ir.StringValue) -> ir.BooleanValue:
+    """A status that marks a refund: it contains "refund" (any case) or "退" (the engine's rule,
+    as :func:`workbench.data.orders.purchase_mask`'s)."""
     st = status.lower().fill_null("")
     return st.contains("refund") | st.contains("退")
 
@@ -115,7 +118,7 @@ def _lines(orders: ir.Table, *, as_of: dt.date | str | pd.Timestamp) -> ir.Table
     if "is_refund" in t.columns:
         is_refund = is_refund | t.is_refund.fill_null(False)
     if "status" in t.columns:
-        is_refund = is_refund | _refund_status(t.status)
+        is_refund = is_refund | refund_status_expr(t.status)
     return t.mutate(_refund=is_refund)
 
 
@@ -151,7 +154,7 @@ def purchase_channels_expr(orders: ir.Table, *, as_of: dt.date | str | pd.Timest
         t = t.filter(~t.is_refund.fill_null(False))
     if "status" in t.columns:
         pairs = t.select("channel", "status").distinct()
-        t = pairs.filter(~_refund_status(pairs.status))
+        t = pairs.filter(~refund_status_expr(pairs.status))
     return t.select(channel=t.channel.fill_null("(missing)")).distinct()
 
 
@@ -303,7 +306,7 @@ def customer_features_expr(
     return out.drop(*drop).order_by("customer_id")
 
 
-def _fetch(expr: ir.Table) -> pd.DataFrame:
+def fetch_frame(expr: ir.Table) -> pd.DataFrame:
     """Run an expression and return pandas, the same frame as ``expr.to_pandas()``.
 
     On DuckDB through Arrow and Ibis's dtype conversion: Ibis's own DuckDB ``to_pandas`` turns
@@ -315,6 +318,9 @@ def _fetch(expr: ir.Table) -> pd.DataFrame:
     from ibis.backends.duckdb.converter import DuckDBPandasData
 
     return DuckDBPandasData.convert_table(expr.to_pyarrow().to_pandas(), expr.schema())
+
+
+_fetch = fetch_frame  # the earlier private name (tests use it)
 
 
 def customer_features(
@@ -368,9 +374,9 @@ def customer_features(
         c = customers if isinstance(customers, ir.Table) else register(con, {"customers": customers})["customers"]
     channels = None
     if "channel" in o.columns:
-        channels = sorted(str(v) for v in _fetch(purchase_channels_expr(o, as_of=as_of))["channel"].tolist())
+        channels = sorted(str(v) for v in fetch_frame(purchase_channels_expr(o, as_of=as_of))["channel"].tolist())
     expr = customer_features_expr(o, as_of=as_of, customers=c, channels=channels)
-    frame = _fetch(expr)
+    frame = fetch_frame(expr)
     if "n_channels" in frame:
         frame["n_channels"] = frame["n_channels"].fillna(0)
     for col in ("n_orders", "n_purchase_days", "n_refunds", "btyd_frequency", "n_channels"):

@@ -190,7 +190,7 @@ class AsOfCheck:
         }
 
 
-def check_as_of(orders: pd.DataFrame, as_of: Any, *, warn: bool = True) -> AsOfCheck:
+def check_as_of(orders: Any, as_of: Any, *, warn: bool = True, con: Any = None) -> AsOfCheck:
     """Check that the orders reach ``as_of``: a date long after the last purchase makes every
     customer look lapsed.
 
@@ -201,13 +201,17 @@ def check_as_of(orders: pd.DataFrame, as_of: Any, *, warn: bool = True) -> AsOfC
 
     Parameters
     ----------
-    orders : pandas.DataFrame
-        Canonical orders with ``customer_id``, ``order_time`` and ``amount``.
+    orders : pandas.DataFrame, ResidentFrame or ibis Table
+        Canonical orders with ``customer_id``, ``order_time`` and ``amount``. A table kept in the
+        engine (:class:`~workbench.core.resident.ResidentFrame`, or an Ibis table) is checked
+        there: only the last purchase day and the median gap come back.
     as_of : date
         The analysis date (params key ``as_of``).
     warn : bool, default True
         Emit a :class:`DataQualityWarning` with :attr:`AsOfCheck.message` when the gap is too
         long (callers that put the message in their own result pass False).
+    con : Ibis backend, optional
+        Engine of a table kept there; default a new in-memory DuckDB.
 
     Returns
     -------
@@ -222,17 +226,55 @@ def check_as_of(orders: pd.DataFrame, as_of: Any, *, warn: bool = True) -> AsOfC
     (1431, 180, True)
     """
     day = pd.Timestamp(as_of).normalize()
-    times = pd.to_datetime(orders["order_time"], errors="coerce")
-    buy = purchase_mask(orders).to_numpy() & times.notna().to_numpy()
-    if not buy.any():
+    if isinstance(orders, pd.DataFrame):
+        found = _last_day_and_gap(orders)
+    else:
+        found = _last_day_and_gap_engine(orders, con)
+    if found is None:
         return AsOfCheck(day, None, 0, None, AS_OF_MIN_GAP_DAYS)
-    days = pd.DataFrame({"c": orders["customer_id"].to_numpy()[buy], "d": times[buy].dt.normalize().to_numpy()})
-    days = days.drop_duplicates().sort_values(["c", "d"])
-    gaps = days.groupby("c", sort=False)["d"].diff().dt.days.dropna()
-    typical = float(gaps.median()) if len(gaps) else None
+    last, typical = found
     threshold = int(max(AS_OF_MIN_GAP_DAYS, np.ceil(AS_OF_GAP_FACTOR * typical) if typical is not None else 0))
-    last = pd.Timestamp(days["d"].max())
     check = AsOfCheck(day, last, int((day - last).days), typical, threshold)
     if warn and check.stale:
         warnings.warn(check.reader_message, DataQualityWarning, stacklevel=2)
     return check
+
+
+def _last_day_and_gap(orders: pd.DataFrame) -> tuple[pd.Timestamp, float | None] | None:
+    """The last purchase day and the median days between a customer's purchase days (None
+    without repeat buyers); None without any purchase line."""
+    times = pd.to_datetime(orders["order_time"], errors="coerce")
+    buy = purchase_mask(orders).to_numpy() & times.notna().to_numpy()
+    if not buy.any():
+        return None
+    days = pd.DataFrame({"c": orders["customer_id"].to_numpy()[buy], "d": times[buy].dt.normalize().to_numpy()})
+    days = days.drop_duplicates().sort_values(["c", "d"])
+    gaps = days.groupby("c", sort=False)["d"].diff().dt.days.dropna()
+    typical = float(gaps.median()) if len(gaps) else None
+    return pd.Timestamp(days["d"].max()), typical
+
+
+def _last_day_and_gap_engine(orders: Any, con: Any) -> tuple[pd.Timestamp, float | None] | None:
+    """:func:`_last_day_and_gap` in the engine: the purchase lines of :func:`purchase_mask`,
+    their distinct (customer, day) pairs, one lag per customer; two numbers come back."""
+    import ibis
+    import ibis.expr.types as ir
+
+    from workbench.data import engine
+    from workbench.data.features import fetch_frame, refund_status_expr
+
+    o = orders if isinstance(orders, ir.Table) else engine.as_table(con if con is not None else engine.connect(), orders)
+    cond = [o.order_time.notnull(), (o.amount > 0).fill_null(False)]
+    if "is_refund" in o.columns:
+        cond.append(~o.is_refund.fill_null(False))
+    if "status" in o.columns:
+        cond.append(~refund_status_expr(o.status))
+    d = o.filter(cond).select(c=o.customer_id, d=o.order_time.date()).distinct()
+    last = fetch_frame(d.aggregate(last=d.d.max())).iloc[0]["last"]
+    if pd.isna(last):
+        return None
+    g = d.filter(d.c.notnull())
+    g = g.mutate(gap=g.d.delta(g.d.lag().over(ibis.window(group_by="c", order_by="d")), unit="day"))
+    row = fetch_frame(g.aggregate(n=g.gap.count(), typical=g.gap.median())).iloc[0]
+    typical = float(row["typical"]) if int(row["n"]) else None
+    return pd.Timestamp(last).normalize(), typical

@@ -6,10 +6,13 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from workbench.core.errors import AnalysisError
+from workbench.core.resident import ResidentFrame
+from workbench.data import engine
 from workbench.report.fmt import count, num, pct
 from workbench.report.i18n import date_text, language, t
 from workbench.report.plotting import new_axes
@@ -159,7 +162,7 @@ class MigrationResult(Result):
 
 
 def rfm_migration(
-    orders: pd.DataFrame,
+    orders: pd.DataFrame | ResidentFrame | ir.Table,
     customers: pd.DataFrame | None = None,
     *,
     from_date: Any,
@@ -177,15 +180,17 @@ def rfm_migration(
 
     Parameters
     ----------
-    orders : pandas.DataFrame
-        Canonical cleaned orders.
+    orders : pandas.DataFrame, ResidentFrame or ibis Table
+        Canonical cleaned orders; a table kept in the engine is read there once (both feature
+        builds run there; only the customer-level features come back).
     customers : pandas.DataFrame, optional
         Canonical customers (adds customers without purchases).
     from_date, to_date : date-like
         Earlier and later as-of dates (``analyses.segmentation.rfm.migration_from`` and
         ``as_of``).
     con : Ibis backend, optional
-        Engine passed to :func:`~workbench.data.features.customer_features`.
+        Engine passed to :func:`~workbench.data.features.customer_features` (and holding
+        ``orders`` when they are kept there); default a new in-memory DuckDB.
     **rfm_options
         Options of :func:`~workbench.segmentation.rfm.rfm_scores` (``method``, ``bins``,
         ``recency_thresholds``, ``frequency_thresholds``, ``monetary_thresholds``,
@@ -208,6 +213,9 @@ def rfm_migration(
             f"migration needs from_date before to_date; got {t0.date()} and {t1.date()}; "
             "fix migration_from="
         )
+    if not isinstance(orders, pd.DataFrame):  # kept in the engine: read its Parquet once
+        con = con if con is not None else engine.connect()
+        orders = engine.as_table(con, orders)
     f0 = customer_features(orders, as_of=t0, customers=customers, con=con)
     f1 = customer_features(orders, as_of=t1, customers=customers, con=con)
     with warnings.catch_warnings(record=True) as caught:

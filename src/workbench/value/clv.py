@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from workbench.data.features import customer_features
+from workbench.core.resident import ResidentFrame
+from workbench.data import engine
+from workbench.data.features import customer_features, fetch_frame
 from workbench.data.orders import AsOfCheck, check_as_of
 from workbench.report import fmt
 from workbench.report.i18n import date_text, t
@@ -63,12 +66,20 @@ def mean_interval(values: pd.Series | np.ndarray) -> tuple[float, float, float]:
 # --------------------------------------------------------------------------------------------
 
 
-def _margin_share(orders: pd.DataFrame, *, margin_col: str | None, default: float) -> tuple[float, str]:
-    """Margin as a share of revenue: from the orders' margin column when there is one."""
-    if margin_col and margin_col in orders:
-        pos = orders[(orders["amount"] > 0) & orders[margin_col].notna()]
-        if len(pos) and pos["amount"].sum() > 0:
-            share = float(pos[margin_col].sum() / pos["amount"].sum())
+def _margin_share(orders: pd.DataFrame | ir.Table, *, margin_col: str | None, default: float) -> tuple[float, str]:
+    """Margin as a share of revenue: from the orders' margin column when there is one (an
+    engine table: summed there)."""
+    if margin_col and margin_col in orders.columns:
+        if isinstance(orders, ir.Table):
+            use = (orders.amount > 0).fill_null(False) & orders[margin_col].notnull()
+            row = fetch_frame(orders.aggregate(n=orders.count(where=use), margin=orders[margin_col].sum(where=use),
+                                          amount=orders.amount.sum(where=use))).iloc[0]
+            n, margin_sum, amount_sum = int(row["n"]), row["margin"], row["amount"]
+        else:
+            pos = orders[(orders["amount"] > 0) & orders[margin_col].notna()]
+            n, margin_sum, amount_sum = len(pos), pos[margin_col].sum(), pos["amount"].sum()
+        if n and amount_sum > 0:
+            share = float(margin_sum / amount_sum)
             if 0 < share <= 1:
                 return share, f"{share:.1%} (from the orders' {margin_col} column)"
     return float(default), f"{default:.0%} (margin={default:g})"
@@ -241,7 +252,7 @@ class CLVResult(Result):
 
 
 def customer_value(
-    orders: pd.DataFrame,
+    orders: pd.DataFrame | ResidentFrame | ir.Table,
     *,
     as_of: Any,
     method: Literal["models", "simple"] = "models",
@@ -257,6 +268,7 @@ def customer_value(
     margin_col: str | None = None,
     customers: pd.DataFrame | None = None,
     con: ibis.BaseBackend | None = None,
+    as_of_check: AsOfCheck | None = None,
 ) -> CLVResult:
     """Customer lifetime value as of a date, by the model or the simple formula.
 
@@ -269,8 +281,11 @@ def customer_value(
 
     Parameters
     ----------
-    orders : pandas.DataFrame
-        Canonical cleaned orders.
+    orders : pandas.DataFrame, ResidentFrame or ibis Table
+        Canonical cleaned orders. A table kept in the engine (a resident table of the run, or an
+        Ibis table) is read there once and summarized there (the BTYD summary, the holdout
+        split, the tracking counts, the as-of check and the margin share): only customer-level
+        and per-day aggregates come back.
     as_of : date
     method : {"models", "simple"}, default "models"
     model : {"bgnbd", "pareto_nbd"}, default "bgnbd"
@@ -293,8 +308,11 @@ def customer_value(
     customers : pandas.DataFrame, optional
         For the simple formula's tenure and acquisition channel.
     con : Ibis backend, optional
-        Engine of the simple formula's customer features (the run's ``ctx.engine``); default a
-        fresh in-memory DuckDB.
+        Engine of the simple formula's customer features and of orders kept in the engine (the
+        run's ``ctx.engine``); default a fresh in-memory DuckDB.
+    as_of_check : AsOfCheck, optional
+        :func:`~workbench.data.orders.check_as_of` of the same orders and ``as_of``, when the
+        caller has it (saves a pass over the orders); default: checked here.
 
     Returns
     -------
@@ -311,9 +329,13 @@ def customer_value(
     stop the analysis: the result carries the check, its finding starts with the warning, and the
     holdout check is skipped (its "actual" purchases would be missing data, not zero purchases).
     """
+    if not isinstance(orders, pd.DataFrame):  # kept in the engine: read its Parquet once
+        con = con if con is not None else engine.connect()
+        orders = engine.as_table(con, orders)
     share, margin_note = _margin_share(orders, margin_col=margin_col, default=margin)
     notes = [f"margin {margin_note}", f"horizon {horizon_months:g} months", f"annual discount rate {discount_rate:.0%}"]
-    as_of_check = check_as_of(orders, as_of, warn=False)
+    if as_of_check is None or as_of_check.as_of != pd.Timestamp(as_of).normalize():
+        as_of_check = check_as_of(orders, as_of, warn=False, con=con)
     if method == "simple":
         feats = customer_features(orders, as_of=as_of, customers=customers, con=con)
         table = simple_clv(
@@ -323,7 +345,7 @@ def customer_value(
         return CLVResult("simple", table, margin=share, horizon_months=expected_lifetime_years * 12, notes=tuple(notes),
                          as_of_check=as_of_check)
     model_cls = _MODELS[model]
-    summary = rfm_summary(orders, calibration_end=as_of, time_unit=time_unit)
+    summary = rfm_summary(orders, calibration_end=as_of, time_unit=time_unit, con=con)
     excluded = getattr(summary, "attrs", {}).get("excluded")
     if excluded:
         notes.append(f"excluded from the spend model: {excluded}")
@@ -337,7 +359,7 @@ def customer_value(
         holdout_note = _holdout_skip_note(as_of_check, calibration_end=calibration_end)
     if calibration_end is not None and not holdout_note:
         holdout, tracking = _step_holdout_check(orders, model_cls, as_of=as_of, calibration_end=calibration_end,
-                                                time_unit=time_unit)
+                                                time_unit=time_unit, con=con)
     return CLVResult("models", table.reset_index(), model=fitted, spend_model=spend, holdout=holdout,
                      tracking=tracking, independence=independence, margin=share, horizon_months=horizon_months,
                      notes=tuple(notes), as_of_check=as_of_check, holdout_note=holdout_note,
@@ -385,13 +407,14 @@ def _step_model_value(
 
 
 def _step_holdout_check(
-    orders: pd.DataFrame, model_cls: type[_TransactionModel], *, as_of: Any, calibration_end: Any, time_unit: str
+    orders: pd.DataFrame | ir.Table, model_cls: type[_TransactionModel], *, as_of: Any, calibration_end: Any,
+    time_unit: str, con: ibis.BaseBackend | None = None,
 ) -> tuple[HoldoutComparison, TrackingCurve]:
     """Fit the purchase model on data to ``calibration_end``; compare with the period to ``as_of``."""
-    cal = rfm_summary(orders, calibration_end=calibration_end, observation_end=as_of, time_unit=time_unit)
+    cal = rfm_summary(orders, calibration_end=calibration_end, observation_end=as_of, time_unit=time_unit, con=con)
     cal_model = model_cls().fit(cal)
     tracking = tracking_curve(cal_model, orders, calibration_end=calibration_end, observation_end=as_of,
-                              time_unit=time_unit)
+                              time_unit=time_unit, con=con)
     return holdout_comparison(cal_model, cal, tracking=tracking), tracking
 
 

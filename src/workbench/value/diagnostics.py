@@ -441,6 +441,7 @@ def tracking_curve(
     time_col: str = "order_time",
     amount_col: str | None = None,
     cohort: Literal["calibration", "all"] = "calibration",
+    con: Any = None,
 ) -> TrackingCurve:
     """Cumulative repeat purchases per time unit, actual vs the model's unconditional forecast.
 
@@ -454,7 +455,7 @@ def tracking_curve(
     ----------
     model : BetaGeoModel or ParetoNBDModel
         Fitted purchase model.
-    orders : pandas.DataFrame
+    orders : pandas.DataFrame, ResidentFrame or ibis Table
         The orders the summary was built from.
     calibration_end, observation_end : date-like
         Calibration and observation ends (inclusive days).
@@ -469,6 +470,9 @@ def tracking_curve(
         Track the customers whose first purchase is on or before ``calibration_end`` (those the
         model was fitted on), or also customers acquired in the holdout (as ``lifetimes``
         ``expected_cumulative_transactions``).
+    con : Ibis backend, optional
+        Engine of ``orders`` when they are kept there (a :class:`~workbench.core.resident.ResidentFrame`
+        or an Ibis table): the purchase days are counted there; default a new in-memory DuckDB.
 
     Returns
     -------
@@ -494,33 +498,63 @@ def tracking_curve(
     unit = _unit_days(unit_name)
     if cohort not in ("calibration", "all"):
         raise AnalysisError(f"tracking_curve: cohort must be 'calibration' or 'all', got {cohort!r}")
-    pdays = _purchase_days(orders, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
-                           period="day", time_unit=unit_name)
     cal_day, obs_day = _day_of(calibration_end), _day_of(observation_end)
-    _, last_data = _raw_day_range(orders, time_col)
+    cohort_end = cal_day if cohort == "calibration" else obs_day
+    columns = {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col}
+    if isinstance(orders, pd.DataFrame):
+        counts = _tracking_counts(orders, obs_day=obs_day, cohort_end=cohort_end, **columns)
+    else:  # a table kept in the engine: counts by day come back, never the lines
+        from workbench.value.summary_engine import as_engine_table, tracking_counts_engine
+
+        counts = tracking_counts_engine(as_engine_table(orders, con), obs_day=obs_day, cohort_end=cohort_end, **columns)
     if obs_day <= cal_day:
         raise AnalysisError(f"tracking_curve: observation_end {_date_str(obs_day)} must be after calibration_end {_date_str(cal_day)}")
-    if obs_day > last_data:
+    if obs_day > counts.last_data:
         raise AnalysisError(
             f"tracking_curve: observation_end {_date_str(obs_day)} is after the last order day "
-            f"{_date_str(last_data)}; set it on or before the data end"
+            f"{_date_str(counts.last_data)}; set it on or before the data end"
         )
+    if len(counts.cohort_days) == 0:
+        raise AnalysisError(f"tracking_curve: no customer's first purchase is on or before {_date_str(cal_day)}")
+    frame, tau_c, tau_o = _tracking_frame(model, counts, cal_day=cal_day, obs_day=obs_day, unit=unit)
+    return TrackingCurve(frame, tau_c / unit, tau_o / unit, unit_name, model._label)
+
+
+def _tracking_counts(
+    orders: pd.DataFrame, *, obs_day: int, cohort_end: int, customer_col: str, time_col: str, amount_col: str | None
+) -> Any:
+    """The tracking curve's counts by day from a pandas frame (as the engine's
+    :func:`workbench.value.summary_engine.tracking_counts_engine`)."""
+    from workbench.value.summary_engine import TrackingCounts
+
+    pdays = _purchase_days(orders, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
+                           period="day", time_unit="days")
+    _, last_data = _raw_day_range(orders, time_col)
     c, d = pdays.customer, pdays.day
     keep = d <= obs_day
     c, d = c[keep], d[keep]
     first = np.full(len(pdays.ids), np.iinfo(np.int64).max)
     np.minimum.at(first, c, d)
-    in_cohort = first <= (cal_day if cohort == "calibration" else obs_day)
-    if not in_cohort.any():
-        raise AnalysisError(f"tracking_curve: no customer's first purchase is on or before {_date_str(cal_day)}")
-    start = int(first[in_cohort].min())
+    in_cohort = first <= cohort_end
     sel = in_cohort[c]
     c, d = c[sel], d[sel]
-    repeat_days = d[d != first[c]] - start
-    cohort_days, cohort_n = np.unique(first[in_cohort] - start, return_counts=True)
+    repeat_days, repeat_n = np.unique(d[d != first[c]], return_counts=True)
+    cohort_days, cohort_n = np.unique(first[in_cohort], return_counts=True)
+    return TrackingCounts(repeat_days.astype("int64"), repeat_n.astype("int64"), cohort_days.astype("int64"),
+                          cohort_n.astype("int64"), int(last_data))
+
+
+def _tracking_frame(model: _TransactionModel, counts: Any, *, cal_day: int, obs_day: int,
+                    unit: float) -> tuple[pd.DataFrame, float, float]:
+    """Actual and predicted cumulative repeat purchases per time unit from the counts by day;
+    also the calibration and observation ends in days since the first cohort day."""
+    start = int(counts.cohort_days.min())
+    cohort_days, cohort_n = counts.cohort_days - start, counts.cohort_n
     tau_c, tau_o = float(cal_day - start), float(obs_day - start)
     grid = np.unique(np.concatenate([np.arange(1, int(tau_o // unit) + 1) * unit, [tau_c, tau_o]]))
-    actual_cum = np.searchsorted(np.sort(repeat_days), grid, side="right").astype("float64")
+    # repeat purchases on or before each grid point: the running total of the counts by day
+    running = np.concatenate([[0], np.cumsum(counts.repeat_n)])
+    actual_cum = running[np.searchsorted(counts.repeat_days - start, grid, side="right")].astype("float64")
     elapsed = (grid[:, None] - cohort_days[None, :]) / unit
     pred_cum = (np.asarray(model.expected_purchases_new(np.maximum(elapsed, 0.0))) * (elapsed > 0)) @ cohort_n
     frame = pd.DataFrame(
@@ -534,7 +568,4 @@ def tracking_curve(
     frame["actual"] = frame["actual_cum"].diff().fillna(frame["actual_cum"])
     frame["predicted"] = frame["predicted_cum"].diff().fillna(frame["predicted_cum"])
     frame["holdout"] = grid > tau_c
-    return TrackingCurve(frame, tau_c / unit, tau_o / unit, unit_name, model._label)
-
-
-# --------------------------------------------------------------------------------------------
+    return frame, tau_c, tau_o

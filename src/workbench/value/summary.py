@@ -161,14 +161,18 @@ def rfm_summary(
     time_col: str = "order_time",
     amount_col: str | None = "amount",
     period: Literal["day", "unit"] = "day",
+    con: Any = None,
 ) -> pd.DataFrame:
     """Frequency, recency, age and spend per customer in a calibration window (and a holdout).
 
     Parameters
     ----------
-    orders : pandas.DataFrame
+    orders : pandas.DataFrame, ResidentFrame or ibis Table
         One row per order line with the customer, the order time and the amount. Optional
         ``is_refund`` / ``status`` columns mark refunds (see :func:`workbench.data.cleaning.refund_mask`).
+        A table kept in the engine (:class:`~workbench.core.resident.ResidentFrame`, or an Ibis
+        table) is summarized there (:mod:`workbench.value.summary_engine`): only the
+        per-customer rows come back.
     calibration_end : date-like
         Last day of the calibration window (inclusive, the whole day).
     observation_end : date-like, optional
@@ -210,6 +214,8 @@ def rfm_summary(
         amounts are not purchases (``n_refund_rows``, ``n_negative_rows``); zero and missing
         amounts count as purchases but not in ``monetary_value`` (``n_zero_amount_rows``,
         ``n_missing_amount_rows``); ``n_excluded_from_monetary`` adds them up.
+    con : Ibis backend, optional
+        Engine of a table kept there; default a new in-memory DuckDB.
 
     Raises
     ------
@@ -231,6 +237,11 @@ def rfm_summary(
     unit = _unit_days(time_unit)
     if period not in ("day", "unit"):
         raise AnalysisError(f"period must be 'day' or 'unit', got {period!r}")
+    if _in_engine(orders):
+        return _rfm_summary_in_engine(
+            orders, con, calibration_end=calibration_end, observation_end=observation_end, time_unit=time_unit,
+            period=period, columns={"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col},
+        )  # fmt: skip
     pdays = _purchase_days(
         orders, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
         period=period, time_unit=time_unit,
@@ -262,6 +273,54 @@ def rfm_summary(
             out, pdays, present, cal_day, obs_day, last_data=last_data, weekly=weekly, scale=scale,
             monetary=bool(amount_col),
         )  # fmt: skip
+    out.attrs["rfm"] = info
+    return out
+
+
+def _in_engine(orders: Any) -> bool:
+    """Whether ``orders`` is a table kept in the engine (a resident table or an Ibis table)."""
+    import ibis.expr.types as ir
+
+    from workbench.core.resident import is_resident
+
+    return is_resident(orders) or isinstance(orders, ir.Table)
+
+
+def _rfm_summary_in_engine(
+    orders: Any, con: Any, *, calibration_end: Any, observation_end: Any, time_unit: str, period: str,
+    columns: dict[str, Any],
+) -> pd.DataFrame:
+    """:func:`rfm_summary` of a table kept in the engine (the same frame and ``attrs``)."""
+    from workbench.value.summary_engine import as_engine_table, rfm_summary_engine
+
+    if period == "unit" and time_unit not in ("days", "weeks"):
+        raise AnalysisError(
+            f"period='unit' groups purchases by calendar days or weeks only, not {time_unit!r}; "
+            "use period='day' (the default)"
+        )
+    cal_day = _day_of(calibration_end)
+    obs_day = _day_of(observation_end) if observation_end is not None else None
+    weekly = period == "unit" and time_unit == "weeks"
+    scale = 1.0 if period == "unit" else _unit_days(time_unit)
+    out, info = rfm_summary_engine(as_engine_table(orders, con), cal_day=cal_day, obs_day=obs_day,
+                                   weekly=weekly, scale=scale, **columns)
+    first_data, last_data = info.pop("_range")
+    info.pop("_n_keep")
+    n_holdout = info.pop("_n_holdout", None)
+    info.update(
+        {
+            "calibration_end": _date_str(cal_day),
+            "observation_end": _date_str(obs_day) if obs_day is not None else None,
+            "time_unit": time_unit,
+            "period": period,
+            "data_start": _date_str(first_data),
+            "data_end": _date_str(last_data),
+            "n_customers": len(out),
+            "n_repeat_customers": int((out["frequency"] > 0).sum()),
+        }
+    )
+    if obs_day is not None:
+        info["n_holdout_purchases"] = n_holdout
     out.attrs["rfm"] = info
     return out
 
