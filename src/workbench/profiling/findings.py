@@ -38,7 +38,8 @@ def overview(prof: DataProfile) -> str:
 
 
 def missing(prof: DataProfile) -> str:
-    """Missing cells overall, the columns with most gaps, required columns with gaps."""
+    """Missing cells overall, the columns with most gaps, required columns with gaps, and which
+    tables' missing-value matrix came from a seeded sample."""
     cells = sum(tp.n_rows * tp.n_columns for tp in prof.profiles.values())
     missing = sum(tp.n_missing_cells for tp in prof.profiles.values())
     if missing == 0:
@@ -53,8 +54,10 @@ def missing(prof: DataProfile) -> str:
         for p, c, m in worst[:3])
     req = prof.alerts(kind="missing", severity="error")
     extra = t("profiling.findings.missing_required", columns=join(req["table"] + "." + req["column"])) if len(req) else ""
+    notes = prof.sample_notes()  # the patterns count every row; the matrix and nullity correlation a sample
+    tail = t("profiling.findings.sample_tail", notes=clauses(notes)) if notes else ""
     return t("profiling.findings.missing", missing=f"{missing:,}", cells=f"{cells:,}", share=f"{missing / cells:.1%}",
-             top=top, required=extra)
+             top=top, required=extra) + tail
 
 
 def duplicates(prof: DataProfile) -> str:

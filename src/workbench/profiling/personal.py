@@ -21,6 +21,7 @@ import pandas as pd
 
 from workbench.core.contract import TABLES, pii_columns
 from workbench.core.pii import PII_KINDS, PersonalColumn
+from workbench.core.resident import ResidentFrame, is_resident
 from workbench.report import fmt
 from workbench.report.i18n import category, t
 from workbench.report.results import Result
@@ -74,7 +75,7 @@ def hidden_label(kind: str | None) -> str:
 
 
 def personal_columns(
-    table: str, frame: pd.DataFrame, personal_data: Sequence[PersonalColumn] | None = None
+    table: str, frame: pd.DataFrame | ResidentFrame, personal_data: Sequence[PersonalColumn] | None = None
 ) -> dict[str, str | None]:
     """The personal-data columns of one table and their kind.
 
@@ -82,8 +83,9 @@ def personal_columns(
     ----------
     table : str
         Table name.
-    frame : pandas.DataFrame
-        The table (for the fallback).
+    frame : pandas.DataFrame or ResidentFrame
+        The table (for the fallback; a table kept in the engine is judged on the seeded content
+        sample intake uses, read from its Parquet).
     personal_data : sequence of PersonalColumn, optional
         What intake found in every table (``ctx.personal_data()``); the entries of ``table`` are
         used, whatever their treatment. When omitted (standalone use), the contract's personal
@@ -99,7 +101,21 @@ def personal_columns(
         return {pc.column: pc.kind for pc in personal_data if pc.table == table}
     if table not in TABLES:
         return {}
-    return {c: (c if c in PII_KINDS else None) for c in pii_columns(table, frame)}
+    if is_resident(frame):
+        from workbench.core.privacy_engine import ParquetSample
+
+        view = ParquetSample(frame.path, size=_FALLBACK_SAMPLE, seed=0)
+        try:
+            found = pii_columns(table, view)  # type: ignore[arg-type]
+        finally:
+            view.close()
+    else:
+        found = pii_columns(table, frame)
+    return {c: (c if c in PII_KINDS else None) for c in found}
+
+
+_FALLBACK_SAMPLE = 2000
+"""Values per column the standalone check of a resident table reads (as ``detect_personal_data``'s default)."""
 
 
 def _reason(pc: PersonalColumn) -> str:

@@ -15,8 +15,9 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from workbench.core.contract import LoadedTable
-from workbench.core.errors import did_you_mean
+from workbench.core.errors import WorkbenchError, did_you_mean
 from workbench.core.pii import PersonalColumn
+from workbench.core.resident import is_resident
 from workbench.data import engine
 from workbench.data.cleaning import _default_data_end, to_timestamp
 from workbench.profiling import findings, plots
@@ -472,6 +473,7 @@ def profile_tables(
     random_state: int | None = None,
     data_end: dt.date | str | pd.Timestamp | None = None,
     con: ibis.BaseBackend | None = None,
+    engine_tables: Literal["all", "resident"] = "all",
     **options: Any,
 ) -> DataProfile:
     """Profile every table and run the cross-table CRM checks.
@@ -508,7 +510,13 @@ def profile_tables(
         a seeded sample of at most ``correlation_sample`` rows, which
         :meth:`DataProfile.sample_notes` states (see :mod:`workbench.profiling.queries`).
         Default: the engine of the Ibis tables given, else pandas (LoadedTables; a fresh
-        in-memory DuckDB for DataFrames and paths).
+        in-memory DuckDB for DataFrames, paths and tables kept in the engine).
+    engine_tables : {"all", "resident"}, default "all"
+        Which LoadedTables ``con`` profiles: ``"all"``, or ``"resident"``: only those kept in the
+        engine (a :class:`~workbench.core.resident.ResidentFrame`, above
+        ``engine.resident_rows``), the others in pandas as without ``con``, with the
+        cross-table checks in the engine when any table is resident. A resident table is
+        always profiled in the engine.
     **options
         Thresholds and sample sizes, the fields of
         :class:`~workbench.profiling.options.ProfilingOptions` (``top_n``,
@@ -525,6 +533,8 @@ def profile_tables(
     ------
     TypeError
         An unknown option, with a did-you-mean.
+    WorkbenchError
+        ``engine_tables`` is neither ``"all"`` nor ``"resident"``.
 
     Notes
     -----
@@ -534,19 +544,30 @@ def profile_tables(
 
     Examples
     --------
-    >>> section = params.analyses.data_profiling
+    >>> section = params.analyses.data_profiling  # doctest: +SKIP
     >>> prof = profile_tables(tables, **section.model_dump(exclude={"enabled"}), as_of=params.as_of,
     ...                       launch_date=params.launch_date, random_state=params.seed,
-    ...                       personal_data=ctx.personal_data())  # doctest: +SKIP
+    ...                       personal_data=ctx.personal_data(), con=ctx.engine,
+    ...                       engine_tables="resident")  # doctest: +SKIP
     >>> prof.alerts()  # doctest: +SKIP
     """
+    if engine_tables not in ("all", "resident"):
+        raise WorkbenchError(f"engine_tables={engine_tables!r} is not one of 'all', 'resident'")
     opts = make_options(**options)
     end = _default_data_end(data_end)
     kw = dict(allow_personal_data=allow_personal_data, personal_data=personal_data, as_of=as_of,
               launch_date=launch_date, data_end=end, random_state=random_state)  # fmt: skip
-    if con is None and all(isinstance(t, LoadedTable) for t in tables.values()):
+    loaded = all(isinstance(t, LoadedTable) for t in tables.values())
+    resident = {name for name, t in tables.items() if isinstance(t, LoadedTable) and is_resident(t.frame)}
+    if loaded and not resident and (con is None or engine_tables == "resident"):
         profiles = {name: profile_table(t, **options, **kw) for name, t in tables.items()}
         cross = cross_table_checks({name: t.frame for name, t in tables.items()}, extreme_z=extreme_z)
+    elif loaded and (con is None or engine_tables == "resident"):  # resident ones in the engine, the rest in pandas
+        con = con if con is not None else engine.connect()
+        profiles = {name: profile_table(t, con=con if name in resident else None, **options, **kw)
+                    for name, t in tables.items()}  # fmt: skip
+        views = {name: engine.as_table(con, t.frame) for name, t in tables.items()}
+        cross = engine_cross_table_checks(views, extreme_z=extreme_z)
     else:
         con = con if con is not None else _engine_of(tables.values())
         sources = {name: engine_table(t, con=con, name=name) for name, t in tables.items()}

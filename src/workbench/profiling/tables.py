@@ -17,6 +17,7 @@ import pandas as pd
 from workbench.core.contract import TABLES, ColumnReport, LoadedTable
 from workbench.core.errors import WorkbenchError
 from workbench.core.pii import PersonalColumn
+from workbench.core.resident import is_resident
 from workbench.data import engine
 from workbench.data.cleaning import _default_data_end, to_timestamp
 from workbench.profiling import queries
@@ -391,7 +392,8 @@ def profile_table(
         ``ctx.engine``): every count and statistic is a query there, only aggregates and a
         sample of at most ``correlation_sample`` rows reach pandas (see
         :mod:`workbench.profiling.queries`). Default: the engine of an Ibis ``table``; pandas
-        for a LoadedTable.
+        for a LoadedTable, unless it is kept in the engine (a
+        :class:`~workbench.core.resident.ResidentFrame`: a fresh in-memory DuckDB).
     name : str, optional
         Contract table name of an Ibis table, DataFrame or path (a LoadedTable has its own).
     **options
@@ -423,7 +425,7 @@ def profile_table(
     opts = make_options(**options)
     kw = dict(allow_personal_data=allow_personal_data, personal_data=personal_data, as_of=as_of,
               launch_date=launch_date, data_end=data_end, random_state=random_state)  # fmt: skip
-    if con is not None or not isinstance(table, LoadedTable):  # the engine path
+    if con is not None or not isinstance(table, LoadedTable) or is_resident(table.frame):  # the engine path
         src = engine_table(table, con=con, name=name)
         return _profile_engine(src, opts, **kw)
     return _profile_frame(table, opts, **kw)

@@ -7,13 +7,15 @@ A notebook's setup cell is one call::
 Run folder layout (``reports/<name>-<YYYYmmdd-HHMMSS>/``)::
 
     run.json                     what ran, when, with which params, and how it ended
-    intake/<table>.parquet       tables after the contract (read once per run)
+    intake/<table>.parquet       tables after the contract (read once per run); a table with more
+                                 rows than engine.resident_rows stays there, in the engine
     intake/intake.json           per-table source info and per-column intake reports
     01_data_profiling/           one folder per analysis
         notebook.ipynb           executed notebook (kept when it fails, error visible)
         report.html              self-contained rendering without code, for managers
         figures/*.png
         artifacts/*.parquet|csv  outputs later analyses read (e.g. clean_orders.parquet)
+        resident/*.parquet       tables this analysis made in the engine (a resident table cleaned)
         metrics.json             machine-readable figures of the run
 
 Run interactively (JupyterLab, ``run_dir`` empty), the run folder is
@@ -27,8 +29,8 @@ import os
 import re
 import time
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from html import escape as html_escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,9 +39,10 @@ import pandas as pd
 from pydantic import BaseModel
 
 from workbench.core.contract import LoadedTable
-from workbench.core.errors import ParamsError, WorkbenchError
+from workbench.core.errors import ParamsError, WorkbenchError, did_you_mean
 from workbench.core.params import CleaningParams, PrivacyParams
 from workbench.core.pii import PersonalColumn
+from workbench.core.resident import RESIDENT_KEY, ResidentFrame, is_resident, materialize
 from workbench.report import fmt
 from workbench.report.i18n import LANGUAGES, t
 from workbench.report.summary import ReportSummary
@@ -199,6 +202,12 @@ class RunContext:
         return self.out_dir / "artifacts"
 
     @property
+    def resident_dir(self) -> Path:
+        """Where this analysis keeps the tables it makes in the engine (a cleaned resident table:
+        ``cleaning.clean_tables(..., con=ctx.engine, out_dir=ctx.resident_dir)``)."""
+        return self.out_dir / "resident"
+
+    @property
     def seed(self) -> int:
         """The run's seed (``params.seed``)."""
         return self.params.seed
@@ -237,31 +246,59 @@ class RunContext:
             engine, self._engine = self._engine, None
             close(engine)
 
-    def tables(self, names: list[str] | None = None) -> dict[str, LoadedTable]:
+    def tables(self, names: Sequence[str] | None = None, *, resident: Sequence[str] = ()) -> dict[str, LoadedTable]:
         """Tables after intake, personal data treated (read once per run and cached in
         ``intake/``; the cache is used only when made from the same inputs).
 
         Parameters
         ----------
-        names : list of str, optional
+        names : sequence of str, optional
             Tables wanted; default every table in the params.
+        resident : sequence of str, default ()
+            Tables the notebook accepts kept in the engine: one of them with more rows than
+            ``engine.resident_rows`` comes back as a :class:`~workbench.core.resident.ResidentFrame`
+            (pass it with ``con=ctx.engine``). Every other table is a pandas frame, read whole.
+
+        Raises
+        ------
+        WorkbenchError
+            ``resident`` names a table the contract does not know.
         """
-        wanted = list(self.params.tables) if names is None else names
+        wanted = list(self.params.tables) if names is None else list(names)
+        keep = _resident_names(resident)
+        self._load(wanted)
+        return {n: self._held(n, keep=n in keep) for n in wanted}
+
+    def _load(self, wanted: list[str]) -> dict[str, LoadedTable]:
+        """The intake of ``wanted`` (this run's cache, else read now and cached), large tables
+        kept in the engine as Parquet in ``intake/``."""
         if self._tables is None or any(n not in self._tables for n in wanted):
             folder = self.run_dir / "intake"
-            cached = read_intake(folder, wanted, fingerprint=self.fingerprint)
+            cached = read_intake(folder, wanted, fingerprint=self.fingerprint,
+                                 resident_rows=self.params.engine.resident_rows)
             if cached is None:
-                cached = take_in(self.params, wanted, known=self._inputs or ())
+                cached = take_in(self.params, wanted, known=self._inputs or (), resident_dir=folder)
                 save_intake(cached, folder)
             self._tables = {**(self._tables or {}), **cached.tables}
             self._personal = merge_personal(self._personal, cached.personal)
         return {n: self._tables[n] for n in wanted}
 
+    def _held(self, name: str, *, keep: bool) -> LoadedTable:
+        """Table ``name`` as the notebook takes it: resident when ``keep``, else a pandas frame
+        (read once, then held for the rest of the run)."""
+        assert self._tables is not None
+        table = self._tables[name]
+        if is_resident(table.frame) and not keep:
+            table = replace(table, frame=materialize(table.frame))
+            self._tables[name] = table
+        return table
+
     def personal_data(self) -> list[PersonalColumn]:
         """Personal-data columns found at intake in the tables read so far, with the reason and
-        the treatment (never the values). Reads every table when none was read yet."""
+        the treatment (never the values). Reads every table when none was read yet (a large
+        one stays in the engine)."""
         if self._tables is None:
-            self.tables()
+            self._load(list(self.params.tables))
         return list(self._personal)
 
     def _artifact_ref(self, analysis: str, name: str) -> ArtifactRef | None:
@@ -270,20 +307,46 @@ class RunContext:
             self._read.append(ref)
         return ref
 
-    def clean_tables(self) -> dict[str, pd.DataFrame]:
+    def clean_tables(self, *, resident: Sequence[str] = ()) -> dict[str, pd.DataFrame | ResidentFrame]:
         """Cleaned tables: the data-profiling artifacts made from the same inputs (this run or
-        another run of the same files and params), else the cleaning step run here."""
+        another run of the same files and params), else the cleaning step run here.
+
+        Parameters
+        ----------
+        resident : sequence of str, default ()
+            Tables the notebook accepts kept in the engine (``("orders",)``): one with more
+            rows than ``engine.resident_rows`` comes back as a
+            :class:`~workbench.core.resident.ResidentFrame` over its Parquet (pass it with
+            ``con=ctx.engine``); every other table is a pandas frame.
+
+        Raises
+        ------
+        WorkbenchError
+            ``resident`` names a table the contract does not know.
+        """
+        keep = _resident_names(resident)
         refs = {name: self._artifact_ref("data_profiling", f"clean_{name}.parquet") for name in self.params.tables}
         if all(ref is not None for ref in refs.values()):
-            return {name: pd.read_parquet(ref.path) for name, ref in refs.items()}
+            return {name: self._read_clean(ref.path, name, keep=name in keep) for name, ref in refs.items() if ref}
         from workbench.data.cleaning import clean_tables
 
         self._recomputed.append("data_profiling/clean_*.parquet")
+        tables = self.tables(resident=keep)
+        in_engine = any(is_resident(t.frame) for t in tables.values())
+        engine_kw: dict[str, Any] = {"con": self.engine, "out_dir": self.resident_dir} if in_engine else {}
         result = clean_tables(
-            self.tables(), as_of=self.params.as_of, launch_date=self.params.launch_date,
+            tables, as_of=self.params.as_of, launch_date=self.params.launch_date, **engine_kw,
             **self.params.cleaning.model_dump(),
         )  # fmt: skip
-        return dict(result.tables)
+        return {name: frame if name in keep or not is_resident(frame) else materialize(frame)
+                for name, frame in result.tables.items()}  # fmt: skip
+
+    def _read_clean(self, path: Path, name: str, *, keep: bool) -> pd.DataFrame | ResidentFrame:
+        """A cleaned-table artifact: resident (its footer read, no rows) when ``keep`` and it has
+        more rows than ``engine.resident_rows``, else read into pandas."""
+        limit = self.params.engine.resident_rows
+        frame = ResidentFrame.of(path, table=name)
+        return frame if keep and limit is not None and frame.rows > limit else materialize(frame)
 
     def artifact(self, analysis: str, name: str) -> pd.DataFrame | None:
         """An earlier analysis's artifact made from the same inputs (this run, else another run
@@ -359,24 +422,40 @@ class RunContext:
         path = self.params.resolve(self.params.ground_truth).with_name("ground_truth.json")
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
-    def save_artifact(self, name: str, frame: pd.DataFrame, *, csv: bool = False) -> Path:
+    def save_artifact(self, name: str, frame: pd.DataFrame | ResidentFrame, *, csv: bool = False) -> Path:
         """Write ``frame`` as ``artifacts/<name>.parquet`` with microsecond timestamps (every
         engine, Spark included, reads them), and ``.csv`` in UTF-8 with BOM so Excel opens
-        Chinese text, when ``csv``. Returns the parquet path."""
+        Chinese text, when ``csv``. Returns the parquet path.
+
+        A resident table (:class:`~workbench.core.resident.ResidentFrame`) is put in place as the
+        Parquet it already is (hard-linked, else copied; never read into pandas) and recorded
+        with the fingerprint as any artifact; it stays usable where it was.
+
+        Raises
+        ------
+        WorkbenchError
+            ``csv`` asked for a resident table.
+        """
         from workbench.data.engine import to_microseconds
 
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
         path = self.artifacts_dir / f"{name}.parquet"
-        to_microseconds(frame).to_parquet(path, index=False)
         written = [path.name]
-        if csv:
-            frame.to_csv(self.artifacts_dir / f"{name}.csv", index=False, encoding="utf-8-sig")
-            written.append(f"{name}.csv")
+        if is_resident(frame):
+            if csv:
+                raise WorkbenchError(f"artifact {name}: table {frame.table} ({frame.rows:,} rows) is kept in the engine "
+                                     f"({RESIDENT_KEY}); it is saved as Parquet only, not as CSV")  # fmt: skip
+            place_parquet(frame.path, path)
+        else:
+            to_microseconds(frame).to_parquet(path, index=False)
+            if csv:
+                frame.to_csv(self.artifacts_dir / f"{name}.csv", index=False, encoding="utf-8-sig")
+                written.append(f"{name}.csv")
         for file_name in written:
             record_artifact(self.artifacts_dir, file_name, fingerprint=self.fingerprint, run=self.run_dir.name)
         return path
 
-    def save_artifacts(self, frames: Mapping[str, pd.DataFrame], *, csv: bool = False) -> list[Path]:
+    def save_artifacts(self, frames: Mapping[str, pd.DataFrame | ResidentFrame], *, csv: bool = False) -> list[Path]:
         """Write each frame as an artifact under its key (see :meth:`save_artifact`)."""
         return [self.save_artifact(name, frame, csv=csv) for name, frame in frames.items()]
 
@@ -492,6 +571,62 @@ class RunContext:
         path = self.out_dir / "metrics.json"
         path.write_text(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=2), encoding="utf-8")
         return path
+
+
+def _resident_names(names: Sequence[str]) -> tuple[str, ...]:
+    """The contract tables a notebook accepts kept in the engine (a table of the contract that
+    the params do not have is allowed: ``("orders", "events")`` suits a dataset without events).
+
+    Raises
+    ------
+    WorkbenchError
+        A name that is no contract table, with a did-you-mean.
+    """
+    from workbench.core.contract import TABLES
+
+    names = (names,) if isinstance(names, str) else tuple(names)
+    unknown = [n for n in names if n not in TABLES]
+    if unknown:
+        raise WorkbenchError(f"resident={unknown[0]!r} is not a contract table{did_you_mean(unknown[0], TABLES)}; "
+                             f"tables: {', '.join(TABLES)}")  # fmt: skip
+    return names
+
+
+def place_parquet(source: Path, target: Path) -> None:
+    """Put the Parquet file (or folder of parts) ``source`` at ``target`` without reading it:
+    hard links where the file system allows (no second copy on disk), else copies. Whatever was
+    at ``target`` is replaced; ``source`` stays as it was.
+
+    Parameters
+    ----------
+    source : Path
+        A Parquet file or folder.
+    target : Path
+        Where the artifact goes (``artifacts/clean_orders.parquet``).
+    """
+    import shutil
+
+    if target.exists() and source.resolve() == target.resolve():
+        return
+    if target.is_dir():
+        shutil.rmtree(target)
+    elif target.exists():
+        target.unlink()
+    if source.is_dir():
+        shutil.copytree(source, target, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(str(source), str(target))
+
+
+def _link_or_copy(source: str, target: str) -> str:
+    """Hard-link ``source`` as ``target``, else copy it (another file system)."""
+    import shutil
+
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+    return target
 
 
 _OPTION = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)=")
