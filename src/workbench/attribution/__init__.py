@@ -8,13 +8,25 @@ See ``docs/ARCHITECTURE.md`` ("Adding an analysis"); the engine work (journeys) 
 
 from __future__ import annotations
 
-from workbench.attribution.economics import ChannelEconomics, channel_economics
-from workbench.attribution.journeys import OTHER, Journeys, build_journeys, touchpoints
-from workbench.attribution.markov import markov_structure, removal_effects, shapley_values
-from workbench.attribution.models import RULE_MODELS, ModelComparison, PathModel, compare_models
-from workbench.attribution.paths import JourneyShape, PathsResult, journey_shape, top_paths
-from workbench.attribution.recommend import Recommendation, key_findings, recommend, run_metrics
-from workbench.attribution.when import Regions, TimeSlots, regions, time_slots
+from workbench.core.lazy import lazy_exports
+
+#: Module -> the public names it defines; each is imported on first use
+#: (:mod:`workbench.core.lazy`), so importing ``workbench.attribution.params`` stays cheap.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "workbench.attribution.economics": ("ChannelEconomics", "channel_economics"),
+    "workbench.attribution.journeys": ("OTHER", "Journeys", "build_journeys", "touchpoints"),
+    "workbench.attribution.markov": ("markov_structure", "removal_effects", "shapley_values"),
+    "workbench.attribution.models": (
+        "RULE_MODELS", "ModelComparison", "PathModel", "compare_models"
+    ),
+    "workbench.attribution.paths": ("JourneyShape", "PathsResult", "journey_shape", "top_paths"),
+    "workbench.attribution.recommend": (
+        "Recommendation", "key_findings", "recommend", "run_metrics"
+    ),
+    "workbench.attribution.when": ("Regions", "TimeSlots", "regions", "time_slots"),
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "OTHER",

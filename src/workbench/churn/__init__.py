@@ -8,43 +8,36 @@ check, truth check), ``reasons`` (unhappy vs drifted churners), ``recommend`` (a
 ``summary`` (the report's key findings). Texts come from ``report/locales/*/churn.yaml``.
 """
 
-from workbench.churn._common import MONTH_DAYS
-from workbench.churn.cox import (
-    GENERATOR_ALIASES,
-    CoxResult,
-    HazardRatioCheck,
-    collinear_terms,
-    cox_model,
-    hazard_ratio_check,
-)
-from workbench.churn.drivers import (
-    BEHAVIOUR_COLUMNS,
-    NOT_CONTROLLABLE,
-    ChurnDrivers,
-    churn_drivers,
-    default_cox_covariates,
-)
-from workbench.churn.frame import (
-    SEGMENT_COLUMNS,
-    ChurnFrame,
-    churn_frame,
-    current_customers,
-    model_frames,
-    segment_column,
-)
-from workbench.churn.label import ChurnLabel
-from workbench.churn.rates import ChurnRates, CohortRetention, churn_rates, cohort_retention
-from workbench.churn.reasons import ChurnReasons, unhappy_vs_drift
-from workbench.churn.recommend import Recommendations, recommendations
-from workbench.churn.summary import key_findings
-from workbench.churn.survival import (
-    OTHER_LEVEL,
-    HazardResult,
-    KaplanMeierResult,
-    hazard_by_tenure,
-    kaplan_meier,
-    survival_inputs,
-)
+from workbench.core.lazy import lazy_exports
+
+#: Module -> the public names it defines; each is imported on first use
+#: (:mod:`workbench.core.lazy`), so importing ``workbench.churn.params`` stays cheap.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "workbench.churn._common": ("MONTH_DAYS",),
+    "workbench.churn.cox": (
+        "GENERATOR_ALIASES", "CoxResult", "HazardRatioCheck", "collinear_terms",
+        "cox_model", "hazard_ratio_check"
+    ),
+    "workbench.churn.drivers": (
+        "BEHAVIOUR_COLUMNS", "NOT_CONTROLLABLE", "ChurnDrivers", "churn_drivers",
+        "default_cox_covariates"
+    ),
+    "workbench.churn.frame": (
+        "SEGMENT_COLUMNS", "ChurnFrame", "churn_frame", "current_customers", "model_frames",
+        "segment_column"
+    ),
+    "workbench.churn.label": ("ChurnLabel",),
+    "workbench.churn.rates": ("ChurnRates", "CohortRetention", "churn_rates", "cohort_retention"),
+    "workbench.churn.reasons": ("ChurnReasons", "unhappy_vs_drift"),
+    "workbench.churn.recommend": ("Recommendations", "recommendations"),
+    "workbench.churn.summary": ("key_findings",),
+    "workbench.churn.survival": (
+        "OTHER_LEVEL", "HazardResult", "KaplanMeierResult", "hazard_by_tenure",
+        "kaplan_meier", "survival_inputs"
+    ),
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "ChurnLabel",

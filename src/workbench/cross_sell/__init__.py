@@ -29,17 +29,24 @@ Modules
 
 from __future__ import annotations
 
-from workbench.cross_sell.lines import BasketLines, basket_lines
-from workbench.cross_sell.next_best import NextBestList, next_best_offers
-from workbench.cross_sell.propensity import PropensityModel, fit_propensity, propensity_frame
-from workbench.cross_sell.rules import BasketRules, association_rules, frequent_itemsets
-from workbench.cross_sell.sequences import (
-    SequenceRules,
-    Transitions,
-    category_transitions,
-    sequence_rules,
-)
-from workbench.cross_sell.summary import PlantedCheck, default_target, key_findings, planted_check
+from workbench.core.lazy import lazy_exports
+
+#: Module -> the public names it defines; each is imported on first use
+#: (:mod:`workbench.core.lazy`), so importing ``workbench.cross_sell.params`` stays cheap.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "workbench.cross_sell.lines": ("BasketLines", "basket_lines"),
+    "workbench.cross_sell.next_best": ("NextBestList", "next_best_offers"),
+    "workbench.cross_sell.propensity": ("PropensityModel", "fit_propensity", "propensity_frame"),
+    "workbench.cross_sell.rules": ("BasketRules", "association_rules", "frequent_itemsets"),
+    "workbench.cross_sell.sequences": (
+        "SequenceRules", "Transitions", "category_transitions", "sequence_rules"
+    ),
+    "workbench.cross_sell.summary": (
+        "PlantedCheck", "default_target", "key_findings", "planted_check"
+    ),
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "BasketLines",

@@ -14,20 +14,24 @@ the coming weeks or months, with intervals and an honest backtest.
 
 from __future__ import annotations
 
-from workbench.forecast.backtest import METHODS, Backtest, backtest
-from workbench.forecast.calendar import EVENTS, RetailCalendar, retail_calendar
-from workbench.forecast.findings import key_findings
-from workbench.forecast.model import QUANTILES, SalesForecast, sales_forecast
-from workbench.forecast.periods import SEASON, PeriodSeries, period_series, purchases
-from workbench.forecast.scenarios import (
-    GroupForecast,
-    Scenarios,
-    Tracking,
-    forecast_by_group,
-    scenarios,
-    track_forecast,
-)
-from workbench.forecast.truth import truth_check, truth_totals
+from workbench.core.lazy import lazy_exports
+
+#: Module -> the public names it defines; each is imported on first use
+#: (:mod:`workbench.core.lazy`), so importing ``workbench.forecast.params`` stays cheap.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "workbench.forecast.backtest": ("METHODS", "Backtest", "backtest"),
+    "workbench.forecast.calendar": ("EVENTS", "RetailCalendar", "retail_calendar"),
+    "workbench.forecast.findings": ("key_findings",),
+    "workbench.forecast.model": ("QUANTILES", "SalesForecast", "sales_forecast"),
+    "workbench.forecast.periods": ("SEASON", "PeriodSeries", "period_series", "purchases"),
+    "workbench.forecast.scenarios": (
+        "GroupForecast", "Scenarios", "Tracking", "forecast_by_group", "scenarios",
+        "track_forecast"
+    ),
+    "workbench.forecast.truth": ("truth_check", "truth_totals"),
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "PeriodSeries", "period_series", "purchases", "SEASON",

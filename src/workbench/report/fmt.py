@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -62,10 +63,16 @@ class ReportSettings:
 
 _current = ReportSettings()
 
+#: Settings of a :func:`use` block, per thread: the runner renders reports of datasets in
+#: different languages side by side (``run-all --jobs 2``), each thread in its own block.
+_local = threading.local()
+
 
 def settings() -> ReportSettings:
-    """The settings in force (the run's, or the defaults outside a run)."""
-    return _current
+    """The settings in force (this thread's :func:`use` block's, else the run's, or the
+    defaults outside a run)."""
+    inner = getattr(_local, "settings", None)
+    return _current if inner is None else inner
 
 
 def configure(**changes: Any) -> ReportSettings:
@@ -82,20 +89,24 @@ def configure(**changes: Any) -> ReportSettings:
         The settings now in force.
     """
     global _current
+    inner = getattr(_local, "settings", None)
+    if inner is not None:  # inside a use() block: the change ends with the block
+        _local.settings = replace(inner, **changes)
+        return _local.settings
     _current = replace(_current, **changes)
     return _current
 
 
 @contextmanager
 def use(**changes: Any) -> Iterator[ReportSettings]:
-    """Settings for one block only (tests, or one table in another currency)."""
-    global _current
-    before = _current
-    _current = replace(before, **changes)
+    """Settings for one block only (tests, or one table in another currency); the block's
+    settings hold in this thread only."""
+    before = getattr(_local, "settings", None)
+    _local.settings = replace(settings(), **changes)
     try:
-        yield _current
+        yield _local.settings
     finally:
-        _current = before
+        _local.settings = before
 
 
 def num(x: Any) -> float | None:

@@ -136,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", metavar="KEY", default=None,
                    help="run only these analyses (of those the params enable)")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
-                   help="datasets run side by side (default 1; analyses of one dataset stay in order)")
+                   help="notebooks run side by side, across datasets and within one where the "
+                        "analyses' dependencies allow, longest chain first (default 1: one "
+                        "dataset after the other, analyses in order)")
     _add_reports(p)
     _add_progress(p)
     _add_report_options(p)

@@ -44,6 +44,9 @@ class Analysis:
         It needs at least one of these tables (besides all of ``tables``).
     depends_on : tuple of str
         Analyses whose artifacts it reads; in ``run-all`` it is skipped when one of them failed.
+    reads : tuple of str
+        Analyses whose artifacts it reads when they ran (``ctx.artifact``), but can do without:
+        in a run it starts after them, and is not skipped when they failed.
     """
 
     key: str
@@ -53,6 +56,7 @@ class Analysis:
     tables: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     any_tables: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -75,11 +79,11 @@ ANALYSES: dict[str, Analysis] = {
         ),
         Analysis(
             "churn", "03_churn.ipynb", "Churn analysis", ChurnParams,
-            tables=("customers",), depends_on=("data_profiling",),
+            tables=("customers",), depends_on=("data_profiling",), reads=("segmentation",),
         ),
         Analysis(
             "campaign", "04_campaign_evaluation.ipynb", "Campaign evaluation", CampaignParams,
-            tables=("campaign_contacts",), depends_on=("data_profiling",),
+            tables=("campaign_contacts",), depends_on=("data_profiling",), reads=("segmentation",),
         ),
         Analysis(
             "attribution", "05_channel_attribution.ipynb", "Channel attribution", AttributionParams,
