@@ -1,5 +1,5 @@
 """Real rendered reports for the tests that look at pages: one run of the bundled example (in
-Chinese, ``params/example.yaml``: four analyses, about a minute) and one of IBM Telco (in English,
+Chinese, ``params/example.yaml``: every analysis, a few minutes) and one of IBM Telco (in English,
 ``params/telco.yaml``: profiling and churn, about 20 s), each made once per test session.
 
 Bind the fixtures in a test module (an assignment, so the test's parameter does not shadow
@@ -15,14 +15,16 @@ per analysis holding ``report.html``).
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["example_run", "telco_run", "run_reports", "reports_of"]
+__all__ = ["example_run", "telco_run", "run_reports", "reports_of", "parameter_values"]
 
 
 def run_reports(params_file: Path, reports_dir: Path) -> Path:
@@ -44,6 +46,20 @@ def reports_of(run_dir: Path) -> dict[str, Path]:
     assert not missing, f"no report.html for {missing}: {[a.get('error') for a in record['analyses']]}"
     assert pages, f"{run_dir.name}: no analysis ran"
     return pages
+
+
+def parameter_values(notebook: Path, tag: str = "parameters") -> dict[str, Any]:
+    """Name -> literal value of each assignment in the code cell tagged ``tag`` (the committed
+    defaults; ``"injected-parameters"``: the values papermill gave an executed notebook)."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    (cell,) = [c for c in nb["cells"] if c["cell_type"] == "code" and tag in c.get("metadata", {}).get("tags", [])]
+    values = {}
+    for node in ast.parse("".join(cell["source"])).body:
+        targets = [node.target] if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [])
+        for target in targets:
+            if isinstance(target, ast.Name) and getattr(node, "value", None) is not None:
+                values[target.id] = ast.literal_eval(node.value)
+    return values
 
 
 @pytest.fixture(scope="session")

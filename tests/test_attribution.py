@@ -139,6 +139,11 @@ def _models_base() -> A.ModelComparison:
     return A.compare_models(_journeys_base(), markov_orders=[1], bootstrap=200, confidence=0.99, random_state=0)
 
 
+@lru_cache(maxsize=1)
+def _economics_base() -> A.ChannelEconomics:
+    return A.channel_economics(_journeys_base(), _models_base(), _base().tables["spend"])
+
+
 def test_generator_journeys_are_recovered_exactly() -> None:
     tr = _base().truth["touchpoints"]
     jt = _journeys_base().journeys
@@ -165,7 +170,7 @@ def test_truth_recovery_credit_gaps_and_economics() -> None:
     assert gaps.loc[tr["over_credited_by_last_touch"], "credit"] == "over"  # search
     assert gaps.loc[tr["under_credited_by_last_touch"], "credit"] == "under"  # display
     assert gaps["gap"].idxmax() == "search" and gaps["gap"].idxmin() == "display"
-    ec = A.channel_economics(_journeys_base(), m, _base().tables["spend"])
+    ec = _economics_base()
     e = ec.table.set_index("channel")
     for c, roi in tr["roi_at_true_shares"].items():
         assert e.loc[c, "roi_low"] <= roi <= e.loc[c, "roi_high"], c
@@ -187,7 +192,7 @@ def test_truth_recovery_when_and_where() -> None:
     assert t["conversion_rate"].idxmax() == "杭州" and t.loc["杭州", "p_holm"] < 0.001  # weight 2.0
     assert t.loc["西安", "conversion_rate"] == t["conversion_rate"].min()  # weight 0.5
     assert reg.p_value < 0.001
-    rec = A.recommend(A.channel_economics(j, _models_base(), _base().tables["spend"]), slots, reg)
+    rec = A.recommend(_economics_base(), slots, reg)
     acts = rec.actions.set_index("action")
     assert acts.loc["grow", "target"] == "email" and acts.loc["region", "target"] == "杭州"
     assert acts.loc["time_slot", "target"] == "20-24" and bool(acts.loc["time_slot", "sure"])

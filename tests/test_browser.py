@@ -11,6 +11,7 @@ needed). Without Playwright or Chromium the tests skip, unless ``CI`` is set: th
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -20,9 +21,11 @@ from typing import Any
 
 import pytest
 import report_fixture
-from report_fixture import reports_of
+from report_fixture import parameter_values, reports_of
 
 from workbench.run.pdf import CHROMIUM_FLAGS, CHROMIUM_INSTALL, find_chromium, write_pdf
+from workbench.run.registry import ANALYSES, NOTEBOOK_DIR
+from workbench.run.status import STATUS_OK
 
 example_run = report_fixture.example_run
 telco_run = report_fixture.telco_run
@@ -169,6 +172,22 @@ def assert_pages_read_well(browser: Any, run_dir: Path, lang: str) -> None:
         if found:
             problems[key] = found
     assert not problems, "\n".join(f"{k}: {p}" for k, ps in problems.items() for p in ps)
+
+
+def test_every_notebook_ran_ok_on_its_default_params_file(example_run):
+    """The run behind these pages ran every registered notebook, each on the params file its
+    parameters cell names (resolved from notebooks/, as JupyterLab does), and each ended ok.
+    With tests/test_notebooks.py (params_file and run_dir reach only ``session.start``, and
+    01 run there as JupyterLab would, run_dir empty) this is the proof that every notebook's
+    defaults run as they are, without a second run of the example."""
+    record = json.loads((example_run / "run.json").read_text(encoding="utf-8"))
+    statuses = {a["key"]: a["status"] for a in record["analyses"]}
+    assert statuses == dict.fromkeys(ANALYSES, STATUS_OK), [(a["key"], a["error"]) for a in record["analyses"]]
+    for a in record["analyses"]:
+        default = (NOTEBOOK_DIR / parameter_values(NOTEBOOK_DIR / ANALYSES[a["key"]].notebook)["params_file"]).resolve()
+        given = parameter_values(example_run / a["notebook"], "injected-parameters")
+        assert Path(given["params_file"]) == default, (a["key"], given, default)
+        assert set(given) == {"params_file", "run_dir"}, given
 
 
 def test_example_reports_in_chinese_read_well(browser, example_run):

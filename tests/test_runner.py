@@ -476,36 +476,23 @@ def test_lang_reaches_the_kernel_and_pdf_failure_is_noted(tmp_path, monkeypatch)
 
 def test_jobs_run_datasets_side_by_side_in_order(tmp_path, monkeypatch):
     """--jobs 2: both datasets run (each its own run folder), results come back in the order
-    given, and the one index lists both."""
-    first = write_dataset(tmp_path / "one", name="one")
-    second = write_dataset(tmp_path / "two", name="two")
-    registry = {"data_profiling": Analysis("data_profiling", "01_data_profiling.ipynb", "Works")}
-    monkeypatch.setattr(analyses, "NOTEBOOK_DIR", FIXTURE_NOTEBOOKS)
-    monkeypatch.setattr(analyses, "ANALYSES", registry)
-    reports = tmp_path / "reports"
-    results = runner.run_all([first, second], reports_dir=reports, progress=False, jobs=2)
-    assert [r.dataset for r in results] == ["one", "two"]
-    assert [r.status for r in results] == [runner.STATUS_OK, runner.STATUS_OK]
-    assert results[0].run_dir != results[1].run_dir
-    index = (reports / "index.html").read_text(encoding="utf-8")
-    assert results[0].run_dir.name in index and results[1].run_dir.name in index
-    with pytest.raises(runner.ParamsError, match="--jobs"):
-        runner.run_all([first], reports_dir=reports, jobs=0)
-
-
-def test_jobs_leave_the_working_directory_and_environment_as_they_were(tmp_path, monkeypatch):
-    """Two datasets side by side change neither the process's working directory (papermill's
-    cwd= would, and two threads restore each other's) nor MPLBACKEND."""
-    import os
-
+    given, and the one index lists both. Two such runs change neither the process's working
+    directory (papermill's cwd= would, and two threads restore each other's) nor MPLBACKEND."""
     first = write_dataset(tmp_path / "one", name="one")
     second = write_dataset(tmp_path / "two", name="two")
     registry = {"data_profiling": Analysis("data_profiling", "01_data_profiling.ipynb", "Works")}
     monkeypatch.setattr(analyses, "NOTEBOOK_DIR", FIXTURE_NOTEBOOKS)
     monkeypatch.setattr(analyses, "ANALYSES", registry)
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    reports = tmp_path / "reports"
     cwd = os.getcwd()
     for _ in range(2):
-        results = runner.run_all([first, second], reports_dir=tmp_path / "reports", progress=False, jobs=2)
+        results = runner.run_all([first, second], reports_dir=reports, progress=False, jobs=2)
+        assert [r.dataset for r in results] == ["one", "two"]
         assert [r.status for r in results] == [runner.STATUS_OK, runner.STATUS_OK]
+        assert results[0].run_dir != results[1].run_dir
+        index = (reports / "index.html").read_text(encoding="utf-8")
+        assert results[0].run_dir.name in index and results[1].run_dir.name in index
         assert os.getcwd() == cwd and os.environ["MPLBACKEND"] == "Agg"
+    with pytest.raises(runner.ParamsError, match="--jobs"):
+        runner.run_all([first], reports_dir=reports, jobs=0)
