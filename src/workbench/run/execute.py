@@ -349,7 +349,7 @@ def run_analysis(
     if not analysis.path.exists():
         raise WorkbenchError(_missing_notebook(analysis))
     _check_language(language)
-    with language_env(language):
+    with language_env(language), kernel_threads(1):
         return _run_dataset(
             Path(params_file), [analysis], reports_dir=Path(reports_dir),
             run_dir=Path(run_dir) if run_dir is not None else None, progress=progress,
@@ -465,41 +465,44 @@ def _first_language(params_files: Sequence[str | Path]) -> str | None:
     return None
 
 
-THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-"""Thread-pool variables a kernel's numpy, scikit-learn and statsmodels read at import."""
+BLAS_ENV = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""BLAS thread variables a kernel's numpy and scipy read at import: one thread, always."""
+OPENMP_ENV = "OMP_NUM_THREADS"
+"""OpenMP threads (scikit-learn's k-means and boosting): the kernel's share of the cores."""
 
 
 @contextlib.contextmanager
 def kernel_threads(jobs: int) -> Iterator[None]:
-    """Give each of ``jobs`` kernels running side by side its share of the cores for BLAS and
-    OpenMP (at least one), unless the environment already sets the variable.
+    """Thread pools of the kernels started inside the block, unless the environment already
+    sets them: one BLAS thread, and ``cores // jobs`` OpenMP threads (at least one) when ``jobs``
+    kernels run side by side.
 
-    Several kernels each starting a pool as wide as the machine wait on each other's threads:
-    with two notebooks on two cores the forecast backtest took 90 s with two BLAS threads per
-    kernel and 8.5 s with one. The figures are the same.
+    One BLAS thread makes the figures the same whatever the cores and ``--jobs`` (a multi-threaded
+    BLAS sums in another order: the CDNOW Gamma-Gamma fit moved by 1e-7 between one and two
+    threads), and kernels side by side no longer wait on each other's threads (two notebooks on
+    two cores: the forecast backtest took 90 s with two BLAS threads per kernel, 8.5 s with one).
 
     Parameters
     ----------
     jobs : int
-        Notebooks at once (``--jobs``); 1 leaves the environment as it is.
+        Notebooks at once (``--jobs``).
 
     Examples
     --------
     >>> import os
-    >>> os.environ.pop("OMP_NUM_THREADS", None) and None
+    >>> for name in (*BLAS_ENV, OPENMP_ENV):
+    ...     _ = os.environ.pop(name, None)
     >>> with kernel_threads(os.cpu_count() or 1):
-    ...     os.environ["OMP_NUM_THREADS"]
-    '1'
+    ...     os.environ["OPENBLAS_NUM_THREADS"], os.environ["OMP_NUM_THREADS"]
+    ('1', '1')
     >>> "OMP_NUM_THREADS" in os.environ
     False
     """
-    if jobs <= 1:
-        yield
-        return
-    share = str(max(1, (os.cpu_count() or 1) // jobs))
-    added = [name for name in THREAD_ENV if name not in os.environ]
-    for name in added:
-        os.environ[name] = share
+    values = dict.fromkeys(BLAS_ENV, "1")
+    if jobs > 1:
+        values[OPENMP_ENV] = str(max(1, (os.cpu_count() or 1) // jobs))
+    added = {name: value for name, value in values.items() if name not in os.environ}
+    os.environ.update(added)
     try:
         yield
     finally:
