@@ -39,7 +39,7 @@ run: $(STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks
-	MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 2 --dist loadfile
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks

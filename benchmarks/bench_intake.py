@@ -98,10 +98,10 @@ def write_orders(path: Path, n: int, *, messy: float, seed: int = 7) -> None:
     tmp.replace(path)
 
 
-def run_path(path: Path, which: str) -> dict:
-    """Time one path in a fresh process."""
+def run_path(path: Path, which: str, *, step: str | None = None, columns: dict | None = None) -> dict:
+    """Time one path in a fresh process (``step``: the script it runs, default this file's)."""
     res = subprocess.run(
-        [sys.executable, "-c", STEP, str(path), which, json.dumps(COLUMNS, ensure_ascii=False)],
+        [sys.executable, "-c", step or STEP, str(path), which, json.dumps(columns or COLUMNS, ensure_ascii=False)],
         capture_output=True, text=True, check=False, cwd=ROOT,
     )  # fmt: skip
     if res.returncode:

@@ -16,20 +16,14 @@ The source is made by DuckDB once and cached (``$WORKBENCH_BENCH_CACHE``, defaul
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-HEADERS = ["订单号", "会员ID", "下单时间", "实付金额", "渠道", "订单状态", "是否退款", "数量", "优惠金额", "毛利", "品类"]
-COLUMNS = dict(zip(
-    ["order_id", "customer_id", "order_time", "amount", "channel", "status", "is_refund", "quantity", "discount",
-     "margin", "product_category"], HEADERS, strict=True,
-))  # fmt: skip
+from bench_intake import COLUMNS, HEADERS, run_path
 
+ROOT = Path(__file__).resolve().parent.parent
 STEP = textwrap.dedent(
     """
     import json, resource, sys, tempfile, time, warnings
@@ -92,11 +86,7 @@ def write_orders(folder: Path, n: int, *, messy: float) -> dict[str, Path]:
 
 def run(path: Path, how: str) -> dict:
     """One intake in a fresh process."""
-    res = subprocess.run([sys.executable, "-c", STEP, str(path), how, json.dumps(COLUMNS, ensure_ascii=False)],
-                         capture_output=True, text=True, check=False, cwd=ROOT)  # fmt: skip
-    if res.returncode:
-        raise SystemExit(f"{how} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return run_path(path, how, step=STEP, columns=COLUMNS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,48 @@ def run_reports(params_file: Path, reports_dir: Path) -> Path:
     (result,) = execute.run_all([params_file], reports_dir=reports_dir, progress=False)
     assert result.run_dir is not None, f"{params_file.name}: {result.error}"
     return result.run_dir
+
+
+def write_params(path: Path, params: dict[str, Any]) -> Path:
+    """Write a params dict as YAML (Chinese kept as text) and return the path."""
+    import yaml
+
+    path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def statuses(run_dir: Path) -> dict[str, str]:
+    """Status of each analysis of a run, from its ``run.json``."""
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    return {a["key"]: a["status"] for a in record["analyses"]}
+
+
+def run_two(beside: Path, beside_reports: Path, here: Path, here_reports: Path, *, log: Path,
+            timeout: int = 900) -> tuple[Path, Any]:
+    """Run two params files at once: ``beside`` in another process (its output in ``log``),
+    ``here`` in this one (so the test can look inside its objects).
+
+    Returns
+    -------
+    (run folder of ``beside``, the in-process RunResult of ``here``)
+    """
+    from workbench.run.execute import run_all
+
+    script = "import sys; from workbench.run.execute import run_all; run_all([sys.argv[1]], reports_dir=sys.argv[2], progress=False)"
+    with log.open("w", encoding="utf-8") as out:
+        other = subprocess.Popen(
+            [sys.executable, "-c", script, str(beside), str(beside_reports)],
+            stdout=out, stderr=subprocess.STDOUT, cwd=log.parent, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        )  # fmt: skip
+        try:
+            kept = run_all([here], reports_dir=here_reports, progress=False)[0]
+            code = other.wait(timeout=timeout)
+        finally:
+            if other.poll() is None:
+                other.kill()
+    assert code == 0, f"the run of {beside.name} failed:\n{log.read_text(encoding='utf-8')[-3000:]}"
+    (run_dir,) = [p for p in beside_reports.iterdir() if (p / "run.json").exists()]
+    return run_dir, kept
 
 
 def reports_of(run_dir: Path) -> dict[str, Path]:

@@ -17,8 +17,6 @@ profiling notebook's calls on them while any pandas read of their Parquet fails.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,13 +24,14 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from report_fixture import run_two, statuses, write_params
 
 from workbench import profiling
 from workbench.core.errors import WorkbenchError
 from workbench.core.resident import ResidentFrame, is_resident
 from workbench.data import cleaning, features
 from workbench.run import session
-from workbench.run.execute import STATUS_OK, run_all
+from workbench.run.execute import STATUS_OK
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -59,36 +58,12 @@ def example_params(engine: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _write(path: Path, params: dict[str, Any]) -> Path:
-    path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def _statuses(run_dir: Path) -> dict[str, str]:
-    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    return {a["key"]: a["status"] for a in record["analyses"]}
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("resident_run")
-    normal = _write(root / "normal.yaml", example_params({"backend": "duckdb"}))
-    resident = _write(root / "resident.yaml", example_params({"backend": "duckdb", "resident_rows": RESIDENT_ROWS}))
-    log = root / "normal_run.log"
-    script = "import sys; from workbench.run.execute import run_all; run_all([sys.argv[1]], reports_dir=sys.argv[2], progress=False)"
-    with log.open("w", encoding="utf-8") as out:
-        other = subprocess.Popen(
-            [sys.executable, "-c", script, str(normal), str(root / "normal")],
-            stdout=out, stderr=subprocess.STDOUT, cwd=root, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-        )  # fmt: skip
-        try:
-            kept = run_all([resident], reports_dir=root / "resident", progress=False)[0]
-            code = other.wait(timeout=900)
-        finally:
-            if other.poll() is None:
-                other.kill()
-    assert code == 0, f"the normal run failed:\n{log.read_text(encoding='utf-8')[-3000:]}"
-    (normal_dir,) = [p for p in (root / "normal").iterdir() if (p / "run.json").exists()]
+    normal = write_params(root / "normal.yaml", example_params({"backend": "duckdb"}))
+    resident = write_params(root / "resident.yaml", example_params({"backend": "duckdb", "resident_rows": RESIDENT_ROWS}))
+    normal_dir, kept = run_two(normal, root / "normal", resident, root / "resident", log=root / "normal_run.log")
     return {"normal": normal_dir, "resident": kept.run_dir, "params": resident}
 
 
@@ -103,8 +78,8 @@ def metric_differences(normal: dict[str, Any], resident: dict[str, Any]) -> list
 
 def test_both_runs_end_well(runs):
     for kind in ("normal", "resident"):
-        statuses = _statuses(runs[kind])
-        assert {k: statuses.get(k) for k in ANALYSES} == dict.fromkeys(ANALYSES, STATUS_OK), (kind, statuses)
+        got = statuses(runs[kind])
+        assert {k: got.get(k) for k in ANALYSES} == dict.fromkeys(ANALYSES, STATUS_OK), (kind, got)
 
 
 def test_orders_and_events_were_kept_in_the_engine(runs):
@@ -309,7 +284,7 @@ def test_resident_artifact_put_in_place_recorded_and_read_back(tmp_path):
     kept = ctx.tables(resident=("orders",))["orders"].frame
     path = ctx.save_artifact("clean_orders", kept)
     assert path == ctx.artifacts_dir / "clean_orders.parquet" and kept.path.exists()  # the source stays usable
-    assert pd.read_parquet(path).equals(kept.head(10))
+    assert ResidentFrame.of(path, table="orders").to_pandas().equals(kept.head(10))  # the same rows and dtypes
     records = json.loads((ctx.artifacts_dir / "artifacts.json").read_text(encoding="utf-8"))
     assert records["clean_orders.parquet"]["fingerprint"] == ctx.fingerprint
     with pytest.raises(WorkbenchError, match=r"kept in the engine \(engine.resident_rows\).*not as CSV"):

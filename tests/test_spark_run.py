@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,9 +26,10 @@ import pandas as pd
 import pytest
 import yaml
 from engines import assert_same_frame, duckdb_con, require_spark
+from report_fixture import run_two, statuses, write_params
 
 from workbench import campaign, churn
-from workbench.run.execute import STATUS_OK, run_all
+from workbench.run.execute import STATUS_OK
 from workbench.synth import generate, write_example
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,16 +56,6 @@ def _params(data: Path, engine: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _write(path: Path, params: dict[str, Any]) -> Path:
-    path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def _statuses(run_dir: Path) -> dict[str, str]:
-    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    return {a["key"]: a["status"] for a in record["analyses"]}
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     require_spark()
@@ -80,23 +68,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
               "spark.eventLog.compress": "false", "spark.eventLog.rolling.enabled": "false",  # one JSON file per session
               "spark.ui.enabled": "false"}  # no web UI to start in a test
     spark = {"backend": "spark", "master": "local[2]", "config": log_to}
-    duckdb_params = _write(data / "duckdb.yaml", _params(data, {"backend": "duckdb"}))
-    spark_params = _write(data / "spark.yaml", _params(data, spark))
-    log = root / "duckdb_run.log"
-    script = "import sys; from workbench.run.execute import run_all; run_all([sys.argv[1]], reports_dir=sys.argv[2], progress=False)"
-    with log.open("w", encoding="utf-8") as out:
-        duck = subprocess.Popen(
-            [sys.executable, "-c", script, str(duckdb_params), str(root / "duckdb")],
-            stdout=out, stderr=subprocess.STDOUT, cwd=root, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-        )  # fmt: skip
-        try:
-            spark_run = run_all([spark_params], reports_dir=root / "spark", progress=False)[0]
-            code = duck.wait(timeout=600)
-        finally:
-            if duck.poll() is None:
-                duck.kill()
-    assert code == 0, f"the DuckDB run failed:\n{log.read_text(encoding='utf-8')[-3000:]}"
-    (duck_dir,) = [p for p in (root / "duckdb").iterdir() if (p / "run.json").exists()]
+    duckdb_params = write_params(data / "duckdb.yaml", _params(data, {"backend": "duckdb"}))
+    spark_params = write_params(data / "spark.yaml", _params(data, spark))
+    duck_dir, spark_run = run_two(duckdb_params, root / "duckdb", spark_params, root / "spark",
+                                  log=root / "duckdb_run.log", timeout=600)
     return {"duckdb": duck_dir, "spark": spark_run.run_dir, "events": events}
 
 
@@ -137,8 +112,8 @@ def metric_differences(duckdb: dict[str, Any], spark: dict[str, Any]) -> list[st
 
 def test_every_analysis_runs_on_both_engines(runs):
     for engine in ("duckdb", "spark"):
-        statuses = _statuses(runs[engine])
-        assert {k: statuses.get(k) for k in ANALYSES} == dict.fromkeys(ANALYSES, STATUS_OK), (engine, statuses)
+        got = statuses(runs[engine])
+        assert {k: got.get(k) for k in ANALYSES} == dict.fromkeys(ANALYSES, STATUS_OK), (engine, got)
 
 
 def test_each_notebook_computed_on_spark(runs):

@@ -94,14 +94,7 @@ def _purchase_days(
     """Reduce an orders table to purchase days; count what was left out."""
     if not isinstance(orders, pd.DataFrame):
         raise AnalysisError(f"orders must be a pandas DataFrame, got {type(orders).__name__}")
-    need = [customer_col, time_col] + ([amount_col] if amount_col else [])
-    missing = [c for c in need if c not in orders.columns]
-    if missing:
-        raise AnalysisError(
-            f"orders: column(s) {', '.join(repr(c) for c in missing)} not found (have "
-            f"{format_examples(orders.columns, limit=12)}); pass customer_col=/time_col=/amount_col= "
-            "or map the columns in tables.orders.columns"
-        )
+    check_order_columns(list(orders.columns), [customer_col, time_col] + ([amount_col] if amount_col else []))
     n_rows = len(orders)
     day = _day_numbers(orders[time_col], time_col)
     ids = orders[customer_col]
@@ -255,19 +248,8 @@ def rfm_summary(
     first_data, last_data = _raw_day_range(orders, time_col)
     out, present = _step_calibration(pdays, cal_day, weekly=weekly, scale=scale, monetary=bool(amount_col),
                                      data_range=(first_data, last_data))
-    info = dict(pdays.info)
-    info.update(
-        {
-            "calibration_end": _date_str(cal_day),
-            "observation_end": _date_str(obs_day) if obs_day is not None else None,
-            "time_unit": time_unit,
-            "period": period,
-            "data_start": _date_str(first_data),
-            "data_end": _date_str(last_data),
-            "n_customers": int(present.sum()),
-            "n_repeat_customers": int((out["frequency"] > 0).sum()),
-        }
-    )
+    info = {**pdays.info, **_summary_info(out, cal_day, obs_day, time_unit=time_unit, period=period,
+                                          data_range=(first_data, last_data), n_customers=int(present.sum()))}
     if obs_day is not None:
         info["n_holdout_purchases"] = _step_holdout(
             out, pdays, present, cal_day, obs_day, last_data=last_data, weekly=weekly, scale=scale,
@@ -275,6 +257,49 @@ def rfm_summary(
         )  # fmt: skip
     out.attrs["rfm"] = info
     return out
+
+
+def check_order_columns(columns: list[str], need: list[str]) -> None:
+    """Raise naming the order columns in ``need`` that are not in ``columns`` (both paths)."""
+    missing = [c for c in need if c not in columns]
+    if missing:
+        raise AnalysisError(
+            f"orders: column(s) {', '.join(repr(c) for c in missing)} not found (have "
+            f"{format_examples(columns, limit=12)}); pass customer_col=/time_col=/amount_col= "
+            "or map the columns in tables.orders.columns"
+        )
+
+
+def _summary_info(
+    out: pd.DataFrame, cal_day: int, obs_day: int | None, *, time_unit: str, period: str,
+    data_range: tuple[int, int], n_customers: int,
+) -> dict[str, Any]:
+    """The window and counts recorded in ``attrs["rfm"]`` (both paths)."""
+    return {
+        "calibration_end": _date_str(cal_day),
+        "observation_end": _date_str(obs_day) if obs_day is not None else None,
+        "time_unit": time_unit,
+        "period": period,
+        "data_start": _date_str(data_range[0]),
+        "data_end": _date_str(data_range[1]),
+        "n_customers": n_customers,
+        "n_repeat_customers": int((out["frequency"] > 0).sum()),
+    }
+
+
+def check_holdout_window(cal_day: int, obs_day: int, last_data: int) -> None:
+    """Raise when the holdout ends before calibration does or after the last order day."""
+    if obs_day <= cal_day:
+        raise AnalysisError(
+            f"observation_end {_date_str(obs_day)} must be after calibration_end {_date_str(cal_day)}; "
+            f"move {CALIBRATION_KEY} earlier or observation_end later"
+        )
+    if obs_day > last_data:
+        raise AnalysisError(
+            f"observation_end {_date_str(obs_day)} is after the last order day {_date_str(last_data)}: "
+            "the holdout would count days without data as days without purchases; set "
+            f"observation_end on or before {_date_str(last_data)} (or {CALIBRATION_KEY} earlier)"
+        )
 
 
 def _in_engine(orders: Any) -> bool:
@@ -307,18 +332,8 @@ def _rfm_summary_in_engine(
     first_data, last_data = info.pop("_range")
     info.pop("_n_keep")
     n_holdout = info.pop("_n_holdout", None)
-    info.update(
-        {
-            "calibration_end": _date_str(cal_day),
-            "observation_end": _date_str(obs_day) if obs_day is not None else None,
-            "time_unit": time_unit,
-            "period": period,
-            "data_start": _date_str(first_data),
-            "data_end": _date_str(last_data),
-            "n_customers": len(out),
-            "n_repeat_customers": int((out["frequency"] > 0).sum()),
-        }
-    )
+    info.update(_summary_info(out, cal_day, obs_day, time_unit=time_unit, period=period,
+                              data_range=(first_data, last_data), n_customers=len(out)))
     if obs_day is not None:
         info["n_holdout_purchases"] = n_holdout
     out.attrs["rfm"] = info
@@ -388,17 +403,7 @@ def _step_holdout(
 ) -> int:
     """Add ``frequency_holdout``, ``duration_holdout`` (and ``monetary_value_holdout``) to ``out``
     in place; returns the number of holdout purchases."""
-    if obs_day <= cal_day:
-        raise AnalysisError(
-            f"observation_end {_date_str(obs_day)} must be after calibration_end {_date_str(cal_day)}; "
-            f"move {CALIBRATION_KEY} earlier or observation_end later"
-        )
-    if obs_day > last_data:
-        raise AnalysisError(
-            f"observation_end {_date_str(obs_day)} is after the last order day {_date_str(last_data)}: "
-            "the holdout would count days without data as days without purchases; set "
-            f"observation_end on or before {_date_str(last_data)} (or {CALIBRATION_KEY} earlier)"
-        )
+    check_holdout_window(cal_day, obs_day, last_data)
     in_hold = (pdays.day > cal_day) & (pdays.day <= obs_day) & present[pdays.customer]
     if not in_hold.any():
         raise AnalysisError(

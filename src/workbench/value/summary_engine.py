@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import AnalysisError, format_examples
+from workbench.core.errors import AnalysisError
 from workbench.data import engine
 from workbench.data.features import fetch_frame
 from workbench.data.orders import REFUND_STATUSES
@@ -29,13 +29,9 @@ _EPOCH = ibis.date(1970, 1, 1)
 
 
 def _check_columns(orders: ir.Table, need: list[str]) -> None:
-    missing = [c for c in need if c not in orders.columns]
-    if missing:
-        raise AnalysisError(
-            f"orders: column(s) {', '.join(repr(c) for c in missing)} not found (have "
-            f"{format_examples(list(orders.columns), limit=12)}); pass customer_col=/time_col=/amount_col= "
-            "or map the columns in tables.orders.columns"
-        )
+    from workbench.value.summary import check_order_columns
+
+    check_order_columns(list(orders.columns), need)
 
 
 def _refund_flag(orders: ir.Table) -> ir.BooleanValue:
@@ -227,26 +223,12 @@ def rfm_summary_engine(
         )
     out = _summary_frame(frame, customer_col=customer_col, scale=scale, monetary=bool(amount_col))
     if obs_day is not None:
-        _check_holdout_window(cal_day, obs_day, last_data)
+        from workbench.value.summary import check_holdout_window
+
+        check_holdout_window(cal_day, obs_day, last_data)
         info["_n_holdout"] = _add_holdout(out, frame, cal_day=cal_day, obs_day=obs_day, weekly=weekly, scale=scale,
                                           monetary=bool(amount_col))
     return out, info
-
-
-def _check_holdout_window(cal_day: int, obs_day: int, last_data: int) -> None:
-    from workbench.value.summary import CALIBRATION_KEY, _date_str
-
-    if obs_day <= cal_day:
-        raise AnalysisError(
-            f"observation_end {_date_str(obs_day)} must be after calibration_end {_date_str(cal_day)}; "
-            f"move {CALIBRATION_KEY} earlier or observation_end later"
-        )
-    if obs_day > last_data:
-        raise AnalysisError(
-            f"observation_end {_date_str(obs_day)} is after the last order day {_date_str(last_data)}: "
-            "the holdout would count days without data as days without purchases; set "
-            f"observation_end on or before {_date_str(last_data)} (or {CALIBRATION_KEY} earlier)"
-        )
 
 
 def _summary_frame(frame: pd.DataFrame, *, customer_col: str, scale: float, monetary: bool) -> pd.DataFrame:
