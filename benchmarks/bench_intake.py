@@ -109,17 +109,27 @@ def run_path(path: Path, which: str, *, step: str | None = None, columns: dict |
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def size_args(ap: argparse.ArgumentParser) -> None:
+    """``--orders`` and ``--messy``, the size and mess of the synthetic orders."""
+    ap.add_argument("--orders", type=float, default=1e6, help="order rows (default 1e6)")
+    ap.add_argument("--messy", type=float, default=0.0, help="share of amounts and dates in other formats")
+
+
+def bench_cache() -> Path:
+    """Folder of the written sources, kept between runs (``WORKBENCH_BENCH_CACHE``)."""
+    cache = Path(os.environ.get("WORKBENCH_BENCH_CACHE", Path.home() / ".cache" / "workbench-bench"))
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write (or reuse) the file, run both paths and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--orders", type=float, default=1e6, help="order rows (default 1e6)")
-    ap.add_argument("--messy", type=float, default=0.0, help="share of amounts and dates in other formats")
+    size_args(ap)
     ap.add_argument("--paths", default="pandas,scan", help="which paths to run: pandas, scan or both")
     args = ap.parse_args(argv)
     n = int(args.orders)
-    cache = Path(os.environ.get("WORKBENCH_BENCH_CACHE", Path.home() / ".cache" / "workbench-bench"))
-    cache.mkdir(parents=True, exist_ok=True)
-    path = cache / f"orders_{n}_{args.messy:g}.csv"
+    path = bench_cache() / f"orders_{n}_{args.messy:g}.csv"
     if not path.exists():
         print(f"writing {path} ...", flush=True)
         write_orders(path, n, messy=args.messy)

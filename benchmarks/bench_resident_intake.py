@@ -16,12 +16,11 @@ The source is made by DuckDB once and cached (``$WORKBENCH_BENCH_CACHE``, defaul
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import textwrap
 from pathlib import Path
 
-from bench_intake import COLUMNS, HEADERS, run_path
+from bench_intake import COLUMNS, HEADERS, bench_cache, run_path, size_args
 
 ROOT = Path(__file__).resolve().parent.parent
 STEP = textwrap.dedent(
@@ -84,28 +83,20 @@ def write_orders(folder: Path, n: int, *, messy: float) -> dict[str, Path]:
     return {"parquet": pq, "csv": csv}
 
 
-def run(path: Path, how: str) -> dict:
-    """One intake in a fresh process."""
-    return run_path(path, how, step=STEP, columns=COLUMNS)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Write (or reuse) the sources, run each intake and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--orders", type=float, default=1e6, help="order rows (default 1e6)")
-    ap.add_argument("--messy", type=float, default=0.0, help="share of amounts and dates in other formats")
+    size_args(ap)
     ap.add_argument("--runs", default="parquet:resident,csv:resident", help="source:how, how = resident or scan")
     args = ap.parse_args(argv)
     n = int(args.orders)
-    cache = Path(os.environ.get("WORKBENCH_BENCH_CACHE", Path.home() / ".cache" / "workbench-bench"))
-    cache.mkdir(parents=True, exist_ok=True)
-    files = write_orders(cache, n, messy=args.messy)
+    files = write_orders(bench_cache(), n, messy=args.messy)
     print(f"\n{n:,} orders, messy share {args.messy:g}\n")
     print("| source | intake | seconds | CPU seconds | peak memory (MB) | rows | frame | unparseable |\n"
           "|---|---|---:|---:|---:|---:|---|---|")
     for item in args.runs.split(","):
         kind, how = item.strip().split(":")
-        r = run(files[kind], how)
+        r = run_path(files[kind], how, step=STEP, columns=COLUMNS)
         print(f"| {kind} ({files[kind].stat().st_size / 2**20:,.0f} MB) | {how} | {r['seconds']:.1f} | {r['cpu']:.1f} | "
               f"{r['peak_mb']:,.0f} | {r['rows']:,} | {r['kind']} | {r['unparseable'] or '-'} |", flush=True)  # fmt: skip
     return 0
