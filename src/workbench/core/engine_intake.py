@@ -53,7 +53,7 @@ from workbench.core.contract import (
 )
 from workbench.core.errors import example_values
 from workbench.core.parsing import DATETIME_RANGE
-from workbench.core.resident import ResidentFrame
+from workbench.core.resident import ENGINE_MEMORY_LIMIT, ResidentFrame, duckdb_connection
 from workbench.core.scan import (
     BATCH_ROWS,
     _ident,
@@ -70,8 +70,6 @@ __all__ = ["RESIDENT_SUFFIX", "ENGINE_MEMORY_LIMIT", "Unresident", "intake_resid
 RESIDENT_SUFFIX = ".raw.parquet"
 """File name ending of a resident table written by intake (``orders.raw.parquet``)."""
 
-ENGINE_MEMORY_LIMIT = "2GB"
-"""DuckDB memory of one intake when ``engine.memory_limit`` is not set (it spills beyond)."""
 
 _ROW = "__workbench_row"
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
@@ -128,17 +126,9 @@ def _sql_type(duck: str) -> str:
 
 
 def _connect(scratch: Path, *, threads: int | None, memory_limit: str | None) -> Any:
-    """A DuckDB connection that spills to ``scratch`` and reads times in UTC."""
-    import duckdb
-
-    config: dict[str, Any] = {"memory_limit": memory_limit or ENGINE_MEMORY_LIMIT,
-                              "temp_directory": str(scratch / "spill"), "preserve_insertion_order": True}  # fmt: skip
-    if threads:
-        config["threads"] = threads
-    con = duckdb.connect(str(scratch / "staging.duckdb"), config=config)
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")  # it prints to stdout (the notebook's output)
-    return con
+    """A staging DuckDB in ``scratch`` that spills there too."""
+    return duckdb_connection(scratch / "staging.duckdb", threads=threads, memory_limit=memory_limit,
+                             temp_directory=scratch / "spill")
 
 
 def _open_source(fmt: str, path: Path, src: Any, *, csv: Mapping[str, Any] | None, limit: int,

@@ -33,33 +33,22 @@ import pandas as pd
 
 from workbench.core.pii import PersonalColumn, sample_positions
 from workbench.core.privacy import mask_in_text, protect_table
-from workbench.core.resident import ResidentFrame, arrow_to_frame
+from workbench.core.resident import (
+    ENGINE_MEMORY_LIMIT,
+    ResidentFrame,
+    arrow_to_frame,
+    duckdb_connection,
+)
 from workbench.core.scan import _ident, _lit
 
 __all__ = ["ENGINE_MEMORY_LIMIT", "MAP_BATCH_ROWS", "arrow_to_frame", "pandas_metadata", "ParquetSample",
            "treat_parquet", "protect_resident"]
-
-ENGINE_MEMORY_LIMIT = "2GB"
-"""DuckDB's memory for treating a resident table when ``engine.memory_limit`` is not set (its joins
-and sort spill to a folder beside the output beyond it)."""
 
 MAP_BATCH_ROWS = 262_144
 """Distinct values handed to the Python treatment at a time."""
 
 _ROW = "file_row_number"
 Mapper = Callable[[pd.Series], pd.Series]
-
-
-def _connect(*, threads: int | None = None, memory_limit: str | None = None, temp_directory: Path | None = None) -> Any:
-    """A private in-memory DuckDB connection with bounded memory."""
-    import duckdb
-
-    config: dict[str, Any] = {"memory_limit": memory_limit or ENGINE_MEMORY_LIMIT}
-    if threads:
-        config["threads"] = threads
-    if temp_directory is not None:
-        config["temp_directory"] = str(temp_directory)
-    return duckdb.connect(config=config)
 
 
 def _single_file(path: Path) -> Path:
@@ -123,7 +112,7 @@ class ParquetSample:
 
     def _connection(self) -> Any:
         if self._con is None:
-            self._con = _connect(threads=1)
+            self._con = duckdb_connection(threads=1)
         return self._con
 
     def _query(self, sql: str) -> Any:
@@ -235,7 +224,7 @@ def treat_parquet(
     """
     src, dest = _single_file(src), Path(dest)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.stem}-", dir=dest.parent))
-    con = _connect(threads=threads, memory_limit=memory_limit, temp_directory=work / "spill")
+    con = duckdb_connection(threads=threads, memory_limit=memory_limit, temp_directory=work / "spill")
     try:
         source = f"read_parquet({_lit(str(src))}, file_row_number=true)"
         mapped = list(mappers)

@@ -149,6 +149,39 @@ def _intake_frame(table: Any) -> pd.DataFrame:
     return arrow_to_frame(table)
 
 
+ENGINE_MEMORY_LIMIT = "2GB"
+"""DuckDB memory of one step on a resident table (intake, personal-data treatment) when
+``engine.memory_limit`` is not set; it spills to disk beyond it."""
+
+
+def duckdb_connection(database: Path | str = ":memory:", *, threads: int | None = None,
+                      memory_limit: str | None = None, temp_directory: Path | None = None) -> Any:
+    """A private DuckDB connection for a step on a resident table: bounded memory
+    (:data:`ENGINE_MEMORY_LIMIT` by default), spilling to ``temp_directory``, times in UTC and
+    no progress bar (it prints to stdout, the notebook's output).
+
+    Parameters
+    ----------
+    database : Path or str, default ":memory:"
+        A database file for staging, or in memory.
+    threads, memory_limit : optional
+        ``engine.threads`` and ``engine.memory_limit``.
+    temp_directory : Path, optional
+        Where DuckDB spills beyond its memory.
+    """
+    import duckdb
+
+    config: dict[str, Any] = {"memory_limit": memory_limit or ENGINE_MEMORY_LIMIT, "preserve_insertion_order": True}
+    if threads:
+        config["threads"] = threads
+    if temp_directory is not None:
+        config["temp_directory"] = str(temp_directory)
+    con = duckdb.connect(str(database), config=config)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def is_resident(data: Any) -> bool:
     """Whether ``data`` is a table kept in the engine."""
     return isinstance(data, ResidentFrame)

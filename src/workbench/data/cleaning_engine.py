@@ -43,7 +43,7 @@ from workbench.core.parsing import DATETIME_RANGE
 from workbench.core.resident import ResidentFrame
 from workbench.data import cleaning as cl
 from workbench.data import engine
-from workbench.data.orders import REFUND_STATUSES
+from workbench.data.orders import refund_mask_expr
 from workbench.report import fmt, i18n
 
 __all__ = ["EngineTable", "clean_resident", "open_table", "write_table"]
@@ -123,19 +123,9 @@ def _missing(col: ir.Value) -> ir.BooleanValue:
     return miss | col.isnan().fill_null(False) if col.type().is_floating() else miss
 
 
-def _refund(t: ir.Table) -> ir.BooleanValue:
-    """:func:`workbench.data.orders.refund_mask` in the engine."""
-    mask = ibis.literal(False)
-    if "is_refund" in t.columns:
-        mask = mask | t.is_refund.fill_null(False)
-    if "status" in t.columns:
-        mask = mask | t.status.cast("string").strip().lower().isin(list(REFUND_STATUSES)).fill_null(False)
-    return mask
-
-
 def _negative(t: ir.Table) -> ir.BooleanValue:
     """:func:`workbench.data.orders.negative_amount_mask` in the engine."""
-    return (t.amount < 0).fill_null(False) & ~_refund(t)
+    return (t.amount < 0).fill_null(False) & ~refund_mask_expr(t)
 
 
 def _first_values(t: ir.Table, col: str, mask: ir.BooleanValue, limit: int = 5) -> list[Any]:
@@ -463,7 +453,7 @@ def extreme_ids(t: ir.Table, *, mad_z: float) -> ir.Table:
     """:func:`workbench.data.cleaning.extreme_spenders` in the engine: the ids (``_wb_cid``) of
     customers whose log total spend has a robust z above ``mad_z``, with exact medians (the MAD,
     or the mean absolute deviation when it is 0, as :func:`~workbench.data.cleaning.robust_z`)."""
-    use = t.customer_id.notnull() & (t.amount > 0).fill_null(False) & ~_refund(t)
+    use = t.customer_id.notnull() & (t.amount > 0).fill_null(False) & ~refund_mask_expr(t)
     f = t.filter(use)
     spend = f.group_by("customer_id").aggregate(_wb_spend=f.amount.sum())
     spend = spend.filter(spend._wb_spend > 0)

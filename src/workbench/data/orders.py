@@ -104,6 +104,29 @@ def purchase_mask(orders: pd.DataFrame) -> pd.Series:
     return m.fillna(False).astype(bool)
 
 
+def refund_mask_expr(orders: Any) -> Any:
+    """:func:`refund_mask` as an engine (Ibis) expression: ``is_refund`` true, or a ``status``
+    (stripped, lower-cased) in :data:`REFUND_STATUSES`; missing counts as not a refund.
+
+    Parameters
+    ----------
+    orders : ibis Table
+        Canonical orders (``is_refund`` and ``status`` optional).
+
+    Returns
+    -------
+    ibis BooleanValue
+    """
+    import ibis
+
+    mask = ibis.literal(False)
+    if "is_refund" in orders.columns:
+        mask = mask | orders.is_refund.fill_null(False)
+    if "status" in orders.columns:
+        mask = mask | orders.status.cast("string").strip().lower().isin(list(REFUND_STATUSES)).fill_null(False)
+    return mask
+
+
 def negative_amount_mask(orders: pd.DataFrame) -> pd.Series:
     """Rows with a negative ``amount`` that are not marked as refunds (see :func:`refund_mask`).
 

@@ -21,7 +21,7 @@ import pandas as pd
 from workbench.core.errors import AnalysisError
 from workbench.data import engine
 from workbench.data.features import fetch_frame
-from workbench.data.orders import REFUND_STATUSES
+from workbench.data.orders import refund_mask_expr
 
 __all__ = ["purchase_lines_expr", "rfm_summary_engine", "tracking_counts_engine", "TrackingCounts"]
 
@@ -32,17 +32,6 @@ def _check_columns(orders: ir.Table, need: list[str]) -> None:
     from workbench.value.summary import check_order_columns
 
     check_order_columns(list(orders.columns), need)
-
-
-def _refund_flag(orders: ir.Table) -> ir.BooleanValue:
-    """:func:`workbench.data.orders.refund_mask` in the engine: ``is_refund`` true, or a
-    ``status`` (stripped, lower-cased) in :data:`REFUND_STATUSES`."""
-    flag: ir.BooleanValue = ibis.literal(False)
-    if "is_refund" in orders.columns:
-        flag = flag | orders.is_refund.fill_null(False)
-    if "status" in orders.columns:
-        flag = flag | orders.status.strip().lower().isin(list(REFUND_STATUSES)).fill_null(False)
-    return flag
 
 
 def purchase_lines_expr(
@@ -68,7 +57,7 @@ def purchase_lines_expr(
     when = orders[time_col]
     day = (when.date() if kind.is_timestamp() else when).delta(_EPOCH, unit="day")
     amount = orders[amount_col].cast("float64") if amount_col else ibis.null("float64")
-    t = orders.select(c=orders[customer_col], day=day, amount=amount, refund=_refund_flag(orders))
+    t = orders.select(c=orders[customer_col], day=day, amount=amount, refund=refund_mask_expr(orders))
     t = t.mutate(bad=t.day.isnull() | t.c.isnull())
     t = t.mutate(negative=(t.amount < 0).fill_null(False) & ~t.refund)
     t = t.mutate(keep=~t.bad & ~t.refund & ~t.negative)
