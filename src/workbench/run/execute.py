@@ -44,7 +44,7 @@ from workbench.report import fmt
 from workbench.report.i18n import LANGUAGES, date_text, t
 from workbench.report.results import Result
 from workbench.run import registry as _registry
-from workbench.run.html import render_report
+from workbench.run.html import import_nbformat, render_report
 from workbench.run.index import (
     _display_path,
     _initial_record,
@@ -849,6 +849,7 @@ def _report_facts(params: Params, params_file: Path, started: dt.datetime, secon
 
 def _execute(notebook: Path, output: Path, *, params_file: Path, run_dir: Path, progress: bool) -> None:
     """Run ``notebook`` with papermill into ``output`` (written also when it fails)."""
+    import_nbformat()  # before papermill imports it
     import papermill
 
     with _inline_figures():
@@ -917,7 +918,7 @@ def _error_line(err: BaseException, notebook: Path) -> str:
 
 def _failing_cell_text(notebook: Path) -> str | None:
     """Last printed line of the cell papermill marked as the one that raised."""
-    import nbformat
+    nbformat = import_nbformat()
 
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
