@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 # One BLAS/OpenMP thread per process, set before numpy loads (here, in the workers, and in every
 # kernel or subprocess a test starts, which inherit it). Two workers on two cores, each with its
@@ -19,17 +20,22 @@ import pytest  # noqa: E402
 os.environ.setdefault("MPLBACKEND", "Agg")
 matplotlib.use("Agg")
 
+# The run fixtures, defined once here: a session fixture bound in several test modules would be
+# one fixture per module, each made on its own.
+from report_fixture import example_run, example_runs, telco_run  # noqa: E402, F401
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: The files whose tests take the longest (a notebook run, a Spark run or a browser), slowest
-#: first. ``make test`` gives each worker a whole file (``--dist loadfile``); handing these out
-#: first lets the many quick files fill the other worker meanwhile, instead of one long file
-#: starting last and running alone at the end. A file not listed keeps its place after them.
+#: first. ``make test`` gives each worker a whole file (the files of :data:`SHARED_RUN` as one,
+#: :func:`pytest_xdist_make_scheduler`); handing these out first lets the many quick files fill the other worker meanwhile, instead of one long file starting last and
+#: running alone at the end. A file not listed keeps its place after them. The first three share
+#: the example run and its Spark and resident variants (``report_fixture.example_runs``).
 SLOW_FIRST = (
-    "test_browser.py",
     "test_spark_run.py",
-    "test_privacy_run.py",
     "test_resident_run.py",
+    "test_browser.py",
+    "test_privacy_run.py",
     "test_notebooks.py",
     "test_engine_ibis.py",
     "test_runner.py",
@@ -44,11 +50,34 @@ SLOW_FIRST = (
 )
 
 
+#: The files that share the example run and its variants (``report_fixture.example_runs``): one
+#: unit of work for the scheduler, and their tests keep the order of :data:`SLOW_FIRST`.
+SHARED_RUN = ("test_spark_run.py", "test_resident_run.py", "test_browser.py")
+SHARED_RUN_GROUP = "example_run"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Keep the order below when xdist splits the run by file: its default re-sorts files by
     their number of tests, which puts the few-but-slow ones last."""
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadfile``, hand out whole files, but the files of :data:`SHARED_RUN` together,
+    to one worker, so the session fixture they share is made once. (xdist's ``loadgroup`` would
+    do it from ``xdist_group`` marks, but under pytest 9 its group suffix never reaches the
+    scheduler, and it splits unmarked files into single tests.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FileOrShared(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return SHARED_RUN_GROUP if Path(file).name in SHARED_RUN else file
+
+    return FileOrShared(config, log)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -63,3 +92,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def root() -> Path:
     """Project root."""
     return ROOT
+

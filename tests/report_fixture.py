@@ -1,15 +1,17 @@
-"""Real rendered reports for the tests that look at pages: one run of the bundled example (in
-Chinese, ``params/example.yaml``: every analysis, a few minutes) and one of IBM Telco (in English,
-``params/telco.yaml``: profiling and churn, about 20 s), each made once per test session.
+"""Real rendered reports for the tests that look at pages, and the runs the engine tests compare
+with them: one run of the bundled example (in Chinese, ``params/example.yaml``: every analysis,
+about 1.5 minutes) and one of IBM Telco (in English, ``params/telco.yaml``: profiling and churn,
+about 20 s), each made once per test session.
 
-Bind the fixtures in a test module (an assignment, so the test's parameter does not shadow
-an import)::
+The example run is also the reference of two variants of it, made at the same time in other
+processes (:func:`example_runs`): the same params with Spark (``engine: {backend: spark, master:
+"local[2]"}``, the four first analyses, ``tests/test_spark_run.py``) and with resident tables
+(``engine: {resident_rows: 1000}``, profiling and segmentation, ``tests/test_resident_run.py``).
+The test files that use them go to one xdist worker together (``conftest.SHARED_RUN``), so the
+reference is computed once.
 
-    import report_fixture
-
-    example_run = report_fixture.example_run
-
-Each returns the run folder (``<reports>/<dataset>-<time>/``, with ``run.json`` and one folder
+``tests/conftest.py`` imports the fixtures, so every test module can name them (one definition:
+a session fixture bound in several modules would be made once per module). Each returns the run folder (``<reports>/<dataset>-<time>/``, with ``run.json`` and one folder
 per analysis holding ``report.html``).
 """
 
@@ -24,10 +26,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engines import SPARK_TEST_CONFIG
 
 ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["example_run", "telco_run", "run_reports", "reports_of", "parameter_values"]
+__all__ = ["example_run", "example_runs", "telco_run", "run_reports", "reports_of", "parameter_values", "variant"]
+
+EXAMPLE = ROOT / "params" / "example.yaml"
+#: Each variant of the example run: the analyses it runs and its ``engine:`` section.
+SPARK_ANALYSES = ("data_profiling", "segmentation", "churn", "campaign")
+RESIDENT_ANALYSES = ("data_profiling", "segmentation")
+RESIDENT_ROWS = 1000
+#: The Spark variant's settings: the tests' own (:data:`engines.SPARK_TEST_CONFIG`) and one
+#: shuffle partition per query on tables of a few thousand rows.
+SPARK_CONFIG = {**SPARK_TEST_CONFIG, "spark.sql.shuffle.partitions": "1", "spark.default.parallelism": "1"}
 
 
 def run_reports(params_file: Path, reports_dir: Path) -> Path:
@@ -54,32 +66,86 @@ def statuses(run_dir: Path) -> dict[str, str]:
     return {a["key"]: a["status"] for a in record["analyses"]}
 
 
-def run_two(beside: Path, beside_reports: Path, here: Path, here_reports: Path, *, log: Path,
-            timeout: int = 900) -> tuple[Path, Any]:
-    """Run two params files at once: ``beside`` in another process (its output in ``log``),
-    ``here`` in this one (so the test can look inside its objects).
+def example_params(engine: dict[str, Any], analyses: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The bundled example's params with absolute paths, ``engine`` as given and, when given, only
+    ``analyses`` enabled."""
+    import yaml
 
-    Returns
-    -------
-    (run folder of ``beside``, the in-process RunResult of ``here``)
-    """
-    from workbench.run.execute import run_all
+    params = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    for table in params["tables"].values():
+        table["path"] = str((EXAMPLE.parent / table["path"]).resolve())
+    params["ground_truth"] = str((EXAMPLE.parent / params["ground_truth"]).resolve())
+    params["engine"] = engine
+    if analyses is not None:
+        for key, section in params["analyses"].items():
+            section["enabled"] = key in analyses
+    return params
 
+
+def _start(params_file: Path, reports_dir: Path, log: Path) -> subprocess.Popen:
+    """Run ``params_file`` through the batch runner in another process (its output in ``log``)."""
     script = "import sys; from workbench.run.execute import run_all; run_all([sys.argv[1]], reports_dir=sys.argv[2], progress=False)"
     with log.open("w", encoding="utf-8") as out:
-        other = subprocess.Popen(
-            [sys.executable, "-c", script, str(beside), str(beside_reports)],
+        return subprocess.Popen(
+            [sys.executable, "-c", script, str(params_file), str(reports_dir)],
             stdout=out, stderr=subprocess.STDOUT, cwd=log.parent, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
         )  # fmt: skip
-        try:
-            kept = run_all([here], reports_dir=here_reports, progress=False)[0]
-            code = other.wait(timeout=timeout)
-        finally:
-            if other.poll() is None:
-                other.kill()
-    assert code == 0, f"the run of {beside.name} failed:\n{log.read_text(encoding='utf-8')[-3000:]}"
-    (run_dir,) = [p for p in beside_reports.iterdir() if (p / "run.json").exists()]
-    return run_dir, kept
+
+
+def _finish(name: str, process: subprocess.Popen, reports_dir: Path, log: Path, timeout: int) -> Path | str:
+    """The run folder of a started run, or why there is none (the end of its output)."""
+    try:
+        code = process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        code = f"killed after {timeout} s"
+    runs = [p for p in reports_dir.iterdir() if (p / "run.json").exists()] if reports_dir.exists() else []
+    if code == 0 and len(runs) == 1:
+        return runs[0]
+    return f"the {name} run ended with {code}:\n{log.read_text(encoding='utf-8')[-3000:]}"
+
+
+@pytest.fixture(scope="session")
+def example_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The bundled example run in this process, and its variants at the same time, each in its
+    own process: ``"spark"`` (when pyspark is installed; ``"spark_events"`` is the folder of its
+    Spark event logs, one per notebook) and ``"resident"`` (``"resident_params"`` is its params
+    file). A variant that failed holds the end of its output instead of its run folder (see
+    :func:`variant`)."""
+    from workbench.data import engine
+
+    root = tmp_path_factory.mktemp("example_runs")
+    out: dict[str, Any] = {}
+    variants: dict[str, dict[str, Any]] = {}
+    if engine.spark_available():
+        events = root / "spark-events"
+        events.mkdir()
+        log_to = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(),
+                  "spark.eventLog.compress": "false", "spark.eventLog.rolling.enabled": "false"}  # one JSON file per session
+        config = {**SPARK_CONFIG, **log_to}
+        variants["spark"] = example_params({"backend": "spark", "master": "local[2]", "config": config}, SPARK_ANALYSES)
+        out["spark_events"] = events
+    variants["resident"] = example_params({"backend": "duckdb", "resident_rows": RESIDENT_ROWS}, RESIDENT_ANALYSES)
+    started = {}
+    for name, params in variants.items():
+        params_file = write_params(root / f"{name}.yaml", params)
+        out[f"{name}_params"] = params_file
+        started[name] = (_start(params_file, root / name, root / f"{name}.log"), root / name, root / f"{name}.log")
+    try:
+        out["example"] = run_reports(EXAMPLE, root / "example")
+    finally:
+        for name, (process, reports_dir, log) in started.items():
+            out[name] = _finish(name, process, reports_dir, log, timeout=900)
+    return out
+
+
+def variant(runs: dict[str, Any], name: str) -> Path:
+    """The run folder of a variant of :func:`example_runs`; fails the test with the end of its
+    output when it has none."""
+    got = runs[name]
+    if not isinstance(got, Path):
+        pytest.fail(got, pytrace=False)
+    return got
 
 
 def reports_of(run_dir: Path) -> dict[str, Path]:
@@ -108,9 +174,9 @@ def parameter_values(notebook: Path, tag: str = "parameters") -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def example_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def example_run(example_runs: dict[str, Any]) -> Path:
     """The bundled example (Chinese reports), run once for the session; its run folder."""
-    return run_reports(ROOT / "params" / "example.yaml", tmp_path_factory.mktemp("reports"))
+    return example_runs["example"]
 
 
 @pytest.fixture(scope="session")

@@ -20,15 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import report_fixture
 from report_fixture import parameter_values, reports_of
 
 from workbench.run.pdf import CHROMIUM_FLAGS, CHROMIUM_INSTALL, find_chromium, write_pdf
 from workbench.run.registry import ANALYSES, NOTEBOOK_DIR
 from workbench.run.status import STATUS_OK
-
-example_run = report_fixture.example_run
-telco_run = report_fixture.telco_run
 
 WIDTH = 1280
 

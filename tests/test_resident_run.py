@@ -1,10 +1,11 @@
 """Resident tables end to end: the bundled example run with ``engine: {resident_rows: 1000}`` (orders
 and events kept in the engine as Parquet, never pandas frames) gives the figures of the normal run.
 
-Two runs of the bundled ``params/example.yaml`` through the real runner, the profiling and
-segmentation notebooks only: the normal one (default ``engine.resident_rows``: every table in
-pandas) in a second process, the resident one in this process; the two params files differ only in
-``engine:``. Every figure of their ``metrics.json`` must agree to a relative 1e-9, the keys the
+Two runs of the bundled ``params/example.yaml`` through the real runner, at the same time
+(:func:`report_fixture.example_runs`): the normal one (its own params, default
+``engine.resident_rows``: every table in pandas; also the browser tests' run) and the resident
+one, the profiling and segmentation notebooks only, its params differing only in ``engine:`` and
+the analyses enabled. Every figure of their ``metrics.json`` must agree to a relative 1e-9, the keys the
 metrics snapshot leaves out aside (timings, paths, ``data_end`` = the day of the run, and
 ``memory_mb``, which differs by design: the engine path estimates a table's size in Arrow, the
 pandas path measures pandas' deep memory, :mod:`workbench.profiling.queries`).
@@ -23,8 +24,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import yaml
-from report_fixture import run_two, statuses, write_params
+import report_fixture
+from report_fixture import statuses, variant
 
 from workbench import profiling
 from workbench.core.errors import WorkbenchError
@@ -37,34 +38,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from metrics_snapshot import _same, flatten  # noqa: E402  (the snapshot's own comparison)
 
-EXAMPLE = ROOT / "params" / "example.yaml"
-ANALYSES = ("data_profiling", "segmentation")
+ANALYSES = report_fixture.RESIDENT_ANALYSES
 NOTEBOOK_DIRS = ("01_data_profiling", "02_segmentation_value")
-RESIDENT_ROWS = 1000
+RESIDENT_ROWS = report_fixture.RESIDENT_ROWS
 KEPT = ("orders", "events")
 RTOL = 1e-9
 
 
-def example_params(engine: dict[str, Any]) -> dict[str, Any]:
-    """The bundled example's params with absolute paths, ``engine`` as given and only the two
-    analyses compared enabled."""
-    params = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    for table in params["tables"].values():
-        table["path"] = str((EXAMPLE.parent / table["path"]).resolve())
-    params["ground_truth"] = str((EXAMPLE.parent / params["ground_truth"]).resolve())
-    params["engine"] = engine
-    for key, section in params["analyses"].items():
-        section["enabled"] = key in ANALYSES
-    return params
-
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("resident_run")
-    normal = write_params(root / "normal.yaml", example_params({"backend": "duckdb"}))
-    resident = write_params(root / "resident.yaml", example_params({"backend": "duckdb", "resident_rows": RESIDENT_ROWS}))
-    normal_dir, kept = run_two(normal, root / "normal", resident, root / "resident", log=root / "normal_run.log")
-    return {"normal": normal_dir, "resident": kept.run_dir, "params": resident}
+def runs(example_runs: dict[str, Any]) -> dict[str, Path]:
+    return {"normal": example_runs["example"], "resident": variant(example_runs, "resident"),
+            "params": example_runs["resident_params"]}
 
 
 def metric_differences(normal: dict[str, Any], resident: dict[str, Any]) -> list[str]:

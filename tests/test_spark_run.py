@@ -1,16 +1,15 @@
 """The same run on Spark: ``engine: {backend: spark, master: "local[2]"}`` runs the profiling,
 segmentation, churn and campaign analyses and gives the same metrics and artifacts as DuckDB.
 
-A small synthetic base (400 customers, every section of the four notebooks exercised: cohorts,
-attribution, the observational campaign, uplift, targeting, the funnel) is run twice through the
-real runner with the bundled ``params/example.yaml``: once with DuckDB, once with Spark; the two
-params files differ only in ``engine:``. Each notebook opens its own Spark session (a JVM start
-and a slow first query each) and writes a Spark event log, which proves its computations ran on
-Spark. The DuckDB run goes in a second process while the Spark run goes in this one (they share
-nothing): about 3 minutes on two cores, nearly all of it the Spark run. CI runs it (``.ci/run``: a
-missing pyspark fails). Equal metrics would not notice a call that forgot ``con=`` (it would run on
-a fresh DuckDB and give the same numbers), so the last tests count the queries each notebook-level
-function runs on the connection it is given.
+The bundled example (every section of the four notebooks exercised: cohorts, attribution, the
+observational campaign, uplift, targeting, the funnel) is run through the real runner twice: with
+its own params on DuckDB, which is also the browser tests' run, and with the same params but
+``engine:`` pointing at Spark (:func:`report_fixture.example_runs`, both at once). Each notebook
+opens its own Spark session (a JVM start and a slow first query each) and writes a Spark event log,
+which proves its computations ran on Spark. CI runs it (``.ci/run``: a missing pyspark fails).
+Equal metrics would not notice a call that forgot ``con=`` (it would run on a fresh DuckDB and give
+the same numbers), so the last tests count the queries each notebook-level function runs on the
+connection it is given.
 """
 
 from __future__ import annotations
@@ -19,22 +18,19 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import yaml
+import report_fixture
 from engines import assert_same_frame, duckdb_con, require_spark
-from report_fixture import run_two, statuses, write_params
+from report_fixture import statuses, variant
 
 from workbench import campaign, churn
 from workbench.run.execute import STATUS_OK
-from workbench.synth import generate, write_example
+from workbench.synth import generate
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "params" / "example.yaml"
-ANALYSES = ("data_profiling", "segmentation", "churn", "campaign")
+ANALYSES = report_fixture.SPARK_ANALYSES
 NOTEBOOK_DIRS = ("01_data_profiling", "02_segmentation_value", "03_churn", "04_campaign_evaluation")
 #: Facts about the run, not results: where the params file is, what was read when, how long it took.
 RUN_FACTS = {"provenance", "params_file", "engine"}
@@ -42,37 +38,12 @@ TIME_KEY = re.compile(r"^(seconds|wall_time|started|finished|written)$|_seconds$
 RTOL = 1e-6
 
 
-def _params(data: Path, engine: dict[str, Any]) -> dict[str, Any]:
-    """The bundled example's params pointed at ``data`` (the synthetic files keep its names)."""
-    params = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    for table in params["tables"].values():
-        table["path"] = Path(table["path"]).name
-    params["ground_truth"] = Path(params["ground_truth"]).name
-    params["engine"] = engine
-    # the four analyses this run compares (the newer ones prove their engine code in their own tests)
-    for key, section in params["analyses"].items():
-        if key not in ANALYSES:
-            section["enabled"] = False
-    return params
-
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def runs(example_runs: dict[str, Any]) -> dict[str, Any]:
     require_spark()
-    root = tmp_path_factory.mktemp("spark_run")
-    data = root / "data"
-    write_example(data, n_customers=400, seed=3)
-    events = root / "spark-events"
-    events.mkdir()
-    log_to = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(),
-              "spark.eventLog.compress": "false", "spark.eventLog.rolling.enabled": "false",  # one JSON file per session
-              "spark.ui.enabled": "false"}  # no web UI to start in a test
-    spark = {"backend": "spark", "master": "local[2]", "config": log_to}
-    duckdb_params = write_params(data / "duckdb.yaml", _params(data, {"backend": "duckdb"}))
-    spark_params = write_params(data / "spark.yaml", _params(data, spark))
-    duck_dir, spark_run = run_two(duckdb_params, root / "duckdb", spark_params, root / "spark",
-                                  log=root / "duckdb_run.log", timeout=600)
-    return {"duckdb": duck_dir, "spark": spark_run.run_dir, "events": events}
+    return {"duckdb": example_runs["example"], "spark": variant(example_runs, "spark"),
+            "events": example_runs["spark_events"]}
 
 
 def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
