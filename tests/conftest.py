@@ -26,15 +26,18 @@ from report_fixture import example_run, example_runs, telco_run  # noqa: E402, F
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: The files that share the example run and its variants (``report_fixture.example_runs``): one
+#: unit of work for the scheduler (:func:`pytest_xdist_make_scheduler`).
+SHARED_RUN = ("test_spark_run.py", "test_resident_run.py", "test_browser.py")
+SHARED_RUN_GROUP = "example_run"
+
 #: The files whose tests take the longest (a notebook run, a Spark run or a browser), slowest
-#: first. ``make test`` gives each worker a whole file (the files of :data:`SHARED_RUN` as one,
-#: :func:`pytest_xdist_make_scheduler`); handing these out first lets the many quick files fill the other worker meanwhile, instead of one long file starting last and
-#: running alone at the end. A file not listed keeps its place after them. The first three share
-#: the example run and its Spark and resident variants (``report_fixture.example_runs``).
+#: first. ``make test`` gives each worker a whole file (the files of :data:`SHARED_RUN` as one);
+#: handing these out first lets the many quick files fill the other worker meanwhile, instead of
+#: one long file starting last and running alone at the end. A file not listed keeps its place
+#: after them.
 SLOW_FIRST = (
-    "test_spark_run.py",
-    "test_resident_run.py",
-    "test_browser.py",
+    *SHARED_RUN,
     "test_privacy_run.py",
     "test_notebooks.py",
     "test_engine_ibis.py",
@@ -48,12 +51,6 @@ SLOW_FIRST = (
     "test_forecast.py",
     "test_cli.py",
 )
-
-
-#: The files that share the example run and its variants (``report_fixture.example_runs``): one
-#: unit of work for the scheduler, and their tests keep the order of :data:`SLOW_FIRST`.
-SHARED_RUN = ("test_spark_run.py", "test_resident_run.py", "test_browser.py")
-SHARED_RUN_GROUP = "example_run"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -92,4 +89,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def root() -> Path:
     """Project root."""
     return ROOT
-

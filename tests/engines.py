@@ -27,8 +27,8 @@ __all__ = ["SPARK_TEST_CONFIG", "duckdb_con", "spark_con", "require_spark", "ass
 
 
 #: Spark settings for short local runs on small tables: one JIT tier and the serial collector start
-#: the JVM and its first queries faster (the four notebooks of ``tests/test_spark_run.py``: 118 s
-#: -> 102 s alone on two cores); no web UI to start.
+#: the JVM and its first queries faster; no web UI to start. (The four Spark notebooks alone on two
+#: cores: 118 s -> 102 s with these flags, one shuffle partition and adaptive execution off.)
 SPARK_TEST_CONFIG = {
     "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
     "spark.ui.enabled": "false",

@@ -11,8 +11,9 @@ The test files that use them go to one xdist worker together (``conftest.SHARED_
 reference is computed once.
 
 ``tests/conftest.py`` imports the fixtures, so every test module can name them (one definition:
-a session fixture bound in several modules would be made once per module). Each returns the run folder (``<reports>/<dataset>-<time>/``, with ``run.json`` and one folder
-per analysis holding ``report.html``).
+a session fixture bound in several modules would be made once per module). Each returns the run
+folder (``<reports>/<dataset>-<time>/``, with ``run.json`` and one folder per analysis holding
+``report.html``).
 """
 
 from __future__ import annotations
@@ -66,9 +67,9 @@ def statuses(run_dir: Path) -> dict[str, str]:
     return {a["key"]: a["status"] for a in record["analyses"]}
 
 
-def example_params(engine: dict[str, Any], analyses: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """The bundled example's params with absolute paths, ``engine`` as given and, when given, only
-    ``analyses`` enabled."""
+def example_params(engine: dict[str, Any], analyses: tuple[str, ...]) -> dict[str, Any]:
+    """The bundled example's params with absolute paths, ``engine`` as given and only ``analyses``
+    enabled."""
     import yaml
 
     params = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
@@ -76,9 +77,8 @@ def example_params(engine: dict[str, Any], analyses: tuple[str, ...] | None = No
         table["path"] = str((EXAMPLE.parent / table["path"]).resolve())
     params["ground_truth"] = str((EXAMPLE.parent / params["ground_truth"]).resolve())
     params["engine"] = engine
-    if analyses is not None:
-        for key, section in params["analyses"].items():
-            section["enabled"] = key in analyses
+    for key, section in params["analyses"].items():
+        section["enabled"] = key in analyses
     return params
 
 
@@ -95,14 +95,14 @@ def _start(params_file: Path, reports_dir: Path, log: Path) -> subprocess.Popen:
 def _finish(name: str, process: subprocess.Popen, reports_dir: Path, log: Path, timeout: int) -> Path | str:
     """The run folder of a started run, or why there is none (the end of its output)."""
     try:
-        code = process.wait(timeout=timeout)
+        ended = f"ended with {process.wait(timeout=timeout)}"
     except subprocess.TimeoutExpired:
         process.kill()
-        code = f"killed after {timeout} s"
+        ended = f"was killed after {timeout} s"
     runs = [p for p in reports_dir.iterdir() if (p / "run.json").exists()] if reports_dir.exists() else []
-    if code == 0 and len(runs) == 1:
+    if ended == "ended with 0" and len(runs) == 1:
         return runs[0]
-    return f"the {name} run ended with {code}:\n{log.read_text(encoding='utf-8')[-3000:]}"
+    return f"the {name} run {ended}:\n{log.read_text(encoding='utf-8')[-3000:]}"
 
 
 @pytest.fixture(scope="session")
@@ -128,14 +128,13 @@ def example_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     variants["resident"] = example_params({"backend": "duckdb", "resident_rows": RESIDENT_ROWS}, RESIDENT_ANALYSES)
     started = {}
     for name, params in variants.items():
-        params_file = write_params(root / f"{name}.yaml", params)
-        out[f"{name}_params"] = params_file
-        started[name] = (_start(params_file, root / name, root / f"{name}.log"), root / name, root / f"{name}.log")
+        out[f"{name}_params"] = write_params(root / f"{name}.yaml", params)
+        started[name] = _start(out[f"{name}_params"], root / name, root / f"{name}.log")
     try:
         out["example"] = run_reports(EXAMPLE, root / "example")
     finally:
-        for name, (process, reports_dir, log) in started.items():
-            out[name] = _finish(name, process, reports_dir, log, timeout=900)
+        for name, process in started.items():
+            out[name] = _finish(name, process, root / name, root / f"{name}.log", timeout=900)
     return out
 
 

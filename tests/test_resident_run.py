@@ -45,7 +45,6 @@ KEPT = ("orders", "events")
 RTOL = 1e-9
 
 
-
 @pytest.fixture(scope="module")
 def runs(example_runs: dict[str, Any]) -> dict[str, Path]:
     return {"normal": example_runs["example"], "resident": variant(example_runs, "resident"),

@@ -38,7 +38,6 @@ TIME_KEY = re.compile(r"^(seconds|wall_time|started|finished|written)$|_seconds$
 RTOL = 1e-6
 
 
-
 @pytest.fixture(scope="module")
 def runs(example_runs: dict[str, Any]) -> dict[str, Any]:
     require_spark()
