@@ -99,6 +99,9 @@ def test_features_and_migration_in_the_engine(example: dict[str, Any], no_pandas
     assert_close(a.metrics(), b.metrics())
     assert a.metrics()["n_new"] > 0
     assert_same_frame(a.to_frame().astype(str), b.to_frame().astype(str))
+    c = segmentation.rfm_migration(example["resident"], example["customers"], from_date=S.rfm.migration_from,
+                                   to_date=P.as_of, **options, con=con, to_features=feats)  # the notebook's call
+    assert_same_frame(a.to_frame().astype(str), c.to_frame().astype(str))
 
 
 def test_customer_value_in_the_engine(example: dict[str, Any], no_pandas_read: None) -> None:

@@ -240,6 +240,20 @@ def test_migration_hand_case():
     assert s.loc["active", "stayed"] == 1 and s.loc["active", "main_destination"] == "lapsed"
     with pytest.raises(AnalysisError, match=r"migration_from"):
         seg.rfm_migration(orders, from_date="2024-06-30", to_date="2024-03-31", **params)
+    # the features at to_date handed in (the notebook's feats): the same migration, one build fewer
+    from workbench.data.features import customer_features
+
+    later = customer_features(orders, as_of="2024-06-30", customers=customers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        reused = seg.rfm_migration(orders, customers, from_date="2024-03-31", to_date="2024-06-30",
+                                   to_features=later, **params)
+    pd.testing.assert_frame_equal(reused.counts, res.counts)
+    pd.testing.assert_frame_equal(reused.to_frame(), res.to_frame())
+    # features of another base (customer "a" missing) are refused, naming the customer
+    with pytest.raises(AnalysisError, match=r"1 customers of the from_date base .*'a'"):
+        seg.rfm_migration(orders, customers, from_date="2024-03-31", to_date="2024-06-30",
+                          to_features=later[later["customer_id"] != "a"], **params)
 
 
 # -- 4. Clustering ---------------------------------------------------------------------------

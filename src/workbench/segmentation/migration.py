@@ -161,6 +161,41 @@ class MigrationResult(Result):
         )
 
 
+def _check_to_features(later: pd.DataFrame, earlier: pd.DataFrame) -> None:
+    """Raise when features passed as ``to_features`` cannot be the later base of ``earlier``.
+
+    Parameters
+    ----------
+    later, earlier : pandas.DataFrame
+        Features at ``to_date`` and at ``from_date``.
+
+    Raises
+    ------
+    AnalysisError
+        Columns of the earlier features missing, a customer twice, or a customer of the earlier
+        base missing from the later one (a later base holds every earlier customer).
+    """
+    missing = [c for c in earlier.columns if c not in later.columns]
+    if missing:
+        raise AnalysisError(
+            f"rfm_migration: to_features lacks the feature columns {missing[:5]}; pass the frame of "
+            "customer_features(orders, as_of=to_date, customers=customers) or leave to_features out"
+        )
+    ids = later["customer_id"]
+    if ids.duplicated().any():
+        raise AnalysisError(
+            f"rfm_migration: to_features has customers twice, e.g. {ids[ids.duplicated()].head(3).tolist()}; "
+            "pass one row per customer (customer_features' output)"
+        )
+    gone = ~earlier["customer_id"].isin(ids)
+    if gone.any():
+        raise AnalysisError(
+            f"rfm_migration: {int(gone.sum()):,} customers of the from_date base are not in to_features, "
+            f"e.g. {earlier['customer_id'][gone].head(3).tolist()}: it was built on other orders or customers; "
+            "pass the features of the same tables at to_date, or leave to_features out"
+        )
+
+
 def rfm_migration(
     orders: pd.DataFrame | ResidentFrame | ir.Table,
     customers: pd.DataFrame | None = None,
@@ -168,6 +203,7 @@ def rfm_migration(
     from_date: Any,
     to_date: Any,
     con: Any = None,
+    to_features: pd.DataFrame | None = None,
     **rfm_options: Any,
 ) -> MigrationResult:
     """RFM segments at two as-of dates and the from x to migration matrix.
@@ -191,6 +227,11 @@ def rfm_migration(
     con : Ibis backend, optional
         Engine passed to :func:`~workbench.data.features.customer_features` (and holding
         ``orders`` when they are kept there); default a new in-memory DuckDB.
+    to_features : pandas.DataFrame, optional
+        The features at ``to_date`` already built by the caller with the same ``orders`` and
+        ``customers`` (the notebook's ``feats``): only the ``from_date`` features are then built,
+        one pass over the orders instead of two. Checked: one row per customer, the columns RFM
+        needs.
     **rfm_options
         Options of :func:`~workbench.segmentation.rfm.rfm_scores` (``method``, ``bins``,
         ``recency_thresholds``, ``frequency_thresholds``, ``monetary_thresholds``,
@@ -217,7 +258,11 @@ def rfm_migration(
         con = con if con is not None else engine.connect()
         orders = engine.as_table(con, orders)
     f0 = customer_features(orders, as_of=t0, customers=customers, con=con)
-    f1 = customer_features(orders, as_of=t1, customers=customers, con=con)
+    if to_features is None:
+        f1 = customer_features(orders, as_of=t1, customers=customers, con=con)
+    else:
+        _check_to_features(to_features, f0)
+        f1 = to_features
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if (f0["n_orders"] > 0).any():
