@@ -185,10 +185,11 @@ def test_configure_inside_a_use_block_ends_with_the_block():
 
 def test_session_import_leaves_the_analysis_models_unimported():
     """A notebook's session import reaches every analysis's params only: the analyses' own
-    modules (the attribution models pull in scipy.stats) wait for their first use."""
+    modules (the attribution and CLV models pull in scipy.stats) wait for their first use."""
     modules = ("workbench.attribution.models", "workbench.attribution.when", "workbench.campaign.sections",
                "workbench.churn.cox", "workbench.cross_sell.rules", "workbench.forecast.backtest",
-               "workbench.service.voice")
+               "workbench.service.voice", "workbench.segmentation.findings", "workbench.value.diagnostics",
+               "workbench.profiling.profile", "scipy.stats")
     code = f"import sys, workbench.run.session\nprint([m for m in {modules!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -18,16 +18,26 @@ to hide), ``export`` (artifacts), ``params`` (the params section), ``headline``
 (``report/locales/<language>/profiling.yaml``), in the run's language.
 """
 
-from workbench.profiling.alerts import ALERT_KINDS, CRM_KINDS, SEVERITIES, Alert
-from workbench.profiling.correlations import cramers_v
-from workbench.profiling.export import clean_artifacts
-from workbench.profiling.features import feature_finding
-from workbench.profiling.headline import key_findings
-from workbench.profiling.options import ProfilingOptions
-from workbench.profiling.personal import PersonalDataReport, personal_data_section
-from workbench.profiling.profile import DataProfile, profile_tables
-from workbench.profiling.service import ServiceKPIs, service_kpis
-from workbench.profiling.tables import TableProfile, intake_report, profile_table
+from __future__ import annotations
+
+from workbench.core.lazy import lazy_exports
+
+#: Module -> the public names it defines; each is imported on first use
+#: (:mod:`workbench.core.lazy`), so importing ``workbench.profiling.params`` stays cheap.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "workbench.profiling.alerts": ("ALERT_KINDS", "CRM_KINDS", "SEVERITIES", "Alert"),
+    "workbench.profiling.correlations": ("cramers_v",),
+    "workbench.profiling.export": ("clean_artifacts",),
+    "workbench.profiling.features": ("feature_finding",),
+    "workbench.profiling.headline": ("key_findings",),
+    "workbench.profiling.options": ("ProfilingOptions",),
+    "workbench.profiling.personal": ("PersonalDataReport", "personal_data_section"),
+    "workbench.profiling.profile": ("DataProfile", "profile_tables"),
+    "workbench.profiling.service": ("ServiceKPIs", "service_kpis"),
+    "workbench.profiling.tables": ("TableProfile", "intake_report", "profile_table"),
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "Alert",

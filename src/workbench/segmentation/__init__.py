@@ -11,26 +11,29 @@ Modules: ``pareto`` (ABC, Gini), ``rfm`` (scores, segment maps), ``migration``, 
 report's key findings).
 """
 
-from workbench.segmentation._common import NO_PURCHASE, NOT_YET_CUSTOMER
-from workbench.segmentation.clustering import (
-    ClusterResult,
-    adjusted_rand,
-    cluster_customers,
-    cluster_label,
-)
-from workbench.segmentation.findings import key_findings
-from workbench.segmentation.migration import MigrationResult, rfm_migration
-from workbench.segmentation.pareto import ABCResult, abc_classes, gini
-from workbench.segmentation.portraits import PortraitResult, portraits
-from workbench.segmentation.rfm import (
-    DEFAULT_SEGMENT_MAP,
-    RFM_CLASSES,
-    RFMResult,
-    check_segment_map,
-    rfm_scores,
-)
-from workbench.segmentation.tags import segment_artifact, tag_preview, tag_table, write_tags
-from workbench.segmentation.truth import TruthAgreement, truth_agreement
+from __future__ import annotations
+
+from workbench.core.lazy import lazy_exports
+
+#: Module -> the public names it defines; each is imported on first use
+#: (:mod:`workbench.core.lazy`), so importing ``workbench.segmentation.params`` stays cheap.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "workbench.segmentation._common": ("NOT_YET_CUSTOMER", "NO_PURCHASE"),
+    "workbench.segmentation.clustering": (
+        "ClusterResult", "adjusted_rand", "cluster_customers", "cluster_label"
+    ),
+    "workbench.segmentation.findings": ("key_findings",),
+    "workbench.segmentation.migration": ("MigrationResult", "rfm_migration"),
+    "workbench.segmentation.pareto": ("ABCResult", "abc_classes", "gini"),
+    "workbench.segmentation.portraits": ("PortraitResult", "portraits"),
+    "workbench.segmentation.rfm": (
+        "DEFAULT_SEGMENT_MAP", "RFM_CLASSES", "RFMResult", "check_segment_map", "rfm_scores"
+    ),
+    "workbench.segmentation.tags": ("segment_artifact", "tag_preview", "tag_table", "write_tags"),
+    "workbench.segmentation.truth": ("TruthAgreement", "truth_agreement"),
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "DEFAULT_SEGMENT_MAP",

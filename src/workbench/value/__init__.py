@@ -13,42 +13,35 @@ non-contractual businesses (customers can leave silently), their honest checks, 
 * :mod:`~workbench.value.simple` - the simple CLV formula, per customer and per segment.
 """
 
-from workbench.value.clv import (
-    CLVResult,
-    customer_value,
-    mean_interval,
-    plot_value_potential,
-    value_potential_grid,
-)
-from workbench.value.diagnostics import (
-    HoldoutComparison,
-    IndependenceCheck,
-    TrackingCurve,
-    holdout_comparison,
-    independence_check,
-    tracking_curve,
-)
-from workbench.value.models import (
-    BetaGeoModel,
-    GammaGammaModel,
-    ParetoNBDModel,
-    simulate_bgnbd,
-    simulate_gamma_gamma,
-    simulate_pareto_nbd,
-)
-from workbench.value.periods import (
-    conditional_repeat_by_period,
-    expected_repeat_by_period,
-    parameter_draws,
-    with_params,
-)
-from workbench.value.simple import (
-    SimpleCLVResult,
-    annuity_factor,
-    simple_clv,
-    simple_clv_by_segment,
-)
-from workbench.value.summary import TIME_UNITS, rfm_summary
+from __future__ import annotations
+
+from workbench.core.lazy import lazy_exports
+
+#: Module -> the public names it defines; each is imported on first use
+#: (:mod:`workbench.core.lazy`), so a caller of one module (``value.summary``) does not import
+#: the models and their scipy.stats.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "workbench.value.clv": (
+        "CLVResult", "customer_value", "mean_interval", "plot_value_potential",
+        "value_potential_grid"
+    ),
+    "workbench.value.diagnostics": (
+        "HoldoutComparison", "IndependenceCheck", "TrackingCurve", "holdout_comparison",
+        "independence_check", "tracking_curve"
+    ),
+    "workbench.value.models": (
+        "BetaGeoModel", "GammaGammaModel", "ParetoNBDModel", "simulate_bgnbd",
+        "simulate_gamma_gamma", "simulate_pareto_nbd"
+    ),
+    "workbench.value.periods": (
+        "conditional_repeat_by_period", "expected_repeat_by_period", "parameter_draws",
+        "with_params"
+    ),
+    "workbench.value.simple": ("SimpleCLVResult", "annuity_factor", "simple_clv", "simple_clv_by_segment"),
+    "workbench.value.summary": ("TIME_UNITS", "rfm_summary"),
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "TIME_UNITS",
