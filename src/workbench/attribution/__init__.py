@@ -8,7 +8,7 @@ See ``docs/ARCHITECTURE.md`` ("Adding an analysis"); the engine work (journeys) 
 
 from __future__ import annotations
 
-from workbench.core.lazy import lazy_exports
+from workbench.core.lazy import export_names, lazy_exports
 
 #: Module -> the public names it defines; each is imported on first use
 #: (:mod:`workbench.core.lazy`), so importing ``workbench.attribution.params`` stays cheap.
@@ -28,30 +28,4 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "OTHER",
-    "RULE_MODELS",
-    "ChannelEconomics",
-    "JourneyShape",
-    "Journeys",
-    "ModelComparison",
-    "PathModel",
-    "PathsResult",
-    "Recommendation",
-    "Regions",
-    "TimeSlots",
-    "build_journeys",
-    "channel_economics",
-    "compare_models",
-    "journey_shape",
-    "key_findings",
-    "markov_structure",
-    "recommend",
-    "regions",
-    "removal_effects",
-    "run_metrics",
-    "shapley_values",
-    "time_slots",
-    "top_paths",
-    "touchpoints",
-]
+__all__ = export_names(_EXPORTS)

@@ -8,7 +8,7 @@ check), ``findings`` (the report's key findings), ``sections`` (one function per
 ``uplift`` are subpackages (import them as ``from workbench.campaign import experiments``).
 """
 
-from workbench.core.lazy import lazy_exports
+from workbench.core.lazy import export_names, lazy_exports
 
 #: Module -> the public names it defines; each is imported on first use
 #: (:mod:`workbench.core.lazy`), so importing ``workbench.campaign.params`` stays cheap.
@@ -35,36 +35,4 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "BALANCE_DEFAULTS",
-    "KPI_DEFINITIONS",
-    "MIN_COST_SHARE",
-    "CampaignData",
-    "EvaluationSummary",
-    "ExperimentChecks",
-    "IncrementalReturn",
-    "KPIResult",
-    "ObservationalEffects",
-    "Section",
-    "SubgroupEffects",
-    "UpliftSection",
-    "VarianceAndPower",
-    "attribute_orders",
-    "campaign_frame",
-    "cost_status",
-    "customer_covariates",
-    "evaluation_summary",
-    "experiment_checks",
-    "incremental_return",
-    "key_findings",
-    "kpi_table",
-    "observational_effects",
-    "observational_frame",
-    "pre_campaign_covariates",
-    "prepare_contacts",
-    "subgroup_effects",
-    "targeting",
-    "truth_effect_check",
-    "uplift_section",
-    "variance_and_power",
-]
+__all__ = export_names(_EXPORTS)

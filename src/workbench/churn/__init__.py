@@ -8,7 +8,7 @@ check, truth check), ``reasons`` (unhappy vs drifted churners), ``recommend`` (a
 ``summary`` (the report's key findings). Texts come from ``report/locales/*/churn.yaml``.
 """
 
-from workbench.core.lazy import lazy_exports
+from workbench.core.lazy import export_names, lazy_exports
 
 #: Module -> the public names it defines; each is imported on first use
 #: (:mod:`workbench.core.lazy`), so importing ``workbench.churn.params`` stays cheap.
@@ -39,39 +39,4 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "ChurnLabel",
-    "ChurnFrame",
-    "ChurnRates",
-    "CohortRetention",
-    "ChurnDrivers",
-    "ChurnReasons",
-    "Recommendations",
-    "KaplanMeierResult",
-    "HazardResult",
-    "CoxResult",
-    "HazardRatioCheck",
-    "churn_frame",
-    "model_frames",
-    "current_customers",
-    "segment_column",
-    "churn_rates",
-    "cohort_retention",
-    "churn_drivers",
-    "default_cox_covariates",
-    "unhappy_vs_drift",
-    "recommendations",
-    "key_findings",
-    "kaplan_meier",
-    "hazard_by_tenure",
-    "survival_inputs",
-    "cox_model",
-    "hazard_ratio_check",
-    "collinear_terms",
-    "GENERATOR_ALIASES",
-    "OTHER_LEVEL",
-    "BEHAVIOUR_COLUMNS",
-    "NOT_CONTROLLABLE",
-    "SEGMENT_COLUMNS",
-    "MONTH_DAYS",
-]
+__all__ = export_names(_EXPORTS)

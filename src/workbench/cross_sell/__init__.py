@@ -29,7 +29,7 @@ Modules
 
 from __future__ import annotations
 
-from workbench.core.lazy import lazy_exports
+from workbench.core.lazy import export_names, lazy_exports
 
 #: Module -> the public names it defines; each is imported on first use
 #: (:mod:`workbench.core.lazy`), so importing ``workbench.cross_sell.params`` stays cheap.
@@ -48,23 +48,4 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "BasketLines",
-    "BasketRules",
-    "NextBestList",
-    "PlantedCheck",
-    "PropensityModel",
-    "SequenceRules",
-    "Transitions",
-    "association_rules",
-    "basket_lines",
-    "category_transitions",
-    "default_target",
-    "fit_propensity",
-    "frequent_itemsets",
-    "key_findings",
-    "next_best_offers",
-    "planted_check",
-    "propensity_frame",
-    "sequence_rules",
-]
+__all__ = export_names(_EXPORTS)

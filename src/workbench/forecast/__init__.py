@@ -14,7 +14,7 @@ the coming weeks or months, with intervals and an honest backtest.
 
 from __future__ import annotations
 
-from workbench.core.lazy import lazy_exports
+from workbench.core.lazy import export_names, lazy_exports
 
 #: Module -> the public names it defines; each is imported on first use
 #: (:mod:`workbench.core.lazy`), so importing ``workbench.forecast.params`` stays cheap.
@@ -33,12 +33,4 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "PeriodSeries", "period_series", "purchases", "SEASON",
-    "RetailCalendar", "retail_calendar", "EVENTS",
-    "SalesForecast", "sales_forecast", "QUANTILES",
-    "Backtest", "backtest", "METHODS",
-    "Scenarios", "scenarios", "GroupForecast", "forecast_by_group", "Tracking", "track_forecast",
-    "truth_check", "truth_totals",
-    "key_findings",
-]
+__all__ = export_names(_EXPORTS)

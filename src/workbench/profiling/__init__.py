@@ -20,7 +20,7 @@ to hide), ``export`` (artifacts), ``params`` (the params section), ``headline``
 
 from __future__ import annotations
 
-from workbench.core.lazy import lazy_exports
+from workbench.core.lazy import export_names, lazy_exports
 
 #: Module -> the public names it defines; each is imported on first use
 #: (:mod:`workbench.core.lazy`), so importing ``workbench.profiling.params`` stays cheap.
@@ -39,23 +39,4 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "Alert",
-    "ALERT_KINDS",
-    "SEVERITIES",
-    "CRM_KINDS",
-    "ProfilingOptions",
-    "intake_report",
-    "TableProfile",
-    "DataProfile",
-    "profile_table",
-    "profile_tables",
-    "ServiceKPIs",
-    "service_kpis",
-    "clean_artifacts",
-    "PersonalDataReport",
-    "personal_data_section",
-    "cramers_v",
-    "key_findings",
-    "feature_finding",
-]
+__all__ = export_names(_EXPORTS)

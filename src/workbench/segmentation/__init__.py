@@ -13,7 +13,7 @@ report's key findings).
 
 from __future__ import annotations
 
-from workbench.core.lazy import lazy_exports
+from workbench.core.lazy import export_names, lazy_exports
 
 #: Module -> the public names it defines; each is imported on first use
 #: (:mod:`workbench.core.lazy`), so importing ``workbench.segmentation.params`` stays cheap.
@@ -35,30 +35,4 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "DEFAULT_SEGMENT_MAP",
-    "RFM_CLASSES",
-    "NO_PURCHASE",
-    "NOT_YET_CUSTOMER",
-    "ABCResult",
-    "abc_classes",
-    "gini",
-    "RFMResult",
-    "rfm_scores",
-    "check_segment_map",
-    "MigrationResult",
-    "rfm_migration",
-    "ClusterResult",
-    "cluster_customers",
-    "adjusted_rand",
-    "cluster_label",
-    "tag_table",
-    "tag_preview",
-    "write_tags",
-    "segment_artifact",
-    "PortraitResult",
-    "portraits",
-    "TruthAgreement",
-    "truth_agreement",
-    "key_findings",
-]
+__all__ = export_names(_EXPORTS)

@@ -6,7 +6,7 @@ See ``docs/ARCHITECTURE.md`` ("Adding an analysis") and ``notebooks/08_service_v
 
 from __future__ import annotations
 
-from workbench.core.lazy import lazy_exports
+from workbench.core.lazy import export_names, lazy_exports
 
 #: Module -> the public names it defines; each is imported on first use
 #: (:mod:`workbench.core.lazy`), so importing ``workbench.service.params`` stays cheap.
@@ -35,10 +35,4 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "FLAGS", "ChineseSentiment", "Monitoring", "NPSResult", "ProblemPareto", "RecoveryList", "SentimentResult",
-    "ServiceChurn", "ServicePerformance", "TextTopics", "collect_texts", "english_sentiment", "key_findings",
-    "has_text", "known_customers", "language_of", "service_metrics", "text_checks", "load_chinese_model", "nps_interval", "nps_score", "prepare_texts", "problem_pareto", "quotes",
-    "recovery_list", "repeat_contacts", "robust_z", "score_sentiment", "service_churn", "service_flags",
-    "service_performance", "text_sentiment", "text_topics", "tokenize", "weekly_monitor",
-]  # fmt: skip
+__all__ = export_names(_EXPORTS)

@@ -15,7 +15,7 @@ non-contractual businesses (customers can leave silently), their honest checks, 
 
 from __future__ import annotations
 
-from workbench.core.lazy import lazy_exports
+from workbench.core.lazy import export_names, lazy_exports
 
 #: Module -> the public names it defines; each is imported on first use
 #: (:mod:`workbench.core.lazy`), so a caller of one module (``value.summary``) does not import
@@ -43,32 +43,4 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "TIME_UNITS",
-    "rfm_summary",
-    "CLVResult",
-    "customer_value",
-    "value_potential_grid",
-    "plot_value_potential",
-    "mean_interval",
-    "BetaGeoModel",
-    "ParetoNBDModel",
-    "GammaGammaModel",
-    "IndependenceCheck",
-    "independence_check",
-    "HoldoutComparison",
-    "holdout_comparison",
-    "TrackingCurve",
-    "tracking_curve",
-    "simulate_bgnbd",
-    "simulate_pareto_nbd",
-    "simulate_gamma_gamma",
-    "expected_repeat_by_period",
-    "conditional_repeat_by_period",
-    "parameter_draws",
-    "with_params",
-    "SimpleCLVResult",
-    "annuity_factor",
-    "simple_clv",
-    "simple_clv_by_segment",
-]
+__all__ = export_names(_EXPORTS)
