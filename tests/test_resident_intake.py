@@ -148,8 +148,9 @@ def test_under_the_threshold_stays_in_pandas(sources: dict, tmp_path: Path) -> N
 def _messy_csv(tmp: Path, edits: dict[tuple[int, str], str]) -> Path:
     """The example orders as plain CSV with some cells replaced (row position, header)."""
     frame = pd.read_csv(ROOT / "data" / "example" / "orders.csv.gz", dtype=str, keep_default_na=False)
-    for (row, col), value in edits.items():
-        frame.loc[row, col] = value
+    for col in dict.fromkeys(col for _, col in edits):  # one assignment per column, not per cell
+        rows = [row for row, c in edits if c == col]
+        frame.loc[rows, col] = [edits[row, col] for row in rows]
     path = tmp / "orders_messy.csv"
     frame.to_csv(path, index=False)
     return path

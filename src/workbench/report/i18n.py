@@ -59,6 +59,9 @@ LANGUAGES: tuple[str, ...] = ("en", "zh")
 SHARED_NAMESPACES: tuple[str, ...] = ("columns", "categories", "figures")
 
 _LOCALES = Path(__file__).resolve().parent / "locales"
+#: libyaml's safe loader when PyYAML has it (ten times faster on the catalogs: half a second of
+#: every notebook's start), else the pure-Python one; the same trees either way.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: Keys defined twice with different text while loading (the first file, by name, wins);
 #: ``tests/test_i18n.py`` requires none.
@@ -101,7 +104,7 @@ def catalog(lang: str) -> dict[str, str]:
         raise ValueError(f"report language {lang!r} is not one of {', '.join(LANGUAGES)} (params: report.language)")
     out: dict[str, str] = {}
     for path in sorted((_LOCALES / lang).glob("*.yaml")):
-        tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        tree = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
         for top, value in tree.items():
             prefix = "" if top in SHARED_NAMESPACES else path.stem
             _flatten({top: value}, prefix, out, path)
