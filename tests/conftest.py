@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: The files that share the example run and its variants (``report_fixture.example_runs``): one
 #: unit of work for the scheduler (:func:`pytest_xdist_make_scheduler`).
-SHARED_RUN = ("test_spark_run.py", "test_resident_run.py", "test_browser.py")
+SHARED_RUN = ("test_spark_run.py", "test_resident_run.py", "test_browser.py", "test_example_run.py")
 SHARED_RUN_GROUP = "example_run"
 
 #: The files whose tests take the longest (a notebook run, a Spark run or a browser), slowest

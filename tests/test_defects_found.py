@@ -1,5 +1,6 @@
 """Every defect the generator plants is found by profiling and handled by cleaning, with the
-counts the ground truth records; and the profiling notebook runs end to end on that data."""
+counts the ground truth records. (The profiling notebook end to end on such data:
+``tests/test_example_run.py``, on the bundled example's run.)"""
 
 from __future__ import annotations
 
@@ -113,23 +114,3 @@ def test_cleaning_touches_exactly_the_planted_rows(profiled, truth):
     assert clean["customers"]["customer_id"].is_unique
     assert not clean["orders"].duplicated().any()
     assert len(tables["orders"].frame) == truth["orders"]["n_rows_written"]  # input untouched
-
-
-def test_profiling_notebook_end_to_end(synth_params, tmp_path):
-    from workbench.run.execute import run_analysis
-
-    res = run_analysis("data_profiling", synth_params, reports_dir=tmp_path, progress=False)
-    assert res.ok, res.summary()
-    out = Path(res.run_dir) / "01_data_profiling"
-    html = (out / "report.html").read_text(encoding="utf-8")
-    assert "jp-InputArea-editor" not in html and 'class="input_area"' not in html
-    assert "数据概况与质量" in html and "清洗" in html  # the synthetic params render in Chinese
-    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    assert metrics["metrics"]["alerts"]["total"] > 0
-    for name in ("customers", "orders", "campaign_contacts", "events", "tickets"):
-        assert (out / "artifacts" / f"clean_{name}.parquet").exists()
-    assert (out / "artifacts" / "customer_features.parquet").exists()
-    import pandas as pd
-
-    clean_c = pd.read_parquet(out / "artifacts" / "clean_customers.parquet")
-    assert not clean_c["phone"].dropna().str.fullmatch(r"1[3-9]\d{9}").any()  # masked
