@@ -39,6 +39,7 @@ run: $(STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python tests/spark_archive.py
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25
 
 lint: $(DEV_STAMP)

@@ -20,6 +20,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
+from spark_archive import java_options
 
 from workbench.data import engine
 
@@ -27,10 +28,12 @@ __all__ = ["SPARK_TEST_CONFIG", "duckdb_con", "spark_con", "require_spark", "ass
 
 
 #: Spark settings for short local runs on small tables: one JIT tier and the serial collector start
-#: the JVM and its first queries faster; no web UI to start. (The four Spark notebooks alone on two
-#: cores: 118 s -> 102 s with these flags, one shuffle partition and adaptive execution off.)
+#: the JVM and its first queries faster, and so does the archive of Spark's classes once ``make
+#: test`` has made it (:mod:`spark_archive`); no web UI to start. (The four Spark notebooks alone
+#: on two cores: 118 s -> 102 s with the first two flags, one shuffle partition and adaptive
+#: execution off.)
 SPARK_TEST_CONFIG = {
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    "spark.driver.extraJavaOptions": java_options(),
     "spark.ui.enabled": "false",
 }
 
