@@ -59,3 +59,47 @@ def test_each_analysis_speaks_its_own_words():
         ChurnScorer().fit(fr, spec=spec)
     with pytest.raises(AnalysisError, match=r"propensity training frame: all 400 rows are non-buyers.*propensity\.target="):
         PropensityScorerXS().fit(fr, spec=spec)
+
+
+def test_permutation_drops_on_the_design_are_scikit_learns_on_the_raw_frame():
+    """The design-space shortcut (encode once, shuffle design columns by feature) gives exactly
+    scikit-learn's permutation_importance on the raw frame with the design inside the model,
+    for a numeric feature with a missing-indicator and a categorical one with three dummies."""
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.inspection import permutation_importance
+
+    from workbench.modeling.propensity.evaluate import permutation_auc_drops
+
+    rng = np.random.default_rng(5)
+    train, test = _frame(3000, 3), _frame(800, 4)
+    for fr in (train, test):
+        fr["plan"] = rng.choice(["a", "b", "c", "d"], size=len(fr))
+        fr.loc[fr.index[::7], "x2"] = np.nan
+        fr["y"] = np.where(fr["plan"] == "d", 1, fr["y"])
+    spec = P.Features(label="y", id_column="customer_id", numeric=("x1", "x2"), categorical=("plan",))
+    s = P.PropensityScorer(calibrate="never").fit(train, spec=spec, test=test)
+    X = test[list(spec.features)].reset_index(drop=True)
+    y = test["y"].to_numpy()
+
+    class OnRawFrame(ClassifierMixin, BaseEstimator):
+        def __init__(self, design=None, model=None):
+            self.design, self.model = design, model
+
+        def fit(self, X, y=None):  # pragma: no cover - never refitted
+            return self
+
+        def __sklearn_is_fitted__(self):
+            return True
+
+        def predict_proba(self, X):
+            return self.model.predict_proba(self.design.transform(X, warn_unseen=False))
+
+    assert len([g for g in s.design_.groups if g == "plan"]) == 3 and "x2 (missing)" in s.design_.columns
+    for m in P.MODEL_NAMES:
+        wrapped = OnRawFrame(s.design_, s.models_[m])
+        wrapped.classes_ = np.array([0, 1])
+        want = permutation_importance(wrapped, X, y, scoring="roc_auc", n_repeats=3, random_state=11)
+        got = permutation_auc_drops(s.models_[m], s.design_.transform(X), y, groups=s.design_.groups,
+                                    features=spec.features, n_repeats=3, random_state=11)  # fmt: skip
+        np.testing.assert_allclose(got, want.importances, rtol=0, atol=1e-15)
+        assert got[list(spec.features).index("plan")].mean() > 0.05  # the planted level matters

@@ -32,10 +32,9 @@ from workbench.modeling.propensity.common import (
     auc_binary,
     equal_groups,
 )
-from workbench.modeling.propensity.design import Design
 from workbench.stats import bootstrap_ci
 
-__all__ = ["ScorerEvaluation", "auc_difference", "evaluate_scorer", "fast_auc_stat", "lift_table"]
+__all__ = ["ScorerEvaluation", "auc_difference", "evaluate_scorer", "fast_auc_stat", "lift_table", "permutation_auc_drops"]
 
 
 def lift_table(y: Sequence[float] | np.ndarray, score: Sequence[float] | np.ndarray, *, bins: int = 10) -> pd.DataFrame:
@@ -301,7 +300,6 @@ def _step_importance(
     """Permutation importance on the raw feature columns of a seeded held-out sample (a level
     shuffle moves all its dummies), and the number of rows it used."""
     from scipy.stats import t as student_t
-    from sklearn.inspection import permutation_importance
 
     test = scorer.test_
     rng = np.random.default_rng(seeds[0])
@@ -314,56 +312,84 @@ def _step_importance(
     if len(np.unique(yi)) != 2:
         return pd.DataFrame(columns=columns), n_imp
     tcrit = float(student_t.ppf(0.975, repeats - 1)) if repeats > 1 else float("nan")
+    design = scorer.design_.transform(Xi, warn_unseen=False)
     imps = []
     for m in MODEL_NAMES:
         with limit_threads(n_imp):
-            r = permutation_importance(
-                _FrameClassifier(scorer.design_, scorer.models_[m]), Xi, yi, scoring="roc_auc",
+            drops = permutation_auc_drops(
+                scorer.models_[m], design, yi, groups=scorer.design_.groups, features=feats,
                 n_repeats=repeats, random_state=seeds[1],
-            )
-        se = r.importances_std / math.sqrt(max(repeats, 1))
+            )  # fmt: skip
+        mean, std = drops.mean(axis=1), drops.std(axis=1)
+        se = std / math.sqrt(max(repeats, 1))
         imps.append(
             pd.DataFrame(
                 {
                     "model": m,
                     "feature": feats,
-                    "auc_drop": r.importances_mean,
-                    "std": r.importances_std,
-                    "ci_low": r.importances_mean - tcrit * se,
-                    "ci_high": r.importances_mean + tcrit * se,
+                    "auc_drop": mean,
+                    "std": std,
+                    "ci_low": mean - tcrit * se,
+                    "ci_high": mean + tcrit * se,
                 }
             ).sort_values("auc_drop", ascending=False)
         )
     return pd.concat(imps, ignore_index=True), n_imp
 
 
-class _FrameClassifier:
-    """One fitted model on raw frame columns, for scikit-learn's ``permutation_importance``."""
+def permutation_auc_drops(
+    model: Any,
+    design: np.ndarray,
+    y: np.ndarray,
+    *,
+    groups: Sequence[str],
+    features: Sequence[str],
+    n_repeats: int,
+    random_state: int,
+) -> np.ndarray:
+    """Held-out ROC AUC lost when each raw feature is shuffled, computed on its design matrix.
 
-    _estimator_type = "classifier"
+    The numbers of scikit-learn's ``permutation_importance(..., scoring="roc_auc")`` on the raw
+    frame with the design applied inside the model (the same seeds, the same shuffles): the
+    design is row by row, so shuffling a raw column's rows shuffles the rows of its design
+    columns (a categorical feature's dummies together), and the frame is encoded once instead
+    of once per feature and repeat.
 
-    def __init__(self, design: Design, model: Any) -> None:
-        self.design = design
-        self.model = model
-        self.classes_ = np.array([0, 1])
+    Parameters
+    ----------
+    model : fitted classifier
+        With ``predict_proba``; column 1 is the positive class.
+    design : ndarray of shape (n_rows, n_design_columns)
+        The encoded rows (:meth:`Design.transform`).
+    y : ndarray
+        0/1 labels of the rows.
+    groups : sequence of str
+        The raw feature of each design column (:attr:`Design.groups`).
+    features : sequence of str
+        The raw features, in the order of the result's rows.
+    n_repeats : int
+        Shuffles per feature.
+    random_state : int
 
-    def fit(self, X: Any, y: Any = None) -> _FrameClassifier:  # pragma: no cover - never refitted
-        return self
+    Returns
+    -------
+    ndarray of shape (n_features, n_repeats)
+        Baseline AUC minus the AUC with the feature shuffled, per repeat.
+    """
+    from sklearn.metrics import roc_auc_score
 
-    def __sklearn_is_fitted__(self) -> bool:
-        return True
-
-    def __sklearn_tags__(self) -> Any:
-        from sklearn.utils import ClassifierTags, Tags, TargetTags
-
-        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
-                    classifier_tags=ClassifierTags())
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return self.model.predict_proba(self.design.transform(X, warn_unseen=False))
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+    baseline = roc_auc_score(y, model.predict_proba(design)[:, 1])
+    seed = np.random.RandomState(random_state).randint(np.iinfo(np.int32).max + 1)
+    group_of = np.asarray(groups)
+    drops = np.empty((len(features), n_repeats))
+    for i, feature in enumerate(features):
+        cols = np.flatnonzero(group_of == feature)
+        shuffled, order, rs = design.copy(), np.arange(len(design)), np.random.RandomState(seed)
+        for r in range(n_repeats):
+            rs.shuffle(order)  # one generator per feature, shuffles compounding: scikit-learn's way
+            shuffled[:, cols] = shuffled[order][:, cols]
+            drops[i, r] = baseline - roc_auc_score(y, model.predict_proba(shuffled)[:, 1])
+    return drops
 
 
 def _thin(df: pd.DataFrame, n: int = 400) -> pd.DataFrame:
