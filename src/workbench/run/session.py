@@ -77,6 +77,8 @@ __all__ = ["RunContext", "start", "run_language", "LANGUAGE_ENV", "params_hint",
            "EarlierArtifact", "find_earlier_artifact", "to_jsonable"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
+#: Resolution of the figures a run saves (``figures/*.png``), which the notebook also shows.
+FIGURE_DPI = 110
 
 
 def find_artifact(run_dir: Path, analysis: str, name: str, *, fingerprint: str) -> ArtifactRef | None:
@@ -473,7 +475,7 @@ class RunContext:
         fig = getattr(fig, "figure", fig)
         self.figures_dir.mkdir(parents=True, exist_ok=True)
         path = self.figures_dir / f"{name}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight")
+        fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
         return path
 
     def show(self, fig: Any, name: str) -> None:
@@ -484,11 +486,14 @@ class RunContext:
         import matplotlib.pyplot as plt
 
         fig = getattr(fig, "figure", fig)
-        self.savefig(fig, name)
+        path = self.savefig(fig, name)
         try:
-            from IPython.display import HTML, display
+            from IPython.display import HTML, Image, display
 
-            display(fig)
+            # the saved PNG itself, at the size the notebook draws figures (figure.dpi): drawing
+            # it a second time for the display cost as much as the saving
+            png = path.read_bytes()
+            display(Image(data=png, width=_display_width(png, dpi=FIGURE_DPI)))
             caption = _figure_caption(fig, name)
             if caption:
                 self._figures += 1
@@ -721,6 +726,15 @@ def run_language(params: Params) -> str:
     if language not in LANGUAGES:
         raise ParamsError(f"{LANGUAGE_ENV}={language!r} is not a report language ({', '.join(LANGUAGES)})")
     return language
+
+
+def _display_width(png: bytes, *, dpi: float) -> int:
+    """Width in CSS pixels that shows a PNG saved at ``dpi`` as large as the notebook shows a
+    figure (``figure.dpi``): the pixel width from the PNG header, scaled."""
+    import matplotlib
+
+    pixels = int.from_bytes(png[16:20], "big")  # IHDR: width, then height
+    return max(1, round(pixels * float(matplotlib.rcParams["figure.dpi"]) / dpi))
 
 
 def _figure_caption(fig: Any, name: str) -> str:
