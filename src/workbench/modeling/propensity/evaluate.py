@@ -387,7 +387,7 @@ def permutation_auc_drops(
         shuffled, order, rs = design.copy(), np.arange(len(design)), np.random.RandomState(seed)
         for r in range(n_repeats):
             rs.shuffle(order)  # one generator per feature, shuffles compounding: scikit-learn's way
-            shuffled[:, cols] = shuffled[order][:, cols]
+            shuffled[:, cols] = shuffled[:, cols][order]  # only this feature's columns move
             drops[i, r] = baseline - roc_auc_score(y, model.predict_proba(shuffled)[:, 1])
     return drops
 
