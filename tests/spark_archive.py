@@ -92,20 +92,25 @@ def _work(java_opts: str) -> None:
     engine computations the notebooks start with (features, churn frame, attribution)."""
     import warnings
 
+    from report_fixture import SPARK_CONFIG
+
     from workbench import campaign, churn
     from workbench.data import engine, features
     from workbench.synth import generate
 
     warnings.simplefilter("ignore")
     base = generate(n_customers=400, seed=3)
-    con = engine.connect(backend="spark", master="local[2]", config={
-        "spark.driver.extraJavaOptions": java_opts, "spark.ui.enabled": "false",
-        "spark.sql.shuffle.partitions": "1", "spark.default.parallelism": "1",
-    })  # fmt: skip
+    config = {**SPARK_CONFIG, "spark.driver.extraJavaOptions": java_opts}  # the Spark notebooks' settings
+    con = engine.connect(backend="spark", master="local[2]", config=config)
     features.customer_features(base.orders, as_of="2025-09-30", customers=base.customers, con=con)
     churn.churn_frame(base.customers, base.orders, as_of="2025-09-30", tickets=base.tickets, con=con)
     campaign.prepare_contacts(base.campaign_contacts, orders=base.orders, as_of="2025-09-30", con=con)
-    engine.close(con)  # the JVM exits with this process, and writes the archive then
+    from pyspark import SparkContext
+
+    jvm = SparkContext._gateway.proc  # the gateway JVM, which writes the archive as it exits
+    engine.close(con)
+    jvm.stdin.close()  # it exits at the end of its input: wait, so the archive is whole when this returns
+    jvm.wait(timeout=300)
 
 
 if __name__ == "__main__":
