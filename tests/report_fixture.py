@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from engines import SPARK_TEST_CONFIG
+from spark_archive import stop_jvm
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,7 +104,8 @@ def _spark_gateway() -> tuple[Any, dict[str, str]]:
     in this JVM as the product does, so each after the first skips the JVM start and the first
     queries' JIT warm-up: the four notebooks alone took 223 -> 177 CPU s and 211 -> 174 s
     (2026-12-03, a slow machine). The in-process tests' sessions (:mod:`engines`) still start
-    their JVM the usual way. Returns ``(gateway, env)``; ``(None, {})`` when no JVM started.
+    their JVM the usual way. Returns ``(gateway, env)``; ``(None, {})`` when no JVM started
+    (stop it with :func:`spark_archive.stop_jvm`).
     """
     from pyspark import SparkConf
     from pyspark.java_gateway import launch_gateway
@@ -114,15 +116,6 @@ def _spark_gateway() -> tuple[Any, dict[str, str]]:
         return None, {}
     params = gateway.gateway_parameters
     return gateway, {"PYSPARK_GATEWAY_PORT": str(params.port), "PYSPARK_GATEWAY_SECRET": params.auth_token}
-
-
-def _stop_gateway(gateway: Any) -> None:
-    """Shut a gateway of :func:`_spark_gateway` down and wait for its JVM to exit."""
-    if gateway is None:
-        return
-    gateway.shutdown()
-    gateway.proc.stdin.close()  # the JVM exits when its stdin closes
-    gateway.proc.wait(timeout=60)
 
 
 def _finish(name: str, process: subprocess.Popen, reports_dir: Path, log: Path, timeout: int) -> Path | str:
@@ -170,7 +163,8 @@ def example_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     finally:
         for name, process in started.items():
             out[name] = _finish(name, process, root / name, root / f"{name}.log", timeout=900)
-        _stop_gateway(gateway)
+        if gateway is not None:
+            stop_jvm(gateway, timeout=60)
     return out
 
 

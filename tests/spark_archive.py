@@ -23,8 +23,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-__all__ = ["archive_path", "java_options", "make_archive"]
+__all__ = ["archive_path", "java_options", "make_archive", "stop_jvm"]
 
 #: The JVM settings of the tests' Spark sessions (see ``engines.SPARK_TEST_CONFIG``): one JIT
 #: tier and the serial collector start the JVM and its first queries faster.
@@ -62,6 +63,23 @@ def java_options() -> str:
     if path is None or not path.exists():
         return JVM_OPTIONS
     return f"{JVM_OPTIONS} -XX:SharedArchiveFile={path} -Xshare:auto"
+
+
+def stop_jvm(gateway: Any, *, timeout: float) -> None:
+    """Shut down a py4j gateway that pyspark started (``launch_gateway``) and wait for its JVM
+    to exit: it exits at the end of its standard input, after Python has returned, and a JVM
+    under ``-XX:ArchiveClassesAtExit`` writes its archive then.
+
+    Parameters
+    ----------
+    gateway : py4j.java_gateway.JavaGateway
+        With ``proc``, the JVM's process.
+    timeout : float
+        Seconds to wait for the JVM.
+    """
+    gateway.shutdown()
+    gateway.proc.stdin.close()
+    gateway.proc.wait(timeout=timeout)
 
 
 def make_archive() -> str:
@@ -107,10 +125,8 @@ def _work(java_opts: str) -> None:
     campaign.prepare_contacts(base.campaign_contacts, orders=base.orders, as_of="2025-09-30", con=con)
     from pyspark import SparkContext
 
-    jvm = SparkContext._gateway.proc  # the gateway JVM, which writes the archive as it exits
     engine.close(con)
-    jvm.stdin.close()  # it exits at the end of its input: wait, so the archive is whole when this returns
-    jvm.wait(timeout=300)
+    stop_jvm(SparkContext._gateway, timeout=300)  # so the archive is whole when this returns
 
 
 if __name__ == "__main__":
