@@ -161,7 +161,7 @@ def library_child(folder: Path, orders: int, memory_limit: str | None, threads: 
     rfm = segmentation.rfm_scores(feats, **S.rfm.model_dump(exclude={"migration_from"}), as_of_check=as_of_check)
     step("abc + rfm")
     segmentation.rfm_migration(resident, customers, from_date=S.rfm.migration_from, to_date=P.as_of,
-                               **S.rfm.model_dump(exclude={"migration_from"}), con=con)
+                               **S.rfm.model_dump(exclude={"migration_from"}), con=con, to_features=feats)  # as the notebook
     step("rfm_migration")
     clusters = segmentation.cluster_customers(feats, **S.clustering.model_dump(), random_state=P.seed, buyers_only=True)
     step("cluster_customers")

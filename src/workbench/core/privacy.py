@@ -18,7 +18,6 @@ with one million customers costs one million hashes, not ten.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -100,16 +99,52 @@ def pseudonymize(keys: pd.Series, *, salt: str, prefix: str = "C", length: int =
     """
     if not 1 <= length <= 64:
         raise ValueError(f"length must be between 1 and 64, got {length}")
-    key = salt.encode("utf-8")
-    return _map_distinct(
-        keys,
-        lambda k: prefix + hmac.new(key, str(k).encode("utf-8"), hashlib.sha256).hexdigest()[:length],
-    )
+    digest = hmac_sha256_hex(salt.encode("utf-8"))
+    return _map_distinct(keys, lambda k: prefix + digest(str(k).encode("utf-8"))[:length])
+
+
+def hmac_sha256_hex(key: bytes) -> Callable[[bytes], str]:
+    """HMAC-SHA256 under one ``key`` as a function of the message, hex digest (RFC 2104).
+
+    The key's inner and outer hash states are computed once and copied per message, which is
+    about twice as fast as ``hmac.new`` per value on millions of keys, with the same digests.
+
+    Parameters
+    ----------
+    key : bytes
+        The secret.
+
+    Returns
+    -------
+    callable
+        ``message -> hex digest`` (64 characters).
+
+    Examples
+    --------
+    >>> import hmac
+    >>> hmac_sha256_hex(b"s")(b"1001") == hmac.new(b"s", b"1001", hashlib.sha256).hexdigest()
+    True
+    """
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def digest(message: bytes) -> str:
+        i = inner.copy()
+        i.update(message)
+        o = outer.copy()
+        o.update(i.digest())
+        return o.hexdigest()
+
+    return digest
 
 
 def _map_distinct(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
     """``func`` applied once per distinct non-missing value, mapped back; ``string`` dtype."""
-    return _map_uniques(values, lambda uniques: [func(u) for u in uniques])
+    return _map_uniques(values, lambda uniques: [func(u) for u in uniques.tolist()])  # tolist: no per-item Arrow access
 
 
 def _map_uniques(values: pd.Series, func: Callable[[np.ndarray], list[Any]]) -> pd.Series:

@@ -231,12 +231,14 @@ def portraits(
     need_columns(features, ["customer_id", "monetary_sum", "n_orders"], what="portraits")
     seg = segment_series(segments, segment_col=segment_col)
     levels = order_levels(seg)
-    f = features.copy()
+    used = {"customer_id", "monetary_sum", "monetary_mean", "n_orders", "tenure_days", "recency_days", "preferred_channel"}
+    f = features[[c for c in features.columns if c in used or c.startswith("share_")]].copy()  # only what is read
     f["segment"] = seg.reindex(f["customer_id"]).astype(object).to_numpy()
     f = f[f["segment"].notna()]
     if f.empty:
         raise AnalysisError("portraits: no customer of the feature table has a segment (check the customer_id keys)")
-    levels = [x for x in levels if x in set(f["segment"])]
+    present = set(pd.unique(f["segment"]))
+    levels = [x for x in levels if x in present]
     f["segment"] = pd.Categorical(f["segment"], categories=levels)
     n = len(f)
     g = f.groupby("segment", observed=True)

@@ -557,6 +557,29 @@ def _step_segments(
     return seg, overlaps
 
 
+def _cell_labels(r: np.ndarray, f: np.ndarray, m: np.ndarray, *, sep: str) -> np.ndarray:
+    """``"{r}{sep}{f}{sep}{m}"`` per customer, formatted once per distinct cell (at most bins³),
+    not once per customer.
+
+    Examples
+    --------
+    >>> _cell_labels(np.array([5, 1, 5]), np.array([4, 1, 4]), np.array([3, 2, 3]), sep="").tolist()
+    ['543', '112', '543']
+    """
+    r, f, m = (np.asarray(v, dtype=np.int64) for v in (r, f, m))
+    if not len(r):
+        return np.empty(0, dtype=object)
+    lo = min(int(r.min()), int(f.min()), int(m.min()))
+    width = max(int(r.max()), int(f.max()), int(m.max())) - lo + 1
+    key = ((r - lo) * width + (f - lo)) * width + (m - lo)  # one integer per cell
+    cells, inverse = np.unique(key, return_inverse=True)
+    a, rest = np.divmod(cells, width * width)
+    b, c = np.divmod(rest, width)
+    labels = np.array([f"{x + lo}{sep}{y + lo}{sep}{z + lo}" for x, y, z in zip(a.tolist(), b.tolist(), c.tolist(), strict=True)],
+                      dtype=object)
+    return labels[inverse]
+
+
 def _step_table(
     features: pd.DataFrame,
     n_orders: pd.Series,
@@ -595,7 +618,7 @@ def _step_table(
     )
     sep = "" if bins < 10 else "-"
     cell = np.full(n, None, dtype=object)
-    cell[buyer] = [f"{a}{sep}{b}{sep}{c}" for a, b, c in zip(r, f, m, strict=True)]
+    cell[buyer] = _cell_labels(r, f, m, sep=sep)
     table["rfm_cell"] = pd.array(cell, dtype="string")
     table["rfm_score"] = table["r"] + table["f"] + table["m"]
     table["segment"] = pd.Categorical(segment, categories=cats)

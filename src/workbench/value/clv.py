@@ -435,17 +435,23 @@ def value_potential_grid(current: pd.Series, future_value: pd.Series, *, cuts: S
     pandas.DataFrame
         Customer counts: rows current class, columns future class.
     """
-    v = future_value.dropna().clip(lower=0).sort_values(ascending=False)
-    total = v.sum()
-    before = (v.cumsum() - v) / total if total > 0 else pd.Series(1.0, index=v.index)
-    before = before.groupby(v).transform("min")  # tied values share the class of the tied block
+    v = future_value.dropna().clip(lower=0).sort_values(ascending=False, kind="stable")
+    x = v.to_numpy(dtype=float)
+    total = float(x.sum())
+    before = (np.cumsum(x) - x) / total if total > 0 else np.ones(len(x))
+    if len(x):  # tied values share the class of the tied block: the share before its first member
+        starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
+        before = before[np.repeat(starts, np.diff(np.r_[starts, len(x)]))]
     labels = [chr(ord("A") + i) for i in range(len(cuts) + 1)]
-    future = pd.Series(labels[-1], index=v.index)
+    code = np.full(len(x), len(cuts))
     for i, c in reversed(list(enumerate(cuts))):
-        future[before < c] = labels[i]
-    future[v <= 0] = labels[-1]
-    both = pd.DataFrame({"current": current, "future": future}).dropna()
-    grid = pd.crosstab(both["current"], both["future"]).reindex(index=labels, columns=labels, fill_value=0)
+        code[before < c] = i
+    code[x <= 0] = len(cuts)
+    cur = current.reindex(v.index)
+    keep = cur.notna().to_numpy()
+    grid = pd.crosstab(pd.Categorical(cur.to_numpy()[keep], categories=labels),
+                       pd.Categorical(np.asarray(labels, dtype=object)[code[keep]], categories=labels),
+                       dropna=False).reindex(index=labels, columns=labels, fill_value=0)
     grid.index.name, grid.columns.name = t("value.grid.current"), t("value.grid.future")
     return grid
 
