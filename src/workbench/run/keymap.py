@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.io import load_tables
+from workbench.core.io import load_tables, write_excel_csv
 from workbench.core.params import DatasetParams
 from workbench.run.manifest import read_written_table
 
@@ -123,5 +123,5 @@ def key_map(params: DatasetParams, list_path: str | Path, out: str | Path, *, co
                              f"(privacy.salt or ${params.privacy.secret_env})?")
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.insert(frame.columns.get_loc(column) + 1, f"raw_{column}", raw)
-    frame.to_csv(out, index=False, encoding="utf-8-sig")
+    write_excel_csv(frame, out)
     return out, n_found, int(len(frame) - n_found)

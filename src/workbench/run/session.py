@@ -40,6 +40,7 @@ from pydantic import BaseModel
 
 from workbench.core.contract import LoadedTable
 from workbench.core.errors import ParamsError, WorkbenchError, did_you_mean
+from workbench.core.io import write_excel_csv
 from workbench.core.params import CleaningParams, PrivacyParams
 from workbench.core.pii import PersonalColumn
 from workbench.core.resident import RESIDENT_KEY, ResidentFrame, is_resident, materialize
@@ -451,7 +452,7 @@ class RunContext:
         else:
             to_microseconds(frame).to_parquet(path, index=False)
             if csv:
-                frame.to_csv(self.artifacts_dir / f"{name}.csv", index=False, encoding="utf-8-sig")
+                write_excel_csv(frame, self.artifacts_dir / f"{name}.csv")
                 written.append(f"{name}.csv")
         for file_name in written:
             record_artifact(self.artifacts_dir, file_name, fingerprint=self.fingerprint, run=self.run_dir.name)

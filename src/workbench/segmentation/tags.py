@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import AnalysisError
+from workbench.core.io import write_excel_csv
 from workbench.core.privacy import pseudonymize
 from workbench.data.frames import need_columns
 from workbench.report.i18n import category
@@ -209,7 +210,7 @@ def write_tags(frame: pd.DataFrame, folder: str | Path, *, name: str = "customer
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     csv_path, pq_path = out / f"{name}.csv", out / f"{name}.parquet"
-    frame.to_csv(csv_path, index=False, encoding="utf-8-sig")
+    write_excel_csv(frame, csv_path)
     frame.to_parquet(pq_path, index=False)
     return {"csv": csv_path, "parquet": pq_path}
 
